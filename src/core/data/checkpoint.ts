@@ -1,0 +1,48 @@
+/**
+ * Checkpoints live in the TARGET database, in `_db_sync_checkpoint`, and are written in the
+ * same transaction as the rows they cover: after a kill -9 the target's rows and its
+ * checkpoint always agree. One row per (pair, stream); `stream` names what the state
+ * belongs to: 'binlog', 'snapshot', 'poll:<table>', ... The state is JSON text.
+ *
+ * Every table whose name starts with `_db_sync_` is db-sync's own: never synced, never
+ * diffed, never dropped.
+ */
+import { queryRows, type Db } from '../db/connection.js';
+import { quoteId } from '../db/quote.js';
+
+export const CHECKPOINT_TABLE = '_db_sync_checkpoint';
+export const INTERNAL_TABLE_PREFIX = '_db_sync_';
+
+export function isInternalTable(name: string): boolean {
+  return name.startsWith(INTERNAL_TABLE_PREFIX);
+}
+
+export async function ensureCheckpointTable(db: Db): Promise<void> {
+  await db.query(
+    `CREATE TABLE IF NOT EXISTS ${quoteId(CHECKPOINT_TABLE)} (
+      pair_name VARCHAR(64) NOT NULL,
+      stream VARCHAR(255) NOT NULL,
+      state LONGTEXT NOT NULL,
+      updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6),
+      PRIMARY KEY (pair_name, stream)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin COMMENT='db-sync checkpoints: do not edit'`,
+  );
+}
+
+export async function readCheckpoint<T>(db: Db, pair: string, stream: string): Promise<T | null> {
+  const rows = await queryRows<{ state: string }>(db, `SELECT state FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream = ?`, [pair, stream]);
+  const row = rows[0];
+  return row ? (JSON.parse(row.state) as T) : null;
+}
+
+/** Write inside the caller's open transaction so it commits with the rows it covers. */
+export async function writeCheckpoint(db: Db, pair: string, stream: string, state: unknown): Promise<void> {
+  await db.query(
+    `INSERT INTO ${quoteId(CHECKPOINT_TABLE)} (pair_name, stream, state) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE state = VALUES(state)`,
+    [pair, stream, JSON.stringify(state)],
+  );
+}
+
+export async function deleteCheckpoints(db: Db, pair: string, streamPrefix = ''): Promise<void> {
+  await db.query(`DELETE FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream LIKE ?`, [pair, `${streamPrefix.replace(/[\\%_]/g, '\\$&')}%`]);
+}

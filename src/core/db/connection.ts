@@ -1,0 +1,128 @@
+/**
+ * The only module that imports mysql2. Every connection db-sync opens is made here, with
+ * the options that keep values lossless (see docs/architecture.md, "type fidelity").
+ */
+import { readFileSync } from 'node:fs';
+import mysql from 'mysql2/promise';
+import type { Connection, Pool, PoolOptions, ConnectionOptions, RowDataPacket, FieldPacket } from 'mysql2/promise';
+import type { ConnectionConfig } from '../config/schema.js';
+import { SyncError } from '../errors.js';
+import { mapDbError, type Endpoint } from './db-errors.js';
+
+export type Db = Connection;
+export type DbPool = Pool;
+export type Row = RowDataPacket;
+export type { FieldPacket };
+
+export interface OpenOptions {
+  /** Override the connection's database (e.g. information_schema work); null = none. */
+  database?: string | null;
+  connectTimeoutMs?: number;
+  multipleStatements?: boolean;
+  /** Return rows as arrays (fast path for snapshot streaming). */
+  rowsAsArray?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function endpointOf(conn: ConnectionConfig): Endpoint {
+  return { name: conn.name, host: conn.host, port: conn.port, user: conn.user, database: conn.database };
+}
+
+/** The password for a connection: stored value, or read from the named environment variable now. */
+export function resolvePassword(conn: ConnectionConfig, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (conn.passwordEnv !== undefined) {
+    const value = env[conn.passwordEnv];
+    if (value === undefined) {
+      throw new SyncError('PASSWORD_ENV_MISSING', `connection "${conn.name}": environment variable ${conn.passwordEnv} is not set`, {
+        hint: `export ${conn.passwordEnv}=... in the environment that runs db-sync (the password is never stored on disk).`,
+      });
+    }
+    return value;
+  }
+  return conn.password;
+}
+
+function sslOptions(conn: ConnectionConfig): ConnectionOptions['ssl'] {
+  const ssl = conn.ssl;
+  if (!ssl || ssl.mode === 'disabled') return undefined;
+  const ca = ssl.ca ? readFileSync(ssl.ca, 'utf8') : undefined;
+  if (ssl.mode === 'required') return { rejectUnauthorized: false, ...(ca ? { ca } : {}) };
+  if (ssl.mode === 'verify-ca') return { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined } as ConnectionOptions['ssl'];
+  return { ca, rejectUnauthorized: true };
+}
+
+/**
+ * Driver options for lossless values: BIGINT/DECIMAL as exact strings, dates as strings
+ * (µs and zero dates kept), JSON as text (MariaDB's JSON alias would be re-parsed and lose
+ * big integers), geometry as raw SRID+WKB buffers, UTC session.
+ */
+export function driverOptions(conn: ConnectionConfig, opts: OpenOptions = {}): ConnectionOptions {
+  return {
+    host: conn.host,
+    port: conn.port,
+    user: conn.user,
+    password: resolvePassword(conn, opts.env),
+    database: opts.database === null ? undefined : (opts.database ?? conn.database),
+    charset: 'utf8mb4_general_ci',
+    timezone: 'Z',
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    dateStrings: true,
+    decimalNumbers: false,
+    jsonStrings: true,
+    connectTimeout: opts.connectTimeoutMs ?? 10_000,
+    multipleStatements: opts.multipleStatements ?? false,
+    rowsAsArray: opts.rowsAsArray ?? false,
+    enableKeepAlive: true,
+    ssl: sslOptions(conn),
+    typeCast: (field, next) => (field.type === 'GEOMETRY' ? field.buffer() : next()),
+  };
+}
+
+export async function openConnection(conn: ConnectionConfig, opts: OpenOptions = {}): Promise<Db> {
+  const options = driverOptions(conn, opts);
+  try {
+    const db = await mysql.createConnection(options);
+    // Sessions work in UTC so TIMESTAMP values never shift with a server's or our time zone.
+    await db.query("SET time_zone = '+00:00'");
+    return db;
+  } catch (err) {
+    throw mapDbError(err, { ...endpointOf(conn), database: options.database });
+  }
+}
+
+export function openPool(conn: ConnectionConfig, opts: OpenOptions & { connectionLimit?: number } = {}): DbPool {
+  const options: PoolOptions = { ...driverOptions(conn, opts), connectionLimit: opts.connectionLimit ?? 4, waitForConnections: true };
+  const pool = mysql.createPool(options);
+  pool.on('connection', (c) => {
+    c.query("SET time_zone = '+00:00'");
+  });
+  return pool;
+}
+
+/** Run a query and return its rows typed loosely; errors are mapped to SyncError. */
+export async function queryRows<T = Record<string, unknown>>(db: Db | DbPool, sql: string, params: unknown[] = [], ep?: Endpoint): Promise<T[]> {
+  try {
+    const [rows] = await db.query<RowDataPacket[]>(sql, params);
+    return rows as unknown as T[];
+  } catch (err) {
+    throw mapDbError(err, ep ?? { host: '?', port: 0, user: '?' });
+  }
+}
+
+/** Close without throwing (used in finally blocks and shutdown). */
+export async function closeQuietly(db: Db | DbPool | undefined): Promise<void> {
+  if (!db) return;
+  try {
+    await db.end();
+  } catch {
+    // the connection may already be gone; nothing to do
+  }
+}
+
+/** Escape a value for the rare places that need a literal (mysql2's own escaping). */
+export function escapeValue(value: unknown): string {
+  return mysql.escape(value as Parameters<typeof mysql.escape>[0]);
+}
+
+export { mapDbError };

@@ -1,0 +1,106 @@
+/**
+ * What a connection can do, checked all at once: each problem is phrased as its fix.
+ * Used by `connection test` and by the data pipeline to choose binlog vs polling.
+ */
+import type { ConnectionConfig } from '../config/schema.js';
+import { openConnection, queryRows, closeQuietly, endpointOf, type Db } from './connection.js';
+import { parseFlavor, type Flavor } from './flavor.js';
+import { quoteId } from './quote.js';
+
+export interface Capabilities {
+  flavor: Flavor;
+  serverId: number;
+  serverUuid: string | null;
+  canRead: boolean;
+  tableCount: number;
+  logBin: boolean;
+  binlogFormat: string | null;
+  binlogRowImage: string | null;
+  binlogRowMetadata: string | null;
+  replicationSlave: boolean;
+  binlogMonitor: boolean;
+  /** Binlog change capture can run (all hard requirements met). */
+  binlogUsable: boolean;
+  /** Hard problems for binlog capture, each phrased as the fix. */
+  binlogProblems: string[];
+  /** Soft problems (capture works, with a caveat). */
+  warnings: string[];
+}
+
+interface Vars {
+  version: string;
+  server_id: string;
+  log_bin: string | number | null;
+  binlog_format: string | null;
+  binlog_row_image: string | null;
+  binlog_row_metadata: string | null;
+}
+
+async function readVars(db: Db): Promise<Vars> {
+  const [row] = await queryRows<Vars>(db, 'SELECT VERSION() AS version, @@server_id AS server_id, @@log_bin AS log_bin, @@binlog_format AS binlog_format, @@binlog_row_image AS binlog_row_image');
+  let meta: string | null = null;
+  try {
+    const [m] = await queryRows<{ v: string }>(db, 'SELECT @@binlog_row_metadata AS v');
+    meta = m?.v ?? null;
+  } catch {
+    meta = null; // server older than MariaDB 10.5 / MySQL 8.0
+  }
+  return { ...(row as Vars), binlog_row_metadata: meta };
+}
+
+async function readUuid(db: Db, flavor: Flavor): Promise<string | null> {
+  if (flavor.name !== 'mysql') return null;
+  const [r] = await queryRows<{ u: string }>(db, 'SELECT @@server_uuid AS u');
+  return r?.u ?? null;
+}
+
+/** Parse SHOW GRANTS output for the privileges binlog capture needs. */
+export function grantFlags(grants: string[]): { replicationSlave: boolean; binlogMonitor: boolean } {
+  const text = grants.join('\n').toUpperCase();
+  const all = /GRANT ALL PRIVILEGES ON \*\.\* /.test(text);
+  const global = grants.filter((g) => / ON \*\.\* /i.test(g)).join('\n').toUpperCase();
+  return {
+    replicationSlave: all || /REPLICATION SLAVE|REPLICATION REPLICA/.test(global),
+    binlogMonitor: all || /BINLOG MONITOR|REPLICATION CLIENT|SUPER/.test(global),
+  };
+}
+
+export async function checkCapabilities(conn: ConnectionConfig): Promise<Capabilities> {
+  const db = await openConnection(conn, { connectTimeoutMs: 5000 });
+  try {
+    const vars = await readVars(db);
+    const flavor = parseFlavor(vars.version);
+    const grants = (await queryRows<Record<string, string>>(db, 'SHOW GRANTS')).map((r) => String(Object.values(r)[0]));
+    const flags = grantFlags(grants);
+    let canRead = true;
+    let tableCount = 0;
+    try {
+      const [r] = await queryRows<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [conn.database]);
+      tableCount = Number(r?.n ?? 0);
+      await queryRows(db, `SHOW TABLES FROM ${quoteId(conn.database)}`);
+    } catch {
+      canRead = false;
+    }
+    const logBin = vars.log_bin === 1 || vars.log_bin === '1' || vars.log_bin === 'ON';
+    const problems: string[] = [];
+    const warnings: string[] = [];
+    if (!logBin) problems.push('enable the binary log: start the server with --log-bin (and a --server-id)');
+    if (logBin && vars.binlog_format !== 'ROW') problems.push(`set binlog_format=ROW (now ${vars.binlog_format}): SET GLOBAL binlog_format='ROW' and in the server config`);
+    if (logBin && vars.binlog_row_image !== 'FULL') problems.push(`set binlog_row_image=FULL (now ${vars.binlog_row_image})`);
+    if (!flags.replicationSlave) problems.push(`GRANT REPLICATION SLAVE ON *.* TO '${conn.user}'@'%'`);
+    if (!flags.binlogMonitor) problems.push(`GRANT ${flavor.binlogMonitorGrant} ON *.* TO '${conn.user}'@'%'`);
+    if (logBin && vars.binlog_row_metadata !== 'FULL') {
+      problems.push(`set binlog_row_metadata=FULL (now ${vars.binlog_row_metadata ?? 'unsupported'}): without it rows written before an ALTER are decoded against the wrong columns. SET GLOBAL binlog_row_metadata='FULL' (MariaDB 10.5+, MySQL 8.0+)`);
+    }
+    return {
+      flavor, serverId: Number(vars.server_id), serverUuid: await readUuid(db, flavor), canRead, tableCount, logBin,
+      binlogFormat: vars.binlog_format, binlogRowImage: vars.binlog_row_image, binlogRowMetadata: vars.binlog_row_metadata,
+      replicationSlave: flags.replicationSlave, binlogMonitor: flags.binlogMonitor,
+      binlogUsable: problems.length === 0, binlogProblems: problems, warnings,
+    };
+  } finally {
+    await closeQuietly(db);
+  }
+}
+
+export { endpointOf };

@@ -1,0 +1,68 @@
+/**
+ * The per-pair status every pipeline reports into and the service publishes
+ * (status file / `status --json`). Plain data only.
+ */
+export const PAIR_STATES = ['starting', 'schema', 'snapshot', 'streaming', 'polling', 'retrying', 'error', 'disabled', 'stopped'] as const;
+export type PairState = (typeof PAIR_STATES)[number];
+
+export interface SnapshotProgress {
+  table: string | null;
+  tablesDone: number;
+  tablesTotal: number;
+  rowsDone: number;
+  rowsTotal: number;
+  percent: number;
+  rowsPerSec: number;
+  etaSec: number | null;
+}
+
+export interface PairErrorInfo {
+  code: string;
+  message: string;
+  hint?: string;
+  at: string;
+}
+
+export interface PairStatus {
+  name: string;
+  enabled: boolean;
+  state: PairState;
+  mode: 'binlog' | 'poll' | null;
+  /** Milliseconds the target is behind the source; a number whenever the pair streams or polls. */
+  lagMs: number | null;
+  lastError: PairErrorInfo | null;
+  nextRetryAt: string | null;
+  snapshot: SnapshotProgress | null;
+  position: { file?: string; pos?: number; gtid?: string } | null;
+  eventsPerSec: number;
+  rowsPerSec: number;
+  totals: { events: number; rows: number; transactions: number };
+  lastSchemaCheck: string | null;
+  warnings: string[];
+  updatedAt: string;
+}
+
+export function initialStatus(name: string, enabled: boolean): PairStatus {
+  return {
+    name, enabled, state: enabled ? 'starting' : 'disabled', mode: null, lagMs: null, lastError: null, nextRetryAt: null,
+    snapshot: null, position: null, eventsPerSec: 0, rowsPerSec: 0, totals: { events: 0, rows: 0, transactions: 0 },
+    lastSchemaCheck: null, warnings: [], updatedAt: new Date().toISOString(),
+  };
+}
+
+/** Pipelines report through this; the service keeps the latest object per pair. */
+export interface StatusSink {
+  update(patch: Partial<PairStatus>): void;
+  current(): PairStatus;
+}
+
+export function createStatusSink(name: string, enabled = true, onChange?: (s: PairStatus) => void): StatusSink {
+  let status = initialStatus(name, enabled);
+  return {
+    update(patch) {
+      status = { ...status, ...patch, updatedAt: new Date().toISOString() };
+      onChange?.(status);
+    },
+    current: () => status,
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * Composition of one sync pair: schema -> routines -> data. The only place that wires
+ * core/schema and core/data together (they never import each other). The CLI's
+ * `sync run` and the service both call runPair().
+ */
+import type { Config, ConnectionConfig, SyncPairConfig } from '../config/schema.js';
+import { SyncError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { StatusSink } from './status.js';
+import { runSchemaStep } from './schema-step.js';
+import { runDataStep } from './data-step.js';
+
+export interface PairContext {
+  config: Config;
+  pair: SyncPairConfig;
+  source: ConnectionConfig;
+  target: ConnectionConfig;
+  logger: Logger;
+  signal: AbortSignal;
+  status: StatusSink;
+}
+
+export interface RunPairOptions {
+  /** Catch up to the source's position as of the start, then return. */
+  once: boolean;
+}
+
+export function pairContext(config: Config, pairName: string, base: Omit<PairContext, 'config' | 'pair' | 'source' | 'target'>): PairContext {
+  const pair = config.syncPairs.find((p) => p.name === pairName);
+  if (!pair) {
+    throw new SyncError('PAIR_NOT_FOUND', `unknown sync pair "${pairName}"`, { hint: 'List pairs with `db-sync sync list`; create one with `db-sync sync add`.' });
+  }
+  const find = (name: string) => {
+    const c = config.connections.find((x) => x.name === name);
+    if (!c) throw new SyncError('CONNECTION_NOT_FOUND', `sync pair "${pair.name}" uses unknown connection "${name}"`, { hint: 'Add it with `db-sync connection add`.' });
+    return c;
+  };
+  return { config, pair, source: find(pair.source), target: find(pair.target), ...base };
+}
+
+export async function runPair(ctx: PairContext, options: RunPairOptions): Promise<void> {
+  const { pair } = ctx;
+  if (pair.schema || pair.routines) {
+    ctx.status.update({ state: 'schema' });
+    await runSchemaStep(ctx, {});
+  }
+  if (ctx.signal.aborted) return;
+  if (pair.data) {
+    // DDL seen in the change stream re-runs the schema step for the affected tables
+    // before later row events are applied.
+    await runDataStep(ctx, { once: options.once, onDdl: (tables) => runSchemaStep(ctx, { tables }) });
+    return;
+  }
+  if (options.once) return;
+  await schemaOnlyLoop(ctx);
+}
+
+/** A pair without data sync keeps checking the schema every schemaCheckInterval. */
+async function schemaOnlyLoop(ctx: PairContext): Promise<void> {
+  const interval = ctx.config.settings.schemaCheckInterval;
+  ctx.status.update({ state: 'streaming', mode: null });
+  while (!ctx.signal.aborted) {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, interval);
+      ctx.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    });
+    if (!ctx.signal.aborted) await runSchemaStep(ctx, {});
+  }
+}
