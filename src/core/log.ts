@@ -1,11 +1,17 @@
 /**
  * Logger factory: the only pino import. Child loggers carry {pair, pipeline}. Passwords are
  * redacted wherever they appear in a logged object; row values are only logged at debug.
+ *
+ * Files: <logDir>/combined.log (every line at or above the logger's level) and
+ * <logDir>/error.log (errors only), JSON lines with an ISO `time`, rotated by size to
+ * combined.log.1 ... combined.log.N (see rotating-file.ts). Writes are synchronous and
+ * in-process (no worker thread), so the level can change at run time (`setLogLevel`)
+ * and nothing is lost on exit.
  */
-import path from 'node:path';
-import { mkdirSync } from 'node:fs';
 import pino, { type Logger as PinoLogger } from 'pino';
+import path from 'node:path';
 import type { LogLevel } from './config/schema.js';
+import { parseSize, RotatingFile } from './rotating-file.js';
 
 export type Logger = PinoLogger;
 
@@ -13,36 +19,38 @@ export interface LoggerOptions {
   level: LogLevel;
   /** Write logs/combined.log and logs/error.log (rotated by size) here. */
   logDir?: string;
-  /** Also write human-readable lines to stderr (foreground runs). */
+  /** Also write the JSON lines to stderr (foreground runs). */
   stderr?: boolean;
-  /** Rotate at this size (pino-roll syntax, e.g. '10m') keeping `files` old files. */
-  rotateSize?: string;
+  /** Rotate at this size ('10m', '512k' or bytes), keeping `files` rotated files per log. */
+  rotateSize?: string | number;
   files?: number;
 }
+
+export const LOG_FILES = { combined: 'combined.log', error: 'error.log' } as const;
+export const DEFAULT_ROTATE_SIZE = '10m';
+export const DEFAULT_ROTATE_FILES = 5;
 
 export const REDACT_PATHS = ['password', '*.password', '*.*.password', 'connection.password', 'config.connections[*].password'];
 
 export function createLogger(options: LoggerOptions): Logger {
-  const targets: pino.TransportTargetOptions[] = [];
+  const streams: pino.StreamEntry[] = [];
   if (options.logDir) {
-    mkdirSync(options.logDir, { recursive: true });
-    const roll = (file: string, level: string): pino.TransportTargetOptions => ({
-      target: 'pino-roll',
-      level,
-      options: {
-        file: path.join(options.logDir!, file),
-        size: options.rotateSize ?? '10m',
-        limit: { count: options.files ?? 5 },
-        mkdir: true,
-        symlink: false,
-      },
-    });
-    targets.push(roll('combined', options.level), roll('error', 'error'));
+    const maxBytes = parseSize(options.rotateSize ?? DEFAULT_ROTATE_SIZE);
+    const files = options.files ?? DEFAULT_ROTATE_FILES;
+    const open = (name: string) => new RotatingFile({ file: path.join(options.logDir!, name), maxBytes, files });
+    // 'trace' on the combined stream: the logger's own level does the filtering, so a
+    // level change at run time applies to the file without rebuilding streams.
+    streams.push({ level: 'trace', stream: open(LOG_FILES.combined) }, { level: 'error', stream: open(LOG_FILES.error) });
   }
-  if (options.stderr) targets.push({ target: 'pino/file', level: options.level, options: { destination: 2 } });
+  if (options.stderr) streams.push({ level: 'trace', stream: process.stderr });
   const base = { level: options.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, timestamp: pino.stdTimeFunctions.isoTime };
-  if (targets.length === 0) return pino({ ...base, enabled: false });
-  return pino(base, pino.transport({ targets }));
+  if (streams.length === 0) return pino({ ...base, enabled: false });
+  return pino(base, pino.multistream(streams));
+}
+
+/** Change the level of a logger and of the children given (pino children copy the level at creation). */
+export function setLogLevel(level: LogLevel, ...loggers: Logger[]): void {
+  for (const l of loggers) l.level = level;
 }
 
 /** A logger that drops everything (library use, unit tests). */
@@ -50,7 +58,7 @@ export function silentLogger(): Logger {
   return pino({ enabled: false });
 }
 
-/** Flush pending lines before exit (pino transports run in a worker). */
+/** Flush pending lines before exit. File writes are synchronous; this is kept for API stability. */
 export function flushLogger(logger: Logger): Promise<void> {
   return new Promise((resolve) => {
     try {

@@ -39,6 +39,10 @@ export interface PairStatus {
   totals: { events: number; rows: number; transactions: number };
   lastSchemaCheck: string | null;
   warnings: string[];
+  /** Consecutive failed attempts since the pair last reached streaming/polling (service). */
+  retryCount: number;
+  /** Failures since the service started (service; Prometheus db_sync_pair_errors_total). */
+  errorsTotal: number;
   updatedAt: string;
 }
 
@@ -46,7 +50,7 @@ export function initialStatus(name: string, enabled: boolean): PairStatus {
   return {
     name, enabled, state: enabled ? 'starting' : 'disabled', mode: null, lagMs: null, lastError: null, nextRetryAt: null,
     snapshot: null, position: null, eventsPerSec: 0, rowsPerSec: 0, totals: { events: 0, rows: 0, transactions: 0 },
-    lastSchemaCheck: null, warnings: [], updatedAt: new Date().toISOString(),
+    lastSchemaCheck: null, warnings: [], retryCount: 0, errorsTotal: 0, updatedAt: new Date().toISOString(),
   };
 }
 

@@ -1,0 +1,70 @@
+/**
+ * Renders the service status document as a readable table (pure: document + now -> text).
+ */
+import Table from 'cli-table3';
+import type { PairStatus } from '../../core/pair/status.js';
+import type { StatusDocument } from '../../daemon/status-file.js';
+
+export function formatDuration(sec: number): string {
+  const s = Math.max(0, Math.round(sec));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h`;
+}
+
+export function formatLag(ms: number | null): string {
+  if (ms === null) return '-';
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+function formatPosition(p: PairStatus['position']): string {
+  if (!p) return '-';
+  if (p.gtid) return p.gtid;
+  return p.file ? `${p.file}:${p.pos ?? 0}` : '-';
+}
+
+/** The one-line explanation of what the pair is doing or why it is not. */
+export function pairDetail(p: PairStatus, now: Date): string {
+  const parts: string[] = [];
+  if (p.state === 'snapshot' && p.snapshot) {
+    const s = p.snapshot;
+    const eta = s.etaSec === null ? '' : `, ETA ${formatDuration(s.etaSec)}`;
+    parts.push(`${s.percent.toFixed(1)}% (${s.tablesDone}/${s.tablesTotal} tables${s.table ? `, ${s.table}` : ''}${eta})`);
+  }
+  if ((p.state === 'retrying' || p.state === 'error') && p.lastError) parts.push(`${p.lastError.code}: ${p.lastError.message}`);
+  if ((p.state === 'retrying' || p.state === 'error') && p.nextRetryAt) {
+    const inSec = (Date.parse(p.nextRetryAt) - now.getTime()) / 1000;
+    parts.push(`next attempt in ${formatDuration(inSec)}`);
+  }
+  if (p.warnings.length > 0) parts.push(`${p.warnings.length} warning(s): ${p.warnings[0]}${p.warnings.length > 1 ? ' ...' : ''}`);
+  return parts.join('; ');
+}
+
+function truncate(text: string, max: number): string {
+  const one = text.replace(/\s+/g, ' ');
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+}
+
+export function serviceLine(doc: StatusDocument | null, alive: boolean, now: Date): string {
+  if (!doc) return 'service not running (no status published yet; start it with `db-sync service start --daemon`)';
+  const s = doc.service;
+  if (!alive) return `service not running; last known state from ${s.updatedAt} (stale)`;
+  const up = formatDuration((now.getTime() - Date.parse(s.startedAt)) / 1000);
+  const extra = s.configError ? `\nconfig reload refused: ${s.configError}` : '';
+  return `service running (PID ${s.pid}, up ${up}, v${s.version}${s.metricsPort ? `, metrics on 127.0.0.1:${s.metricsPort}` : ''})${extra}`;
+}
+
+export function renderStatus(doc: StatusDocument | null, alive: boolean, now = new Date(), width = process.stdout.columns ?? 200): string {
+  const head = ['PAIR', 'STATE', 'LAG', 'EVENTS/S', 'ROWS/S', 'ROWS TOTAL', 'POSITION', 'DETAIL'];
+  const table = new Table({ head, style: { head: [], border: [] } });
+  const detailWidth = Math.max(20, width - 100);
+  for (const p of doc?.pairs ?? []) {
+    table.push([
+      p.name, p.state, formatLag(p.lagMs), Math.round(p.eventsPerSec), Math.round(p.rowsPerSec), p.totals.rows,
+      formatPosition(p.position), truncate(pairDetail(p, now), detailWidth),
+    ]);
+  }
+  const body = doc && doc.pairs.length > 0 ? table.toString() : 'no sync pairs configured (add one with `db-sync sync add`)';
+  return `${serviceLine(doc, alive, now)}\n${body}`;
+}

@@ -1,0 +1,201 @@
+/**
+ * The long-lived service: one supervisor per enabled sync pair, status published to the
+ * status file, optional metrics, live config reload. It only orchestrates (no SQL).
+ */
+import type { Config, LogLevel } from '../core/config/schema.js';
+import type { ConfigStore } from '../core/config/store.js';
+import { toSyncError } from '../core/errors.js';
+import { setLogLevel, type Logger } from '../core/log.js';
+import { createStatusSink, initialStatus, type PairStatus, type StatusSink } from '../core/pair/status.js';
+import { watchConfig, type ConfigWatcher } from './config-watcher.js';
+import { startMetricsServer, type MetricsServer } from './metrics.js';
+import type { RetryLimits } from './retry-policy.js';
+import { writeStatusFile, type StatusDocument } from './status-file.js';
+import { PairSupervisor, type PairRunner } from './supervisor.js';
+
+export interface ServiceOptions {
+  store: ConfigStore;
+  logger: Logger;
+  runPair: PairRunner;
+  version: string;
+  /** --log-level: wins over settings.logLevel, also across reloads. */
+  logLevel?: LogLevel;
+  /** --metrics-port: wins over settings.metricsPort. */
+  metricsPort?: number;
+  limits?: Partial<RetryLimits>;
+  /** Status file refresh interval (ms). */
+  publishEveryMs?: number;
+}
+
+interface RunningPair {
+  supervisor: PairSupervisor;
+  sink: StatusSink;
+  /** Pair + its two connections, serialized: a change restarts the pair. */
+  definition: string;
+  logger: Logger;
+}
+
+export function pairDefinition(config: Config, name: string): string {
+  const pair = config.syncPairs.find((p) => p.name === name);
+  const conn = (n: string | undefined) => config.connections.find((c) => c.name === n) ?? null;
+  return JSON.stringify({ pair, source: conn(pair?.source), target: conn(pair?.target) });
+}
+
+export class SyncService {
+  private config: Config;
+  private readonly running = new Map<string, RunningPair>();
+  private readonly startedAt = new Date();
+  private configLoadedAt = new Date();
+  private configError: string | null = null;
+  private metrics: MetricsServer | null = null;
+  private watcher: ConfigWatcher | null = null;
+  private publishTimer: NodeJS.Timeout | null = null;
+  private publishSoon: NodeJS.Timeout | null = null;
+  private publishing: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private reloading: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: ServiceOptions) {
+    this.config = options.store.load();
+  }
+
+  async start(): Promise<void> {
+    const { logger } = this.options;
+    this.applyLogLevel();
+    await this.applyMetrics();
+    await this.reconcilePairs();
+    this.publishTimer = setInterval(() => this.publish(), this.options.publishEveryMs ?? 1000);
+    this.watcher = watchConfig(this.options.store.file, () => void this.reload('config file changed'));
+    await this.publish();
+    logger.info({ pid: process.pid, pairs: [...this.running.keys()], metricsPort: this.metrics?.port ?? null }, 'service started');
+  }
+
+  /** Re-read the config and apply it; an invalid file is refused and the old config kept. */
+  reload(reason: string): Promise<void> {
+    this.reloading = this.reloading.then(() => this.reloadNow(reason));
+    return this.reloading;
+  }
+
+  private async reloadNow(reason: string): Promise<void> {
+    if (this.stopped) return;
+    const { logger, store } = this.options;
+    try {
+      this.config = store.load();
+      this.configError = null;
+    } catch (err) {
+      this.configError = toSyncError(err).message;
+      logger.error({ reason, err: this.configError }, 'config reload refused; keeping the running configuration');
+      this.schedulePublish();
+      return;
+    }
+    this.configLoadedAt = new Date();
+    logger.info({ reason }, 'config reloaded');
+    this.applyLogLevel();
+    await this.applyMetrics().catch((err) => logger.error({ err: toSyncError(err).message }, 'metrics endpoint not changed'));
+    await this.reconcilePairs();
+  }
+
+  private applyLogLevel(): void {
+    const level = this.options.logLevel ?? this.config.settings.logLevel;
+    setLogLevel(level, this.options.logger, ...[...this.running.values()].map((r) => r.logger));
+  }
+
+  private async applyMetrics(): Promise<void> {
+    const port = this.options.metricsPort ?? this.config.settings.metricsPort ?? null;
+    if ((this.metrics?.port ?? null) === port || (this.metrics && port === 0)) return;
+    await this.metrics?.close();
+    this.metrics = null;
+    if (port !== null) this.metrics = await startMetricsServer(port, () => this.statuses());
+  }
+
+  /** Start added/enabled pairs, stop removed/disabled ones, restart changed ones. */
+  private async reconcilePairs(): Promise<void> {
+    const wanted = new Map(this.config.syncPairs.filter((p) => p.enabled).map((p) => [p.name, pairDefinition(this.config, p.name)]));
+    const stops: Promise<void>[] = [];
+    for (const [name, run] of this.running) {
+      if (wanted.get(name) === run.definition) continue;
+      this.running.delete(name);
+      this.options.logger.info({ pair: name, why: wanted.has(name) ? 'definition changed' : 'disabled or removed' }, 'stopping pair');
+      stops.push(run.supervisor.stop());
+    }
+    await Promise.all(stops);
+    for (const [name, definition] of wanted) if (!this.running.has(name)) this.startPair(name, definition);
+    this.schedulePublish();
+  }
+
+  private startPair(name: string, definition: string): void {
+    const logger = this.options.logger.child({ pair: name });
+    const sink = createStatusSink(name, true, (s) => this.onPairChange(s));
+    const supervisor = new PairSupervisor({
+      name, config: this.config, runPair: this.options.runPair, logger, status: sink,
+      retrySettings: () => this.config.settings, limits: this.options.limits,
+    });
+    this.running.set(name, { supervisor, sink, definition, logger });
+    supervisor.start();
+  }
+
+  private lastStates = new Map<string, string>();
+
+  private onPairChange(s: PairStatus): void {
+    if (this.lastStates.get(s.name) !== s.state) {
+      this.lastStates.set(s.name, s.state);
+      this.options.logger.info({ pair: s.name, state: s.state }, 'pair state');
+      this.schedulePublish();
+    }
+  }
+
+  /** Every configured pair in config order; disabled ones as 'disabled'. */
+  statuses(): PairStatus[] {
+    return this.config.syncPairs.map((p) => this.running.get(p.name)?.sink.current() ?? initialStatus(p.name, false));
+  }
+
+  document(running = !this.stopped): StatusDocument {
+    const now = new Date();
+    const paths = this.options.store.paths;
+    return {
+      service: {
+        pid: process.pid, startedAt: this.startedAt.toISOString(), uptimeSec: Math.round((now.getTime() - this.startedAt.getTime()) / 1000),
+        version: this.options.version, running, configFile: paths.configFile, logDir: paths.logDir, metricsPort: this.metrics?.port ?? null,
+        configLoadedAt: this.configLoadedAt.toISOString(), configError: this.configError, updatedAt: now.toISOString(),
+      },
+      pairs: this.statuses(),
+    };
+  }
+
+  private schedulePublish(): void {
+    if (this.publishSoon || this.stopped) return;
+    this.publishSoon = setTimeout(() => {
+      this.publishSoon = null;
+      void this.publish();
+    }, 50);
+  }
+
+  /** Serialized writes: the newest document always lands last. */
+  private publish(running = !this.stopped): Promise<void> {
+    const doc = this.document(running);
+    this.publishing = this.publishing.then(() => writeStatusFile(this.options.store.paths.statusFile, doc)).catch((err) => {
+      this.options.logger.warn({ err: (err as Error).message }, 'cannot write the status file');
+    });
+    return this.publishing;
+  }
+
+  /** Stop every pair (each finishes or rolls back its transaction), then publish running=false. */
+  async stop(deadlineMs = 15_000): Promise<boolean> {
+    if (this.stopped) return true;
+    this.stopped = true;
+    const { logger } = this.options;
+    logger.info('service stopping');
+    this.watcher?.close();
+    if (this.publishTimer) clearInterval(this.publishTimer);
+    if (this.publishSoon) clearTimeout(this.publishSoon);
+    await this.reloading;
+    const all = Promise.all([...this.running.values()].map((r) => r.supervisor.stop())).then(() => true);
+    const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), deadlineMs).unref());
+    const clean = await Promise.race([all, timeout]);
+    if (!clean) logger.error({ deadlineMs }, 'pairs did not stop before the deadline');
+    await this.metrics?.close();
+    await this.publish(false);
+    logger.info({ clean }, 'service stopped');
+    return clean;
+  }
+}
