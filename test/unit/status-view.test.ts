@@ -1,0 +1,55 @@
+import { describe, it, expect } from 'vitest';
+import { initialStatus, type PairStatus } from '../../src/core/pair/status.js';
+import type { StatusDocument } from '../../src/daemon/status-file.js';
+import { health } from '../../src/daemon/metrics.js';
+import { formatDuration, formatLag, pairDetail, renderStatus } from '../../src/cli/views/status-view.js';
+
+const now = new Date('2026-01-01T12:00:00Z');
+
+function pair(patch: Partial<PairStatus>): PairStatus {
+  return { ...initialStatus('p', true), ...patch };
+}
+
+function doc(pairs: PairStatus[]): StatusDocument {
+  return {
+    service: {
+      pid: 4242, startedAt: '2026-01-01T10:59:00Z', uptimeSec: 3660, version: '0.1.0', running: true, configFile: '/h/config.json',
+      logDir: '/h/logs', metricsPort: null, configLoadedAt: '2026-01-01T10:59:00Z', configError: null, updatedAt: '2026-01-01T11:59:59Z',
+    },
+    pairs,
+  };
+}
+
+describe('status view', () => {
+  it('formats durations and lag the way operators read them', () => {
+    expect([formatDuration(5), formatDuration(65), formatDuration(3720), formatDuration(90_000)]).toEqual(['5s', '1m 5s', '1h 2m', '1d 1h']);
+    expect([formatLag(null), formatLag(12.4), formatLag(2500)]).toEqual(['-', '12 ms', '2.5 s']);
+  });
+
+  it('explains a retrying pair with its last error and when the next attempt is', () => {
+    const p = pair({ state: 'retrying', nextRetryAt: '2026-01-01T12:00:30Z', lastError: { code: 'DB_CONNECTION_REFUSED', message: 'refused', at: '' } });
+    expect(pairDetail(p, now)).toBe('DB_CONNECTION_REFUSED: refused; next attempt in 30s');
+  });
+
+  it('shows snapshot percent, tables and ETA', () => {
+    const p = pair({ state: 'snapshot', snapshot: { table: 'orders', tablesDone: 1, tablesTotal: 4, rowsDone: 50, rowsTotal: 200, percent: 25, rowsPerSec: 10, etaSec: 15 } });
+    expect(pairDetail(p, now)).toBe('25.0% (1/4 tables, orders, ETA 15s)');
+  });
+
+  it('renders the service line and one row per pair, and says when the state is stale', () => {
+    const d = doc([pair({ state: 'streaming', lagMs: 3, position: { file: 'mysql-bin.000001', pos: 1234 } }), initialStatus('q', false)]);
+    const live = renderStatus(d, true, now, 200);
+    expect(live).toContain('service running (PID 4242, up 1h 1m, v0.1.0)');
+    expect(live).toMatch(/│ p +│ streaming +│ 3 ms/);
+    expect(live).toContain('mysql-bin.000001:1234');
+    expect(live).toMatch(/│ q +│ disabled/);
+    expect(renderStatus(d, false, now, 200)).toContain('service not running; last known state from 2026-01-01T11:59:59Z (stale)');
+    expect(renderStatus(null, false, now)).toContain('service not running');
+  });
+
+  it('is healthy unless an enabled pair is in error', () => {
+    expect(health([pair({ state: 'retrying' }), initialStatus('q', false)]).healthy).toBe(true);
+    expect(health([pair({ state: 'error' })]).healthy).toBe(false);
+    expect(health([{ ...pair({ state: 'error' }), enabled: false }]).healthy).toBe(true);
+  });
+});
