@@ -30,7 +30,7 @@ export function statusJson(store: ConfigStore, snap: StatusSnapshot): Record<str
 async function watch(store: ConfigStore): Promise<void> {
   const draw = () => {
     const snap = readServiceStatus(store);
-    logUpdate(`${renderStatus(snap.doc, snap.alive)}\n(refreshing every 2 s; Ctrl-C to quit)`);
+    logUpdate(`${renderStatus(snap.doc, snap.alive, new Date(), process.stdout.columns ?? 80)}\n(refreshing every 2 s; Ctrl-C to quit)`);
   };
   draw();
   const timer = setInterval(draw, 2000);

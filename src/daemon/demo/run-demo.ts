@@ -1,0 +1,149 @@
+/**
+ * The one-command demo: two throwaway MariaDB servers (source with binlog), a sample shop
+ * database on the source, a temporary DB_SYNC_HOME with the connections and one pair, the
+ * service running as a child process, and a small write load. `stop()` undoes all of it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigStore, resolvePaths } from '../../core/config/store.js';
+import { closeQuietly, openConnection, queryRows, type Db } from '../../core/db/connection.js';
+import { quoteId } from '../../core/db/quote.js';
+import { readStatusFile } from '../status-file.js';
+import { rootConnectionConfig, startServer, type LocalServer } from './mariadb-launcher.js';
+import { DEMO_DB, SAMPLE_SCHEMA, sampleData } from './sample-data.js';
+
+const CLI_MAIN = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+
+export interface DemoHandle {
+  home: string;
+  store: ConfigStore;
+  source: LocalServer;
+  target: LocalServer;
+  /** Write transactions committed on the source so far. */
+  writes(): number;
+  /** Stop writing (then wait a moment and compare). */
+  stopLoad(): Promise<void>;
+  /** Row counts per table on source and target (to show they are equal). */
+  compare(): Promise<Array<{ table: string; source: number; target: number }>>;
+  stop(): Promise<void>;
+}
+
+export interface DemoOptions {
+  /** Write transactions per second on the source. */
+  writesPerSec?: number;
+  /** Progress lines (server start-up etc.). */
+  say?: (line: string) => void;
+}
+
+function writeConfig(home: string, source: LocalServer, target: LocalServer): ConfigStore {
+  const store = new ConfigStore(resolvePaths({ DB_SYNC_HOME: home }));
+  store.save(store.load());
+  store.update((c) => {
+    c.settings.retryDelay = 1000;
+    c.settings.schemaCheckInterval = 10_000;
+    c.connections.push({ ...rootConnectionConfig(source.port, DEMO_DB), name: 'demo-source' }, { ...rootConnectionConfig(target.port, DEMO_DB), name: 'demo-target' });
+    c.syncPairs.push({ name: 'demo', source: 'demo-source', target: 'demo-target' } as (typeof c.syncPairs)[number]);
+  });
+  return store;
+}
+
+async function waitUntilUp(store: ConfigStore, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the service exited with code ${child.exitCode}; see ${store.paths.logDir}`);
+    const doc = readStatusFile(store.paths.statusFile);
+    if (doc && doc.service.pid === child.pid && doc.service.running) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the service did not come up within ${timeoutMs / 1000} s; see ${store.paths.logDir}`);
+}
+
+/** One small order transaction: new order with lines, stock moves, sometimes a status change. */
+async function writeOnce(db: Db, n: number): Promise<void> {
+  await db.query('START TRANSACTION');
+  const [res] = await db.query('INSERT INTO orders (customer_id, status) VALUES (?, ?)', [1 + (n % 200), 'new']);
+  const orderId = (res as { insertId: number }).insertId;
+  const product = 1 + (n % 50);
+  await db.query('INSERT INTO order_lines (order_id, line_no, product_id, quantity, price) VALUES (?, 1, ?, ?, (SELECT price FROM products WHERE id = ?))', [orderId, product, 1 + (n % 3), product]);
+  await db.query('UPDATE products SET stock = stock - 1 WHERE id = ?', [product]);
+  await db.query('UPDATE orders SET total = (SELECT SUM(quantity * price) FROM order_lines WHERE order_id = ?) WHERE id = ?', [orderId, orderId]);
+  if (n % 5 === 0) await db.query("UPDATE orders SET status = 'paid' WHERE id = ?", [Math.max(1, orderId - 3)]);
+  await db.query('COMMIT');
+}
+
+export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> {
+  const say = options.say ?? (() => undefined);
+  const home = mkdtempSync(path.join(os.tmpdir(), 'db-sync-demo-'));
+  say('starting two throwaway MariaDB servers (source with binlog, target) ...');
+  const [source, target] = await Promise.all([startServer({ binlog: true, serverId: 1, label: 'demo-source' }), startServer({ binlog: false, serverId: 2, label: 'demo-target' })]);
+  try {
+    return await runWith(home, source, target, options.writesPerSec ?? 20, say);
+  } catch (err) {
+    await Promise.all([source.stop(), target.stop()]);
+    rmSync(home, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function runWith(home: string, source: LocalServer, target: LocalServer, writesPerSec: number, say: (line: string) => void): Promise<DemoHandle> {
+  say(`source on 127.0.0.1:${source.port}, target on 127.0.0.1:${target.port}; loading the sample "${DEMO_DB}" database ...`);
+  source.sql(`CREATE DATABASE ${DEMO_DB};`);
+  target.sql(`CREATE DATABASE ${DEMO_DB};`);
+  source.sql(`${SAMPLE_SCHEMA}\n${sampleData()}`, DEMO_DB);
+  const store = writeConfig(home, source, target);
+  say(`config in ${home}; starting the service ...`);
+  const child = spawn(process.execPath, [CLI_MAIN, 'service', 'start'], { env: { ...process.env, DB_SYNC_HOME: home }, stdio: 'ignore' });
+  try {
+    await waitUntilUp(store, child);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  const db = await openConnection(rootConnectionConfig(source.port, DEMO_DB));
+  let writes = 0;
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    writeOnce(db, writes + 1).then(() => { writes += 1; }, () => db.query('ROLLBACK').catch(() => undefined)).finally(() => { busy = false; });
+  }, Math.max(5, Math.round(1000 / writesPerSec)));
+  const count = async (conn: Db, table: string) =>
+    Number((await queryRows<{ n: string }>(conn, `SELECT COUNT(*) AS n FROM ${quoteId(table)}`).catch(() => [{ n: '-1' }]))[0]?.n ?? -1);
+  const stopLoad = async () => {
+    clearInterval(timer);
+    while (busy) await new Promise((r) => setTimeout(r, 20));
+    await closeQuietly(db);
+  };
+  return {
+    home, store, source, target,
+    writes: () => writes,
+    async compare() {
+      const sdb = await openConnection(rootConnectionConfig(source.port, DEMO_DB));
+      const tdb = await openConnection(rootConnectionConfig(target.port, DEMO_DB));
+      try {
+        const out = [];
+        for (const table of ['customers', 'products', 'orders', 'order_lines']) {
+          out.push({ table, source: await count(sdb, table), target: await count(tdb, table) });
+        }
+        return out;
+      } finally {
+        await Promise.all([closeQuietly(sdb), closeQuietly(tdb)]);
+      }
+    },
+    stopLoad,
+    async stop() {
+      await stopLoad();
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      await Promise.all([source.stop(), target.stop()]);
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
