@@ -135,7 +135,7 @@ describe('service daemon through the built CLI', () => {
       const file = path.join(ctx.home, 'config.json');
       const good = readFileSync(file, 'utf8');
       writeFileSync(file, '{ "version": 1, ');
-      const doc = await until('the reload to be refused', async () => { const d = await statusJson(); return d.service.configError && d; });
+      const doc = await until('the reload to be refused', async () => { const d = await statusJson(); return d.service.configError ? d : undefined; });
       expect(String(doc.service.configError)).toContain('malformed JSON');
       expect(doc.pairs[0]).toMatchObject({ name: 'p', enabled: true });
       writeFileSync(file, good);

@@ -1,0 +1,82 @@
+/**
+ * Server outages while the service runs: the source (then the target) stopped for 20 s and
+ * started again. The pair shows 'retrying' with the error, then streams again, and nothing is
+ * lost. Uses servers of its own (stop/restart). Needs the real engine (see engineAvailable).
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import os from 'node:os';
+import path from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type mysql from 'mysql2/promise';
+import { startServer, type TestServer } from '../helpers/mariadb-server.js';
+import { engineAvailable, startService, waitForPair, waitUntilEqual, writeServiceConfig, type RunningService } from './service-helpers.js';
+
+const OUTAGE_MS = 20_000;
+let source: TestServer;
+let target: TestServer;
+let home: string;
+let service: RunningService;
+
+const conn = async (s: TestServer) => s.connect('app');
+const insert = async (s: TestServer, from: number, count: number) => {
+  const c = await conn(s);
+  for (let i = 0; i < count; i += 1) await c.query('INSERT INTO items (id, label) VALUES (?, ?)', [from + i, `item ${from + i}`]);
+  await c.end();
+};
+const equal = async () => {
+  const [a, b] = [await conn(source), await conn(target)];
+  try {
+    await waitUntilEqual(a as mysql.Connection, b as mysql.Connection, 90_000);
+  } finally {
+    await Promise.all([a.end(), b.end()]);
+  }
+};
+
+/** Stop `server` for OUTAGE_MS while the service runs; returns the status seen while it was down. */
+async function outage(server: TestServer, during?: () => Promise<void>) {
+  const t0 = Date.now();
+  await server.stop(true);
+  await during?.();
+  const seen = await waitForPair(home, 'p', 'retrying', (p) => p.state === 'retrying', OUTAGE_MS);
+  await new Promise((r) => setTimeout(r, Math.max(0, OUTAGE_MS - (Date.now() - t0))));
+  await server.restart();
+  return seen;
+}
+
+describe.skipIf(!engineAvailable)('service during server outages', () => {
+  beforeAll(async () => {
+    [source, target] = await Promise.all([startServer({ binlog: true, serverId: 21, label: 'outage-src' }), startServer({ binlog: false, serverId: 22, label: 'outage-dst' })]);
+    source.sql('CREATE DATABASE app; CREATE TABLE app.items (id INT PRIMARY KEY, label VARCHAR(50) NOT NULL);');
+    target.sql('CREATE DATABASE app;');
+    home = mkdtempSync(path.join(os.tmpdir(), 'db-sync-outage-'));
+    writeServiceConfig(home, [{ name: 'p', source: { port: source.port, database: 'app' }, target: { port: target.port, database: 'app' } }], { retryDelay: 1000, maxRetries: 100 });
+    await insert(source, 1, 50);
+    service = startService(home);
+    await waitForPair(home, 'p', 'streaming', (p) => p.state === 'streaming');
+    await equal();
+  });
+  afterAll(async () => {
+    await service?.terminate();
+    await Promise.all([source?.stop(), target?.stop()]);
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
+
+  it('shows retrying while the source is down for 20 s, then streams again without losing a row', async () => {
+    const seen = await outage(source);
+    expect(seen.lastError?.code).toMatch(/^DB_CONNECTION_/);
+    expect(seen.nextRetryAt).not.toBeNull();
+    await insert(source, 1000, 50);
+    const back = await waitForPair(home, 'p', 'streaming again', (p) => p.state === 'streaming', 60_000);
+    expect(back.retryCount).toBe(0);
+    await equal();
+  });
+
+  it('shows retrying while the target is down for 20 s, applies what the source wrote meanwhile, and loses nothing', async () => {
+    const seen = await outage(target, () => insert(source, 2000, 50));
+    expect(seen.lastError?.code).toMatch(/^DB_CONNECTION_/);
+    await insert(source, 3000, 20);
+    await waitForPair(home, 'p', 'streaming again', (p) => p.state === 'streaming', 60_000);
+    await equal();
+    expect(service.child.exitCode).toBeNull();
+  });
+});
