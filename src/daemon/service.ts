@@ -30,7 +30,7 @@ export interface ServiceOptions {
 interface RunningPair {
   supervisor: PairSupervisor;
   sink: StatusSink;
-  /** Pair + its two connections, serialized: a change restarts the pair. */
+  /** Pair + its two connections + the intervals it runs with, serialized: a change restarts the pair. */
   definition: string;
   logger: Logger;
 }
@@ -38,7 +38,8 @@ interface RunningPair {
 export function pairDefinition(config: Config, name: string): string {
   const pair = config.syncPairs.find((p) => p.name === name);
   const conn = (n: string | undefined) => config.connections.find((c) => c.name === n) ?? null;
-  return JSON.stringify({ pair, source: conn(pair?.source), target: conn(pair?.target) });
+  const { pollInterval, schemaCheckInterval } = config.settings;
+  return JSON.stringify({ pair, source: conn(pair?.source), target: conn(pair?.target), pollInterval, schemaCheckInterval });
 }
 
 export class SyncService {
@@ -127,7 +128,7 @@ export class SyncService {
     const logger = this.options.logger.child({ pair: name });
     const sink = createStatusSink(name, true, (s) => this.onPairChange(s));
     const supervisor = new PairSupervisor({
-      name, config: this.config, runPair: this.options.runPair, logger, status: sink,
+      name, config: () => this.config, runPair: this.options.runPair, logger, status: sink,
       retrySettings: () => this.config.settings, limits: this.options.limits,
     });
     this.running.set(name, { supervisor, sink, definition, logger });

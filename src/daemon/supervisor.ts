@@ -16,8 +16,8 @@ export type PairRunner = (ctx: PairContext, options: RunPairOptions) => Promise<
 
 export interface SupervisorOptions {
   name: string;
-  /** The config this pair runs with (a changed definition restarts the supervisor). */
-  config: Config;
+  /** The current config, read at each attempt (a changed definition restarts the supervisor). */
+  config: () => Config;
   runPair: PairRunner;
   logger: Logger;
   status: StatusSink;
@@ -77,7 +77,7 @@ export class PairSupervisor {
     this.runController = ac;
     const { config, name, logger, status } = this.options;
     try {
-      const ctx = pairContext(config, name, { logger, signal: ac.signal, status: this.trackingSink(status) });
+      const ctx = pairContext(config(), name, { logger, signal: ac.signal, status: this.trackingSink(status) });
       await this.options.runPair(ctx, { once: false });
       return ac.signal.aborted ? null : toSyncErrorReturned();
     } catch (err) {

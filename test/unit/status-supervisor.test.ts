@@ -39,7 +39,7 @@ function supervise(name: string, runPair: PairRunner, limits = { errorRetryMs: 5
   const sink = createStatusSink(name);
   const states: PairState[] = [];
   const tracked = { update: (p: Parameters<typeof sink.update>[0]) => { sink.update(p); if (p.state) states.push(p.state); }, current: sink.current };
-  const sup = new PairSupervisor({ name, config, runPair, logger: silentLogger(), status: tracked, retrySettings: () => config.settings, limits });
+  const sup = new PairSupervisor({ name, config: () => config, runPair, logger: silentLogger(), status: tracked, retrySettings: () => config.settings, limits });
   return { sup, sink, states };
 }
 
