@@ -45,12 +45,37 @@ export function createLogger(options: LoggerOptions): Logger {
   if (options.stderr) streams.push({ level: 'trace', stream: process.stderr });
   const base = { level: options.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, timestamp: pino.stdTimeFunctions.isoTime };
   if (streams.length === 0) return pino({ ...base, enabled: false });
-  return pino(base, pino.multistream(streams));
+  return trackDescendants(pino(base, pino.multistream(streams)));
 }
 
-/** Change the level of a logger and of the children given (pino children copy the level at creation). */
-export function setLogLevel(level: LogLevel, ...loggers: Logger[]): void {
-  for (const l of loggers) l.level = level;
+const DESCENDANTS = Symbol('db-sync.descendants');
+type Tracked = Logger & { [DESCENDANTS]?: Set<WeakRef<Logger>> };
+
+/**
+ * pino children copy the level when created, so a level change on the root would not reach
+ * loggers the pipelines already made. Children are created with Object.create(parent), so a
+ * `child` wrapper on the root is inherited by every descendant and sees them all.
+ */
+function trackDescendants(root: Logger): Logger {
+  const members = new Set<WeakRef<Logger>>();
+  const original = root.child;
+  (root as Tracked)[DESCENDANTS] = members;
+  root.child = function child(this: Logger, ...args: Parameters<Logger['child']>) {
+    const c = original.apply(this, args) as unknown as Logger;
+    if (members.size > 1000) for (const r of members) if (!r.deref()) members.delete(r);
+    members.add(new WeakRef(c));
+    return c;
+  } as unknown as Logger['child'];
+  return root;
+}
+
+/** Change the level of a logger made by createLogger and of every logger derived from it. */
+export function setLogLevel(level: LogLevel, root: Logger): void {
+  root.level = level;
+  for (const r of (root as Tracked)[DESCENDANTS] ?? []) {
+    const l = r.deref();
+    if (l) l.level = level;
+  }
 }
 
 /** A logger that drops everything (library use, unit tests). */

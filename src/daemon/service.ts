@@ -98,7 +98,7 @@ export class SyncService {
 
   private applyLogLevel(): void {
     const level = this.options.logLevel ?? this.config.settings.logLevel;
-    setLogLevel(level, this.options.logger, ...[...this.running.values()].map((r) => r.logger));
+    setLogLevel(level, this.options.logger);
   }
 
   private async applyMetrics(): Promise<void> {

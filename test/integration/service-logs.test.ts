@@ -29,18 +29,20 @@ describe('service log files', () => {
     expect(JSON.parse(errors[0]!)).toMatchObject({ level: 50, code: 'DB_ERROR', msg: 'something failed' });
   });
 
-  it('never writes a password, and applies a level change at run time', () => {
+  it('never writes a password, and applies a level change at run time to loggers made before it', () => {
     const logDir = path.join(dir, 'redact');
     const logger = createLogger({ level: 'info', logDir });
     const child = logger.child({ pair: 'p' });
     logger.info({ connection: { name: 'src', password: 's3cret' } }, 'connecting');
     child.debug({ row: [1, 'value'] }, 'row applied');
-    setLogLevel('debug', logger, child);
+    setLogLevel('debug', logger);
     child.debug({ row: [2, 'value'] }, 'row applied');
+    child.child({ pipeline: 'binlog' }).debug({ row: [3, 'value'] }, 'row applied');
     const text = readFileSync(path.join(logDir, 'combined.log'), 'utf8');
     expect(text).not.toContain('s3cret');
     expect(text).toContain('[redacted]');
-    expect(text.match(/row applied/g)).toHaveLength(1);
+    expect(text.match(/row applied/g)).toHaveLength(2);
     expect(text).toContain('"row":[2,"value"]');
+    expect(text).toMatch(/"pair":"p","pipeline":"binlog","row":\[3,"value"\]/);
   });
 });
