@@ -71,8 +71,10 @@ function trackDescendants(root: Logger): Logger {
 
 /** Change the level of a logger made by createLogger and of every logger derived from it. */
 export function setLogLevel(level: LogLevel, root: Logger): void {
+  const members = (root as Tracked)[DESCENDANTS];
+  if (!members) return; // a disabled/silent logger stays silent
   root.level = level;
-  for (const r of (root as Tracked)[DESCENDANTS] ?? []) {
+  for (const r of members) {
     const l = r.deref();
     if (l) l.level = level;
   }

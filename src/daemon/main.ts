@@ -31,6 +31,8 @@ export async function runService(options: ForegroundOptions): Promise<number> {
     const level = options.logLevel ?? store.load().settings.logLevel;
     logger = createLogger({ level, logDir: store.paths.logDir, stderr: options.stderr });
     const service = new SyncService({ ...options, logger });
+    // A stray promise rejection in one pair's code must not take every other pair down.
+    process.on('unhandledRejection', (err) => logger?.error({ err: err instanceof Error ? err.message : String(err), stack: (err as Error)?.stack }, 'unhandled rejection (ignored)'));
     const stopRequested = waitForStopSignal(logger, () => void service.reload('SIGHUP'));
     await service.start();
     await stopRequested;

@@ -1,0 +1,85 @@
+import { describe, it, expect, afterEach } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigStore, resolvePaths } from '../../src/core/config/store.js';
+import { silentLogger } from '../../src/core/log.js';
+import type { PairContext } from '../../src/core/pair/sync-pair.js';
+import { SyncService } from '../../src/daemon/service.js';
+import type { StatusDocument } from '../../src/daemon/status-file.js';
+
+const homes: string[] = [];
+afterEach(() => { for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true }); });
+
+function setup() {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'db-sync-svc-unit-'));
+  homes.push(home);
+  const store = new ConfigStore(resolvePaths({ DB_SYNC_HOME: home }));
+  store.update((c) => {
+    c.connections.push({ name: 'a', host: '127.0.0.1', port: 3306, user: 'u', database: 'x' }, { name: 'b', host: '127.0.0.1', port: 3306, user: 'u', database: 'y' });
+    c.syncPairs.push({ name: 'one', source: 'a', target: 'b' } as (typeof c.syncPairs)[number], { name: 'two', source: 'a', target: 'b', enabled: false } as (typeof c.syncPairs)[number]);
+  });
+  const starts: string[] = [];
+  const stops: string[] = [];
+  // Pure orchestration: a runner that "streams" until its signal aborts.
+  const runPair = (ctx: PairContext) => new Promise<void>((resolve) => {
+    starts.push(ctx.pair.name);
+    ctx.status.update({ state: 'streaming', mode: 'binlog', lagMs: 0 });
+    ctx.signal.addEventListener('abort', () => { stops.push(ctx.pair.name); resolve(); }, { once: true });
+  });
+  const service = new SyncService({ store, logger: silentLogger(), runPair, version: 'test', publishEveryMs: 50 });
+  const file = () => JSON.parse(readFileSync(store.paths.statusFile, 'utf8')) as StatusDocument;
+  return { store, service, starts, stops, file };
+}
+
+const tick = (ms = 120) => new Promise((r) => setTimeout(r, ms));
+
+describe('sync service orchestration', () => {
+  it('starts enabled pairs, lists disabled ones, and publishes the status file', async () => {
+    const { service, starts, file } = setup();
+    await service.start();
+    await tick();
+    expect(starts).toEqual(['one']);
+    const doc = file();
+    expect(doc.service).toMatchObject({ pid: process.pid, running: true, version: 'test', configError: null, metricsPort: null });
+    expect(doc.pairs.map((p) => [p.name, p.state])).toEqual([['one', 'streaming'], ['two', 'disabled']]);
+    await service.stop();
+    expect(file().service.running).toBe(false);
+    expect(file().pairs[0]!.state).toBe('stopped');
+  });
+
+  it('applies enable, definition changes and removal on reload, touching only the pairs concerned', async () => {
+    const { store, service, starts, stops, file } = setup();
+    await service.start();
+    store.update((c) => { c.syncPairs[1]!.enabled = true; });
+    await service.reload('test');
+    expect(starts).toEqual(['one', 'two']);
+    expect(stops).toEqual([]);
+    store.update((c) => { c.syncPairs[0]!.include = ['orders']; });
+    await service.reload('test');
+    expect(stops).toEqual(['one']);
+    expect(starts).toEqual(['one', 'two', 'one']);
+    store.update((c) => { c.syncPairs.splice(1, 1); });
+    await service.reload('test');
+    expect(stops).toEqual(['one', 'two']);
+    await tick();
+    expect(file().pairs.map((p) => p.name)).toEqual(['one']);
+    store.update((c) => { c.connections[1]!.port = 3307; });
+    await service.reload('test');
+    expect(starts.filter((s) => s === 'one')).toHaveLength(3);
+    await service.stop();
+  });
+
+  it('keeps running with the old config when the new one is invalid, and reports why', async () => {
+    const { store, service, starts, file } = setup();
+    await service.start();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(store.file, '{"version": 1, "syncPairs": [{"name": "x"}]}');
+    await service.reload('test');
+    await tick();
+    expect(file().service.configError).toMatch(/invalid configuration/);
+    expect(file().pairs.map((p) => p.name)).toEqual(['one', 'two']);
+    expect(starts).toEqual(['one']);
+    await service.stop();
+  });
+});
