@@ -20,6 +20,8 @@ export interface ForegroundOptions {
   limits?: ServiceOptions['limits'];
   /** How long pairs get to finish their transaction on shutdown. */
   stopDeadlineMs?: number;
+  /** Called once every pair has been started. */
+  onStarted?: () => void;
 }
 
 /** Runs until a signal stops it; resolves with the exit code. */
@@ -35,6 +37,7 @@ export async function runService(options: ForegroundOptions): Promise<number> {
     process.on('unhandledRejection', (err) => logger?.error({ err: err instanceof Error ? err.message : String(err), stack: (err as Error)?.stack }, 'unhandled rejection (ignored)'));
     const stopRequested = waitForStopSignal(logger, () => void service.reload('SIGHUP'));
     await service.start();
+    options.onStarted?.();
     await stopRequested;
     const clean = await service.stop(options.stopDeadlineMs);
     return clean ? 0 : 1;

@@ -47,9 +47,11 @@ async function start(opts: StartOptions): Promise<number> {
     process.stdout.write(`service started (PID ${pid}); logs in ${store.paths.logDir}\n`);
     return 0;
   }
+  const foreground = process.env[DAEMON_ENV] !== '1';
   const code = await runService({
     store, runPair, version: VERSION, logLevel: parsed.logLevel, metricsPort: parsed.metricsPort,
-    stderr: process.env[DAEMON_ENV] !== '1',
+    stderr: foreground,
+    onStarted: () => { if (foreground) process.stdout.write(`service running (PID ${process.pid}); Ctrl-C stops it\n`); },
   });
   // A connection an engine left open must not keep a stopped service alive.
   setTimeout(() => process.exit(code), 1000).unref();
@@ -79,7 +81,10 @@ function status(): number {
   if (pid === null) throw new CliExit(3, 'service not running');
   const up = doc && alive ? `, up ${formatDuration((Date.now() - Date.parse(doc.service.startedAt)) / 1000)}` : '';
   const lines = [`service running (PID ${pid}${up})`];
-  for (const p of doc?.pairs ?? []) lines.push(`  ${p.name}: ${p.state}${p.lagMs !== null ? `, lag ${p.lagMs} ms` : ''}`);
+  for (const p of doc?.pairs ?? []) {
+    const err = (p.state === 'retrying' || p.state === 'error') && p.lastError ? ` (${p.lastError.code}: ${p.lastError.message})` : '';
+    lines.push(`  ${p.name}: ${p.state}${p.lagMs !== null ? `, lag ${p.lagMs} ms` : ''}${err}`);
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }

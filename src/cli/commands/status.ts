@@ -5,6 +5,7 @@ import { initialStatus } from '../../core/pair/status.js';
 import { isProcessAlive } from '../../daemon/pid-file.js';
 import { readStatusFile, type StatusDocument } from '../../daemon/status-file.js';
 import { renderStatus } from '../views/status-view.js';
+import { printJson } from '../views/table.js';
 import { action } from '../run.js';
 import { openStore } from '../context.js';
 
@@ -48,7 +49,7 @@ export function registerStatusCommand(program: Command): void {
     .action(action(async (opts: { watch?: boolean; json?: boolean }) => {
       const store = openStore();
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify(statusJson(store, readServiceStatus(store)), null, 2)}\n`);
+        printJson(statusJson(store, readServiceStatus(store)));
         return 0;
       }
       if (opts.watch) {

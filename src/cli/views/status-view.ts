@@ -1,9 +1,9 @@
 /**
  * Renders the service status document as a readable table (pure: document + now -> text).
  */
-import Table from 'cli-table3';
 import type { PairStatus } from '../../core/pair/status.js';
 import type { StatusDocument } from '../../daemon/status-file.js';
+import { renderTable } from './table.js';
 
 export function formatDuration(sec: number): string {
   const s = Math.max(0, Math.round(sec));
@@ -57,14 +57,11 @@ export function serviceLine(doc: StatusDocument | null, alive: boolean, now: Dat
 
 export function renderStatus(doc: StatusDocument | null, alive: boolean, now = new Date(), width = process.stdout.columns ?? 200): string {
   const head = ['PAIR', 'STATE', 'LAG', 'EVENTS/S', 'ROWS/S', 'ROWS TOTAL', 'POSITION', 'DETAIL'];
-  const table = new Table({ head, style: { head: [], border: [] } });
   const detailWidth = Math.max(20, width - 100);
-  for (const p of doc?.pairs ?? []) {
-    table.push([
-      p.name, p.state, formatLag(p.lagMs), Math.round(p.eventsPerSec), Math.round(p.rowsPerSec), p.totals.rows,
-      formatPosition(p.position), truncate(pairDetail(p, now), detailWidth),
-    ]);
-  }
-  const body = doc && doc.pairs.length > 0 ? table.toString() : 'no sync pairs configured (add one with `db-sync sync add`)';
+  const rows = (doc?.pairs ?? []).map((p) => [
+    p.name, p.state, formatLag(p.lagMs), Math.round(p.eventsPerSec), Math.round(p.rowsPerSec), p.totals.rows,
+    formatPosition(p.position), truncate(pairDetail(p, now), detailWidth),
+  ]);
+  const body = rows.length > 0 ? renderTable(head, rows) : 'no sync pairs configured (add one with `db-sync sync add`)';
   return `${serviceLine(doc, alive, now)}\n${body}`;
 }
