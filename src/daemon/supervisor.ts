@@ -105,10 +105,15 @@ export class PairSupervisor {
     return delay;
   }
 
-  /** Resets the failure count once the pair is healthy again (streaming or polling). */
+  /** Resets the failure count once the pair is healthy again (streaming or polling); counts engine-side retries. */
   private trackingSink(sink: StatusSink): StatusSink {
     return {
       update: (patch: Partial<PairStatus>) => {
+        // The data step retries connection losses itself; count those failures too.
+        if (patch.state === 'retrying') {
+          sink.update({ ...patch, errorsTotal: sink.current().errorsTotal + 1 });
+          return;
+        }
         if ((patch.state === 'streaming' || patch.state === 'polling') && this.failures > 0) {
           this.failures = 0;
           sink.update({ ...patch, retryCount: 0, nextRetryAt: null });

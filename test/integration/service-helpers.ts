@@ -10,9 +10,9 @@ import { CLI, ROOT } from '../helpers/context.js';
 import type { StatusDocument } from '../../src/daemon/status-file.js';
 import type { PairStatus } from '../../src/core/pair/status.js';
 
-/** True once schema and data steps are on this branch (they throw NOT_IMPLEMENTED until then). */
+/** True once schema and data steps are on this branch (the stubs throw "... sync is not implemented yet"). */
 export const engineAvailable = ['schema-step.ts', 'data-step.ts'].every(
-  (f) => !readFileSync(path.join(ROOT, 'src/core/pair', f), 'utf8').includes("'NOT_IMPLEMENTED'"),
+  (f) => !readFileSync(path.join(ROOT, 'src/core/pair', f), 'utf8').includes('sync is not implemented yet'),
 );
 
 export interface RunningService {
