@@ -110,6 +110,9 @@ export async function startServer(options: ServerOptions = {}): Promise<LocalSer
     execFileSync(findBinary(['mariadb-install-db', 'mysql_install_db']), [
       '--no-defaults', `--datadir=${datadir}`, `--user=${os.userInfo().username}`,
       '--auth-root-authentication-method=normal', '--skip-test-db',
+      // Concurrent bootstraps sharing /tmp can collide on internal temp table names
+      // ("Could not remove temporary table ... Unknown table 'mysql.tmp_user_sys'").
+      `--tmpdir=${datadir}`,
     ], { stdio: 'pipe' });
   }
   let child: ChildProcess | undefined;
