@@ -19,6 +19,8 @@ export interface ServerOptions {
   datadir?: string;
   extraArgs?: string[];
   label?: string;
+  /** Own process group, so a terminal's Ctrl-C reaches only the parent (the demo stops it). */
+  ownProcessGroup?: boolean;
 }
 
 export interface LocalServer {
@@ -118,7 +120,7 @@ export async function startServer(options: ServerOptions = {}): Promise<LocalSer
   let child: ChildProcess | undefined;
   const bin = findBinary(['mariadbd', 'mysqld']);
   const launch = async () => {
-    child = spawn(bin, serverArgs(o, datadir, port, socket), { stdio: 'ignore', detached: false });
+    child = spawn(bin, serverArgs(o, datadir, port, socket), { stdio: 'ignore', detached: !!o.ownProcessGroup });
     await waitReady(port, child, datadir);
   };
   await launch();

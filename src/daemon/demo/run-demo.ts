@@ -78,7 +78,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
   const say = options.say ?? (() => undefined);
   const home = mkdtempSync(path.join(os.tmpdir(), 'db-sync-demo-'));
   say('starting two throwaway MariaDB servers (source with binlog, target) ...');
-  const [source, target] = await Promise.all([startServer({ binlog: true, serverId: 1, label: 'demo-source' }), startServer({ binlog: false, serverId: 2, label: 'demo-target' })]);
+  const [source, target] = await Promise.all([startServer({ binlog: true, serverId: 1, label: 'demo-source', ownProcessGroup: true }), startServer({ binlog: false, serverId: 2, label: 'demo-target', ownProcessGroup: true })]);
   try {
     return await runWith(home, source, target, options.writesPerSec ?? 20, say);
   } catch (err) {
@@ -95,7 +95,9 @@ async function runWith(home: string, source: LocalServer, target: LocalServer, w
   source.sql(`${SAMPLE_SCHEMA}\n${sampleData()}`, DEMO_DB);
   const store = writeConfig(home, source, target);
   say(`config in ${home}; starting the service ...`);
-  const child = spawn(process.execPath, [CLI_MAIN, 'service', 'start'], { env: { ...process.env, DB_SYNC_HOME: home }, stdio: 'ignore' });
+  // Own process group: Ctrl-C in the terminal reaches only the demo, which stops the service
+  // after the final comparison (a second signal would force it).
+  const child = spawn(process.execPath, [CLI_MAIN, 'service', 'start'], { env: { ...process.env, DB_SYNC_HOME: home }, stdio: 'ignore', detached: true });
   try {
     await waitUntilUp(store, child);
   } catch (err) {
