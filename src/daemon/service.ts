@@ -69,6 +69,7 @@ export class SyncService {
     this.watcher = watchConfig(this.options.store.file, () => void this.reload('config file changed'));
     await this.publish();
     logger.info({ pid: process.pid, pairs: [...this.running.keys()], metricsPort: this.metrics?.port ?? null }, 'service started');
+    logger.debug({ settings: this.config.settings }, 'settings in force');
   }
 
   /** Re-read the config and apply it; an invalid file is refused and the old config kept. */
@@ -90,8 +91,9 @@ export class SyncService {
       return;
     }
     this.configLoadedAt = new Date();
-    logger.info({ reason }, 'config reloaded');
     this.applyLogLevel();
+    logger.info({ reason }, 'config reloaded');
+    logger.debug({ settings: this.config.settings }, 'settings in force');
     await this.applyMetrics().catch((err) => logger.error({ err: toSyncError(err).message }, 'metrics endpoint not changed'));
     await this.reconcilePairs();
   }

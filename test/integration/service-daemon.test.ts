@@ -7,7 +7,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { createContext, type TestContext } from '../helpers/context.js';
+import { createContext, CLI, type TestContext } from '../helpers/context.js';
 import { freePort } from '../helpers/mariadb-server.js';
 import { isProcessAlive as alive } from '../../src/daemon/pid-file.js';
 
@@ -140,6 +140,46 @@ describe('service daemon through the built CLI', () => {
       expect(doc.pairs[0]).toMatchObject({ name: 'p', enabled: true });
       writeFileSync(file, good);
       await until('the config error to clear', async () => (await statusJson()).service.configError === null);
+    } finally {
+      expect((await ctx.cli(['service', 'stop'])).code).toBe(0);
+    }
+  });
+
+  it('logs at debug only with --log-level debug or after logLevel changes to debug while running', async () => {
+    const combined = path.join(ctx.home, 'logs', 'combined.log');
+    const debugLines = () => readFileSync(combined, 'utf8').trim().split('\n').filter((l) => (JSON.parse(l) as { level: number }).level === 20).length;
+    const before = debugLines();
+    expect((await ctx.cli(['service', 'start', '--daemon'])).code).toBe(0);
+    expect((await ctx.cli(['service', 'stop'])).code).toBe(0);
+    expect(debugLines()).toBe(before);
+    expect((await ctx.cli(['service', 'start', '--daemon', '--log-level', 'debug'])).code).toBe(0);
+    expect((await ctx.cli(['service', 'stop'])).code).toBe(0);
+    const withFlag = debugLines();
+    expect(withFlag).toBeGreaterThan(before);
+    expect((await ctx.cli(['service', 'start', '--daemon'])).code).toBe(0);
+    try {
+      const cfg = JSON.parse(readFileSync(path.join(ctx.home, 'config.json'), 'utf8'));
+      cfg.settings.logLevel = 'debug';
+      writeFileSync(path.join(ctx.home, 'config.json'), JSON.stringify(cfg, null, 2));
+      await until('a debug line after the reload', () => debugLines() > withFlag);
+    } finally {
+      expect((await ctx.cli(['service', 'stop'])).code).toBe(0);
+    }
+  });
+
+  it('redraws the status table in place with status --watch until Ctrl-C', async () => {
+    expect((await ctx.cli(['service', 'start', '--daemon'])).code).toBe(0);
+    try {
+      const child = spawn(process.execPath, [CLI, 'status', '--watch'], { env: ctx.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => { out += d; });
+      // The uptime changes between frames, so the service line is redrawn.
+      await until('two frames', () => (out.match(/service running \(PID \d+, up/g) ?? []).length >= 2, 10_000);
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(out).toContain('refreshing every 2 s; Ctrl-C to quit');
+      expect(out).toMatch(/\u001b\[\d*A/); // cursor up: the next frame overwrites the previous one
     } finally {
       expect((await ctx.cli(['service', 'stop'])).code).toBe(0);
     }
