@@ -82,4 +82,26 @@ describe('sync service orchestration', () => {
     expect(starts).toEqual(['one']);
     await service.stop();
   });
+
+  it('opens, moves and closes the metrics endpoint when settings.metricsPort changes while running', async () => {
+    const { store, service, file } = setup();
+    const { freePort } = await import('../../src/daemon/demo/mariadb-launcher.js');
+    const [p1, p2] = [await freePort(), await freePort()];
+    await service.start();
+    store.update((c) => { c.settings.metricsPort = p1; });
+    await service.reload('test');
+    const h = await fetch(`http://127.0.0.1:${p1}/healthz`);
+    expect(h.status).toBe(200);
+    expect(await h.json()).toEqual({ status: 'ok', pairs: [{ name: 'one', state: 'streaming', lastError: null }] });
+    store.update((c) => { c.settings.metricsPort = p2; });
+    await service.reload('test');
+    await expect(fetch(`http://127.0.0.1:${p1}/healthz`)).rejects.toThrow();
+    expect((await fetch(`http://127.0.0.1:${p2}/metrics`)).status).toBe(200);
+    await tick();
+    expect(file().service.metricsPort).toBe(p2);
+    store.update((c) => { delete c.settings.metricsPort; });
+    await service.reload('test');
+    await expect(fetch(`http://127.0.0.1:${p2}/metrics`)).rejects.toThrow();
+    await service.stop();
+  });
 });
