@@ -45,6 +45,8 @@ export function pairDefinition(config: Config, name: string): string {
 export class SyncService {
   private config: Config;
   private readonly running = new Map<string, RunningPair>();
+  /** Pairs whose run is being stopped (disabled, removed or about to restart). */
+  private readonly stopping = new Map<string, { done: Promise<void>; sink: StatusSink }>();
   private readonly startedAt = new Date();
   private configLoadedAt = new Date();
   private configError: string | null = null;
@@ -72,14 +74,19 @@ export class SyncService {
     logger.debug({ settings: this.config.settings }, 'settings in force');
   }
 
-  /** Re-read the config and apply it; an invalid file is refused and the old config kept. */
+  /**
+   * Re-read the config and apply it; an invalid file is refused and the old config kept.
+   * Reloads run one at a time, but none waits for a slow pair to stop; the returned promise
+   * resolves once this reload's stops and starts have all happened.
+   */
   reload(reason: string): Promise<void> {
-    this.reloading = this.reloading.then(() => this.reloadNow(reason));
-    return this.reloading;
+    const applied = this.reloading.then(() => this.reloadNow(reason));
+    this.reloading = applied.then(() => undefined);
+    return applied.then((settled) => settled);
   }
 
-  private async reloadNow(reason: string): Promise<void> {
-    if (this.stopped) return;
+  private async reloadNow(reason: string): Promise<Promise<void>> {
+    if (this.stopped) return Promise.resolve();
     const { logger, store } = this.options;
     try {
       this.config = store.load();
@@ -88,14 +95,14 @@ export class SyncService {
       this.configError = toSyncError(err).message;
       logger.error({ reason, err: this.configError }, 'config reload refused; keeping the running configuration');
       this.schedulePublish();
-      return;
+      return Promise.resolve();
     }
     this.configLoadedAt = new Date();
     this.applyLogLevel();
     logger.info({ reason }, 'config reloaded');
     logger.debug({ settings: this.config.settings }, 'settings in force');
     await this.applyMetrics().catch((err) => logger.error({ err: toSyncError(err).message }, 'metrics endpoint not changed'));
-    await this.reconcilePairs();
+    return this.reconcilePairs();
   }
 
   private applyLogLevel(): void {
@@ -111,19 +118,36 @@ export class SyncService {
     if (port !== null) this.metrics = await startMetricsServer(port, () => this.statuses());
   }
 
-  /** Start added/enabled pairs, stop removed/disabled ones, restart changed ones. */
-  private async reconcilePairs(): Promise<void> {
-    const wanted = new Map(this.config.syncPairs.filter((p) => p.enabled).map((p) => [p.name, pairDefinition(this.config, p.name)]));
-    const stops: Promise<void>[] = [];
+  /**
+   * Start added/enabled pairs, stop removed/disabled ones, restart changed ones. Returns at
+   * once; the promise settles when every stop (and the restarts after them) is done. A pair
+   * only starts again after its previous run has stopped (never two runs of one pair).
+   */
+  private reconcilePairs(): Promise<void> {
+    const wanted = new Set(this.config.syncPairs.filter((p) => p.enabled).map((p) => p.name));
+    const pending: Promise<void>[] = [];
     for (const [name, run] of this.running) {
-      if (wanted.get(name) === run.definition) continue;
+      if (wanted.has(name) && pairDefinition(this.config, name) === run.definition) continue;
       this.running.delete(name);
       this.options.logger.info({ pair: name, why: wanted.has(name) ? 'definition changed' : 'disabled or removed' }, 'stopping pair');
-      stops.push(run.supervisor.stop());
+      const stopped = run.supervisor.stop().finally(() => this.stopping.delete(name));
+      this.stopping.set(name, { done: stopped, sink: run.sink });
+      pending.push(stopped);
     }
-    await Promise.all(stops);
-    for (const [name, definition] of wanted) if (!this.running.has(name)) this.startPair(name, definition);
+    for (const name of wanted) {
+      if (this.running.has(name)) continue;
+      const stopping = this.stopping.get(name);
+      if (stopping) pending.push(stopping.done.then(() => this.startIfWanted(name)));
+      else this.startIfWanted(name);
+    }
     this.schedulePublish();
+    return Promise.all(pending).then(() => undefined);
+  }
+
+  private startIfWanted(name: string): void {
+    const enabled = this.config.syncPairs.some((p) => p.name === name && p.enabled);
+    if (this.stopped || !enabled || this.running.has(name) || this.stopping.has(name)) return;
+    this.startPair(name, pairDefinition(this.config, name));
   }
 
   private startPair(name: string, definition: string): void {
@@ -147,9 +171,12 @@ export class SyncService {
     }
   }
 
-  /** Every configured pair in config order; disabled ones as 'disabled'. */
+  /** Every configured pair in config order; disabled ones as 'disabled', stopping ones as they are. */
   statuses(): PairStatus[] {
-    return this.config.syncPairs.map((p) => this.running.get(p.name)?.sink.current() ?? initialStatus(p.name, false));
+    return this.config.syncPairs.map((p) => {
+      const sink = this.running.get(p.name)?.sink ?? this.stopping.get(p.name)?.sink;
+      return sink ? { ...sink.current(), enabled: p.enabled } : initialStatus(p.name, p.enabled);
+    });
   }
 
   document(running = !this.stopped): StatusDocument {
@@ -192,7 +219,7 @@ export class SyncService {
     if (this.publishTimer) clearInterval(this.publishTimer);
     if (this.publishSoon) clearTimeout(this.publishSoon);
     await this.reloading;
-    const all = Promise.all([...this.running.values()].map((r) => r.supervisor.stop())).then(() => true);
+    const all = Promise.all([...[...this.running.values()].map((r) => r.supervisor.stop()), ...[...this.stopping.values()].map((x) => x.done)]).then(() => true);
     const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), deadlineMs).unref());
     const clean = await Promise.race([all, timeout]);
     if (!clean) logger.error({ deadlineMs }, 'pairs did not stop before the deadline');

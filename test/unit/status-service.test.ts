@@ -11,7 +11,7 @@ import type { StatusDocument } from '../../src/daemon/status-file.js';
 const homes: string[] = [];
 afterEach(() => { for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true }); });
 
-function setup() {
+function setup(stopDelayMs = 0) {
   const home = mkdtempSync(path.join(os.tmpdir(), 'db-sync-svc-unit-'));
   homes.push(home);
   const store = new ConfigStore(resolvePaths({ DB_SYNC_HOME: home }));
@@ -22,14 +22,22 @@ function setup() {
   const starts: string[] = [];
   const stops: string[] = [];
   // Pure orchestration: a runner that "streams" until its signal aborts.
+  const live = new Map<string, number>();
+  let overlap = false;
   const runPair = (ctx: PairContext) => new Promise<void>((resolve) => {
-    starts.push(ctx.pair.name);
+    const name = ctx.pair.name;
+    starts.push(name);
+    live.set(name, (live.get(name) ?? 0) + 1);
+    if (live.get(name)! > 1) overlap = true;
     ctx.status.update({ state: 'streaming', mode: 'binlog', lagMs: 0 });
-    ctx.signal.addEventListener('abort', () => { stops.push(ctx.pair.name); resolve(); }, { once: true });
+    ctx.signal.addEventListener('abort', () => {
+      // Finishing the transaction in flight takes a while.
+      setTimeout(() => { stops.push(name); live.set(name, live.get(name)! - 1); resolve(); }, stopDelayMs);
+    }, { once: true });
   });
   const service = new SyncService({ store, logger: silentLogger(), runPair, version: 'test', publishEveryMs: 50 });
   const file = () => JSON.parse(readFileSync(store.paths.statusFile, 'utf8')) as StatusDocument;
-  return { store, service, starts, stops, file };
+  return { store, service, starts, stops, file, overlap: () => overlap };
 }
 
 const tick = (ms = 120) => new Promise((r) => setTimeout(r, ms));
@@ -102,6 +110,22 @@ describe('sync service orchestration', () => {
     store.update((c) => { delete c.settings.metricsPort; });
     await service.reload('test');
     await expect(fetch(`http://127.0.0.1:${p2}/metrics`)).rejects.toThrow();
+    await service.stop();
+  });
+
+  it('starts another pair at once while a slow pair is still stopping, and never runs one pair twice at a time', async () => {
+    const { store, service, starts, stops, overlap } = setup(400);
+    await service.start();
+    store.update((c) => { c.syncPairs[0]!.include = ['orders']; c.syncPairs[1]!.enabled = true; });
+    const t0 = Date.now();
+    const settled = service.reload('test');
+    await tick(100);
+    expect(starts).toEqual(['one', 'two']);
+    expect(stops).toEqual([]);
+    await settled;
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(390);
+    expect(starts).toEqual(['one', 'two', 'one']);
+    expect(overlap()).toBe(false);
     await service.stop();
   });
 });
