@@ -1,12 +1,129 @@
-import { SyncError } from '../errors.js';
+/**
+ * The schema step of a pair: introspect source and target, diff tables (core/schema) and
+ * programmable objects (core/routines), apply what is allowed. Composition only; the SQL
+ * lives in those modules. Idempotent: everything is computed from the live state, so a
+ * re-run after a failure continues where the last one stopped, and an up-to-date pair
+ * costs only the introspection queries.
+ */
+import { closeQuietly, openConnection, queryRows, type Db } from '../db/connection.js';
+import { applyDdlSteps, sortSteps, type DdlStep } from '../db/ddl-step.js';
+import { parseFlavor } from '../db/flavor.js';
+import { isInternalTable } from '../data/checkpoint.js';
 import type { PairContext } from './sync-pair.js';
+import { tableFilter } from './table-filter.js';
+import { introspectTables, listTables } from '../schema/introspect.js';
+import { diffTables } from '../schema/diff.js';
+import { introspectProgrammables, readDefinerEnv, type ProgrammableScope } from '../routines/introspect.js';
+import { diffProgrammables } from '../routines/diff.js';
 
 export interface SchemaStepOptions {
   /** Only these source tables (after DDL in the stream); all when absent. */
   tables?: string[];
 }
 
-/** Make the target's schema and programmable objects equal to the source's (schema issue). */
-export async function runSchemaStep(_ctx: PairContext, _options: SchemaStepOptions): Promise<void> {
-  throw new SyncError('NOT_IMPLEMENTED', 'schema sync is not implemented yet');
+export interface PlannedStep extends DdlStep {
+  /** Destructive and the pair does not allow destructive changes: shown, not applied. */
+  pending: boolean;
+}
+
+export interface SchemaPlan {
+  pair: string;
+  allowDestructive: boolean;
+  steps: PlannedStep[];
+  warnings: string[];
+}
+
+export interface SchemaStepResult {
+  plan: SchemaPlan;
+  /** Number of steps applied. */
+  applied: number;
+}
+
+export type SchemaPlanContext = Pick<PairContext, 'pair' | 'source' | 'target'>;
+
+const SCHEMA_WARNING = 'schema: ';
+
+async function dbName(db: Db): Promise<string> {
+  const rows = await queryRows<{ d: string }>(db, 'SELECT DATABASE() AS d');
+  return rows[0]?.d ?? '';
+}
+
+/** Plan with open connections (source read-only use; target read-only use). */
+export async function planWith(ctx: SchemaPlanContext, src: Db, tgt: Db, options: SchemaStepOptions = {}): Promise<SchemaPlan> {
+  const { pair } = ctx;
+  const filter = tableFilter(pair);
+  const only = options.tables ? new Set(options.tables) : undefined;
+  const steps: DdlStep[] = [];
+  const warnings: string[] = [];
+  if (pair.schema) {
+    const opts = { filter, ...(options.tables ? { only: options.tables } : {}) };
+    const [s, t] = [await introspectTables(src, opts), await introspectTables(tgt, opts)];
+    steps.push(...diffTables(s, t, { allowDestructive: pair.allowDestructive }));
+  }
+  const scope: ProgrammableScope = { views: pair.schema, routines: pair.routines, triggers: pair.routines, events: pair.routines, ...(only ? { only } : {}) };
+  if (scope.views || scope.routines) {
+    const allSource = await listTables(src, { filter: (n) => !isInternalTable(n) });
+    const [sp, tp] = [await introspectProgrammables(src, await dbName(src), scope), await introspectProgrammables(tgt, await dbName(tgt), scope)];
+    const versions = await queryRows<{ v: string }>(tgt, 'SELECT VERSION() AS v');
+    const diff = diffProgrammables(sp, tp, {
+      definers: await readDefinerEnv(tgt),
+      eventDisabledOnTarget: parseFlavor(versions[0]?.v ?? '').eventDisabledOnTarget,
+      excludedTables: new Set(allSource.filter((n) => !filter(n))),
+      filter,
+    });
+    steps.push(...diff.steps);
+    warnings.push(...diff.warnings);
+  }
+  return {
+    pair: pair.name, allowDestructive: pair.allowDestructive, warnings,
+    steps: sortSteps(steps).map((s) => ({ ...s, pending: s.destructive && !pair.allowDestructive })),
+  };
+}
+
+/** What a sync would change on the target, without changing anything (plan command, verify). */
+export async function planSchema(ctx: SchemaPlanContext, options: SchemaStepOptions = {}): Promise<SchemaPlan> {
+  let src: Db | undefined;
+  let tgt: Db | undefined;
+  try {
+    src = await openConnection(ctx.source);
+    tgt = await openConnection(ctx.target);
+    return await planWith(ctx, src, tgt, options);
+  } finally {
+    await closeQuietly(src);
+    await closeQuietly(tgt);
+  }
+}
+
+function pendingWarnings(plan: SchemaPlan): string[] {
+  return plan.steps.filter((s) => s.pending).map((s) => `${SCHEMA_WARNING}pending destructive change on ${s.objectType} \`${s.name}\`: ${s.reasons.join('; ')} (set allowDestructive on the pair to apply)`);
+}
+
+/** Make the target's schema and programmable objects equal to the source's (runPair's step). */
+export async function runSchemaStep(ctx: PairContext, options: SchemaStepOptions = {}): Promise<void> {
+  await syncSchema(ctx, options);
+}
+
+/** runSchemaStep returning the plan it acted on and how many steps it applied. */
+export async function syncSchema(ctx: PairContext, options: SchemaStepOptions = {}): Promise<SchemaStepResult> {
+  const log = ctx.logger.child({ pipeline: 'schema' });
+  ctx.status.update({ state: 'schema' });
+  let src: Db | undefined;
+  let tgt: Db | undefined;
+  try {
+    src = await openConnection(ctx.source);
+    // A dedicated connection for DDL: its session settings (foreign_key_checks, sql_mode) never leak into row writers.
+    tgt = await openConnection(ctx.target);
+    const plan = await planWith(ctx, src, tgt, options);
+    const todo = plan.steps.filter((s) => !s.pending);
+    const applied = todo.length ? await applyDdlSteps(tgt, todo, { logger: log, signal: ctx.signal }) : 0;
+    if (applied) log.info({ applied, pending: plan.steps.length - todo.length }, 'schema step applied changes');
+    for (const w of plan.warnings) log.warn(w);
+    const others = ctx.status.current().warnings.filter((w) => !w.startsWith(SCHEMA_WARNING));
+    const mine = [...pendingWarnings(plan), ...plan.warnings.map((w) => SCHEMA_WARNING + w)];
+    ctx.status.update({ lastSchemaCheck: new Date().toISOString(), warnings: [...others, ...mine] });
+    return { plan, applied };
+  } finally {
+    await closeQuietly(src);
+    await closeQuietly(tgt);
+  }
 }
