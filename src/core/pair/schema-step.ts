@@ -60,8 +60,8 @@ export async function planWith(ctx: SchemaPlanContext, src: Db, tgt: Db, options
     const [s, t] = [await introspectTables(src, opts), await introspectTables(tgt, opts)];
     steps.push(...diffTables(s, t, { allowDestructive: pair.allowDestructive }));
   }
-  const scope: ProgrammableScope = { views: pair.schema, routines: pair.routines, triggers: pair.routines, events: pair.routines, ...(only ? { only } : {}) };
-  if (scope.views || scope.routines) {
+  const scope: ProgrammableScope = { views: pair.routines, routines: pair.routines, triggers: pair.routines, events: pair.routines, ...(only ? { only } : {}) };
+  if (pair.routines) {
     const allSource = await listTables(src, { filter: (n) => !isInternalTable(n) });
     const [sp, tp] = [await introspectProgrammables(src, await dbName(src), scope), await introspectProgrammables(tgt, await dbName(tgt), scope)];
     const versions = await queryRows<{ v: string }>(tgt, 'SELECT VERSION() AS v');

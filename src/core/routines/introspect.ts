@@ -4,6 +4,7 @@
  */
 import { queryRows, type Db } from '../db/connection.js';
 import { quoteId } from '../db/quote.js';
+import { SyncError } from '../errors.js';
 import { extractDefiner, parseDefinerPlain, type DefinerEnv } from './definer.js';
 import { STATUS_MARK, type EventDef, type EventStatus, type Programmables, type RoutineDef, type TriggerDef, type ViewDef } from './model.js';
 import { unwrapTriggerBody } from './trigger-guard.js';
@@ -25,7 +26,9 @@ async function showCreate(db: Db, what: string, name: string, column: string): P
   const row = rows[0];
   if (!row) return null;
   if (row[column] === null) {
-    throw Object.assign(new Error(`SHOW CREATE ${what} ${name} returned no definition: the user lacks the privilege to read it`), { code: 'NO_DEFINITION' });
+    throw new SyncError('SCHEMA_NO_PRIVILEGE', `SHOW CREATE ${what} ${quoteId(name)} returned no definition: the connection's user may not read it`, {
+      hint: 'Grant the source user SHOW ROUTINE (MariaDB >= 10.5 / MySQL >= 8.0.20), or SELECT on mysql.proc on older servers, or turn off routines for the pair (`db-sync sync edit PAIR --no-routines`).',
+    });
   }
   return row;
 }
@@ -45,7 +48,7 @@ async function views(db: Db, dbName: string, only?: Set<string>): Promise<ViewDe
     if (!row) continue;
     const { definer, rest } = extractDefiner(s(row['Create View']));
     const m = /^CREATE (?:ALGORITHM=(\w+) )?(?:SQL SECURITY (\w+) )?VIEW (?:`(?:[^`]|``)*`\.)?`(?:[^`]|``)*` AS ([\s\S]*)$/.exec(rest);
-    if (!m) throw new Error(`unrecognised SHOW CREATE VIEW output for ${name}: ${rest.slice(0, 200)}`);
+    if (!m) throw new SyncError('SCHEMA_UNSUPPORTED', `unrecognised SHOW CREATE VIEW output for ${quoteId(name)}: ${rest.slice(0, 200)}`, { hint: 'Exclude the view with the pair\'s filters and report the server version and this output.' });
     out.push({
       name, definer, algorithm: m[1] ?? 'UNDEFINED', security: m[2] ?? 'DEFINER', body: stripOwnDb(m[3] as string, dbName),
       ctx: { characterSetClient: s(r.cs), collationConnection: s(r.cc) },

@@ -4,6 +4,7 @@
  */
 import { queryRows, type Db } from '../db/connection.js';
 import { quoteId } from '../db/quote.js';
+import { SyncError } from '../errors.js';
 import type { ColumnInfo, TableDef } from './model.js';
 import { parseCreateTable } from './parse-create-table.js';
 
@@ -75,7 +76,7 @@ export async function introspectTables(db: Db, opts: IntrospectOptions): Promise
       if ((err as { code?: string }).code === 'DB_UNKNOWN_TABLE' || /doesn't exist/.test(String((err as Error).message))) continue;
       throw err;
     }
-    const parsed = parseCreateTable(createSql);
+    const parsed = parseOrFail(name, createSql);
     const colInfo = infos.get(name) ?? new Map<string, ColumnInfo>();
     tables.push({
       ...parsed,
@@ -83,6 +84,17 @@ export async function introspectTables(db: Db, opts: IntrospectOptions): Promise
     });
   }
   return tables;
+}
+
+function parseOrFail(name: string, createSql: string): ReturnType<typeof parseCreateTable> {
+  try {
+    return parseCreateTable(createSql);
+  } catch (err) {
+    throw new SyncError('SCHEMA_UNSUPPORTED', `cannot read the definition of table ${quoteId(name)}: ${(err as Error).message}`, {
+      hint: 'Exclude the table with the pair\'s filters (`db-sync sync edit PAIR --exclude ...`) and report the server version and its SHOW CREATE TABLE output.',
+      cause: err,
+    });
+  }
 }
 
 function blankInfo(): ColumnInfo {
