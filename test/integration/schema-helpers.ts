@@ -113,6 +113,10 @@ export const FIXTURE: string[] = [
   "CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, customer_id INT UNSIGNED NOT NULL, total DECIMAL(10,2) NOT NULL, note VARCHAR(40) CHARACTER SET latin1, CONSTRAINT fk_orders_customer FOREIGN KEY (customer_id) REFERENCES customer (id)) ENGINE=InnoDB AUTO_INCREMENT=1000 ROW_FORMAT=DYNAMIC",
   'CREATE TABLE `weird ``name`` select` (`order` INT PRIMARY KEY, `spaced col` VARCHAR(10), `ñandú` INT, `日本` VARCHAR(5) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin, KEY `key with space` (`spaced col`)) ENGINE=InnoDB',
   'CREATE TABLE sales (id INT NOT NULL, sold DATE NOT NULL, amount DECIMAL(12,2), PRIMARY KEY (id, sold)) ENGINE=InnoDB PARTITION BY RANGE (YEAR(sold)) (PARTITION p2020 VALUES LESS THAN (2021), PARTITION pmax VALUES LESS THAN MAXVALUE)',
+  // accepted under a permissive sql_mode on the source, so it must be on the target too
+  "SET SESSION sql_mode = ''",
+  "CREATE TABLE legacy (id INT PRIMARY KEY, d DATE NOT NULL DEFAULT '0000-00-00', ts DATETIME NOT NULL DEFAULT '0000-00-00 00:00:00')",
+  'SET SESSION sql_mode = DEFAULT',
   "INSERT INTO country (name) VALUES ('Peru')",
   "CREATE VIEW v_active AS SELECT id, email FROM customer WHERE status = 'active'",
   // sorts before the view it is built on

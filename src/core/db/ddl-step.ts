@@ -87,10 +87,19 @@ function merge(base: Baseline, s: DdlSession | undefined): Baseline {
   };
 }
 
+/** Lock wait timeout, deadlock, lost connection: the same DDL may well succeed on a retry. */
+const TRANSIENT_ERRNO = new Set([1205, 1213, 2006, 2013]);
+const TRANSIENT_CODE = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+
 function failure(step: DdlStep, sql: string, err: unknown): SyncError {
-  const msg = (err as { sqlMessage?: string; message?: string })?.sqlMessage ?? (err as Error)?.message ?? String(err);
+  const e = err as { sqlMessage?: string; message?: string; errno?: number; code?: string };
+  const msg = e?.sqlMessage ?? e?.message ?? String(err);
+  const retryable = TRANSIENT_ERRNO.has(e?.errno ?? 0) || TRANSIENT_CODE.has(e?.code ?? '');
   return new SyncError('SCHEMA_APPLY_FAILED', `applying ${step.objectType} ${JSON.stringify(step.name)} failed: ${msg}\n  statement: ${sql}`, {
-    hint: 'Fix the cause on the target (or the source definition), then run the sync again: it re-plans and continues from where it stopped. `db-sync plan PAIR` shows what is left.',
+    hint: retryable
+      ? 'A lock or connection problem on the target; db-sync retries. If it persists, look for long transactions holding locks on that table.'
+      : 'Fix the cause on the target (or the source definition), then run the sync again: it re-plans and continues from where it stopped. `db-sync plan PAIR` shows what is left.',
+    retryable,
     cause: err,
     details: { object: step.name, objectType: step.objectType, statement: sql, serverMessage: msg },
   });
@@ -102,8 +111,9 @@ function failure(step: DdlStep, sql: string, err: unknown): SyncError {
  * continues from there because the plan is computed from the live state.
  */
 export async function applyDdlSteps(db: Db, steps: DdlStep[], opts: ApplyOptions): Promise<number> {
-  // Tables may be created before the tables their foreign keys reference.
-  await db.query('SET SESSION foreign_key_checks = 0');
+  // Tables may be created before the tables their foreign keys reference. A DDL waiting
+  // behind a long target transaction gives up after 2 minutes (retryable) instead of a year.
+  await db.query('SET SESSION foreign_key_checks = 0, SESSION lock_wait_timeout = 120');
   const base = await readBaseline(db);
   let applied = 0;
   for (const step of steps) {

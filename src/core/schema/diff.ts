@@ -18,8 +18,15 @@ export interface TableDiffOptions {
   allowDestructive: boolean;
 }
 
+/**
+ * Table DDL runs without strict mode or NO_ZERO_DATE (MySQL 8's default has both): the
+ * source's definitions (e.g. DEFAULT '0000-00-00') were accepted there and must be here too.
+ * NO_ENGINE_SUBSTITUTION: a missing engine is an error, never a silent InnoDB.
+ */
+export const TABLE_DDL_SQL_MODE = 'NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO';
+
 function step(name: string, action: DdlAction, phase: number, statements: string[], reasons: string[] = []): DdlStep {
-  return { objectType: 'table', name, action, phase, statements, destructive: reasons.length > 0, reasons, notes: [] };
+  return { objectType: 'table', name, action, phase, statements, destructive: reasons.length > 0, reasons, notes: [], session: { sqlMode: TABLE_DDL_SQL_MODE } };
 }
 
 function partsDiff(s: NamedPart[], t: NamedPart[]): { drop: NamedPart[]; add: NamedPart[] } {
