@@ -54,7 +54,7 @@ const CASES: Case[] = [
   { name: 'changes a function', sql: ['DROP FUNCTION fn_two', 'CREATE FUNCTION fn_two() RETURNS INT DETERMINISTIC RETURN 1 + 1'], expect: [/DROP FUNCTION IF EXISTS `fn_two`;\nCREATE .*RETURN 1 \+ 1/s] },
   { name: 'drops a function', sql: ['DROP FUNCTION fn_two'], expect: [/^DROP FUNCTION IF EXISTS `fn_two`$/m] },
   { name: 'creates a trigger', sql: ["CREATE TRIGGER trg_orders_bu BEFORE UPDATE ON orders FOR EACH ROW SET NEW.total = GREATEST(NEW.total, 0)"],
-    expect: [/TRIGGER `trg_orders_bu` BEFORE UPDATE ON `orders` FOR EACH ROW BEGIN IF @db_sync_applying IS NULL THEN\nSET NEW.total = GREATEST\(NEW.total, 0\);\nEND IF; END/] },
+    expect: [/TRIGGER `trg_orders_bu` BEFORE UPDATE ON `orders` FOR EACH ROW BEGIN IF @db_sync_applying IS NULL THEN\nSET NEW.total = GREATEST\(NEW.total, 0\)\n;\nEND IF; END/] },
   { name: 'changes a trigger', sql: ['DROP TRIGGER trg_orders_bu', 'CREATE TRIGGER trg_orders_bu BEFORE UPDATE ON orders FOR EACH ROW SET NEW.total = GREATEST(NEW.total, 1)'],
     expect: [/GREATEST\(NEW.total, 1\)/], steps: ['trigger trg_orders_bu drop', 'trigger trg_orders_bu replace'] },
   { name: 'drops a trigger', sql: ['DROP TRIGGER trg_orders_bu'], expect: [/^DROP TRIGGER IF EXISTS `trg_orders_bu`$/m] },

@@ -31,7 +31,7 @@ async function rows(conn: mysql.Connection, sql: string): Promise<Row[]> {
 }
 
 export const GUARD_PREFIX = 'BEGIN IF @db_sync_applying IS NULL THEN\n';
-export const GUARD_SUFFIX = ';\nEND IF; END';
+export const GUARD_SUFFIX = '\n;\nEND IF; END';
 
 export interface SchemaSnapshot {
   tables: Record<string, string>;
@@ -131,6 +131,8 @@ export const FIXTURE: string[] = [
   "CREATE TRIGGER trg_customer_ai AFTER INSERT ON customer FOR EACH ROW INSERT INTO audit_log (customer_id, action) VALUES (NEW.id, 'insert')",
   'CREATE TRIGGER trg_customer_bi BEFORE INSERT ON customer FOR EACH ROW BEGIN SET NEW.email = LOWER(NEW.email); END',
   'CREATE TRIGGER trg_customer_bi2 BEFORE INSERT ON customer FOR EACH ROW FOLLOWS trg_customer_bi SET NEW.born = IFNULL(NEW.born, 2000)',
+  // a body that ends in a line comment must still work inside the guard
+  'CREATE TRIGGER trg_place_bi BEFORE INSERT ON place FOR EACH ROW SET NEW.id = NEW.id + 0 -- ids are kept as given',
   "CREATE EVENT ev_cleanup ON SCHEDULE EVERY 1 DAY STARTS '2030-01-01 00:00:00' COMMENT 'purge' DO DELETE FROM audit_log WHERE at < NOW() - INTERVAL 30 DAY",
   "CREATE EVENT ev_off ON SCHEDULE EVERY 2 HOUR DISABLE DO DELETE FROM audit_log WHERE action = 'x'",
 ];

@@ -127,7 +127,7 @@ describe('column order and drops', () => {
 describe('trigger guard, DEFINER rule, views, events, filters', () => {
   it('wraps and unwraps a trigger body exactly', () => {
     const w = wrapTriggerBody('SET NEW.a = 1');
-    expect(w).toBe('BEGIN IF @db_sync_applying IS NULL THEN\nSET NEW.a = 1;\nEND IF; END');
+    expect(w).toBe('BEGIN IF @db_sync_applying IS NULL THEN\nSET NEW.a = 1\n;\nEND IF; END');
     expect(unwrapTriggerBody(w)).toEqual({ body: 'SET NEW.a = 1', guarded: true });
     expect(unwrapTriggerBody('SET NEW.a = 1')).toEqual({ body: 'SET NEW.a = 1', guarded: false });
   });

@@ -11,7 +11,8 @@
 import { APPLY_MARKER_VAR } from '../db/session.js';
 
 const PREFIX = `BEGIN IF ${APPLY_MARKER_VAR} IS NULL THEN\n`;
-const SUFFIX = ';\nEND IF; END';
+// The `;` goes on its own line: a body may end in a `-- comment`, which would swallow it.
+const SUFFIX = '\n;\nEND IF; END';
 
 export function wrapTriggerBody(body: string): string {
   return `${PREFIX}${body}${SUFFIX}`;
