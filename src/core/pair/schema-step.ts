@@ -106,6 +106,8 @@ export async function runSchemaStep(ctx: PairContext, options: SchemaStepOptions
 /** runSchemaStep returning the plan it acted on and how many steps it applied. */
 export async function syncSchema(ctx: PairContext, options: SchemaStepOptions = {}): Promise<SchemaStepResult> {
   const log = ctx.logger.child({ pipeline: 'schema' });
+  // Periodic and DDL-triggered checks run inside another state (streaming, polling): go back to it.
+  const previous = ctx.status.current().state;
   ctx.status.update({ state: 'schema' });
   let src: Db | undefined;
   let tgt: Db | undefined;
@@ -120,7 +122,7 @@ export async function syncSchema(ctx: PairContext, options: SchemaStepOptions = 
     for (const w of plan.warnings) log.warn(w);
     const others = ctx.status.current().warnings.filter((w) => !w.startsWith(SCHEMA_WARNING));
     const mine = [...pendingWarnings(plan), ...plan.warnings.map((w) => SCHEMA_WARNING + w)];
-    ctx.status.update({ lastSchemaCheck: new Date().toISOString(), warnings: [...others, ...mine] });
+    ctx.status.update({ lastSchemaCheck: new Date().toISOString(), warnings: [...others, ...mine], state: previous === 'starting' ? 'schema' : previous });
     return { plan, applied };
   } finally {
     await closeQuietly(src);
