@@ -11,18 +11,28 @@ function stepHeader(s: PlannedStep): string {
   return `${s.objectType} \`${s.name}\`: ${s.action}${flag}`;
 }
 
-/** Human-readable plan: statements grouped by object, destructive ones marked. */
+/**
+ * Human-readable plan: statements grouped by object (objects in order of their first step;
+ * within an object, statements in apply order), destructive ones marked. `--json` keeps the
+ * exact apply order across objects.
+ */
 export function formatPlan(plan: SchemaPlan): string {
   if (plan.steps.length === 0 && plan.warnings.length === 0) return `pair ${plan.pair}: schema and programmable objects are up to date; nothing to do.\n`;
-  const lines: string[] = [`pair ${plan.pair}: ${plan.steps.length} change(s) on the target${plan.steps.some((s) => s.pending) ? ' (some pending)' : ''}`, ''];
-  let last = '';
+  const pending = plan.steps.some((s) => s.pending) ? ' (some pending)' : '';
+  const lines: string[] = [`pair ${plan.pair}: ${plan.steps.length} change(s) on the target${pending}`];
+  const groups = new Map<string, PlannedStep[]>();
   for (const s of plan.steps) {
-    const head = stepHeader(s);
-    if (head !== last) lines.push(head);
-    last = head;
-    for (const r of s.reasons) lines.push(`  reason: ${r}`);
-    for (const n of s.notes) lines.push(`  note: ${n}`);
-    for (const sql of s.statements) lines.push(...`${sql};`.split('\n').map((l) => `    ${l}`));
+    const key = `${s.objectType === 'function' || s.objectType === 'procedure' ? 'routine' : s.objectType}\u0000${s.name}\u0000${s.objectType}`;
+    groups.set(key, [...(groups.get(key) ?? []), s]);
+  }
+  for (const steps of groups.values()) {
+    lines.push('');
+    for (const s of steps) {
+      lines.push(stepHeader(s));
+      for (const r of s.reasons) lines.push(`  reason: ${r}`);
+      for (const n of s.notes) lines.push(`  note: ${n}`);
+      for (const sql of s.statements) lines.push(...`${sql};`.split('\n').map((l) => `    ${l}`));
+    }
   }
   if (plan.warnings.length) lines.push('', ...plan.warnings.map((w) => `warning: ${w}`));
   return `${lines.join('\n')}\n`;
