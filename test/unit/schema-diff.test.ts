@@ -9,6 +9,7 @@ import { definersMatch, extractDefiner, parseDefinerPlain, targetDefiner } from 
 import { orderViews } from '../../src/core/routines/diff.js';
 import { createEvent } from '../../src/core/routines/render.js';
 import { STATUS_MARK, type EventDef, type ViewDef } from '../../src/core/routines/model.js';
+import { eventText, parseCreateView } from '../../src/core/routines/introspect.js';
 import { tableFilter } from '../../src/core/pair/table-filter.js';
 import { parseFlavor } from '../../src/core/db/flavor.js';
 
@@ -162,5 +163,13 @@ describe('trigger guard, DEFINER rule, views, events, filters', () => {
     const f = tableFilter({ include: ['shop_*', 'users'], exclude: ['*_tmp'] });
     expect(['shop_a', 'shop_tmp', 'users', 'other', '_db_sync_checkpoint'].filter(f)).toEqual(['shop_a', 'users']);
     expect(tableFilter({ include: [], exclude: [] })('_db_sync_x')).toBe(false);
+  });
+
+  it('reads MySQL 8 SHOW CREATE VIEW and SHOW CREATE EVENT output (recorded)', () => {
+    const ctx = { characterSetClient: 'utf8mb4', collationConnection: 'utf8mb4_0900_ai_ci' };
+    const v = parseCreateView('v', 'CREATE ALGORITHM=UNDEFINED DEFINER=`app`@`%` SQL SECURITY INVOKER VIEW `v` AS select `shop`.`t`.`id` AS `id` from `shop`.`t` WITH CASCADED CHECK OPTION', 'shop', ctx);
+    expect(v).toMatchObject({ definer: { user: 'app', host: '%' }, algorithm: 'UNDEFINED', security: 'INVOKER', body: 'select `t`.`id` AS `id` from `t` WITH CASCADED CHECK OPTION' });
+    const e = eventText("CREATE DEFINER=`root`@`localhost` EVENT `e` ON SCHEDULE EVERY 1 HOUR STARTS '2024-01-01 00:00:00' ON COMPLETION NOT PRESERVE DISABLE ON REPLICA COMMENT 'x' DO select 1");
+    expect(e.text).toBe(`EVENT \`e\` ON SCHEDULE EVERY 1 HOUR STARTS '2024-01-01 00:00:00' ON COMPLETION NOT PRESERVE ${STATUS_MARK} COMMENT 'x' DO select 1`);
   });
 });

@@ -38,6 +38,26 @@ export function stripOwnDb(text: string, db: string): string {
   return text.split(`${quoteId(db)}.`).join('');
 }
 
+const STATUS_RE = /( ON COMPLETION (?:NOT )?PRESERVE )(ENABLE|DISABLE ON SLAVE|DISABLE ON REPLICA|DISABLE)\b/;
+
+/** SHOW CREATE VIEW text -> ViewDef (pure; same shape on MariaDB and MySQL 8). */
+export function parseCreateView(name: string, text: string, dbName: string, ctx: ViewDef['ctx']): ViewDef {
+  const { definer, rest } = extractDefiner(text);
+  const m = /^CREATE (?:ALGORITHM=(\w+) )?(?:SQL SECURITY (\w+) )?VIEW (?:`(?:[^`]|``)*`\.)?`(?:[^`]|``)*` AS ([\s\S]*)$/.exec(rest);
+  if (!m) {
+    throw new SyncError('SCHEMA_UNSUPPORTED', `unrecognised SHOW CREATE VIEW output for ${quoteId(name)}: ${rest.slice(0, 200)}`, {
+      hint: 'Exclude the view with the pair\'s filters and report the server version and this output.',
+    });
+  }
+  return { name, definer, algorithm: m[1] ?? 'UNDEFINED', security: m[2] ?? 'DEFINER', body: stripOwnDb(m[3] as string, dbName), ctx };
+}
+
+/** SHOW CREATE EVENT text -> text after the DEFINER with the status clause replaced by STATUS_MARK. */
+export function eventText(createEvent: string): { definer: ReturnType<typeof extractDefiner>['definer']; text: string } {
+  const { definer, rest } = extractDefiner(createEvent);
+  return { definer, text: rest.replace(/^CREATE\s+/, '').replace(STATUS_RE, `$1${STATUS_MARK}`) };
+}
+
 async function views(db: Db, dbName: string, only?: Set<string>): Promise<ViewDef[]> {
   const rows = await queryRows<R>(db, 'SELECT TABLE_NAME AS n, CHARACTER_SET_CLIENT AS cs, COLLATION_CONNECTION AS cc FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME');
   const out: ViewDef[] = [];
@@ -46,13 +66,7 @@ async function views(db: Db, dbName: string, only?: Set<string>): Promise<ViewDe
     if (only && !only.has(name)) continue;
     const row = await showCreate(db, 'VIEW', name, 'Create View');
     if (!row) continue;
-    const { definer, rest } = extractDefiner(s(row['Create View']));
-    const m = /^CREATE (?:ALGORITHM=(\w+) )?(?:SQL SECURITY (\w+) )?VIEW (?:`(?:[^`]|``)*`\.)?`(?:[^`]|``)*` AS ([\s\S]*)$/.exec(rest);
-    if (!m) throw new SyncError('SCHEMA_UNSUPPORTED', `unrecognised SHOW CREATE VIEW output for ${quoteId(name)}: ${rest.slice(0, 200)}`, { hint: 'Exclude the view with the pair\'s filters and report the server version and this output.' });
-    out.push({
-      name, definer, algorithm: m[1] ?? 'UNDEFINED', security: m[2] ?? 'DEFINER', body: stripOwnDb(m[3] as string, dbName),
-      ctx: { characterSetClient: s(r.cs), collationConnection: s(r.cc) },
-    });
+    out.push(parseCreateView(name, s(row['Create View']), dbName, { characterSetClient: s(r.cs), collationConnection: s(r.cc) }));
   }
   return out;
 }
@@ -91,8 +105,6 @@ async function triggers(db: Db, only?: Set<string>): Promise<TriggerDef[]> {
     });
 }
 
-const STATUS_RE = /( ON COMPLETION (?:NOT )?PRESERVE )(ENABLE|DISABLE ON SLAVE|DISABLE ON REPLICA|DISABLE)\b/;
-
 async function events(db: Db): Promise<EventDef[]> {
   const rows = await queryRows<R>(db,
     `SELECT EVENT_NAME AS n, STATUS AS st, TIME_ZONE AS tz, SQL_MODE AS m, CHARACTER_SET_CLIENT AS cs, COLLATION_CONNECTION AS cc, DATABASE_COLLATION AS dc
@@ -101,9 +113,9 @@ async function events(db: Db): Promise<EventDef[]> {
   for (const r of rows) {
     const row = await showCreate(db, 'EVENT', s(r.n), 'Create Event');
     if (!row) continue;
-    const { definer, rest } = extractDefiner(s(row['Create Event']));
+    const { definer, text } = eventText(s(row['Create Event']));
     out.push({
-      name: s(r.n), definer, text: rest.replace(/^CREATE\s+/, '').replace(STATUS_RE, `$1${STATUS_MARK}`), status: s(r.st) as EventStatus, timeZone: s(r.tz),
+      name: s(r.n), definer, text, status: s(r.st) as EventStatus, timeZone: s(r.tz),
       ctx: { sqlMode: s(r.m), characterSetClient: s(r.cs), collationConnection: s(r.cc), databaseCollation: s(r.dc) },
     });
   }
