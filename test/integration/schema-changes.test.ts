@@ -36,6 +36,8 @@ const CASES: Case[] = [
     expect: [/CREATE TABLE `shipper`/, /ADD CONSTRAINT `fk_orders_shipper` FOREIGN KEY \(`shipper_id`\) REFERENCES `shipper` \(`id`\)/],
     steps: ['table shipper create', 'table orders alter', 'table orders alter'] },
   { name: 'drops a foreign key', sql: ['ALTER TABLE orders DROP FOREIGN KEY fk_orders_shipper'], expect: [/DROP FOREIGN KEY `fk_orders_shipper`/] },
+  { name: 'adds two FULLTEXT indexes, one per statement (InnoDB builds one at a time)', sql: ['ALTER TABLE orders ADD COLUMN memo TEXT, ADD COLUMN memo2 TEXT', 'ALTER TABLE orders ADD FULLTEXT ft_memo (memo), ADD FULLTEXT ft_memo2 (memo2)'],
+    expect: [/ADD FULLTEXT KEY `ft_memo` \(`memo`\);\nALTER TABLE `orders`\n {2}ADD FULLTEXT KEY `ft_memo2` \(`memo2`\)/] },
   { name: 'renames a table (drop + create)', sql: ['RENAME TABLE shipper TO carrier'], expect: [/DROP TABLE `shipper`/, /CREATE TABLE `carrier`/],
     steps: ['table shipper drop', 'table carrier create'] },
   { name: 'changes table options (engine, comment, row format, charset)', sql: ['ALTER TABLE carrier ADD COLUMN name VARCHAR(10)', "ALTER TABLE carrier ENGINE=Aria COMMENT='carriers' ROW_FORMAT=PAGE DEFAULT CHARSET=latin1"],

@@ -116,9 +116,15 @@ export async function applyDdlSteps(db: Db, steps: DdlStep[], opts: ApplyOptions
   await db.query('SET SESSION foreign_key_checks = 0, SESSION lock_wait_timeout = 120');
   const base = await readBaseline(db);
   let applied = 0;
+  let current = '';
   for (const step of steps) {
     if (opts.signal?.aborted) break;
-    await setSession(db, merge(base, step.session));
+    const wanted = merge(base, step.session);
+    // One round trip saved per step when consecutive steps share a context (e.g. tables).
+    if (JSON.stringify(wanted) !== current) {
+      await setSession(db, wanted);
+      current = JSON.stringify(wanted);
+    }
     for (const sql of step.statements) {
       opts.logger.info({ object: step.name, objectType: step.objectType, action: step.action, sql }, 'schema apply');
       try {

@@ -79,8 +79,12 @@ export function diffTable(s: TableDef, t: TableDef, opts: TableDiffOptions): Ddl
     ...keys.adds.map((sql) => ({ sql, loss: [] })),
     ...(opt ? [{ sql: opt, loss: [] }] : []),
   ];
-  if (clauses.length) {
-    steps.push(step(s.name, 'alter', PHASE.alterTable, [alter(s.name, clauses.map((c) => c.sql))], clauses.flatMap((c) => c.loss)));
+  // InnoDB (MySQL) builds one FULLTEXT index per ALTER: further ones get their own statement.
+  const fulltext = clauses.filter((c) => c.sql.startsWith('ADD FULLTEXT')).slice(1);
+  const main = clauses.filter((c) => !fulltext.includes(c));
+  if (main.length) {
+    const stmts = [alter(s.name, main.map((c) => c.sql)), ...fulltext.map((c) => alter(s.name, [c.sql]))];
+    steps.push(step(s.name, 'alter', PHASE.alterTable, stmts, main.flatMap((c) => c.loss)));
   }
   if (cols.pending.length) {
     steps.push(step(s.name, 'alter', PHASE.alterTable, [alter(s.name, cols.pending.map((c) => c.sql))], cols.pending.flatMap((c) => c.loss)));
