@@ -88,6 +88,17 @@ describe('apply failures and scoped runs', () => {
     expect(await snapshot(ctx.target, 'target')).toEqual(await snapshot(ctx.source, 'source'));
   });
 
+  it('a view that replaces a table waits for the allowed table drop instead of failing', async () => {
+    await run(ctx.source, ['CREATE TABLE thing (id INT PRIMARY KEY)']);
+    await syncSchema(pairFor(ctx));
+    await run(ctx.source, ['DROP TABLE thing', 'CREATE VIEW thing AS SELECT id FROM t']);
+    const blocked = await syncSchema(pairFor(ctx));
+    expect(blocked.plan.warnings).toEqual(["view `thing` waits: table `thing` must be dropped first (destructive; allow it on the pair)"]);
+    expect(blocked.plan.steps.map((s) => `${s.objectType} ${s.name} ${s.action} pending=${s.pending}`)).toEqual(['table thing drop pending=true']);
+    await syncSchema(pairFor(ctx, { allowDestructive: true }));
+    expect(await snapshot(ctx.target, 'target')).toEqual(await snapshot(ctx.source, 'source'));
+  });
+
   it('with `tables` only compares those tables (what the data pipeline does after DDL)', async () => {
     await run(ctx.source, ['ALTER TABLE t ADD COLUMN x INT', 'ALTER TABLE u ADD COLUMN y INT']);
     const pair = pairFor(ctx);

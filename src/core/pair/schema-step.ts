@@ -74,10 +74,21 @@ export async function planWith(ctx: SchemaPlanContext, src: Db, tgt: Db, options
     steps.push(...diff.steps);
     warnings.push(...diff.warnings);
   }
-  return {
-    pair: pair.name, allowDestructive: pair.allowDestructive, warnings,
-    steps: sortSteps(steps).map((s) => ({ ...s, pending: s.destructive && !pair.allowDestructive })),
-  };
+  const planned = sortSteps(steps).map((s) => ({ ...s, pending: s.destructive && !pair.allowDestructive }));
+  return { pair: pair.name, allowDestructive: pair.allowDestructive, warnings, steps: waitForPendingDrops(planned, warnings) };
+}
+
+/**
+ * A view that replaces a table of the same name can only be created once the table's drop
+ * (destructive) is allowed; until then it is left out with a warning instead of failing.
+ */
+function waitForPendingDrops(steps: PlannedStep[], warnings: string[]): PlannedStep[] {
+  const blocked = new Set(steps.filter((s) => s.pending && s.objectType === 'table' && s.action === 'drop').map((s) => s.name));
+  return steps.filter((s) => {
+    if (s.objectType !== 'view' || s.action === 'drop' || !blocked.has(s.name)) return true;
+    warnings.push(`view \`${s.name}\` waits: table \`${s.name}\` must be dropped first (destructive; allow it on the pair)`);
+    return false;
+  });
 }
 
 /** What a sync would change on the target, without changing anything (plan command, verify). */
