@@ -48,31 +48,35 @@ async function dbName(db: Db): Promise<string> {
   return rows[0]?.d ?? '';
 }
 
-/** Plan with open connections (source read-only use; target read-only use). */
+async function tableSteps(ctx: SchemaPlanContext, src: Db, tgt: Db, options: SchemaStepOptions): Promise<DdlStep[]> {
+  const opts = { filter: tableFilter(ctx.pair), ...(options.tables ? { only: options.tables } : {}) };
+  const [s, t] = [await introspectTables(src, opts), await introspectTables(tgt, opts)];
+  return diffTables(s, t, { allowDestructive: ctx.pair.allowDestructive });
+}
+
+async function programmableSteps(ctx: SchemaPlanContext, src: Db, tgt: Db, options: SchemaStepOptions): Promise<{ steps: DdlStep[]; warnings: string[] }> {
+  const filter = tableFilter(ctx.pair);
+  const scope: ProgrammableScope = { views: true, routines: true, triggers: true, events: true, ...(options.tables ? { only: new Set(options.tables) } : {}) };
+  const allSource = await listTables(src, { filter: (n) => !isInternalTable(n) });
+  const [sp, tp] = [await introspectProgrammables(src, await dbName(src), scope), await introspectProgrammables(tgt, await dbName(tgt), scope)];
+  const versions = await queryRows<{ v: string }>(tgt, 'SELECT VERSION() AS v');
+  return diffProgrammables(sp, tp, {
+    definers: await readDefinerEnv(tgt),
+    eventDisabledOnTarget: parseFlavor(versions[0]?.v ?? '').eventDisabledOnTarget,
+    excludedTables: new Set(allSource.filter((n) => !filter(n))),
+    filter,
+  });
+}
+
+/** Plan with open connections (both only read). `schema` covers tables; `routines` views, routines, triggers, events. */
 export async function planWith(ctx: SchemaPlanContext, src: Db, tgt: Db, options: SchemaStepOptions = {}): Promise<SchemaPlan> {
   const { pair } = ctx;
-  const filter = tableFilter(pair);
-  const only = options.tables ? new Set(options.tables) : undefined;
-  const steps: DdlStep[] = [];
+  const steps: DdlStep[] = pair.schema ? await tableSteps(ctx, src, tgt, options) : [];
   const warnings: string[] = [];
-  if (pair.schema) {
-    const opts = { filter, ...(options.tables ? { only: options.tables } : {}) };
-    const [s, t] = [await introspectTables(src, opts), await introspectTables(tgt, opts)];
-    steps.push(...diffTables(s, t, { allowDestructive: pair.allowDestructive }));
-  }
-  const scope: ProgrammableScope = { views: pair.routines, routines: pair.routines, triggers: pair.routines, events: pair.routines, ...(only ? { only } : {}) };
   if (pair.routines) {
-    const allSource = await listTables(src, { filter: (n) => !isInternalTable(n) });
-    const [sp, tp] = [await introspectProgrammables(src, await dbName(src), scope), await introspectProgrammables(tgt, await dbName(tgt), scope)];
-    const versions = await queryRows<{ v: string }>(tgt, 'SELECT VERSION() AS v');
-    const diff = diffProgrammables(sp, tp, {
-      definers: await readDefinerEnv(tgt),
-      eventDisabledOnTarget: parseFlavor(versions[0]?.v ?? '').eventDisabledOnTarget,
-      excludedTables: new Set(allSource.filter((n) => !filter(n))),
-      filter,
-    });
-    steps.push(...diff.steps);
-    warnings.push(...diff.warnings);
+    const p = await programmableSteps(ctx, src, tgt, options);
+    steps.push(...p.steps);
+    warnings.push(...p.warnings);
   }
   const planned = sortSteps(steps).map((s) => ({ ...s, pending: s.destructive && !pair.allowDestructive }));
   return { pair: pair.name, allowDestructive: pair.allowDestructive, warnings, steps: waitForPendingDrops(planned, warnings) };
