@@ -25,6 +25,9 @@ describe('schema sync of a realistic schema to an empty target', () => {
     }
     expect(res.stdout).not.toContain('DESTRUCTIVE');
     expect(res.stdout).toMatch(/event `ev_cleanup`: create\n {2}note: created disabled on the target \(DISABLE ON SLAVE\)/);
+    const unknown = await ctx.cli(['plan', 'nope']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('unknown sync pair "nope"');
     const json = await ctx.cli(['plan', 'p', '--json']);
     expect(json.code).toBe(2);
     const plan = JSON.parse(json.stdout) as { steps: Array<{ objectType: string; name: string; pending: boolean }> };
