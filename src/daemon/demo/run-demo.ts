@@ -95,16 +95,46 @@ async function runWith(home: string, source: LocalServer, target: LocalServer, w
   source.sql(`${SAMPLE_SCHEMA}\n${sampleData()}`, DEMO_DB);
   const store = writeConfig(home, source, target);
   say(`config in ${home}; starting the service ...`);
+  const child = await startServiceChild(store, home);
+  const load = await startLoad(source.port, writesPerSec);
+  return {
+    home, store, source, target,
+    writes: load.writes,
+    stopLoad: load.stop,
+    compare: () => compareCounts(source.port, target.port),
+    async stop() {
+      await load.stop();
+      await stopChild(child);
+      await Promise.all([source.stop(), target.stop()]);
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+async function startServiceChild(store: ConfigStore, home: string): Promise<ChildProcess> {
   // Own process group: Ctrl-C in the terminal reaches only the demo, which stops the service
   // after the final comparison (a second signal would force it).
   const child = spawn(process.execPath, [CLI_MAIN, 'service', 'start'], { env: { ...process.env, DB_SYNC_HOME: home }, stdio: 'ignore', detached: true });
   try {
     await waitUntilUp(store, child);
+    return child;
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
   }
-  const db = await openConnection(rootConnectionConfig(source.port, DEMO_DB));
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+/** `writesPerSec` order transactions per second on the source, one at a time. */
+async function startLoad(port: number, writesPerSec: number): Promise<{ writes: () => number; stop: () => Promise<void> }> {
+  const db = await openConnection(rootConnectionConfig(port, DEMO_DB));
   let writes = 0;
   let busy = false;
   const timer = setInterval(() => {
@@ -112,40 +142,26 @@ async function runWith(home: string, source: LocalServer, target: LocalServer, w
     busy = true;
     writeOnce(db, writes + 1).then(() => { writes += 1; }, () => db.query('ROLLBACK').catch(() => undefined)).finally(() => { busy = false; });
   }, Math.max(5, Math.round(1000 / writesPerSec)));
+  return {
+    writes: () => writes,
+    async stop() {
+      clearInterval(timer);
+      while (busy) await new Promise((r) => setTimeout(r, 20));
+      await closeQuietly(db);
+    },
+  };
+}
+
+async function compareCounts(sourcePort: number, targetPort: number): Promise<Array<{ table: string; source: number; target: number }>> {
   const count = async (conn: Db, table: string) =>
     Number((await queryRows<{ n: string }>(conn, `SELECT COUNT(*) AS n FROM ${quoteId(table)}`).catch(() => [{ n: '-1' }]))[0]?.n ?? -1);
-  const stopLoad = async () => {
-    clearInterval(timer);
-    while (busy) await new Promise((r) => setTimeout(r, 20));
-    await closeQuietly(db);
-  };
-  return {
-    home, store, source, target,
-    writes: () => writes,
-    async compare() {
-      const sdb = await openConnection(rootConnectionConfig(source.port, DEMO_DB));
-      const tdb = await openConnection(rootConnectionConfig(target.port, DEMO_DB));
-      try {
-        const out = [];
-        for (const table of ['customers', 'products', 'orders', 'order_lines']) {
-          out.push({ table, source: await count(sdb, table), target: await count(tdb, table) });
-        }
-        return out;
-      } finally {
-        await Promise.all([closeQuietly(sdb), closeQuietly(tdb)]);
-      }
-    },
-    stopLoad,
-    async stop() {
-      await stopLoad();
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
-        if (child.exitCode === null) child.kill('SIGKILL');
-      }
-      await Promise.all([source.stop(), target.stop()]);
-      rmSync(home, { recursive: true, force: true });
-    },
-  };
+  const sdb = await openConnection(rootConnectionConfig(sourcePort, DEMO_DB));
+  const tdb = await openConnection(rootConnectionConfig(targetPort, DEMO_DB));
+  try {
+    const out = [];
+    for (const table of ['customers', 'products', 'orders', 'order_lines']) out.push({ table, source: await count(sdb, table), target: await count(tdb, table) });
+    return out;
+  } finally {
+    await Promise.all([closeQuietly(sdb), closeQuietly(tdb)]);
+  }
 }
