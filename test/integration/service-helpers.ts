@@ -22,9 +22,9 @@ export interface RunningService {
   terminate(signal?: NodeJS.Signals): Promise<{ code: number | null; ms: number }>;
 }
 
-export function startService(home: string, args: string[] = []): RunningService {
+export function startService(home: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): RunningService {
   let out = '';
-  const child = spawn(process.execPath, [CLI, 'service', 'start', ...args], { env: { ...process.env, DB_SYNC_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'service', 'start', ...args], { env: { ...process.env, ...env, DB_SYNC_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (d) => { out += d; });
   child.stderr!.on('data', (d) => { out += d; });
   return {

@@ -21,8 +21,8 @@ afterEach(async () => {
   await ctx.close();
 });
 
-const run = (args: string[] = []) => {
-  const s = startService(ctx.home, args);
+const run = (args: string[] = [], env: NodeJS.ProcessEnv = {}) => {
+  const s = startService(ctx.home, args, env);
   services.push(s);
   return s;
 };
@@ -51,8 +51,9 @@ describe.skipIf(!engineAvailable)('service shutdown and isolation with the real 
     await ctx.source.query('CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(100) NOT NULL, n BIGINT UNSIGNED NOT NULL)');
     await ctx.source.query("INSERT INTO big SELECT seq, CONCAT('row-', seq, REPEAT('x', 60)), seq * 4294967296 FROM seq_1_to_300000");
     pairOnContext();
-    const first = run();
-    await waitForPair(ctx.home, 'p', 'in the snapshot', (p) => p.state === 'snapshot');
+    // Small snapshot chunks (the data step's tuning knob) keep the snapshot long enough to interrupt.
+    const first = run([], { DB_SYNC_SNAPSHOT_CHUNK_ROWS: '2000' });
+    await waitForPair(ctx.home, 'p', 'in the snapshot', (p) => p.state === 'snapshot' && (p.snapshot?.rowsDone ?? 0) > 0);
     const stop = await first.terminate();
     expect(stop.code, first.output()).toBe(0);
     expect(stop.ms).toBeLessThan(10_000);
