@@ -216,13 +216,14 @@ export class SyncService {
     const { logger } = this.options;
     logger.info('service stopping');
     this.watcher?.close();
-    if (this.publishTimer) clearInterval(this.publishTimer);
     if (this.publishSoon) clearTimeout(this.publishSoon);
     await this.reloading;
     const all = Promise.all([...[...this.running.values()].map((r) => r.supervisor.stop()), ...[...this.stopping.values()].map((x) => x.done)]).then(() => true);
     const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), deadlineMs).unref());
     const clean = await Promise.race([all, timeout]);
     if (!clean) logger.error({ deadlineMs }, 'pairs did not stop before the deadline');
+    // The periodic write kept showing the pairs' progress while they stopped.
+    if (this.publishTimer) clearInterval(this.publishTimer);
     await this.metrics?.close();
     await this.publish(false);
     logger.info({ clean }, 'service stopped');
