@@ -201,7 +201,7 @@ export class SyncService {
   }
 
   /** Serialized writes: the newest document always lands last. */
-  private publish(running = !this.stopped): Promise<void> {
+  private publish(running = true): Promise<void> {
     const doc = this.document(running);
     this.publishing = this.publishing.then(() => writeStatusFile(this.options.store.paths.statusFile, doc)).catch((err) => {
       this.options.logger.warn({ err: (err as Error).message }, 'cannot write the status file');
