@@ -1,0 +1,101 @@
+/**
+ * Compare one table between two servers by chunked checksums. Chunks are key ranges cut
+ * from the source by keyset (the n-th key after the previous boundary); their size adapts
+ * so one chunk takes about `chunkTimeMs`. A differing chunk is re-checked with backoff
+ * (the streaming service may simply not have applied the latest changes yet), then
+ * bisected: the left half is checksummed on both sides and the right half derived
+ * (count - left count, xor ^ left xor), down to leaves of at most `leafRows` rows whose
+ * (key, hash) lists are compared. Only those hash lists cross the wire.
+ */
+import type { Logger } from '../log.js';
+import { classifyLeaf, emptyDiff, intersectLeaf, isEmptyLeaf, mergeInto, nextChunkSize, type TableDiff } from './classify.js';
+import type { KeyRange } from './key-range.js';
+import { checksumRange, leafRows, nthKey, type Checksum, type Side } from './side.js';
+
+export interface CompareOptions {
+  chunkTimeMs: number;
+  initialChunkRows: number;
+  leafRows: number;
+  /** Waits (ms) before each re-check of a differing chunk; [] = report at once. */
+  recheckDelays: number[];
+  logger: Logger;
+  signal?: AbortSignal;
+  onChunk?: (done: { rows: number; chunks: number }) => void;
+}
+
+export interface CompareResult {
+  diff: TableDiff;
+  chunks: number;
+  sourceRows: number;
+}
+
+export const DEFAULT_COMPARE: Omit<CompareOptions, 'logger'> = {
+  chunkTimeMs: 500, initialChunkRows: 2000, leafRows: 256, recheckDelays: [200, 500, 1000, 2000],
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function both(source: Side, target: Side, range: KeyRange): Promise<[Checksum, Checksum]> {
+  return Promise.all([checksumRange(source, range), checksumRange(target, range)]);
+}
+
+const same = (a: Checksum, b: Checksum) => a.count === b.count && a.xor === b.xor;
+
+export async function compareTable(source: Side, target: Side, opts: CompareOptions): Promise<CompareResult> {
+  const diff = emptyDiff();
+  let size = opts.initialChunkRows;
+  let lower: KeyRange['lower'] = null;
+  let chunks = 0;
+  let sourceRows = 0;
+  for (;;) {
+    if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+    const upper = await nthKey(source, { lower, upper: null }, size - 1);
+    const range: KeyRange = { lower, upper };
+    const started = Date.now();
+    let [s, t] = await both(source, target, range);
+    const elapsed = Date.now() - started;
+    for (const delay of opts.recheckDelays) {
+      if (same(s, t)) break;
+      await sleep(delay);
+      [s, t] = await both(source, target, range);
+    }
+    if (!same(s, t)) await bisect(source, target, range, s, t, diff, opts);
+    chunks += 1;
+    sourceRows += s.count;
+    opts.onChunk?.({ rows: sourceRows, chunks });
+    if (upper === null) break;
+    size = nextChunkSize(size, elapsed, opts.chunkTimeMs);
+    lower = upper;
+  }
+  return { diff, chunks, sourceRows };
+}
+
+async function bisect(source: Side, target: Side, range: KeyRange, s: Checksum, t: Checksum, diff: TableDiff, opts: CompareOptions): Promise<void> {
+  if (same(s, t)) return;
+  if (t.count === 0) return void diff.missingRanges.push({ range, count: s.count });
+  if (s.count === 0) return void diff.extraRanges.push({ range, count: t.count });
+  if (Math.max(s.count, t.count) <= opts.leafRows) return leaf(source, target, range, diff, opts);
+  // Split at the median key of the side with more rows, so both halves shrink.
+  const [side, n] = s.count >= t.count ? [source, s.count] : [target, t.count];
+  const mid = await nthKey(side, range, Math.floor(n / 2) - 1);
+  if (!mid) return leaf(source, target, range, diff, opts);
+  const left: KeyRange = { lower: range.lower, upper: mid };
+  const right: KeyRange = { lower: mid, upper: range.upper };
+  const [sl, tl] = await both(source, target, left);
+  const sr = { count: s.count - sl.count, xor: s.xor ^ sl.xor };
+  const tr = { count: t.count - tl.count, xor: t.xor ^ tl.xor };
+  await bisect(source, target, left, sl, tl, diff, opts);
+  await bisect(source, target, right, sr, tr, diff, opts);
+}
+
+async function leaf(source: Side, target: Side, range: KeyRange, diff: TableDiff, opts: CompareOptions): Promise<void> {
+  const fetch = async () => classifyLeaf(...(await Promise.all([leafRows(source, range), leafRows(target, range)])));
+  let d = await fetch();
+  // One more look after the last backoff delay: a row still in flight is not a difference.
+  const delay = opts.recheckDelays[opts.recheckDelays.length - 1];
+  if (delay !== undefined && !isEmptyLeaf(d)) {
+    await sleep(delay);
+    d = intersectLeaf(d, await fetch());
+  }
+  mergeInto(diff, d);
+}
