@@ -57,7 +57,7 @@ async function runVerify(name: string, flags: VerifyFlags): Promise<number> {
   try {
     const report = await verifyPair(ctx, {
       tables: flags.table, repair: !!flags.repair, sleepRatio: num(flags.sleepRatio, '--sleep-ratio', 0),
-      maxExamples: num(flags.examples, '--examples', 0), chunkTimeMs: num(flags.chunkTime, '--chunk-time', 10),
+      maxExamples: num(flags.examples, '--examples', 0), chunkTimeMs: num(flags.chunkTime, '--chunk-time', 1),
       ...(flags.recheck ? {} : { recheckDelays: [] }), logger, signal,
     });
     process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderReport(report)}\n`);
