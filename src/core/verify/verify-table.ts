@@ -29,7 +29,7 @@ export interface TableReport {
   /** Set when the table has no primary key: compared as a whole, rows not located. */
   noPrimaryKey?: boolean;
   repaired?: RepairResult;
-  error?: { code: string; message: string; hint?: string };
+  error?: { code: string; message: string; hint?: string; retryable: boolean };
   elapsedMs: number;
 }
 
@@ -63,7 +63,7 @@ export async function verifyTable(conns: VerifyConnections, table: string, opts:
   } catch (err) {
     const e = toSyncError(err);
     report.status = 'error';
-    report.error = { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+    report.error = { code: e.code, message: e.message, retryable: e.retryable, ...(e.hint ? { hint: e.hint } : {}) };
   }
   report.elapsedMs = Date.now() - started;
   return report;

@@ -1,0 +1,139 @@
+/**
+ * Polling mode for sources without usable binlog access. Before the first cycle each
+ * table is brought equal by the checksum reconciliation (on an empty target that is a
+ * chunked copy). Then every `pollInterval` ms, tables with a change-timestamp column are
+ * polled by watermark (poll-table.ts), and every `reconcileInterval` ms all tables are
+ * compared by chunked checksums and only differing chunks repaired: that catches deletes,
+ * tables without a timestamp column and anything the watermark cannot see.
+ */
+import { queryRows } from '../db/connection.js';
+import { SyncError } from '../errors.js';
+import { quoteId } from '../db/quote.js';
+import { ensureCheckpointTable, readCheckpoint, writeCheckpoint } from '../data/checkpoint.js';
+import type { PairContext } from '../pair/sync-pair.js';
+import { closeVerifyConnections, openVerifyConnections, selectTables } from '../verify/verify-pair.js';
+import { loadTableInfo } from '../verify/table-info.js';
+import { verifyTable, type VerifyConnections } from '../verify/verify-table.js';
+import { pollTable, type PollDeps, type PollTableState, type Watermark } from './poll-table.js';
+import { timestampColumn } from './timestamp-column.js';
+
+export interface PollingOptions {
+  /** Copy, run one poll cycle and one reconciliation, then return. */
+  once: boolean;
+}
+
+/** Defaults for the pair's optional `pollOverlap` (ms) and `pollPageSize` fields. */
+export const DEFAULT_OVERLAP_MS = 5000;
+export const DEFAULT_PAGE_ROWS = 1000;
+
+export async function runPolling(ctx: PairContext, options: PollingOptions): Promise<void> {
+  ctx.status.update({ state: 'polling', mode: 'poll' });
+  const conns = await openVerifyConnections(ctx, true);
+  try {
+    const write = conns.targetWrite!;
+    await ensureCheckpointTable(write);
+    const { tables } = await selectTables(conns, ctx.pair);
+    const polled = await prepareTables(ctx, conns, tables);
+    const deps = pollDeps(ctx, conns);
+    let lastReconcile = Date.now();
+    for (;;) {
+      const started = Date.now();
+      await pollCycle(ctx, polled, deps);
+      if (options.once || Date.now() - lastReconcile >= ctx.pair.reconcileInterval) {
+        await reconcile(ctx, conns, tables);
+        lastReconcile = Date.now();
+      }
+      ctx.status.update({ state: 'polling', lagMs: Date.now() - started });
+      if (options.once || ctx.signal.aborted) return;
+      await sleep(ctx.config.settings.pollInterval, ctx.signal);
+      if (ctx.signal.aborted) return;
+    }
+  } finally {
+    await closeVerifyConnections(conns);
+  }
+}
+
+function pollDeps(ctx: PairContext, conns: VerifyConnections): PollDeps {
+  const extra = ctx.pair as Record<string, unknown>;
+  return {
+    pairName: ctx.pair.name, source: conns.source, targetWrite: conns.targetWrite!,
+    pageRows: Number(extra.pollPageSize ?? DEFAULT_PAGE_ROWS), overlapMs: Number(extra.pollOverlap ?? DEFAULT_OVERLAP_MS),
+    stats: { queries: 0, rowsRead: 0 },
+    onConflict: (table, keys) => ctx.logger.warn({ table, keys: keys.slice(0, 10), count: keys.length }, 'rows not written: a different target row holds the same unique key'),
+  };
+}
+
+async function pollCycle(ctx: PairContext, polled: PollTableState[], deps: PollDeps): Promise<void> {
+  let rows = 0;
+  for (const st of polled) {
+    if (ctx.signal.aborted) return;
+    rows += await pollTable(st, deps);
+  }
+  if (rows > 0) {
+    const t = ctx.status.current().totals;
+    ctx.status.update({ totals: { ...t, rows: t.rows + rows, transactions: t.transactions + 1 } });
+    ctx.logger.debug({ rows }, 'poll cycle applied rows');
+  }
+}
+
+/** Initial copy of tables never polled before; returns the tables that have a timestamp column. */
+async function prepareTables(ctx: PairContext, conns: VerifyConnections, tables: string[]): Promise<PollTableState[]> {
+  const out: PollTableState[] = [];
+  for (const table of tables) {
+    const info = await loadTableInfo(conns.source, conns.sourceSchema, table);
+    if (!info || info.pk.length === 0) {
+      ctx.logger.warn({ table }, 'polling needs a primary key; table left out');
+      continue;
+    }
+    const ts = timestampColumn(info, ctx.pair);
+    const stream = `poll:${table}`;
+    let wm = await readCheckpoint<Watermark>(conns.targetWrite!, ctx.pair.name, stream);
+    if (!wm) {
+      // The watermark is read before the copy: rows changed during the copy are polled again.
+      const start = ts ? await maxTimestamp(conns, table, ts.name) : null;
+      ctx.logger.info({ table, timestampColumn: ts?.name ?? null }, 'initial copy for polling');
+      await reconcileTable(ctx, conns, table);
+      wm = { ts: start, pk: null, changedAt: Date.now() };
+      await writeCheckpoint(conns.targetWrite!, ctx.pair.name, stream, wm);
+    }
+    if (ts) out.push({ info, ts, stream, wm, seen: new Map() });
+    else ctx.logger.info({ table }, 'no change-timestamp column: kept equal by the checksum reconciliation only');
+  }
+  return out;
+}
+
+async function maxTimestamp(conns: VerifyConnections, table: string, column: string): Promise<string | null> {
+  const [row] = await queryRows<{ m: string | null }>(conns.source, `SELECT MAX(${quoteId(column)}) AS m FROM ${quoteId(table)}`);
+  return row?.m === null || row?.m === undefined ? null : String(row.m);
+}
+
+async function reconcile(ctx: PairContext, conns: VerifyConnections, tables: string[]): Promise<void> {
+  for (const table of tables) {
+    if (ctx.signal.aborted) return;
+    await reconcileTable(ctx, conns, table);
+  }
+}
+
+async function reconcileTable(ctx: PairContext, conns: VerifyConnections, table: string): Promise<void> {
+  const r = await verifyTable(conns, table, { repair: true, sleepRatio: 0, maxExamples: 5, recheckDelays: [], logger: ctx.logger, signal: ctx.signal });
+  if (r.status === 'error') {
+    throw new SyncError(r.error?.code ?? 'POLL_RECONCILE_FAILED', `reconciliation of table ${table} failed: ${r.error?.message ?? 'unknown error'}`, {
+      hint: r.error?.hint ?? 'Run `db-sync verify PAIR --table TABLE` to see the difference; the pair retries.', retryable: r.error?.retryable ?? false,
+    });
+  }
+  if (r.status === 'differs' && r.repaired) {
+    const { inserted, replaced, deleted, conflicts } = r.repaired;
+    ctx.logger.info({ table, inserted, replaced, deleted, conflicts: conflicts.length }, 'reconciliation repaired rows');
+    const t = ctx.status.current().totals;
+    ctx.status.update({ totals: { ...t, rows: t.rows + inserted + replaced + deleted } });
+  } else if (r.status !== 'ok') {
+    ctx.logger.warn({ table, status: r.status, drift: r.drift }, 'reconciliation could not compare the table');
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+  });
+}
