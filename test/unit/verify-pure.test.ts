@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalRow } from '../../src/core/verify/canonical.js';
-import { classifyLeaf, intersectLeaf, nextChunkSize } from '../../src/core/verify/classify.js';
-import { greaterThan, keyIn, rangePredicate, renderKey } from '../../src/core/verify/key-range.js';
-import type { ColumnInfo } from '../../src/core/verify/table-info.js';
+import { canonicalRow } from '../../src/core/checksum/canonical.js';
+import { classifyLeaf, intersectLeaf, nextChunkSize } from '../../src/core/checksum/classify.js';
+import { greaterThan, keyIn, rangePredicate, renderKey } from '../../src/core/checksum/key-range.js';
+import type { ColumnInfo } from '../../src/core/checksum/table-info.js';
 
 const col = (name: string, dataType: string, nullable = false): ColumnInfo => ({ name, dataType, nullable, generated: false, onUpdateTimestamp: false });
 

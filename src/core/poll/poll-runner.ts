@@ -11,9 +11,9 @@ import { SyncError } from '../errors.js';
 import { quoteId } from '../db/quote.js';
 import { ensureCheckpointTable, readCheckpoint, writeCheckpoint } from '../data/checkpoint.js';
 import type { PairContext } from '../pair/sync-pair.js';
-import { closeVerifyConnections, openVerifyConnections, selectTables } from '../verify/verify-pair.js';
-import { loadTableInfo } from '../verify/table-info.js';
-import { verifyTable, type VerifyConnections } from '../verify/verify-table.js';
+import { closeVerifyConnections, openVerifyConnections, selectTables } from '../checksum/connections.js';
+import { loadTableInfo } from '../checksum/table-info.js';
+import { verifyTable, type VerifyConnections } from '../checksum/verify-table.js';
 import { pollTable, type PollDeps, type PollTableState, type Watermark } from './poll-table.js';
 import { timestampColumn } from './timestamp-column.js';
 

@@ -14,10 +14,10 @@
 import { queryRows, type Db } from '../db/connection.js';
 import { quoteId } from '../db/quote.js';
 import { writeCheckpoint } from '../data/checkpoint.js';
-import { greaterThan, keyId, orderBy, type KeyTuple, type Predicate } from '../verify/key-range.js';
-import { keyOfRow, keyParams, writableColumns } from '../verify/side.js';
-import type { TableInfo } from '../verify/table-info.js';
-import { replaceRowsSafely } from '../verify/write-rows.js';
+import { greaterThan, keyId, orderBy, type KeyTuple, type Predicate } from '../checksum/key-range.js';
+import { keyOfRow, keyParams, writableColumns } from '../checksum/side.js';
+import type { TableInfo } from '../checksum/table-info.js';
+import { replaceRowsSafely } from '../checksum/write-rows.js';
 import type { TimestampColumn } from './timestamp-column.js';
 
 export interface Watermark {

@@ -1,6 +1,6 @@
 /** Pure: the human-readable verify report. */
 import type { VerifyReport } from './verify-pair.js';
-import type { TableReport } from './verify-table.js';
+import type { TableReport } from '../checksum/verify-table.js';
 
 function examples(label: string, n: number, keys: string[]): string {
   if (n === 0) return '';
