@@ -52,19 +52,23 @@ describe('verify and repair', () => {
     await ctx.target.query(`UPDATE items SET note = '' WHERE id = 3000`); // NULL on source, '' on target
     await ctx.target.query(`UPDATE items SET bin = CONCAT(CAST(4000 AS BINARY), ' ') WHERE id = 4000`); // trailing space in BINARY
     await ctx.target.query(`UPDATE items SET data = CONCAT(LEFT(data, 49), CHAR(ASCII(SUBSTRING(data, 50, 1)) ^ 1), SUBSTRING(data, 51)) WHERE id = 5000`); // one BLOB byte
+    // Two same-length rows changed by the same byte delta at the same offset ('1'->'0', '3'->'2'):
+    // a plain XOR of CRCs would cancel out (CRC is linear); the row hash must not.
+    await ctx.target.query(`UPDATE items SET note = 'note10' WHERE id = 11`);
+    await ctx.target.query(`UPDATE items SET note = 'note12' WHERE id = 13`);
     const before = await fingerprint(ctx.source);
 
     const r = await ctx.cli(['verify', 'p', '--json', '--no-recheck']);
     expect(r.code).toBe(1);
     const t = (JSON.parse(r.stdout) as Report).tables[0];
-    expect(t).toMatchObject({ status: 'differs', missing: 1, extra: 1, different: 4 });
-    expect(t?.examples).toEqual({ missing: ['500'], extra: ['200001'], different: ['1000', '3000', '4000', '5000'] });
+    expect(t).toMatchObject({ status: 'differs', missing: 1, extra: 1, different: 6 });
+    expect(t?.examples).toEqual({ missing: ['500'], extra: ['200001'], different: ['11', '13', '1000', '3000', '4000', '5000'] });
     // Only the differing leaves' (key, hash) rows crossed the wire, not the table.
     expect(t?.rowsTransferred).toBeLessThan(5000);
 
     const fixed = await ctx.cli(['verify', 'p', '--json', '--no-recheck', '--repair']);
     expect(fixed.code).toBe(1);
-    expect((JSON.parse(fixed.stdout) as Report).tables[0]?.repaired).toEqual({ inserted: 1, replaced: 4, deleted: 1, conflicts: [] });
+    expect((JSON.parse(fixed.stdout) as Report).tables[0]?.repaired).toEqual({ inserted: 1, replaced: 6, deleted: 1, conflicts: [] });
     expect(await fingerprint(ctx.target)).toBe(before);
     expect(await fingerprint(ctx.source)).toBe(before);
 

@@ -7,6 +7,7 @@ import { closeQuietly, openConnection, type Db } from '../db/connection.js';
 import { prepareApplySession } from '../db/session.js';
 import { SyncError } from '../errors.js';
 import { listBaseTables } from './table-info.js';
+import { hasCrc32c } from './side.js';
 import { tableFilter } from './table-filter.js';
 import type { VerifyConnections } from './verify-table.js';
 
@@ -23,7 +24,8 @@ export async function openVerifyConnections(input: { source: ConnectionConfig; t
       opened.push(targetWrite);
       await prepareApplySession(targetWrite);
     }
-    return { source, target, targetWrite, sourceSchema: input.source.database, targetSchema: input.target.database };
+    const [a, b] = await Promise.all([hasCrc32c(source), hasCrc32c(target)]);
+    return { source, target, targetWrite, sourceSchema: input.source.database, targetSchema: input.target.database, hash: a && b ? 'crc' : 'md5' };
   } catch (err) {
     await Promise.all(opened.map(closeQuietly));
     throw err;

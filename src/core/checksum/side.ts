@@ -6,7 +6,7 @@
  */
 import { queryRows, type Db } from '../db/connection.js';
 import { quoteId } from '../db/quote.js';
-import { rowHashExpr, rowHashHexExpr } from './canonical.js';
+import { chunkChecksumSql, rowHashHexExpr, type HashAlgo } from './canonical.js';
 import { keyIn, orderBy, rangePredicate, type KeyRange, type KeyTuple } from './key-range.js';
 import type { TableInfo } from './table-info.js';
 
@@ -14,6 +14,7 @@ export interface Side {
   db: Db;
   info: TableInfo;
   sleepRatio: number;
+  hash: HashAlgo;
   signal?: AbortSignal;
   /** Rows sent by this server so far beyond checksum results: boundary keys, leaf hashes, full rows. */
   rowsRead: number;
@@ -32,8 +33,18 @@ export interface LeafRow {
 
 const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
 
-export function createSide(db: Db, info: TableInfo, sleepRatio = 0, signal?: AbortSignal): Side {
-  return { db, info, sleepRatio, signal, rowsRead: 0, queries: 0 };
+export function createSide(db: Db, info: TableInfo, opts: { sleepRatio?: number; hash?: HashAlgo; signal?: AbortSignal } = {}): Side {
+  return { db, info, sleepRatio: opts.sleepRatio ?? 0, hash: opts.hash ?? 'md5', signal: opts.signal, rowsRead: 0, queries: 0 };
+}
+
+/** Whether the server has CRC32C() (MariaDB >= 10.8); both sides must, to use the 'crc' row hash. */
+export async function hasCrc32c(db: Db): Promise<boolean> {
+  try {
+    await queryRows(db, "SELECT CRC32C('') AS c");
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Integer key values come back as strings (lossless); send them as BigInt so a comparison with a BIGINT column stays exact. */
@@ -59,7 +70,7 @@ async function timed<T>(side: Side, sql: string, params: unknown[]): Promise<T[]
 
 export async function checksumRange(side: Side, range: KeyRange): Promise<Checksum> {
   const p = rangePredicate(side.info.pk, normalizeRange(side, range));
-  const sql = `SELECT COUNT(*) AS c, BIT_XOR(${rowHashExpr(side.info.columns)}) AS x FROM ${quoteId(side.info.name)} WHERE ${p.sql}`;
+  const sql = chunkChecksumSql(side.info.name, side.info.columns, p.sql, side.hash);
   const [row] = await timed<{ c: string | number; x: string | number | null }>(side, sql, p.params);
   return { count: Number(row?.c ?? 0), xor: BigInt(row?.x ?? 0) };
 }

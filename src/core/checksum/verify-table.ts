@@ -3,6 +3,7 @@
  * the column sets differ (every row would differ), compare by chunked checksums, repair.
  */
 import type { Db } from '../db/connection.js';
+import type { HashAlgo } from './canonical.js';
 import { toSyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { diffCounts, type TableDiff } from './classify.js';
@@ -48,6 +49,8 @@ export interface VerifyConnections {
   targetSchema: string;
   /** A target connection prepared with prepareApplySession; required for repair. */
   targetWrite?: Db;
+  /** Row hash both servers support for chunk checksums (default md5). */
+  hash?: HashAlgo;
 }
 
 export function emptyReport(table: string): TableReport {
@@ -81,8 +84,9 @@ async function runTable(conns: VerifyConnections, report: TableReport, opts: Tab
     report.status = 'schema-differs';
     return;
   }
-  const source = createSide(conns.source, si, opts.sleepRatio, opts.signal);
-  const target = createSide(conns.target, ti, 0, opts.signal);
+  const hash = conns.hash ?? 'md5';
+  const source = createSide(conns.source, si, { sleepRatio: opts.sleepRatio, hash, signal: opts.signal });
+  const target = createSide(conns.target, ti, { hash, signal: opts.signal });
   if (si.pk.length === 0) return wholeTable(source, target, report);
   const compareOpts: CompareOptions = { ...DEFAULT_COMPARE, ...stripUndefined(opts), logger: opts.logger, signal: opts.signal };
   const result = await compareTable(source, target, compareOpts);
