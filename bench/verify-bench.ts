@@ -52,12 +52,12 @@ function config(src: TestServer, dst: TestServer, pollInterval = 200) {
   });
 }
 
-async function benchVerify(src: TestServer, dst: TestServer) {
+async function benchVerify(src: TestServer, dst: TestServer, chunkTimeMs = 500) {
   const cfg = config(src, dst);
   const ctx = pairContext(cfg, 'p', { logger: silentLogger(), signal: new AbortController().signal, status: createStatusSink('p') });
   const before = await status(src);
   const started = Date.now();
-  const report = await verifyPair(ctx, { repair: false, sleepRatio: 0, maxExamples: 10, recheckDelays: [], logger: silentLogger() });
+  const report = await verifyPair(ctx, { repair: false, sleepRatio: 0, maxExamples: 10, recheckDelays: [], chunkTimeMs, logger: silentLogger() });
   const ms = Date.now() - started;
   const t = report.tables[0]!;
   return { seconds: ms / 1000, rowsPerSec: Math.round(ROWS / (ms / 1000)), rowsTransferred: t.rowsTransferred, chunks: t.chunks,
@@ -109,12 +109,23 @@ async function main(): Promise<void> {
     await t.query("UPDATE t SET note = 'planted' WHERE id = ?", [PLANTED]);
     await t.end();
     console.error('db-sync verify...');
+    if (process.env.CHUNK_SWEEP) {
+      for (const ms of [100, 250, 500, 1000]) console.error(ms, JSON.stringify((await benchVerify(src, dst, ms))).slice(0, 120));
+    }
+    // Warm both buffer pools so neither tool pays for the other's cold start.
+    for (const server of [src, dst]) {
+      const db = await server.connect(DB);
+      await db.query('SELECT SUM(LENGTH(name) + LENGTH(note)) FROM t');
+      await db.end();
+    }
     const ours = await benchVerify(src, dst);
     console.error('pt-table-sync --print...');
     const pt = benchPtTableSync(src, dst);
+    const ptAgain = benchPtTableSync(src, dst);
+    const oursAgain = await benchVerify(src, dst);
     console.error('poll cycles on the idle table...');
     const poll = await benchPollIdle(src, dst);
-    console.log(JSON.stringify({ rows: ROWS, planted: PLANTED, dbSyncVerify: ours, ptTableSync: pt, pollIdle: poll }, null, 2));
+    console.log(JSON.stringify({ rows: ROWS, planted: PLANTED, dbSyncVerify: ours, ptTableSync: pt, secondRuns: { dbSyncSeconds: oursAgain.seconds, ptTableSyncSeconds: ptAgain.seconds }, pollIdle: poll }, null, 2));
   } finally {
     await src.stop();
     await dst.stop();

@@ -58,13 +58,15 @@ describe('verify and repair', () => {
     await ctx.target.query(`UPDATE items SET note = 'note12' WHERE id = 13`);
     const before = await fingerprint(ctx.source);
 
-    const r = await ctx.cli(['verify', 'p', '--json', '--no-recheck']);
-    expect(r.code).toBe(1);
-    const t = (JSON.parse(r.stdout) as Report).tables[0];
-    expect(t).toMatchObject({ status: 'differs', missing: 1, extra: 1, different: 6 });
-    expect(t?.examples).toEqual({ missing: ['500'], extra: ['200001'], different: ['11', '13', '1000', '3000', '4000', '5000'] });
-    // Only the differing leaves' (key, hash) rows crossed the wire, not the table.
-    expect(t?.rowsTransferred).toBeLessThan(5000);
+    for (const hash of ['crc', 'md5']) {
+      const r = await ctx.cli(['verify', 'p', '--json', '--no-recheck', '--hash', hash]);
+      expect(r.code).toBe(1);
+      const t = (JSON.parse(r.stdout) as Report).tables[0];
+      expect(t).toMatchObject({ status: 'differs', missing: 1, extra: 1, different: 6 });
+      expect(t?.examples).toEqual({ missing: ['500'], extra: ['200001'], different: ['11', '13', '1000', '3000', '4000', '5000'] });
+      // Only the differing leaves' (key, hash) rows crossed the wire, not the table.
+      expect(t?.rowsTransferred).toBeLessThan(5000);
+    }
 
     const fixed = await ctx.cli(['verify', 'p', '--json', '--no-recheck', '--repair']);
     expect(fixed.code).toBe(1);

@@ -16,12 +16,18 @@ interface VerifyFlags {
   examples: string;
   chunkTime: string;
   recheck: boolean;
+  hash: string;
 }
 
 function num(value: string, flag: string, min: number): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < min) throw new SyncError('INVALID_ARGUMENT', `${flag} expects a number >= ${min}, got "${value}"`, { hint: `e.g. ${flag} ${min === 0 ? '0.5' : '500'}` });
   return n;
+}
+
+function hashFlag(value: string): 'auto' | 'crc' | 'md5' {
+  if (value === 'auto' || value === 'crc' || value === 'md5') return value;
+  throw new SyncError('INVALID_ARGUMENT', `--hash expects auto, crc or md5, got "${value}"`, { hint: 'e.g. --hash md5' });
 }
 
 export function registerVerifyCommand(program: Command): void {
@@ -35,6 +41,7 @@ export function registerVerifyCommand(program: Command): void {
     .option('--sleep-ratio <r>', 'throttle source reads: sleep r x each query\'s duration after it (0.5 = source busy at most 2/3 of the time)', '0')
     .option('--examples <n>', 'example keys shown per kind of difference', '10')
     .option('--chunk-time <ms>', 'target duration of one chunk checksum', '500')
+    .option('--hash <algo>', 'chunk row hash: auto (crc where both servers have CRC32C, else md5), crc, md5 (64-bit, slower)', 'auto')
     .option('--no-recheck', 'report differing chunks at once instead of re-checking them with backoff (only when nothing writes)')
     .action(action(async (name: string, flags: VerifyFlags) => {
       try {
@@ -58,7 +65,7 @@ async function runVerify(name: string, flags: VerifyFlags): Promise<number> {
     const report = await verifyPair(ctx, {
       tables: flags.table, repair: !!flags.repair, sleepRatio: num(flags.sleepRatio, '--sleep-ratio', 0),
       maxExamples: num(flags.examples, '--examples', 0), chunkTimeMs: num(flags.chunkTime, '--chunk-time', 1),
-      ...(flags.recheck ? {} : { recheckDelays: [] }), logger, signal,
+      ...(flags.recheck ? {} : { recheckDelays: [] }), hash: hashFlag(flags.hash), logger, signal,
     });
     process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderReport(report)}\n`);
     if (report.tables.some((t) => t.status === 'error')) throw new CliExit(2);

@@ -8,10 +8,11 @@ import { prepareApplySession } from '../db/session.js';
 import { SyncError } from '../errors.js';
 import { listBaseTables } from './table-info.js';
 import { hasCrc32c } from './side.js';
+import type { HashAlgo } from './canonical.js';
 import { tableFilter } from './table-filter.js';
 import type { VerifyConnections } from './verify-table.js';
 
-export async function openVerifyConnections(input: { source: ConnectionConfig; target: ConnectionConfig }, write: boolean): Promise<VerifyConnections> {
+export async function openVerifyConnections(input: { source: ConnectionConfig; target: ConnectionConfig }, write: boolean, hash: HashAlgo | 'auto' = 'auto'): Promise<VerifyConnections> {
   const opened: Db[] = [];
   try {
     const source = await openConnection(input.source);
@@ -24,8 +25,11 @@ export async function openVerifyConnections(input: { source: ConnectionConfig; t
       opened.push(targetWrite);
       await prepareApplySession(targetWrite);
     }
-    const [a, b] = await Promise.all([hasCrc32c(source), hasCrc32c(target)]);
-    return { source, target, targetWrite, sourceSchema: input.source.database, targetSchema: input.target.database, hash: a && b ? 'crc' : 'md5' };
+    const crc = hash === 'md5' ? false : (await hasCrc32c(source)) && (await hasCrc32c(target));
+    if (hash === 'crc' && !crc) {
+      throw new SyncError('VERIFY_HASH_UNAVAILABLE', 'the crc row hash needs CRC32C() on both servers (MariaDB 10.8 or later)', { hint: 'Use --hash md5 (or auto).' });
+    }
+    return { source, target, targetWrite, sourceSchema: input.source.database, targetSchema: input.target.database, hash: crc ? 'crc' : 'md5' };
   } catch (err) {
     await Promise.all(opened.map(closeQuietly));
     throw err;

@@ -31,7 +31,7 @@ export interface LeafRow {
   hash: string;
 }
 
-const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
+export const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
 
 export function createSide(db: Db, info: TableInfo, opts: { sleepRatio?: number; hash?: HashAlgo; signal?: AbortSignal } = {}): Side {
   return { db, info, sleepRatio: opts.sleepRatio ?? 0, hash: opts.hash ?? 'md5', signal: opts.signal, rowsRead: 0, queries: 0 };

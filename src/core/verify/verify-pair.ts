@@ -5,6 +5,7 @@
  */
 import type { ConnectionConfig, SyncPairConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import type { HashAlgo } from '../checksum/canonical.js';
 import { closeVerifyConnections, openVerifyConnections, selectTables } from '../checksum/connections.js';
 import { verifyTable, type TableReport, type TableVerifyOptions, type VerifyConnections } from '../checksum/verify-table.js';
 
@@ -18,6 +19,8 @@ export interface VerifyOptions extends Omit<TableVerifyOptions, 'logger'> {
   /** Only these tables (must be synced tables of the pair). */
   tables?: string[];
   logger: Logger;
+  /** Chunk row hash: auto = crc where both servers have CRC32C, else md5. */
+  hash?: HashAlgo | 'auto';
   onTable?: (report: TableReport) => void;
 }
 
@@ -34,7 +37,7 @@ export async function verifyPair(input: VerifyPairInput, opts: VerifyOptions): P
   const started = Date.now();
   let conns: VerifyConnections | undefined;
   try {
-    conns = await openVerifyConnections(input, opts.repair);
+    conns = await openVerifyConnections(input, opts.repair, opts.hash ?? 'auto');
     const selected = await selectTables(conns, input.pair, opts.tables);
     const tables: TableReport[] = [];
     for (const t of selected.tables) {
