@@ -72,6 +72,6 @@ export function keyId(key: KeyTuple): string {
 
 /** How reports show a key: `5` or `(5, 'a')`. */
 export function renderKey(key: KeyTuple): string {
-  const parts = key.map((v) => (Buffer.isBuffer(v) ? `0x${v.toString('hex')}` : typeof v === 'string' && !/^-?\d+(\.\d+)?$/.test(v) ? `'${v}'` : String(v)));
+  const parts = key.map((v) => (Buffer.isBuffer(v) ? `0x${v.toString('hex')}` : typeof v === 'string' && !/^-?\d+(\.\d+)?$/.test(v) ? `'${v.replace(/'/g, "''")}'` : String(v)));
   return parts.length === 1 ? (parts[0] as string) : `(${parts.join(', ')})`;
 }

@@ -39,7 +39,8 @@ export async function repairTable(source: Side, targetWrite: Db, diff: TableDiff
     await targetWrite.commit();
   }
   for (const bulk of diff.extraRanges) result.deleted += await deleteRange(targetWrite, source, bulk.range, opts.batchRows);
-  for (const [kind, all] of [['inserted', diff.missing], ['replaced', diff.different]] as const) {
+  // Different rows first: their new values can free unique values that missing rows need.
+  for (const [kind, all] of [['replaced', diff.different], ['inserted', diff.missing]] as const) {
     for (const keys of batches(all, opts.batchRows)) {
       const rows = await rowsByKeys(source, keys);
       // A key whose source row vanished meanwhile is deleted on the target as well.
