@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { SyncError } from '../../core/errors.js';
 import { flushLogger } from '../../core/log.js';
-import { pairContext } from '../../core/pair/sync-pair.js';
+import { pairContext, type PairContext } from '../../core/pair/sync-pair.js';
 import { createStatusSink } from '../../core/pair/status.js';
 import { renderReport } from '../../core/verify/render-report.js';
 import { verifyPair } from '../../core/verify/verify-pair.js';
@@ -17,6 +17,36 @@ interface VerifyFlags {
   chunkTime: string;
   recheck: boolean;
   hash: string;
+  schema: boolean;
+}
+
+interface DriftResult {
+  /** One line per schema/routine change the target needs; null when not checked. */
+  drift: string[] | null;
+  note?: string;
+}
+
+/**
+ * Schema and programmable-object drift from the schema engine's plan (core/pair composes
+ * it; core/verify must not import core/schema). Loaded dynamically so verify works in a
+ * build where the schema engine has not landed yet (then: "not checked").
+ */
+async function schemaDrift(ctx: PairContext): Promise<DriftResult> {
+  if (!ctx.pair.schema && !ctx.pair.routines) return { drift: null, note: 'pair syncs neither schema nor routines' };
+  const mod = (await import('../../core/pair/schema-step.js')) as Record<string, unknown>;
+  if (typeof mod.planSchema !== 'function') return { drift: null, note: 'schema engine not available in this build' };
+  try {
+    const plan = (await (mod.planSchema as (c: PairContext) => Promise<{ steps: Array<{ objectType: string; name: string; action: string }>; warnings: string[] }>)(ctx));
+    return { drift: plan.steps.map((st) => `${st.objectType} ${st.name}: ${st.action}`) };
+  } catch (err) {
+    return { drift: null, note: `schema comparison failed: ${(err as Error).message}` };
+  }
+}
+
+function renderDrift(d: DriftResult): string {
+  if (d.drift === null) return `schema: not checked (${d.note ?? ''})`;
+  if (d.drift.length === 0) return 'schema and programmable objects: OK';
+  return [`schema DRIFT: ${d.drift.length} change(s) needed on the target (see \`db-sync plan\`)`, ...d.drift.map((l) => `  - ${l}`)].join('\n');
 }
 
 function num(value: string, flag: string, min: number): number {
@@ -42,6 +72,7 @@ export function registerVerifyCommand(program: Command): void {
     .option('--examples <n>', 'example keys shown per kind of difference', '10')
     .option('--chunk-time <ms>', 'target duration of one chunk checksum', '500')
     .option('--hash <algo>', 'chunk row hash: auto (crc where both servers have CRC32C, else md5), crc, md5 (64-bit, slower)', 'auto')
+    .option('--no-schema', 'skip the schema and programmable-object comparison')
     .option('--no-recheck', 'report differing chunks at once instead of re-checking them with backoff (only when nothing writes)')
     .action(action(async (name: string, flags: VerifyFlags) => {
       try {
@@ -67,9 +98,13 @@ async function runVerify(name: string, flags: VerifyFlags): Promise<number> {
       maxExamples: num(flags.examples, '--examples', 0), chunkTimeMs: num(flags.chunkTime, '--chunk-time', 1),
       ...(flags.recheck ? {} : { recheckDelays: [] }), hash: hashFlag(flags.hash), logger, signal,
     });
-    process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderReport(report)}\n`);
+    const drift: DriftResult = flags.schema ? await schemaDrift(ctx) : { drift: null, note: '--no-schema' };
+    const equal = report.equal && (drift.drift?.length ?? 0) === 0;
+    process.stdout.write(flags.json
+      ? `${JSON.stringify({ ...report, equal, schemaDrift: drift.drift, ...(drift.note ? { schemaNote: drift.note } : {}) }, null, 2)}\n`
+      : `${renderDrift(drift)}\n${renderReport({ ...report, equal })}\n`);
     if (report.tables.some((t) => t.status === 'error')) throw new CliExit(2);
-    return report.equal ? 0 : 1;
+    return equal ? 0 : 1;
   } finally {
     await flushLogger(logger);
   }
