@@ -52,12 +52,12 @@ function config(src: TestServer, dst: TestServer, pollInterval = 200) {
   });
 }
 
-async function benchVerify(src: TestServer, dst: TestServer, chunkTimeMs = 500) {
+async function benchVerify(src: TestServer, dst: TestServer, chunkTimeMs = 500, hash: 'auto' | 'md5' = 'auto') {
   const cfg = config(src, dst);
   const ctx = pairContext(cfg, 'p', { logger: silentLogger(), signal: new AbortController().signal, status: createStatusSink('p') });
   const before = await status(src);
   const started = Date.now();
-  const report = await verifyPair(ctx, { repair: false, sleepRatio: 0, maxExamples: 10, recheckDelays: [], chunkTimeMs, logger: silentLogger() });
+  const report = await verifyPair(ctx, { repair: false, sleepRatio: 0, maxExamples: 10, recheckDelays: [], chunkTimeMs, hash, logger: silentLogger() });
   const ms = Date.now() - started;
   const t = report.tables[0]!;
   return { seconds: ms / 1000, rowsPerSec: Math.round(ROWS / (ms / 1000)), rowsTransferred: t.rowsTransferred, chunks: t.chunks,
@@ -123,9 +123,10 @@ async function main(): Promise<void> {
     const pt = benchPtTableSync(src, dst);
     const ptAgain = benchPtTableSync(src, dst);
     const oursAgain = await benchVerify(src, dst);
+    const oursMd5 = await benchVerify(src, dst, 500, 'md5');
     console.error('poll cycles on the idle table...');
     const poll = await benchPollIdle(src, dst);
-    console.log(JSON.stringify({ rows: ROWS, planted: PLANTED, dbSyncVerify: ours, ptTableSync: pt, secondRuns: { dbSyncSeconds: oursAgain.seconds, ptTableSyncSeconds: ptAgain.seconds }, pollIdle: poll }, null, 2));
+    console.log(JSON.stringify({ rows: ROWS, planted: PLANTED, dbSyncVerify: ours, ptTableSync: pt, secondRuns: { dbSyncSeconds: oursAgain.seconds, ptTableSyncSeconds: ptAgain.seconds, dbSyncMd5Seconds: oursMd5.seconds, md5Found: oursMd5.found.different }, pollIdle: poll }, null, 2));
   } finally {
     await src.stop();
     await dst.stop();

@@ -51,13 +51,13 @@ function renderDrift(d: DriftResult): string {
 
 function num(value: string, flag: string, min: number): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < min) throw new SyncError('INVALID_ARGUMENT', `${flag} expects a number >= ${min}, got "${value}"`, { hint: `e.g. ${flag} ${min === 0 ? '0.5' : '500'}` });
+  if (!Number.isFinite(n) || n < min) throw new SyncError('INVALID_INPUT', `${flag} expects a number >= ${min}, got "${value}"`, { hint: `e.g. ${flag} ${min === 0 ? '0.5' : '500'}` });
   return n;
 }
 
 function hashFlag(value: string): 'auto' | 'crc' | 'md5' {
   if (value === 'auto' || value === 'crc' || value === 'md5') return value;
-  throw new SyncError('INVALID_ARGUMENT', `--hash expects auto, crc or md5, got "${value}"`, { hint: 'e.g. --hash md5' });
+  throw new SyncError('INVALID_INPUT', `--hash expects auto, crc or md5, got "${value}"`, { hint: 'e.g. --hash md5' });
 }
 
 export function registerVerifyCommand(program: Command): void {
