@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { integerBoundaries } from '../../src/core/checksum/boundaries.js';
 import { canonicalRow, chunkChecksumSql } from '../../src/core/checksum/canonical.js';
 import { classifyLeaf, intersectLeaf, nextChunkSize } from '../../src/core/checksum/classify.js';
 import { greaterThan, keyIn, rangePredicate, renderKey } from '../../src/core/checksum/key-range.js';
@@ -61,5 +62,18 @@ describe('chunk checksum SQL', () => {
   });
   it('falls back to 64 bits of MD5 where CRC32C is missing', () => {
     expect(chunkChecksumSql('t', [col('id', 'int')], '1=1', 'md5')).toBe("SELECT COUNT(*) AS c, BIT_XOR(CAST(CONV(LEFT(MD5(CONCAT_WS('#', `id`)), 16), 16, 10) AS UNSIGNED)) AS x FROM `t` WHERE 1=1");
+  });
+});
+
+describe('integer chunk boundaries', () => {
+  it('cuts key intervals from the density of the previous chunk and ends with an open chunk', async () => {
+    const b = integerBoundaries(1n, 1000n);
+    expect(await b.next(null, 100)).toEqual(['100']);
+    b.observe(50); // half as dense as assumed: twice the width next
+    expect(await b.next(['100'], 100)).toEqual(['300']);
+    b.observe(0); // an empty interval doubles the width
+    expect(await b.next(['300'], 100)).toEqual(['700']);
+    b.observe(200);
+    expect(await b.next(['700'], 1000)).toBeNull();
   });
 });

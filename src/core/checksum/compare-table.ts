@@ -8,6 +8,7 @@
  * (key, hash) lists are compared. Only those hash lists cross the wire.
  */
 import type { Logger } from '../log.js';
+import { boundariesFor } from './boundaries.js';
 import { classifyLeaf, emptyDiff, intersectLeaf, isEmptyLeaf, mergeInto, nextChunkSize, type TableDiff } from './classify.js';
 import type { KeyRange, KeyTuple } from './key-range.js';
 import { checksumRange, INTEGER_TYPES, leafRows, nthKey, type Checksum, type Side } from './side.js';
@@ -49,13 +50,15 @@ export async function compareTable(source: Side, target: Side, opts: CompareOpti
   let lower: KeyRange['lower'] = null;
   let chunks = 0;
   let sourceRows = 0;
+  const boundaries = await boundariesFor(source);
   for (;;) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
-    const upper = await nthKey(source, { lower, upper: null }, size - 1);
+    const upper = await boundaries.next(lower, size);
     const range: KeyRange = { lower, upper };
     const started = Date.now();
     let [s, t] = await both(source, target, range);
     const elapsed = Date.now() - started;
+    boundaries.observe(s.count);
     for (const delay of opts.recheckDelays) {
       if (same(s, t)) break;
       await sleep(delay);

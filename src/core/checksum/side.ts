@@ -93,6 +93,14 @@ export async function nthKey(side: Side, range: KeyRange, offset: number): Promi
   return rows[0] ? keyOf(rows[0], pk.length) : null;
 }
 
+/** MIN and MAX of a single-column integer key (two index dives); null for an empty table. */
+export async function keyBounds(side: Side): Promise<{ min: bigint; max: bigint } | null> {
+  const k = quoteId(side.info.pk[0] as string);
+  const [row] = await timed<{ lo: string | number | null; hi: string | number | null }>(side, `SELECT MIN(${k}) AS lo, MAX(${k}) AS hi FROM ${quoteId(side.info.name)}`, []);
+  if (row?.lo === null || row?.lo === undefined || row.hi === null) return null;
+  return { min: BigInt(String(row.lo)), max: BigInt(String(row.hi)) };
+}
+
 /** Up to `limit` (key, row hash) pairs of a range, in key order. */
 export async function leafRows(side: Side, range: KeyRange, limit = 1_000_000): Promise<LeafRow[]> {
   const { pk, name, columns } = side.info;
