@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/core/config/schema.js';
 import { silentLogger } from '../../src/core/log.js';
-import { createStatusSink } from '../../src/core/pair/status.js';
+import { createStatusSink, type StatusSink } from '../../src/core/pair/status.js';
 import { pairContext } from '../../src/core/pair/sync-pair.js';
 import { runPolling } from '../../src/core/poll/poll-runner.js';
 import { createContext, rootConnection, uniqueName, type TestContext } from '../helpers/context.js';
@@ -34,7 +34,7 @@ describe('polling mode on a source without a binlog', () => {
     }
   }
 
-  function start(pairExtra: Record<string, unknown>): { stop: () => Promise<void> } {
+  function start(pairExtra: Record<string, unknown>, once = false): { stop: () => Promise<void>; status: StatusSink; run: Promise<void> } {
     const config = configSchema.parse({
       settings: { pollInterval: POLL_MS },
       connections: [
@@ -44,9 +44,10 @@ describe('polling mode on a source without a binlog', () => {
       syncPairs: [{ name: 'p', source: 'src', target: 'dst', mode: 'poll', pollPageSize: 3, pollOverlap: 1500, ...pairExtra }],
     });
     const ac = new AbortController();
-    const pc = pairContext(config, 'p', { logger: silentLogger(), signal: ac.signal, status: createStatusSink('p') });
-    const run = runPolling(pc, { once: false });
-    return { stop: async () => { ac.abort(); await run; } };
+    const status = createStatusSink('p');
+    const pc = pairContext(config, 'p', { logger: silentLogger(), signal: ac.signal, status });
+    const run = runPolling(pc, { once });
+    return { stop: async () => { ac.abort(); await run; }, status, run };
   }
 
   beforeAll(async () => {
@@ -97,6 +98,10 @@ describe('polling mode on a source without a binlog', () => {
       await src.query("UPDATE b SET v = 'only-reconcile' WHERE id = 1");
       await sleep(3 * POLL_MS);
       expect(await dump(src, 'b')).not.toBe(await dump(ctx.target, 'b'));
+      const st = runner.status.current();
+      expect(st).toMatchObject({ state: 'polling', mode: 'poll', snapshot: null });
+      expect(st.lagMs).toBeGreaterThanOrEqual(0);
+      expect(st.totals.rows).toBeGreaterThanOrEqual(16);
     } finally {
       await runner.stop();
     }
@@ -116,5 +121,13 @@ describe('polling mode on a source without a binlog', () => {
     }
     const [rows] = (await ctx.target.query("SELECT stream FROM _db_sync_checkpoint WHERE pair_name = 'p' ORDER BY stream")) as unknown as [Array<{ stream: string }>];
     expect(rows.map((r) => r.stream)).toEqual(['poll:a', 'poll:b', 'poll:c']);
+  });
+
+  it('with once, applies everything pending (changes and deletes) and returns', async () => {
+    await src.query("UPDATE a SET v = 'once' WHERE id = 1");
+    await src.query('DELETE FROM b WHERE id = 2');
+    const runner = start({ reconcileInterval: 3_600_000 }, true);
+    await runner.run;
+    await converged(['a', 'b', 'c'], 0);
   });
 });

@@ -79,19 +79,23 @@ async function pollCycle(ctx: PairContext, polled: PollTableState[], deps: PollD
 /** Initial copy of tables never polled before; returns the tables that have a timestamp column. */
 async function prepareTables(ctx: PairContext, conns: VerifyConnections, tables: string[]): Promise<PollTableState[]> {
   const out: PollTableState[] = [];
-  for (const table of tables) {
+  for (const [i, table] of tables.entries()) {
     const info = await loadTableInfo(conns.source, conns.sourceSchema, table);
     if (!info || info.pk.length === 0) {
       ctx.logger.warn({ table }, 'polling needs a primary key; table left out');
       continue;
     }
     const ts = timestampColumn(info, ctx.pair);
+    if (ts && !info.indexedFirst.includes(ts.name)) {
+      ctx.logger.warn({ table, column: ts.name }, 'no index starts with the change-timestamp column: every poll cycle scans the table; add one');
+    }
     const stream = `poll:${table}`;
     let wm = await readCheckpoint<Watermark>(conns.targetWrite!, ctx.pair.name, stream);
     if (!wm) {
-      // The watermark is read before the copy: rows changed during the copy are polled again.
+      // The watermark is read before the copy: rows changed during it are polled again.
       const start = ts ? await maxTimestamp(conns, table, ts.name) : null;
       ctx.logger.info({ table, timestampColumn: ts?.name ?? null }, 'initial copy for polling');
+      reportCopy(ctx, table, i, tables.length);
       await reconcileTable(ctx, conns, table);
       wm = { ts: start, pk: null, changedAt: Date.now() };
       await writeCheckpoint(conns.targetWrite!, ctx.pair.name, stream, wm);
@@ -99,7 +103,15 @@ async function prepareTables(ctx: PairContext, conns: VerifyConnections, tables:
     if (ts) out.push({ info, ts, stream, wm, seen: new Map() });
     else ctx.logger.info({ table }, 'no change-timestamp column: kept equal by the checksum reconciliation only');
   }
+  ctx.status.update({ state: 'polling', snapshot: null });
   return out;
+}
+
+function reportCopy(ctx: PairContext, table: string, done: number, total: number): void {
+  ctx.status.update({
+    state: 'snapshot',
+    snapshot: { table, tablesDone: done, tablesTotal: total, rowsDone: 0, rowsTotal: 0, percent: total ? (100 * done) / total : 100, rowsPerSec: 0, etaSec: null },
+  });
 }
 
 async function maxTimestamp(conns: VerifyConnections, table: string, column: string): Promise<string | null> {
