@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { SyncError } from '../../core/errors.js';
 import { flushLogger } from '../../core/log.js';
+import { planSchema } from '../../core/pair/schema-step.js';
 import { pairContext, type PairContext } from '../../core/pair/sync-pair.js';
 import { createStatusSink } from '../../core/pair/status.js';
 import { renderReport } from '../../core/verify/render-report.js';
@@ -24,22 +25,17 @@ interface DriftResult {
   /** One line per schema/routine change the target needs; null when not checked. */
   drift: string[] | null;
   note?: string;
+  failed?: boolean;
 }
 
-/**
- * Schema and programmable-object drift from the schema engine's plan (core/pair composes
- * it; core/verify must not import core/schema). Loaded dynamically so verify works in a
- * build where the schema engine has not landed yet (then: "not checked").
- */
+/** Schema and programmable-object drift: the schema engine's plan (what `db-sync plan` shows). */
 async function schemaDrift(ctx: PairContext): Promise<DriftResult> {
   if (!ctx.pair.schema && !ctx.pair.routines) return { drift: null, note: 'pair syncs neither schema nor routines' };
-  const mod = (await import('../../core/pair/schema-step.js')) as Record<string, unknown>;
-  if (typeof mod.planSchema !== 'function') return { drift: null, note: 'schema engine not available in this build' };
   try {
-    const plan = (await (mod.planSchema as (c: PairContext) => Promise<{ steps: Array<{ objectType: string; name: string; action: string }>; warnings: string[] }>)(ctx));
-    return { drift: plan.steps.map((st) => `${st.objectType} ${st.name}: ${st.action}`) };
+    const plan = await planSchema(ctx);
+    return { drift: plan.steps.map((st) => `${st.objectType} ${st.name}: ${st.action}${st.pending ? ' (pending: destructive)' : ''}`) };
   } catch (err) {
-    return { drift: null, note: `schema comparison failed: ${(err as Error).message}` };
+    return { drift: null, note: `schema comparison failed: ${(err as Error).message}`, failed: true };
   }
 }
 
@@ -103,7 +99,7 @@ async function runVerify(name: string, flags: VerifyFlags): Promise<number> {
     process.stdout.write(flags.json
       ? `${JSON.stringify({ ...report, equal, schemaDrift: drift.drift, ...(drift.note ? { schemaNote: drift.note } : {}) }, null, 2)}\n`
       : `${renderDrift(drift)}\n${renderReport({ ...report, equal })}\n`);
-    if (report.tables.some((t) => t.status === 'error')) throw new CliExit(2);
+    if (drift.failed || report.tables.some((t) => t.status === 'error')) throw new CliExit(2);
     return equal ? 0 : 1;
   } finally {
     await flushLogger(logger);
