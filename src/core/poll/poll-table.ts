@@ -47,6 +47,8 @@ export interface PollDeps {
   onConflict: (table: string, keys: string[]) => void;
 }
 
+const SEEN_LIMIT = 50_000;
+
 function rowDigest(row: Record<string, unknown>): string {
   return JSON.stringify(Object.values(row).map((v) => (Buffer.isBuffer(v) ? v.toString('hex') : v)));
 }
@@ -93,7 +95,17 @@ async function applyPage(st: PollTableState, deps: PollDeps, rows: Record<string
   const toWrite = changed.map((r) => stripExtra(r, st));
   const out = await replaceRowsSafely(deps.targetWrite, st.info, toWrite, () => writeCheckpoint(deps.targetWrite, deps.pairName, st.stream, wm));
   if (out.conflicts.length > 0) deps.onConflict(st.info.name, out.conflicts);
-  for (const r of changed) st.seen.set(keyId(keyOfRow(st.info, r)), rowDigest(r));
+  for (const r of changed) {
+    const id = keyId(keyOfRow(st.info, r));
+    st.seen.delete(id);
+    st.seen.set(id, rowDigest(r));
+  }
+  // Under a constant write load the window never closes; forgetting the oldest entries only
+  // costs a redundant rewrite of those rows.
+  for (const id of st.seen.keys()) {
+    if (st.seen.size <= SEEN_LIMIT) break;
+    st.seen.delete(id);
+  }
   st.wm = wm;
   return out.written;
 }
