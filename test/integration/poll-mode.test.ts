@@ -34,7 +34,7 @@ describe('polling mode on a source without a binlog', () => {
     }
   }
 
-  function start(pairExtra: Record<string, unknown>, once = false): { stop: () => Promise<void>; status: StatusSink; run: Promise<void> } {
+  function start(pairExtra: Record<string, unknown>, once = false, onDdl?: (tables: string[]) => Promise<void>): { stop: () => Promise<void>; status: StatusSink; run: Promise<void> } {
     const config = configSchema.parse({
       settings: { pollInterval: POLL_MS },
       connections: [
@@ -46,7 +46,7 @@ describe('polling mode on a source without a binlog', () => {
     const ac = new AbortController();
     const status = createStatusSink('p');
     const pc = pairContext(config, 'p', { logger: silentLogger(), signal: ac.signal, status });
-    const run = runPolling(pc, { once });
+    const run = runPolling(pc, { once, onDdl });
     return { stop: async () => { ac.abort(); await run; }, status, run };
   }
 
@@ -129,5 +129,25 @@ describe('polling mode on a source without a binlog', () => {
     const runner = start({ reconcileInterval: 3_600_000 }, true);
     await runner.run;
     await converged(['a', 'b', 'c'], 0);
+  });
+
+  it('asks the pair to sync the schema when the columns of a table change on the source, then copies the new values', async () => {
+    const asked: string[][] = [];
+    // Stands in for the schema step the data step passes as onDdl.
+    const onDdl = async (tables: string[]) => {
+      asked.push(tables);
+      await ctx.target.query('ALTER TABLE a ADD COLUMN extra INT NULL');
+    };
+    const runner = start({ reconcileInterval: 1000 }, false, onDdl);
+    try {
+      await src.query('ALTER TABLE a ADD COLUMN extra INT NULL');
+      await src.query('UPDATE a SET extra = id * 10 WHERE id <= 3');
+      await converged(['a'], 2 * 1000 + 1500);
+      await src.query("INSERT INTO a (id, v, extra) VALUES (40, 'after', 400)");
+      await converged(['a'], 2 * POLL_MS + 400);
+    } finally {
+      await runner.stop();
+    }
+    expect(asked).toEqual([['a']]);
   });
 });

@@ -20,6 +20,12 @@ import { timestampColumn } from './timestamp-column.js';
 export interface PollingOptions {
   /** Copy, run one poll cycle and one reconciliation, then return. */
   once: boolean;
+  /**
+   * Called when the reconciliation finds tables whose structure differs between source and
+   * target (polling sees no DDL events): the pair re-runs its schema step for them, then the
+   * tables are reconciled again. Without it such tables are only logged.
+   */
+  onDdl?: (tables: string[]) => Promise<void>;
 }
 
 /** Defaults for the pair's optional `pollOverlap` (ms) and `pollPageSize` fields. */
@@ -40,7 +46,8 @@ export async function runPolling(ctx: PairContext, options: PollingOptions): Pro
       const started = Date.now();
       await pollCycle(ctx, polled, deps);
       if (options.once || Date.now() - lastReconcile >= ctx.pair.reconcileInterval) {
-        await reconcile(ctx, conns, tables);
+        await reconcile(ctx, conns, tables, options.onDdl);
+        await refreshInfo(conns, polled);
         lastReconcile = Date.now();
       }
       ctx.status.update({ state: 'polling', lagMs: Date.now() - started });
@@ -67,7 +74,14 @@ async function pollCycle(ctx: PairContext, polled: PollTableState[], deps: PollD
   let rows = 0;
   for (const st of polled) {
     if (ctx.signal.aborted) return;
-    rows += await pollTable(st, deps);
+    try {
+      rows += await pollTable(st, deps);
+    } catch (err) {
+      if (!isStructureError(err)) throw err;
+      // A column or the table went away on the source (no DDL events in polling mode): the
+      // next reconciliation runs the schema step; until then this table waits.
+      ctx.logger.warn({ table: st.info.name, err: (err as Error).message }, 'table structure changed on the source; polling of it resumes after the reconciliation');
+    }
   }
   if (rows > 0) {
     const t = ctx.status.current().totals;
@@ -119,14 +133,28 @@ async function maxTimestamp(conns: VerifyConnections, table: string, column: str
   return row?.m === null || row?.m === undefined ? null : String(row.m);
 }
 
-async function reconcile(ctx: PairContext, conns: VerifyConnections, tables: string[]): Promise<void> {
+async function reconcile(ctx: PairContext, conns: VerifyConnections, tables: string[], onDdl?: PollingOptions['onDdl']): Promise<void> {
+  const drifted: string[] = [];
   for (const table of tables) {
     if (ctx.signal.aborted) return;
-    await reconcileTable(ctx, conns, table);
+    if (!(await reconcileTable(ctx, conns, table))) drifted.push(table);
+  }
+  if (drifted.length === 0 || !onDdl || ctx.signal.aborted) return;
+  ctx.logger.info({ tables: drifted }, 'table structure differs: re-running the schema step');
+  await onDdl(drifted);
+  for (const table of drifted) await reconcileTable(ctx, conns, table);
+}
+
+/** Column lists can change with the schema step; polling must select what the source has now. */
+async function refreshInfo(conns: VerifyConnections, polled: PollTableState[]): Promise<void> {
+  for (const st of polled) {
+    const info = await loadTableInfo(conns.source, conns.sourceSchema, st.info.name);
+    if (info && info.pk.length > 0) st.info = info;
   }
 }
 
-async function reconcileTable(ctx: PairContext, conns: VerifyConnections, table: string): Promise<void> {
+/** Returns false when the table could not be compared because its structure differs. */
+async function reconcileTable(ctx: PairContext, conns: VerifyConnections, table: string): Promise<boolean> {
   const r = await verifyTable(conns, table, { repair: true, sleepRatio: 0, maxExamples: 5, recheckDelays: [], logger: ctx.logger, signal: ctx.signal });
   if (r.status === 'error') {
     throw new SyncError(r.error?.code ?? 'POLL_RECONCILE_FAILED', `reconciliation of table ${table} failed: ${r.error?.message ?? 'unknown error'}`, {
@@ -140,7 +168,16 @@ async function reconcileTable(ctx: PairContext, conns: VerifyConnections, table:
     ctx.status.update({ totals: { ...t, rows: t.rows + inserted + replaced + deleted } });
   } else if (r.status !== 'ok') {
     ctx.logger.warn({ table, status: r.status, drift: r.drift }, 'reconciliation could not compare the table');
+    return false;
   }
+  return true;
+}
+
+/** ER_BAD_FIELD_ERROR (1054) or ER_NO_SUCH_TABLE (1146). */
+function isStructureError(err: unknown): boolean {
+  const e = err as { errno?: number; details?: { errno?: number } };
+  const errno = e?.details?.errno ?? e?.errno;
+  return errno === 1054 || errno === 1146;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
