@@ -6,6 +6,7 @@ import { pairContext, type PairContext } from '../../core/pair/sync-pair.js';
 import { createStatusSink } from '../../core/pair/status.js';
 import { renderReport } from '../../core/verify/render-report.js';
 import { verifyPair } from '../../core/verify/verify-pair.js';
+import { waitForLag } from '../../core/verify/wait-for-lag.js';
 import { action, CliExit, printError } from '../run.js';
 import { commandLogger, openStore, shutdownSignal } from '../context.js';
 
@@ -93,6 +94,8 @@ async function runVerify(name: string, flags: VerifyFlags): Promise<number> {
       tables: flags.table, repair: !!flags.repair, sleepRatio: num(flags.sleepRatio, '--sleep-ratio', 0),
       maxExamples: num(flags.examples, '--examples', 0), chunkTimeMs: num(flags.chunkTime, '--chunk-time', 1),
       ...(flags.recheck ? {} : { recheckDelays: [] }), hash: hashFlag(flags.hash), logger, signal,
+      // A running service's published lag must drop under 1 s (at most 30 s) before a re-check.
+      beforeRecheck: () => waitForLag(store.paths.statusFile, name, { maxLagMs: 1000, timeoutMs: 30_000, pollMs: 250, signal }),
     });
     const drift: DriftResult = flags.schema ? await schemaDrift(ctx) : { drift: null, note: '--no-schema' };
     const equal = report.equal && (drift.drift?.length ?? 0) === 0;

@@ -23,6 +23,8 @@ export interface CompareOptions {
   recheckDelays: number[];
   logger: Logger;
   signal?: AbortSignal;
+  /** Awaited before each re-check (e.g. until the streaming service has caught up). */
+  beforeRecheck?: () => Promise<void>;
   onChunk?: (done: { rows: number; chunks: number }) => void;
 }
 
@@ -62,6 +64,7 @@ export async function compareTable(source: Side, target: Side, opts: CompareOpti
     for (const delay of opts.recheckDelays) {
       if (same(s, t)) break;
       await sleep(delay);
+      await opts.beforeRecheck?.();
       [s, t] = await both(source, target, range);
     }
     if (!same(s, t)) await bisect(source, target, range, s, t, diff, opts);
@@ -118,6 +121,7 @@ async function leaf(source: Side, target: Side, range: KeyRange, diff: TableDiff
   const delay = opts.recheckDelays[opts.recheckDelays.length - 1];
   if (delay !== undefined && !isEmptyLeaf(d)) {
     await sleep(delay);
+    await opts.beforeRecheck?.();
     d = intersectLeaf(d, await fetch());
   }
   mergeInto(diff, d);
