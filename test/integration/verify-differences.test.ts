@@ -95,4 +95,20 @@ describe('verify and repair', () => {
     expect(r.stderr).toContain('not a synced table');
     expect(r.stderr).toContain('hint:');
   });
+
+  it('finds differences under a composite key with keyset chunks and median bisection', async () => {
+    for (const db of [ctx.source, ctx.target]) {
+      await db.query('CREATE TABLE comp (a INT NOT NULL, b VARCHAR(10) NOT NULL, v INT NOT NULL, PRIMARY KEY (a, b))');
+      await db.query("INSERT INTO comp SELECT seq DIV 4, CONCAT('k', seq MOD 4), seq FROM seq_0_to_39999");
+    }
+    await ctx.target.query("DELETE FROM comp WHERE a = 5000 AND b = 'k2'");
+    await ctx.target.query("INSERT INTO comp VALUES (5000, 'k2x', 1)");
+    await ctx.target.query("UPDATE comp SET v = -1 WHERE a = 9999 AND b = 'k0'");
+    const r = await ctx.cli(['verify', 'p', '--json', '--no-recheck', '--table', 'comp', '--repair']);
+    const t = (JSON.parse(r.stdout) as Report).tables[0];
+    expect(t).toMatchObject({ status: 'differs', missing: 1, extra: 1, different: 1 });
+    expect(t?.examples).toEqual({ missing: ["(5000, 'k2')"], extra: ["(5000, 'k2x')"], different: ["(9999, 'k0')"] });
+    expect((t as unknown as { chunks: number }).chunks).toBeGreaterThan(3);
+    expect((await ctx.cli(['verify', 'p', '--no-recheck', '--table', 'comp'])).code).toBe(0);
+  });
 });
