@@ -35,4 +35,14 @@ describe('verify reports schema drift', () => {
     expect(r.stdout).toContain('schema: not checked (--no-schema)');
     expect(r.code).toBe(0);
   });
+
+  it('compares rows of a table whose target columns are in another order and nullability', async () => {
+    await ctx.source.query('CREATE TABLE ord (id INT PRIMARY KEY, x INT NOT NULL, y VARCHAR(5) NULL)');
+    await ctx.target.query('CREATE TABLE ord (id INT PRIMARY KEY, y VARCHAR(5) NULL, x INT NULL)');
+    await ctx.source.query("INSERT INTO ord VALUES (1, 1, 'a'), (2, 2, NULL)");
+    await ctx.target.query("INSERT INTO ord (id, x, y) VALUES (1, 1, 'a'), (2, 3, NULL)");
+    const r = await ctx.cli(['verify', 'p', '--json', '--no-recheck', '--no-schema', '--table', 'ord']);
+    const t = JSON.parse(r.stdout).tables[0];
+    expect(t).toMatchObject({ status: 'differs', missing: 0, extra: 0, different: 1, examples: { different: ['2'] } });
+  });
 });

@@ -86,7 +86,9 @@ async function runTable(conns: VerifyConnections, report: TableReport, opts: Tab
   }
   const hash = conns.hash ?? 'md5';
   const source = createSide(conns.source, si, { sleepRatio: opts.sleepRatio, hash, signal: opts.signal });
-  const target = createSide(conns.target, ti, { hash, signal: opts.signal });
+  // Both servers hash the source's column list (order, NULL flags): equal rows hash equally
+  // even when the target's columns are in another order or differ in nullability.
+  const target = createSide(conns.target, { ...ti, columns: si.columns }, { hash, signal: opts.signal });
   if (si.pk.length === 0) return wholeTable(source, target, report);
   const compareOpts: CompareOptions = { ...DEFAULT_COMPARE, ...stripUndefined(opts), logger: opts.logger, signal: opts.signal };
   const result = await compareTable(source, target, compareOpts);
