@@ -28,10 +28,6 @@ export interface PollingOptions {
   onDdl?: (tables: string[]) => Promise<void>;
 }
 
-/** Defaults for the pair's optional `pollOverlap` (ms) and `pollPageSize` fields. */
-export const DEFAULT_OVERLAP_MS = 5000;
-export const DEFAULT_PAGE_ROWS = 1000;
-
 export async function runPolling(ctx: PairContext, options: PollingOptions): Promise<void> {
   ctx.status.update({ state: 'polling', mode: 'poll' });
   const conns = await openVerifyConnections(ctx, true);
@@ -61,10 +57,9 @@ export async function runPolling(ctx: PairContext, options: PollingOptions): Pro
 }
 
 function pollDeps(ctx: PairContext, conns: VerifyConnections): PollDeps {
-  const extra = ctx.pair as Record<string, unknown>;
   return {
     pairName: ctx.pair.name, source: conns.source, targetWrite: conns.targetWrite!,
-    pageRows: Number(extra.pollPageSize ?? DEFAULT_PAGE_ROWS), overlapMs: Number(extra.pollOverlap ?? DEFAULT_OVERLAP_MS),
+    pageRows: ctx.pair.pollPageSize, overlapMs: ctx.pair.pollOverlap,
     stats: { queries: 0, rowsRead: 0 },
     onConflict: (table, keys) => ctx.logger.warn({ table, keys: keys.slice(0, 10), count: keys.length }, 'rows not written: a different target row holds the same unique key'),
   };
