@@ -126,3 +126,27 @@ export function escapeValue(value: unknown): string {
 }
 
 export { mapDbError };
+
+/**
+ * Stream a query's rows as arrays without buffering the whole result (keyless-table
+ * snapshot copies). The caller must consume or break out of the iterator.
+ */
+export async function* streamRows(db: Db, sql: string, params: unknown[] = []): AsyncGenerator<unknown[]> {
+  const raw = (db as unknown as { connection: { query(o: object): { stream(o: object): AsyncIterable<unknown> } } }).connection;
+  const stream = raw.query({ sql, values: params, rowsAsArray: true }).stream({ highWaterMark: 2000 });
+  try {
+    for await (const row of stream) yield row as unknown[];
+  } catch (err) {
+    throw mapDbError(err, { host: '?', port: 0, user: '?' });
+  }
+}
+
+/** Run a query returning rows as arrays (snapshot chunks). */
+export async function queryArrays(db: Db, sql: string, params: unknown[] = []): Promise<unknown[][]> {
+  try {
+    const [rows] = await db.query({ sql, values: params, rowsAsArray: true });
+    return rows as unknown as unknown[][];
+  } catch (err) {
+    throw mapDbError(err, { host: '?', port: 0, user: '?' });
+  }
+}

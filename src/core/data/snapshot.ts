@@ -1,0 +1,149 @@
+/**
+ * The initial copy, consistent with the binlog position the stream starts from.
+ *
+ * Invariant kept in the target (and committed with every chunk): the stream checkpoint S
+ * and, per table, the copied key range. Tables marked done and the copied range of the
+ * table in progress equal the source at S; everything else of those tables is absent.
+ *
+ * A (re)start opens a new consistent read at P (startConsistentSnapshot). If S < P (a
+ * resumed snapshot: the old consistent read died with the process) the caller first streams
+ * S..P: exact apply for done tables, idempotent delete+insert by key for the table in
+ * progress, nothing for tables not started. Then every remaining range is copied from the
+ * read at P, each chunk replacing exactly its own key range (DELETE range + INSERT) in one
+ * target transaction with its progress. At the end all tables equal the source at P and
+ * streaming continues from P: nothing missed, nothing applied twice.
+ */
+import { queryArrays, queryRows, streamRows, escapeValue, type Db } from '../db/connection.js';
+import { quoteId, quoteQualified } from '../db/quote.js';
+import type { Logger } from '../log.js';
+import type { Applier } from './applier.js';
+import { keyRange, selectChunk } from './row-sql.js';
+import type { TableInfo } from './table-info.js';
+
+export interface TableProgress {
+  done: boolean;
+  /** Last copied key (JSON-safe encoding, see encodeKey). */
+  lastKey: unknown[] | null;
+  rows: number;
+}
+
+export interface SnapshotState {
+  tables: Record<string, TableProgress>;
+  startedAt: string;
+}
+
+export interface CopyProgress {
+  table: string;
+  rowsDone: number;
+}
+
+export interface CopyOptions {
+  source: Db;
+  applier: Applier;
+  state: SnapshotState;
+  /** Source table description (columns read, key). */
+  table: TableInfo;
+  targetSchema: string;
+  chunkRows: number;
+  /** Checkpoint rows to write with each chunk. */
+  checkpoints: (state: SnapshotState) => Array<[string, unknown]>;
+  onChunk: (rows: number) => void;
+  logger: Logger;
+  signal: AbortSignal;
+}
+
+const MAX_STATEMENT_BYTES = 4 << 20;
+
+/** Buffers survive the JSON checkpoint as {"$hex": ...}. */
+export function encodeKey(values: unknown[]): unknown[] {
+  return values.map((v) => (Buffer.isBuffer(v) ? { $hex: v.toString('hex') } : v));
+}
+
+export function decodeKey(values: unknown[]): unknown[] {
+  return values.map((v) => (v && typeof v === 'object' && '$hex' in v ? Buffer.from(String((v as { $hex: string }).$hex), 'hex') : v));
+}
+
+/** Multi-row INSERT texts of at most ~4 MB each (max_allowed_packet is 16 MB by default). */
+export function insertBatches(target: string, cols: string[], rows: unknown[][]): string[] {
+  const head = `INSERT INTO ${target} (${cols.map(quoteId).join(', ')}) VALUES `;
+  const out: string[] = [];
+  let parts: string[] = [];
+  let size = head.length;
+  for (const row of rows) {
+    const tuple = `(${row.map((v) => escapeValue(v)).join(',')})`;
+    if (parts.length > 0 && size + tuple.length > MAX_STATEMENT_BYTES) {
+      out.push(head + parts.join(','));
+      parts = [];
+      size = head.length;
+    }
+    parts.push(tuple);
+    size += tuple.length + 1;
+  }
+  if (parts.length) out.push(head + parts.join(','));
+  return out;
+}
+
+export async function copyTable(o: CopyOptions): Promise<void> {
+  const p = (o.state.tables[o.table.name] ??= { done: false, lastKey: null, rows: 0 });
+  if (p.done) return;
+  if (o.table.key.length === 0) return copyKeyless(o, p);
+  const keyIdx = o.table.key.map((k) => o.table.writable.indexOf(k));
+  const read = (from: unknown[] | null) => {
+    const st = selectChunk(o.table, from, o.chunkRows);
+    return queryArrays(o.source, st.sql, st.params);
+  };
+  let from = p.lastKey ? decodeKey(p.lastKey) : null;
+  let pending: Promise<unknown[][]> | null = read(from);
+  while (pending) {
+    const rows: unknown[][] = await pending;
+    const last = rows.length === o.chunkRows ? keyIdx.map((i) => (rows[rows.length - 1] as unknown[])[i]) : null;
+    // Read the next chunk while this one is written (source and target are separate links).
+    pending = last && !o.signal.aborted ? read(last) : null;
+    await writeChunk(o, rows, from, last);
+    Object.assign(p, { rows: p.rows + rows.length, lastKey: last ? encodeKey(last) : p.lastKey, done: last === null });
+    await o.applier.commit(o.checkpoints(o.state));
+    o.onChunk(rows.length);
+    from = last;
+    if (o.signal.aborted) { await pending?.catch(() => undefined); return; }
+  }
+}
+
+/** Replace the key range (from, to] of the target table with `rows`; to=null: up to the end. */
+async function writeChunk(o: CopyOptions, rows: unknown[][], from: unknown[] | null, to: unknown[] | null): Promise<void> {
+  const target = quoteQualified(o.targetSchema, o.table.name);
+  await o.applier.begin();
+  const range = keyRange(o.table.key, from, to);
+  await o.applier.run({ sql: `DELETE FROM ${target} WHERE ${range.sql}`, params: range.params });
+  for (const sql of insertBatches(target, o.table.writable, rows)) await o.applier.run({ sql, params: [] });
+}
+
+/** No key to page by: the whole table is replaced in one target transaction, streamed. */
+async function copyKeyless(o: CopyOptions, p: TableProgress): Promise<void> {
+  const target = quoteQualified(o.targetSchema, o.table.name);
+  await o.applier.begin();
+  await o.applier.run({ sql: `DELETE FROM ${target}`, params: [] });
+  let batch: unknown[][] = [];
+  let count = 0;
+  const flush = async () => {
+    for (const sql of insertBatches(target, o.table.writable, batch)) await o.applier.run({ sql, params: [] });
+    o.onChunk(batch.length);
+    count += batch.length;
+    batch = [];
+  };
+  const cols = o.table.writable.map(quoteId).join(', ');
+  for await (const row of streamRows(o.source, `SELECT ${cols} FROM ${quoteQualified(o.table.schema, o.table.name)}`)) {
+    batch.push(row);
+    if (batch.length >= o.chunkRows) await flush();
+  }
+  await flush();
+  Object.assign(p, { rows: count, lastKey: null, done: true });
+  await o.applier.commit(o.checkpoints(o.state));
+}
+
+/** Estimated rows per table (information_schema), for progress and ETA only. */
+export async function estimateRows(db: Db, schema: string, tables: string[]): Promise<Map<string, number>> {
+  const rows = await queryRows<{ name: string; n: number | string | null }>(db,
+    'SELECT TABLE_NAME AS name, TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [schema]);
+  const wanted = new Set(tables);
+  return new Map(rows.filter((r) => wanted.has(r.name)).map((r) => [r.name, Number(r.n ?? 0)]));
+}
