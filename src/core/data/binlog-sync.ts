@@ -17,7 +17,7 @@ import { comparePositions, formatPosition, type BinlogPosition } from './events.
 import { binlogFiles, serverPosition } from './position.js';
 import { SnapshotRunner } from './snapshot-runner.js';
 import type { SnapshotState } from './snapshot.js';
-import { StreamStatus } from './stream-status.js';
+import { keylessWarning, StreamStatus } from './stream-status.js';
 import { supervise } from './supervisor.js';
 import { tableFilter } from './table-info.js';
 
@@ -91,7 +91,7 @@ async function runOnce(o: BinlogSyncOptions, caps: Capabilities, until: BinlogPo
     const statusHelper = new StreamStatus(o.status);
     const applier = new Applier({
       db: target, pair: o.pairName, targetSchema: o.target.database, logger: o.logger,
-      onKeyless: (t) => statusHelper.warn(`table ${t} has no primary key or NOT NULL unique key: updates and deletes match the whole row (slow on big tables)`),
+      onKeyless: (t) => statusHelper.warn(keylessWarning(t)),
     });
     const identity = (pos: BinlogPosition, gtid?: string): BinlogCheckpoint => ({
       file: pos.file, pos: pos.pos, ...(gtid ? { gtid } : {}), serverId: caps.serverId, serverUuid: caps.serverUuid, flavor: caps.flavor.name,

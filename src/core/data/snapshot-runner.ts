@@ -16,7 +16,7 @@ import { CHECKPOINT_TABLE } from './checkpoint.js';
 import { comparePositions, formatPosition, type BinlogPosition } from './events.js';
 import { startConsistentSnapshot } from './position.js';
 import { copyTable, estimateRows, type SnapshotState } from './snapshot.js';
-import type { StreamStatus } from './stream-status.js';
+import { keylessWarning, type StreamStatus } from './stream-status.js';
 import { describeTable, listSyncedTables } from './table-info.js';
 import { quoteId } from '../db/quote.js';
 
@@ -90,6 +90,7 @@ export class SnapshotRunner {
       if (state.tables[name]?.done) continue;
       const table = await describeTable(db, this.o.source.database, name);
       if (!table) continue; // dropped since listing: its DROP arrives in the stream
+      if (table.keyKind === 'none') this.o.statusHelper.warn(keylessWarning(name));
       const report = (force = false) => this.o.statusHelper.snapshotProgress({ table: name, tablesDone, tablesTotal: tables.length, rowsDone, rowsTotal }, force);
       report(true);
       await copyTable({

@@ -7,6 +7,10 @@ import type { StreamStats } from './binlog-stream.js';
 
 const MIN_INTERVAL_MS = 500;
 
+export function keylessWarning(table: string): string {
+  return `table ${table} has no primary key or NOT NULL unique key: updates and deletes match the whole row (slow on big tables)`;
+}
+
 export class StreamStatus {
   private last = 0;
   private window: { at: number; events: number; rows: number } = { at: Date.now(), events: 0, rows: 0 };
