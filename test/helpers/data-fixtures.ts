@@ -39,13 +39,29 @@ export async function dumpTable(c: Conn, db: string, table: string): Promise<str
     if (type === 'float' || type === 'double') return `COALESCE(CAST(CAST(${q} AS DOUBLE) AS CHAR), 'NULL')`;
     return `COALESCE(HEX(CAST(${q} AS BINARY)), 'NULL')`;
   });
+  await c.query("SET time_zone = '+00:00'");
   const out = await rows<{ r: string }>(c, `SELECT CONCAT_WS('|', ${exprs.join(', ')}) AS r FROM \`${db}\`.\`${table}\``);
   return out.map((x) => x.r).sort();
 }
 
+/** Column-level differences (at most 5, values shortened) so a failure is readable. */
+export function diffDumps(src: string[], dst: string[]): string[] {
+  const out: string[] = [];
+  if (src.length !== dst.length) out.push(`row count: source ${src.length}, target ${dst.length}`);
+  for (let i = 0; i < Math.max(src.length, dst.length) && out.length < 5; i++) {
+    if (src[i] === dst[i]) continue;
+    const a = (src[i] ?? '').split('|');
+    const b = (dst[i] ?? '').split('|');
+    const col = a.findIndex((v, j) => v !== b[j]);
+    out.push(`row ${i} (${(a[0] ?? '').slice(0, 20)}) column #${col}: source ${String(a[col]).slice(0, 80)} target ${String(b[col]).slice(0, 80)}`);
+  }
+  return out;
+}
+
 export async function expectTablesEqual(ctx: TestContext, tables: string[]): Promise<void> {
   for (const t of tables) {
-    expect(await dumpTable(ctx.target, ctx.targetDb, t), `table ${t}`).toEqual(await dumpTable(ctx.source, ctx.sourceDb, t));
+    const [src, dst] = [await dumpTable(ctx.source, ctx.sourceDb, t), await dumpTable(ctx.target, ctx.targetDb, t)];
+    expect(diffDumps(src, dst), `table ${t}`).toEqual([]);
   }
 }
 
