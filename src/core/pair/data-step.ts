@@ -27,7 +27,14 @@ export async function runDataStep(ctx: PairContext, options: DataStepOptions): P
     maxRetries: config.settings.maxRetries, retryDelay: config.settings.retryDelay,
     onDdl: async (tables) => options.onDdl(tables === 'all' ? await sourceTables(ctx) : tables),
     status: ctx.status, logger: ctx.logger.child({ pipeline: 'data' }), signal: ctx.signal,
+    chunkRows: positiveInt(process.env.DB_SYNC_SNAPSHOT_CHUNK_ROWS),
   });
+}
+
+/** Tuning knob (snapshot rows per chunk); tests use small chunks to make a snapshot long. */
+function positiveInt(text: string | undefined): number | undefined {
+  const n = Number(text);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
 async function resolveMode(ctx: PairContext): Promise<'binlog' | 'poll'> {
