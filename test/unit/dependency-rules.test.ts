@@ -1,0 +1,58 @@
+import { describe, it, expect } from 'vitest';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const SRC = path.resolve(import.meta.dirname, '../../src');
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = path.join(dir, n);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+const IMPORT_RE = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+const imports = files(SRC).map((file) => {
+  const text = readFileSync(file, 'utf8');
+  const specs = [...text.matchAll(IMPORT_RE)].map((m) => m[1] ?? m[2] ?? '');
+  return { file: path.relative(SRC, file), specs };
+});
+
+function resolvedArea(from: string, spec: string): string {
+  return path.relative(SRC, path.resolve(SRC, path.dirname(from), spec));
+}
+
+describe('dependency rules', () => {
+  it.each([
+    ['mysql2', ['core/db/connection.ts']],
+    ['@vlasky/zongji', ['core/data/binlog-client.ts']],
+    ['pino', ['core/log.ts']],
+    ['@inquirer/prompts', ['cli/prompt.ts']],
+  ])('imports %s in one place only', (pkg, allowed) => {
+    const users = imports.filter((f) => f.specs.some((s) => s === pkg || s.startsWith(`${pkg}/`))).map((f) => f.file);
+    for (const u of users) expect(allowed).toContain(u);
+  });
+
+  it('keeps core free of cli and daemon imports', () => {
+    for (const f of imports.filter((x) => x.file.startsWith('core/'))) {
+      for (const s of f.specs.filter((x) => x.startsWith('.'))) {
+        const target = resolvedArea(f.file, s);
+        expect(target.startsWith('cli/') || target.startsWith('daemon/'), `${f.file} imports ${s}`).toBe(false);
+      }
+    }
+  });
+
+  it('keeps the pipelines (schema, routines, data, verify, poll) from importing each other', () => {
+    const areas = ['schema', 'routines', 'data', 'verify', 'poll'];
+    for (const f of imports) {
+      const own = areas.find((a) => f.file.startsWith(`core/${a}/`));
+      if (!own) continue;
+      for (const s of f.specs.filter((x) => x.startsWith('.'))) {
+        const target = resolvedArea(f.file, s);
+        const other: string | undefined = areas.find((a) => a !== own && target.startsWith(`core/${a}/`));
+        // checkpoint.ts is the shared checkpoint-table API every writer uses.
+        if (other && target !== 'core/data/checkpoint.ts') expect.fail(`${f.file} imports ${s} (core/${other})`);
+      }
+    }
+  });
+});
