@@ -17,8 +17,8 @@ import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { writeCheckpoint } from './checkpoint.js';
 import type { ChangeEvent, RowImage } from './events.js';
-import { deleteRow, insertRow, updateRow, type Statement } from './row-sql.js';
-import { describeTable, type TableInfo } from './table-info.js';
+import { deleteRow, insertRow, updateRow, type Statement } from '../db/row-sql.js';
+import { describeTable, type TableInfo } from '../db/table-info.js';
 
 export type TableMode = 'exact' | 'idempotent' | 'skip';
 type RowEvent = Extract<ChangeEvent, { type: 'insert' | 'update' | 'delete' }>;

@@ -19,7 +19,7 @@ import { SnapshotRunner } from './snapshot-runner.js';
 import type { SnapshotState } from './snapshot.js';
 import { keylessWarning, StreamStatus } from './stream-status.js';
 import { supervise } from './supervisor.js';
-import { tableFilter } from './table-info.js';
+import { tableFilter } from '../db/table-info.js';
 
 export interface BinlogSyncOptions {
   pairName: string;

@@ -8,7 +8,8 @@ export interface BinlogPosition {
   pos: number;
 }
 
-export type RowImage = Record<string, unknown>;
+import type { RowImage } from '../db/row-sql.js';
+export type { RowImage };
 
 export type ChangeEvent =
   /** Start of a source transaction (MariaDB GTID event or BEGIN). */

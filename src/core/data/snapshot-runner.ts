@@ -17,7 +17,7 @@ import { comparePositions, formatPosition, type BinlogPosition } from './events.
 import { startConsistentSnapshot } from './position.js';
 import { copyTable, estimateRows, type SnapshotState } from './snapshot.js';
 import { keylessWarning, type StreamStatus } from './stream-status.js';
-import { describeTable, listSyncedTables } from './table-info.js';
+import { describeTable, listSyncedTables } from '../db/table-info.js';
 import { quoteId } from '../db/quote.js';
 
 export interface SnapshotRunnerOptions {

@@ -17,8 +17,8 @@ import { queryArrays, queryRows, streamRows, escapeValue, type Db } from '../db/
 import { quoteId, quoteQualified } from '../db/quote.js';
 import type { Logger } from '../log.js';
 import type { Applier } from './applier.js';
-import { keyRange, selectChunk } from './row-sql.js';
-import type { TableInfo } from './table-info.js';
+import { keyRange, selectChunk } from '../db/row-sql.js';
+import type { TableInfo } from '../db/table-info.js';
 
 export interface TableProgress {
   done: boolean;

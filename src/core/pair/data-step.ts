@@ -5,7 +5,7 @@
 import { checkCapabilities } from '../db/preflight.js';
 import { SyncError } from '../errors.js';
 import { runBinlogSync } from '../data/binlog-sync.js';
-import { listSyncedTables } from '../data/table-info.js';
+import { listSyncedTables } from '../db/table-info.js';
 import { closeQuietly, openConnection } from '../db/connection.js';
 import type { PairContext } from './sync-pair.js';
 

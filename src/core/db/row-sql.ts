@@ -2,8 +2,9 @@
  * Pure SQL builders for row apply and keyset pagination. Identifiers go through quoteId,
  * values are always parameters. Reusable by verify/poll (upserts, deletes by key).
  */
-import { quoteId, quoteQualified } from '../db/quote.js';
-import type { RowImage } from './events.js';
+import { quoteId, quoteQualified } from './quote.js';
+/** A row keyed by column name, values as the driver/binlog reader delivers them. */
+export type RowImage = Record<string, unknown>;
 import type { TableInfo } from './table-info.js';
 
 export interface Statement {

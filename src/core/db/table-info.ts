@@ -5,8 +5,8 @@
  * Reusable by verify/poll.
  */
 import picomatch from 'picomatch';
-import { queryRows, type Db } from '../db/connection.js';
-import { isInternalTable } from './checkpoint.js';
+import { queryRows, type Db } from './connection.js';
+import { isInternalTable } from '../data/checkpoint.js';
 
 export interface ColumnInfo {
   name: string;
