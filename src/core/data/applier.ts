@@ -15,7 +15,7 @@ import type { Db } from '../db/connection.js';
 import { mapDbError } from '../db/connection.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { writeCheckpoint } from './checkpoint.js';
+import { checkpointUpsert } from './checkpoint.js';
 import type { ChangeEvent, RowImage } from './events.js';
 import { deleteRow, insertRow, updateRow, type Statement } from '../db/row-sql.js';
 import { describeTable, type TableInfo } from '../db/table-info.js';
@@ -35,6 +35,7 @@ export interface ApplierOptions {
 export class Applier {
   private readonly tables = new Map<string, TableInfo>();
   private open = false;
+  private beginPending = false;
   rowsApplied = 0;
 
   constructor(private readonly o: ApplierOptions) {}
@@ -64,26 +65,32 @@ export class Applier {
     return info;
   }
 
+  /**
+   * Open a transaction. The START TRANSACTION is sent with the first statement (one round
+   * trip less per source transaction; the apply connection allows multi-statements).
+   */
   async begin(): Promise<void> {
     if (this.open) return;
-    await this.run({ sql: 'START TRANSACTION', params: [] });
     this.open = true;
+    this.beginPending = true;
   }
 
-  /** Write the checkpoint(s) in the open transaction (opening one if needed) and commit. */
+  /** Write the checkpoint(s) in the open transaction (opening one if needed) and commit, in one round trip. */
   async commit(checkpoints: Array<[stream: string, state: unknown]>): Promise<void> {
     await this.begin();
     try {
-      for (const [stream, state] of checkpoints) await writeCheckpoint(this.o.db, this.o.pair, stream, state);
-      await this.run({ sql: 'COMMIT', params: [] });
+      const writes = checkpoints.map(([stream, state]) => checkpointUpsert(this.o.pair, stream, state));
+      await this.run({ sql: [...writes.map((w) => w.sql), 'COMMIT'].join(';\n'), params: writes.flatMap((w) => w.params) });
     } finally {
       this.open = false;
+      this.beginPending = false;
     }
   }
 
   async rollback(): Promise<void> {
     if (!this.open) return;
     this.open = false;
+    if (this.beginPending) { this.beginPending = false; return; }
     try {
       await this.o.db.query('ROLLBACK');
     } catch {
@@ -128,8 +135,11 @@ export class Applier {
 
   /** Run one statement; returns affected rows. Rejections name the table and key. */
   async run(st: Statement, t?: TableInfo, row?: RowImage): Promise<number> {
+    const sql = this.beginPending ? `START TRANSACTION;\n${st.sql}` : st.sql;
+    this.beginPending = false;
     try {
-      const [res] = await this.o.db.query(st.sql, st.params);
+      const [raw] = await this.o.db.query(sql, st.params);
+      const res = Array.isArray(raw) && sql !== st.sql ? raw[raw.length - 1] : raw;
       return Number((res as { affectedRows?: number }).affectedRows ?? 0);
     } catch (err) {
       const mapped = mapDbError(err, { host: 'target', port: 0, user: '' });

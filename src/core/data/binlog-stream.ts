@@ -149,6 +149,8 @@ class StreamLoop {
     if (this.pending && !this.o.applier.inTransaction) await this.heartbeat(true);
     this.stats.idle = true;
     this.report();
+    // Events may have arrived during the awaits above (their notify() found no waiter).
+    if (this.backlog > 0 || this.error || this.o.signal.aborted) return;
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, 1000);
       this.wake = () => { clearTimeout(t); resolve(); };

@@ -80,7 +80,9 @@ export function streamServerId(o: { pairName: string; source: ConnectionConfig; 
 }
 
 async function runOnce(o: BinlogSyncOptions, caps: Capabilities, until: BinlogPosition | null): Promise<void> {
-  const target = await openConnection(o.target);
+  // multipleStatements: the applier sends START TRANSACTION / checkpoint / COMMIT with
+  // neighbouring statements (all values are escaped parameters, identifiers quoted).
+  const target = await openConnection(o.target, { multipleStatements: true });
   const control = await openConnection(o.source);
   try {
     await prepareApplySession(target);
