@@ -16,7 +16,7 @@ import { startServer, findBinary, type TestServer } from '../test/helpers/mariad
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(ROOT, 'dist/cli/main.js');
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
-const RATES = (process.env.BENCH_RATES ?? '1000,2000,3000,4000,6000').split(',').map(Number);
+const RATES = (process.env.BENCH_RATES ?? '1000,2000,3000,4000,6000').split(',').map(Number).filter((n) => n > 0);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -60,22 +60,31 @@ async function snapshotBench(src: TestServer, dst: TestServer) {
     INSERT INTO snap.big WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS})
       SELECT i, i * 7 % 1000003, i % 977, CONCAT('row-', i, '-', MD5(i)), '2024-01-01 00:00:00' + INTERVAL i SECOND FROM n;`);
   const create = q(src, 'SHOW CREATE TABLE snap.big').split('\t')[1]!.replace(/\\n/g, '\n');
-  q(dst, 'CREATE DATABASE snap_dump; CREATE DATABASE snap_dbsync');
-  q(dst, create, 'snap_dbsync');
-  const t0 = Date.now();
-  const dump = `${findBinary(['mariadb-dump'])} --no-defaults -h127.0.0.1 -P${src.port} -uroot --single-transaction snap big | ${findBinary(['mariadb'])} --no-defaults -h127.0.0.1 -P${dst.port} -uroot snap_dump`;
-  execFileSync('bash', ['-o', 'pipefail', '-c', dump]);
-  const dumpSec = (Date.now() - t0) / 1000;
-  const home = dbSyncHome(src, dst, 'snap', 'snap_dbsync');
-  const t1 = Date.now();
-  const run = startDbSync(home, ['--once']);
-  if ((await run.exit) !== 0) throw new Error('db-sync snapshot failed');
-  const dbSyncSec = (Date.now() - t1) / 1000;
-  const count = q(dst, 'SELECT COUNT(*) FROM snap_dbsync.big');
-  const same = q(src, 'CHECKSUM TABLE snap.big').split('\t')[1] === q(dst, 'CHECKSUM TABLE snap_dbsync.big').split('\t')[1];
-  rmSync(home, { recursive: true, force: true });
-  return { rows: ROWS, dumpSec, dumpRowsPerSec: Math.round(ROWS / dumpSec), dbSyncSec, dbSyncRowsPerSec: Math.round(ROWS / dbSyncSec),
-    speedup: +(dumpSec / dbSyncSec).toFixed(2), peakRssMb: Math.round(run.peakRssMb()), targetRows: Number(count), checksumEqual: same };
+  // Alternate the two copies twice and keep each one's best time: the machine is shared.
+  const dumpTimes: number[] = [];
+  const dbSyncTimes: number[] = [];
+  let peakRssMb = 0;
+  let checksumEqual = true;
+  for (let round = 0; round < 2; round++) {
+    q(dst, `DROP DATABASE IF EXISTS snap_dump; DROP DATABASE IF EXISTS snap_dbsync; CREATE DATABASE snap_dump; CREATE DATABASE snap_dbsync`);
+    q(dst, create, 'snap_dbsync');
+    const t0 = Date.now();
+    const dump = `${findBinary(['mariadb-dump'])} --no-defaults -h127.0.0.1 -P${src.port} -uroot --single-transaction snap big | ${findBinary(['mariadb'])} --no-defaults -h127.0.0.1 -P${dst.port} -uroot snap_dump`;
+    execFileSync('bash', ['-o', 'pipefail', '-c', dump]);
+    dumpTimes.push((Date.now() - t0) / 1000);
+    const home = dbSyncHome(src, dst, 'snap', 'snap_dbsync');
+    const t1 = Date.now();
+    const run = startDbSync(home, ['--once']);
+    if ((await run.exit) !== 0) throw new Error('db-sync snapshot failed');
+    dbSyncTimes.push((Date.now() - t1) / 1000);
+    peakRssMb = Math.max(peakRssMb, run.peakRssMb());
+    checksumEqual &&= q(src, 'CHECKSUM TABLE snap.big').split('\t')[1] === q(dst, 'CHECKSUM TABLE snap_dbsync.big').split('\t')[1];
+    rmSync(home, { recursive: true, force: true });
+  }
+  const dumpSec = Math.min(...dumpTimes);
+  const dbSyncSec = Math.min(...dbSyncTimes);
+  return { rows: ROWS, dumpTimes, dbSyncTimes, dumpRowsPerSec: Math.round(ROWS / dumpSec), dbSyncRowsPerSec: Math.round(ROWS / dbSyncSec),
+    speedup: +(dumpSec / dbSyncSec).toFixed(2), peakRssMb: Math.round(peakRssMb), checksumEqual };
 }
 
 const LAG_TABLE = 'CREATE TABLE lagt (id BIGINT AUTO_INCREMENT PRIMARY KEY, ts_src DATETIME(6) NOT NULL, pad VARCHAR(40))';

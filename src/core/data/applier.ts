@@ -138,7 +138,8 @@ export class Applier {
     const sql = this.beginPending ? `START TRANSACTION;\n${st.sql}` : st.sql;
     this.beginPending = false;
     try {
-      const [raw] = await this.o.db.query(sql, st.params);
+      // No params: skip the driver's placeholder scan of (large) pre-escaped INSERT texts.
+      const [raw] = st.params.length ? await this.o.db.query(sql, st.params) : await this.o.db.query(sql);
       const res = Array.isArray(raw) && sql !== st.sql ? raw[raw.length - 1] : raw;
       return Number((res as { affectedRows?: number }).affectedRows ?? 0);
     } catch (err) {

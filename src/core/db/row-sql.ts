@@ -88,6 +88,41 @@ export function keyRange(key: string[], from: unknown[] | null, to: unknown[] | 
   return { sql: parts.map((p) => p.sql).join(' AND '), params: parts.flatMap((p) => p.params) };
 }
 
+const BINARY_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob',
+  'geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection']);
+const NUMERIC_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'decimal', 'numeric']);
+
+/**
+ * A select expression that makes the SOURCE server render a column as an SQL literal the
+ * target accepts unchanged (the snapshot then only joins strings, no per-value escaping in
+ * JS): bytes as X'hex', BIT as b'...', numbers as text, floats via DOUBLE at full precision (shortest
+ * round-trip text), everything else through QUOTE(), which also yields NULL.
+ */
+export function literalExpr(column: { name: string; dataType: string }): string {
+  const q = quoteId(column.name);
+  const t = column.dataType;
+  // HEX() of a BIT value is its number in hex (odd length possible): render b'0101' instead
+  if (t === 'bit') return `IF(${q} IS NULL, 'NULL', CONCAT('b''', BIN(${q}), ''''))`;
+  if (BINARY_TYPES.has(t)) return `IF(${q} IS NULL, 'NULL', CONCAT('X''', HEX(${q}), ''''))`;
+  if (NUMERIC_TYPES.has(t)) return `COALESCE(CAST(${q} AS CHAR), 'NULL')`;
+  if (t === 'float' || t === 'double' || t === 'real') return `COALESCE(CAST(CAST(${q} AS DOUBLE) AS CHAR), 'NULL')`;
+  return `QUOTE(${q})`;
+}
+
+/**
+ * Keyset page query: the writable columns rendered as SQL literals (literalExpr), then the
+ * raw key columns (to page on).
+ */
+export function selectLiteralChunk(table: TableInfo, from: unknown[] | null, limit: number): Statement {
+  const byName = new Map(table.columns.map((c) => [c.name, c]));
+  const cols = [...table.writable.map((c) => literalExpr(byName.get(c) ?? { name: c, dataType: '' })), ...table.key.map(quoteId)].join(', ');
+  const where = from ? keyAfter(table.key, from) : { sql: '1 = 1', params: [] };
+  return {
+    sql: `SELECT ${cols} FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql} ORDER BY ${table.key.map(quoteId).join(', ')} LIMIT ${Math.floor(limit)}`,
+    params: where.params,
+  };
+}
+
 /** Keyset page query over the writable columns. */
 export function selectChunk(table: TableInfo, from: unknown[] | null, limit: number): Statement {
   const cols = table.writable.map(quoteId).join(', ');
