@@ -17,7 +17,7 @@ import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { checkpointUpsert } from './checkpoint.js';
 import type { ChangeEvent, RowImage } from './events.js';
-import { deleteRow, insertRow, updateRow, type Statement } from '../db/row-sql.js';
+import { deleteRow, insertRow, insertRows, updateRow, writableColumns, type Statement } from '../db/row-sql.js';
 import { describeTable, type TableInfo } from '../db/table-info.js';
 
 export type TableMode = 'exact' | 'idempotent' | 'skip';
@@ -36,6 +36,8 @@ export class Applier {
   private readonly tables = new Map<string, TableInfo>();
   private open = false;
   private beginPending = false;
+  /** Consecutive exact inserts into one table, sent as one multi-row INSERT. */
+  private batch: { t: TableInfo; cols: string; rows: RowImage[] } | null = null;
   rowsApplied = 0;
 
   constructor(private readonly o: ApplierOptions) {}
@@ -79,8 +81,11 @@ export class Applier {
   async commit(checkpoints: Array<[stream: string, state: unknown]>): Promise<void> {
     await this.begin();
     try {
-      const writes = checkpoints.map(([stream, state]) => checkpointUpsert(this.o.pair, stream, state));
-      await this.run({ sql: [...writes.map((w) => w.sql), 'COMMIT'].join(';\n'), params: writes.flatMap((w) => w.params) });
+      // pending inserts, checkpoint and COMMIT travel together: a single-row source
+      // transaction costs one round trip
+      const b = this.takeBatch();
+      const writes = [...(b ? [insertRows(b.t, b.rows)] : []), ...checkpoints.map(([stream, state]) => checkpointUpsert(this.o.pair, stream, state))];
+      await this.exec({ sql: [...writes.map((w) => w.sql), 'COMMIT'].join(';\n'), params: writes.flatMap((w) => w.params) }, b?.t, b?.rows[0]);
     } finally {
       this.open = false;
       this.beginPending = false;
@@ -88,6 +93,7 @@ export class Applier {
   }
 
   async rollback(): Promise<void> {
+    this.batch = null;
     if (!this.open) return;
     this.open = false;
     if (this.beginPending) { this.beginPending = false; return; }
@@ -102,14 +108,19 @@ export class Applier {
     if (mode === 'skip') return;
     const t = await this.table(ev.table);
     await this.begin();
-    if (ev.type === 'insert') {
+    if (ev.type === 'insert' && mode === 'exact') {
+      for (const row of ev.rows) await this.queueInsert(t, row);
+    } else if (ev.type === 'insert') {
+      await this.flushInserts();
       for (const row of ev.rows) {
         if (mode === 'idempotent') await this.run(deleteRow(t, row), t, row);
         await this.run(insertRow(t, row), t, row);
       }
     } else if (ev.type === 'delete') {
+      await this.flushInserts();
       for (const row of ev.rows) await this.expectOne(await this.run(deleteRow(t, row), t, row), mode, t, row, 'DELETE');
     } else {
+      await this.flushInserts();
       for (const { before, after } of (ev as Extract<ChangeEvent, { type: 'update' }>).rows) await this.update(t, before, after, mode);
     }
     this.rowsApplied += ev.rows.length;
@@ -133,8 +144,30 @@ export class Applier {
     });
   }
 
-  /** Run one statement; returns affected rows. Rejections name the table and key. */
+  private async queueInsert(t: TableInfo, row: RowImage): Promise<void> {
+    const cols = writableColumns(t, row).join('\u0000');
+    if (this.batch && (this.batch.t !== t || this.batch.cols !== cols || this.batch.rows.length >= 500)) await this.flushInserts();
+    (this.batch ??= { t, cols, rows: [] }).rows.push(row);
+  }
+
+  private takeBatch(): { t: TableInfo; rows: RowImage[] } | null {
+    const b = this.batch;
+    this.batch = null;
+    return b;
+  }
+
+  async flushInserts(): Promise<void> {
+    const b = this.takeBatch();
+    if (b) await this.exec(insertRows(b.t, b.rows), b.t, b.rows[0]);
+  }
+
+  /** Run one statement (after pending inserts); returns affected rows. Rejections name the table and key. */
   async run(st: Statement, t?: TableInfo, row?: RowImage): Promise<number> {
+    await this.flushInserts();
+    return this.exec(st, t, row);
+  }
+
+  private async exec(st: Statement, t?: TableInfo, row?: RowImage): Promise<number> {
     const sql = this.beginPending ? `START TRANSACTION;\n${st.sql}` : st.sql;
     this.beginPending = false;
     try {

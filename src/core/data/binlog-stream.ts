@@ -205,7 +205,7 @@ class StreamLoop {
   private shouldFlush(): boolean {
     if (this.reached() || this.backlog === 0) return true;
     if (this.o.until && this.pending && comparePositions(this.pending.pos, this.o.until) >= 0) return true;
-    return this.groupTxns >= (this.o.maxGroupTxns ?? 500) || Date.now() - this.groupStart >= (this.o.maxGroupMs ?? 100);
+    return this.groupTxns >= (this.o.maxGroupTxns ?? 500) || Date.now() - this.groupStart >= (this.o.maxGroupMs ?? 5);
   }
 
   private async flush(): Promise<void> {

@@ -30,6 +30,18 @@ export function insertRow(table: TableInfo, row: RowImage): Statement {
   };
 }
 
+/** One multi-row INSERT for rows that share a column set (consecutive binlog inserts). */
+export function insertRows(table: TableInfo, rows: RowImage[]): Statement {
+  const first = rows[0];
+  if (!first) throw new Error('insertRows needs at least one row');
+  const cols = writableColumns(table, first);
+  const tuple = `(${cols.map(() => '?').join(', ')})`;
+  return {
+    sql: `INSERT INTO ${quoteQualified(table.schema, table.name)} (${cols.map(quoteId).join(', ')}) VALUES ${rows.map(() => tuple).join(', ')}`,
+    params: rows.flatMap((r) => cols.map((c) => valueOf(r, c))),
+  };
+}
+
 /** WHERE clause that identifies a row: by key, or by the whole before-image NULL-safely. */
 export function matchRow(table: TableInfo, before: RowImage): Statement {
   if (table.key.length > 0) {

@@ -50,7 +50,8 @@ export async function describeTable(db: Db, schema: string, table: string): Prom
 export function chooseKey(rows: KeyRow[], generated: Set<string>): { key: string[]; keyKind: TableInfo['keyKind'] } {
   const byIndex = new Map<string, KeyRow[]>();
   for (const r of rows) byIndex.set(r.idx, [...(byIndex.get(r.idx) ?? []), r]);
-  for (const [name, parts] of byIndex) {
+  const ordered = [...byIndex].sort(([a], [b]) => (a === 'PRIMARY' ? -1 : b === 'PRIMARY' ? 1 : 0));
+  for (const [name, parts] of ordered) {
     const usable = parts.every((p) => p.nullable === 'NO' && p.col !== null && !generated.has(p.col));
     if (!usable) continue;
     return { key: parts.sort((a, b) => a.seq - b.seq).map((p) => p.col), keyKind: name === 'PRIMARY' ? 'primary' : 'unique' };
