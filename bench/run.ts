@@ -16,7 +16,7 @@ import { startServer, findBinary, type TestServer } from '../test/helpers/mariad
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(ROOT, 'dist/cli/main.js');
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
-const RATES = (process.env.BENCH_RATES ?? '1000,2000,3000,4000,6000').split(',').map(Number).filter((n) => n > 0);
+const RATES = (process.env.BENCH_RATES ?? '1000,3000,6000,9000,12000').split(',').map(Number).filter((n) => n > 0);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
