@@ -4,7 +4,7 @@
  * the machine's own server on 3306.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,6 +68,10 @@ function serverArgs(o: Required<Pick<ServerOptions, 'serverId'>> & ServerOptions
     '--innodb-buffer-pool-size=128M', '--innodb-log-file-size=64M', '--innodb-flush-log-at-trx-commit=2',
     '--max-connections=300', '--character-set-server=utf8mb4', '--collation-server=utf8mb4_general_ci',
     '--event-scheduler=ON', '--skip-log-warnings', '--lower-case-table-names=0',
+    // Own tmpdir: a starting mariadbd deletes every #sql* file in its tmpdir, which in a
+    // shared /tmp removes other running servers' temporary tables (seen: install-db failures
+    // and a segfault in free_tmp_table).
+    `--tmpdir=${privateTmp(datadir)}`,
   ];
   if (o.binlog) {
     args.push(`--log-bin=${path.join(datadir, 'mysql-bin')}`, '--binlog-format=ROW', '--binlog-row-image=FULL',
@@ -96,6 +100,13 @@ async function waitReady(port: number, child: ChildProcess, datadir: string, tim
   throw new Error(`mariadbd on port ${port} not ready after ${timeoutMs} ms: ${String(lastErr)}`);
 }
 
+/** A server's private temporary directory, beside (not inside: it would show as a database) its datadir. */
+function privateTmp(datadir: string): string {
+  const dir = `${datadir}.tmp`;
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
 const running = new Set<TestServer>();
 
 export async function startServer(options: ServerOptions = {}): Promise<TestServer> {
@@ -107,7 +118,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
     execFileSync(findBinary(['mariadb-install-db', 'mysql_install_db']), [
       '--no-defaults', `--datadir=${datadir}`, `--user=${os.userInfo().username}`,
       '--auth-root-authentication-method=normal', '--skip-test-db',
-    ], { stdio: 'pipe' });
+    ], { stdio: 'pipe', env: { ...process.env, TMPDIR: privateTmp(datadir) } });
   }
   let child: ChildProcess | undefined;
   const bin = findBinary(['mariadbd', 'mysqld']);
@@ -131,6 +142,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
       if (!keepData) {
         running.delete(server);
         rmSync(datadir, { recursive: true, force: true });
+        rmSync(`${datadir}.tmp`, { recursive: true, force: true });
       }
     },
     async restart() {

@@ -16,3 +16,15 @@ describe('identifier quoting', () => {
     expect(quoteString("it's a \\ test")).toBe("'it''s a \\\\ test'");
   });
 });
+
+import { parseFlavor } from '../../src/core/db/flavor.js';
+
+describe('server flavor', () => {
+  it('tells MariaDB from MySQL and picks each one\'s clauses', () => {
+    expect(parseFlavor('10.11.19-MariaDB-0+deb12u1')).toMatchObject({ name: 'mariadb', major: 10, minor: 11, binlogMonitorGrant: 'BINLOG MONITOR', eventDisabledOnTarget: 'DISABLE ON SLAVE' });
+    expect(parseFlavor('10.4.2-MariaDB').binlogMonitorGrant).toBe('REPLICATION CLIENT');
+    expect(parseFlavor('8.0.36').eventDisabledOnTarget).toBe('DISABLE ON SLAVE');
+    expect(parseFlavor('8.4.2').eventDisabledOnTarget).toBe('DISABLE ON REPLICA');
+    expect(parseFlavor('9.1.0')).toMatchObject({ name: 'mysql', eventDisabledOnTarget: 'DISABLE ON REPLICA', gtidPositionSql: 'SELECT @@GLOBAL.gtid_executed AS gtid' });
+  });
+});

@@ -33,6 +33,6 @@ export function parseFlavor(versionString: string): Flavor {
     name: 'mysql', version: versionString, major, minor,
     gtidPositionSql: 'SELECT @@GLOBAL.gtid_executed AS gtid',
     binlogMonitorGrant: 'REPLICATION CLIENT',
-    eventDisabledOnTarget: major >= 8 && minor >= 4 ? 'DISABLE ON REPLICA' : 'DISABLE ON SLAVE',
+    eventDisabledOnTarget: major > 8 || (major === 8 && minor >= 4) ? 'DISABLE ON REPLICA' : 'DISABLE ON SLAVE',
   };
 }
