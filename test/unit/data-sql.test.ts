@@ -44,12 +44,12 @@ describe('row SQL', () => {
     expect(literalExpr({ name: 'b', dataType: 'bit' })).toContain('BIN(`b`)');
     expect(literalExpr({ name: 'g', dataType: 'point' })).toContain('HEX(`g`)');
     expect(literalExpr({ name: 'f', dataType: 'float' })).toContain('AS DOUBLE');
-    expect(literalExpr({ name: 's', dataType: 'varchar' })).toBe('QUOTE(`s`)');
+    expect(literalExpr({ name: 's', dataType: 'varchar' })).toBe('CONVERT(QUOTE(`s`) USING utf8mb4)');
   });
 
-  it('splits multi-row INSERTs near 4 MB and ignores trailing key columns', () => {
+  it('splits multi-row INSERTs near 4 MB', () => {
     const big = 'x'.repeat(1 << 20);
-    const batches = insertBatches('`t`', ['a'], Array.from({ length: 9 }, () => [`'${big}'`, 1]));
+    const batches = insertBatches('`t`', ['a'], Array.from({ length: 9 }, () => `('${big}')`));
     expect(batches.length).toBe(3);
     expect(batches[0]).toMatch(/^INSERT INTO `t` \(`a`\) VALUES \('x+'\),\('x+'\)/);
   });

@@ -12,12 +12,12 @@
  * silently rewrite or delete a different row.
  */
 import type { Db } from '../db/connection.js';
-import { mapDbError } from '../db/connection.js';
+import { escapeValue, mapDbError } from '../db/connection.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { checkpointUpsert } from './checkpoint.js';
 import type { ChangeEvent, RowImage } from './events.js';
-import { deleteRow, insertRow, insertRows, updateRow, writableColumns, type Statement } from '../db/row-sql.js';
+import { deleteRow, inlineStatement, insertRow, insertRows, updateRow, writableColumns, type Statement } from '../db/row-sql.js';
 import { describeTable, type TableInfo } from '../db/table-info.js';
 
 export type TableMode = 'exact' | 'idempotent' | 'skip';
@@ -89,6 +89,24 @@ export class Applier {
     } finally {
       this.open = false;
       this.beginPending = false;
+    }
+  }
+
+  /**
+   * Run complete SQL texts (no placeholders) plus the checkpoints and COMMIT in as few
+   * round trips as possible (packets up to ~8 MB, max_allowed_packet is 16 MB by default),
+   * so the target executes a snapshot chunk back to back.
+   */
+  async commitTexts(sqls: string[], checkpoints: Array<[stream: string, state: unknown]>): Promise<void> {
+    await this.flushInserts();
+    const head = this.open && !this.beginPending ? [] : ['START TRANSACTION'];
+    const tail = checkpoints.map(([stream, state]) => inlineStatement(checkpointUpsert(this.o.pair, stream, state), escapeValue));
+    this.open = true;
+    this.beginPending = false;
+    try {
+      for (const packet of packets([...head, ...sqls, ...tail, 'COMMIT'], PACKET_BYTES)) await this.exec({ sql: packet, params: [] });
+    } finally {
+      this.open = false;
     }
   }
 
@@ -187,6 +205,20 @@ export class Applier {
       });
     }
   }
+}
+
+const PACKET_BYTES = 8 << 20;
+
+/** Join statements with ';' into packets of at most `limit` characters (one statement may exceed it alone). */
+export function packets(statements: string[], limit: number): string[] {
+  const out: string[] = [];
+  let cur = '';
+  for (const st of statements) {
+    if (cur && cur.length + st.length + 2 > limit) { out.push(cur); cur = ''; }
+    cur = cur ? `${cur};\n${st}` : st;
+  }
+  if (cur) out.push(cur);
+  return out;
 }
 
 /** Key columns and values for error messages (values only, never whole rows). */

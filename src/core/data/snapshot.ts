@@ -13,11 +13,11 @@
  * target transaction with its progress. At the end all tables equal the source at P and
  * streaming continues from P: nothing missed, nothing applied twice.
  */
-import { queryArrays, queryRows, streamRows, type Db } from '../db/connection.js';
+import { escapeValue, queryArrays, queryRows, streamRows, type Db } from '../db/connection.js';
 import { quoteId, quoteQualified } from '../db/quote.js';
 import type { Logger } from '../log.js';
 import type { Applier } from './applier.js';
-import { keyRange, literalExpr, selectLiteralChunk } from '../db/row-sql.js';
+import { inlineStatement, keyRange, selectLiteralChunk, tupleExpr } from '../db/row-sql.js';
 import type { TableInfo } from '../db/table-info.js';
 
 export interface TableProgress {
@@ -64,18 +64,15 @@ export function decodeKey(values: unknown[]): unknown[] {
 }
 
 /**
- * Multi-row INSERT texts of at most ~4 MB each (max_allowed_packet is 16 MB by default).
- * Rows hold SQL literals rendered by the source (literalExpr); only the first
- * `cols.length` entries of a row are values.
+ * Multi-row INSERT texts of at most ~4 MB each (max_allowed_packet is 16 MB by default)
+ * from VALUES tuples rendered by the source (selectLiteralChunk).
  */
-export function insertBatches(target: string, cols: string[], rows: unknown[][]): string[] {
+export function insertBatches(target: string, cols: string[], tuples: string[]): string[] {
   const head = `INSERT INTO ${target} (${cols.map(quoteId).join(', ')}) VALUES `;
-  const n = cols.length;
   const out: string[] = [];
   let parts: string[] = [];
   let size = head.length;
-  for (const row of rows) {
-    const tuple = `(${(row.length === n ? row : row.slice(0, n)).join(',')})`;
+  for (const tuple of tuples) {
     if (parts.length > 0 && size + tuple.length > MAX_STATEMENT_BYTES) {
       out.push(head + parts.join(','));
       parts = [];
@@ -92,7 +89,7 @@ export async function copyTable(o: CopyOptions): Promise<void> {
   const p = (o.state.tables[o.table.name] ??= { done: false, lastKey: null, rows: 0 });
   if (p.done) return;
   if (o.table.key.length === 0) return copyKeyless(o, p);
-  const keyIdx = o.table.key.map((_, i) => o.table.writable.length + i);
+  const keyIdx = o.table.key.map((_, i) => 1 + i);
   const target = quoteQualified(o.targetSchema, o.table.name);
   // Read chunk N+1 and build its INSERT text while the target executes chunk N: the
   // source link, our CPU and the target server then work at the same time.
@@ -100,16 +97,18 @@ export async function copyTable(o: CopyOptions): Promise<void> {
     const st = selectLiteralChunk(o.table, from, o.chunkRows);
     const rows = await queryArrays(o.source, st.sql, st.params);
     const last = rows.length === o.chunkRows ? keyIdx.map((i) => (rows[rows.length - 1] as unknown[])[i]) : null;
-    return { count: rows.length, last, inserts: insertBatches(target, o.table.writable, rows) };
+    return { count: rows.length, last, inserts: insertBatches(target, o.table.writable, rows.map((r) => String(r[0]))) };
   };
   let from = p.lastKey ? decodeKey(p.lastKey) : null;
   let pending: Promise<Chunk> | null = read(from);
   while (pending) {
     const chunk: Chunk = await pending;
     pending = chunk.last && !o.signal.aborted ? read(chunk.last) : null;
-    await writeChunk(o, target, chunk, from);
     Object.assign(p, { rows: p.rows + chunk.count, lastKey: chunk.last ? encodeKey(chunk.last) : p.lastKey, done: chunk.last === null });
-    await o.applier.commit(o.checkpoints(o.state));
+    // One transaction, sent back to back: replace exactly this key range, record progress.
+    const range = keyRange(o.table.key, from, chunk.last);
+    const del = inlineStatement({ sql: `DELETE FROM ${target} WHERE ${range.sql}`, params: range.params }, escapeValue);
+    await o.applier.commitTexts([del, ...chunk.inserts], o.checkpoints(o.state));
     o.onChunk(chunk.count);
     from = chunk.last;
     if (o.signal.aborted) { await pending?.catch(() => undefined); return; }
@@ -123,20 +122,12 @@ interface Chunk {
   inserts: string[];
 }
 
-/** Replace the key range (from, chunk.last] of the target table; last=null: up to the end. */
-async function writeChunk(o: CopyOptions, target: string, chunk: Chunk, from: unknown[] | null): Promise<void> {
-  await o.applier.begin();
-  const range = keyRange(o.table.key, from, chunk.last);
-  await o.applier.run({ sql: `DELETE FROM ${target} WHERE ${range.sql}`, params: range.params });
-  for (const sql of chunk.inserts) await o.applier.run({ sql, params: [] });
-}
-
 /** No key to page by: the whole table is replaced in one target transaction, streamed. */
 async function copyKeyless(o: CopyOptions, p: TableProgress): Promise<void> {
   const target = quoteQualified(o.targetSchema, o.table.name);
   await o.applier.begin();
   await o.applier.run({ sql: `DELETE FROM ${target}`, params: [] });
-  let batch: unknown[][] = [];
+  let batch: string[] = [];
   let count = 0;
   const flush = async () => {
     for (const sql of insertBatches(target, o.table.writable, batch)) await o.applier.run({ sql, params: [] });
@@ -144,10 +135,8 @@ async function copyKeyless(o: CopyOptions, p: TableProgress): Promise<void> {
     count += batch.length;
     batch = [];
   };
-  const byName = new Map(o.table.columns.map((c) => [c.name, c]));
-  const cols = o.table.writable.map((c) => literalExpr(byName.get(c) ?? { name: c, dataType: '' })).join(', ');
-  for await (const row of streamRows(o.source, `SELECT ${cols} FROM ${quoteQualified(o.table.schema, o.table.name)}`)) {
-    batch.push(row);
+  for await (const row of streamRows(o.source, `SELECT ${tupleExpr(o.table)} FROM ${quoteQualified(o.table.schema, o.table.name)}`)) {
+    batch.push(String(row[0]));
     if (batch.length >= o.chunkRows) await flush();
   }
   await flush();

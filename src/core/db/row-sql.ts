@@ -30,6 +30,15 @@ export function insertRow(table: TableInfo, row: RowImage): Statement {
   };
 }
 
+/**
+ * The statement with its parameters inlined as escaped literals (for statements sent in
+ * one multi-statement packet next to pre-rendered text that may itself contain '?').
+ */
+export function inlineStatement(st: Statement, escape: (v: unknown) => string): string {
+  let i = 0;
+  return st.sql.replace(/\?/g, () => escape(st.params[i++]));
+}
+
 /** One multi-row INSERT for rows that share a column set (consecutive binlog inserts). */
 export function insertRows(table: TableInfo, rows: RowImage[]): Statement {
   const first = rows[0];
@@ -118,19 +127,27 @@ export function literalExpr(column: { name: string; dataType: string }): string 
   if (BINARY_TYPES.has(t)) return `IF(${q} IS NULL, 'NULL', CONCAT('X''', HEX(${q}), ''''))`;
   if (NUMERIC_TYPES.has(t)) return `COALESCE(CAST(${q} AS CHAR), 'NULL')`;
   if (t === 'float' || t === 'double' || t === 'real') return `COALESCE(CAST(CAST(${q} AS DOUBLE) AS CHAR), 'NULL')`;
-  return `QUOTE(${q})`;
+  // converted so that one CONCAT() can hold columns of different character sets
+  return `CONVERT(QUOTE(${q}) USING utf8mb4)`;
+}
+
+/** A select expression rendering a whole row as a VALUES tuple "(lit, lit, ...)". */
+export function tupleExpr(table: TableInfo): string {
+  const byName = new Map(table.columns.map((c) => [c.name, c]));
+  const lits = table.writable.map((c) => literalExpr(byName.get(c) ?? { name: c, dataType: '' }));
+  return `CONCAT('(', ${lits.join(", ',', ")}, ')')`;
 }
 
 /**
- * Keyset page query: the writable columns rendered as SQL literals (literalExpr), then the
- * raw key columns (to page on).
+ * Keyset page query: each row as one ready VALUES tuple "(lit, lit, ...)" rendered by the
+ * source (literalExpr; one string per row keeps the client's parsing cost low), then the raw
+ * key columns (to page on).
  */
 export function selectLiteralChunk(table: TableInfo, from: unknown[] | null, limit: number): Statement {
-  const byName = new Map(table.columns.map((c) => [c.name, c]));
-  const cols = [...table.writable.map((c) => literalExpr(byName.get(c) ?? { name: c, dataType: '' })), ...table.key.map(quoteId)].join(', ');
+  const tuple = tupleExpr(table);
   const where = from ? keyAfter(table.key, from) : { sql: '1 = 1', params: [] };
   return {
-    sql: `SELECT ${cols} FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql} ORDER BY ${table.key.map(quoteId).join(', ')} LIMIT ${Math.floor(limit)}`,
+    sql: `SELECT ${[tuple, ...table.key.map(quoteId)].join(', ')} FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql} ORDER BY ${table.key.map(quoteId).join(', ')} LIMIT ${Math.floor(limit)}`,
     params: where.params,
   };
 }
