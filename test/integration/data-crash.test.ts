@@ -45,7 +45,7 @@ function startWriter(t: TestContext, random: () => number): { stop(): Promise<nu
 /** Start `db-sync sync run p`, wait for `ready` (if given), SIGKILL it `ms` later. */
 async function runAndKill(t: TestContext, ms: number, ready?: () => Promise<boolean>): Promise<void> {
   const child = spawn(process.execPath, [CLI, 'sync', 'run', 'p'], {
-    env: { ...t.env, DB_SYNC_SNAPSHOT_CHUNK_ROWS: '100' }, stdio: 'ignore',
+    env: { ...t.env, DB_SYNC_SNAPSHOT_CHUNK_ROWS: '50' }, stdio: 'ignore',
   });
   const exited = new Promise((r) => child.once('exit', r));
   const deadline = Date.now() + 10_000;
@@ -95,8 +95,9 @@ describe('crash safety', () => {
     const random = seeded(20261125);
     const writer = startWriter(t, random);
     let midSnapshot = 0;
-    for (let i = 0; i < 10; i++) {
-      // Kill once this run has committed at least one chunk, at a random moment after.
+    // Kill once a run has committed at least one chunk, at a random moment after; count the
+    // kills that hit the snapshot (it has not finished) until there are 10.
+    for (let i = 0; midSnapshot < 10 && i < 15; i++) {
       const before = await snapshotState(t);
       await runAndKill(t, Math.floor(random() * 120), async () => (await snapshotState(t)) !== before);
       if ((await snapshotState(t)) !== null) midSnapshot++;

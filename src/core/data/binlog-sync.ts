@@ -19,14 +19,13 @@ import { SnapshotRunner } from './snapshot-runner.js';
 import type { SnapshotState } from './snapshot.js';
 import { keylessWarning, StreamStatus } from './stream-status.js';
 import { supervise } from './supervisor.js';
-import { tableFilter } from '../db/table-info.js';
 
 export interface BinlogSyncOptions {
   pairName: string;
   source: ConnectionConfig;
   target: ConnectionConfig;
-  include: string[];
-  exclude: string[];
+  /** The pair's table filter (include/exclude globs, never db-sync's own tables). */
+  inScope: (table: string) => boolean;
   once: boolean;
   /** Forget the checkpoints and copy everything again. */
   resnapshot: boolean;
@@ -117,9 +116,8 @@ async function runOnce(o: BinlogSyncOptions, caps: Capabilities, until: BinlogPo
 
 function streamOptions(o: BinlogSyncOptions, caps: Capabilities, applier: Applier, control: Db, st: StreamStatus,
   identity: (pos: BinlogPosition, gtid?: string) => BinlogCheckpoint): Omit<StreamOptions, 'start' | 'until' | 'tableMode'> {
-  const inScope = tableFilter(o.include, o.exclude);
   return {
-    source: o.source, sourceSchema: o.source.database, serverId: streamServerId(o), applier, inScope,
+    source: o.source, sourceSchema: o.source.database, serverId: streamServerId(o), applier, inScope: o.inScope,
     checkpoints: (pos, gtid) => [[BINLOG_STREAM, identity(pos, gtid)]],
     onDdl: o.onDdl, serverPosition: () => serverPosition(control, caps.flavor),
     onProgress: (s) => st.streamProgress(s), logger: o.logger, signal: o.signal, watchdogMs: o.watchdogMs,

@@ -24,8 +24,7 @@ export interface SnapshotRunnerOptions {
   pairName: string;
   source: ConnectionConfig;
   target: ConnectionConfig;
-  include: string[];
-  exclude: string[];
+  inScope: (table: string) => boolean;
   caps: Capabilities;
   applier: Applier;
   identity: (pos: BinlogPosition, gtid?: string) => BinlogCheckpoint;
@@ -43,7 +42,7 @@ export class SnapshotRunner {
     const db = await openConnection(this.o.source);
     try {
       const at = await startConsistentSnapshot(db, this.o.caps.flavor);
-      const tables = await listSyncedTables(db, this.o.source.database, this.o.include, this.o.exclude);
+      const tables = await listSyncedTables(db, this.o.source.database, this.o.inScope);
       const state: SnapshotState = saved ?? { tables: {}, startedAt: new Date().toISOString() };
       if (!ckpt) {
         await this.o.applier.commit([['binlog', this.o.identity(at)], ['snapshot', state]]);

@@ -32,10 +32,6 @@ export interface SnapshotState {
   startedAt: string;
 }
 
-export interface CopyProgress {
-  table: string;
-  rowsDone: number;
-}
 
 export interface CopyOptions {
   source: Db;

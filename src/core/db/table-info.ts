@@ -4,9 +4,7 @@
  * else the first UNIQUE key whose columns are all NOT NULL, else none: full-image match).
  * Reusable by verify/poll.
  */
-import picomatch from 'picomatch';
 import { queryRows, type Db } from './connection.js';
-import { isInternalTable } from '../data/checkpoint.js';
 
 export interface ColumnInfo {
   name: string;
@@ -59,16 +57,9 @@ export function chooseKey(rows: KeyRow[], generated: Set<string>): { key: string
   return { key: [], keyKind: 'none' };
 }
 
-/** Base tables of a database that a pair syncs (include/exclude globs; never db-sync's own). */
-export async function listSyncedTables(db: Db, schema: string, include: string[], exclude: string[]): Promise<string[]> {
+/** Base tables of a database that pass the pair's table filter (pair/table-filter.ts). */
+export async function listSyncedTables(db: Db, schema: string, filter: (table: string) => boolean): Promise<string[]> {
   const rows = await queryRows<{ name: string }>(db,
     "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", [schema]);
-  const filter = tableFilter(include, exclude);
   return rows.map((r) => r.name).filter(filter);
-}
-
-export function tableFilter(include: string[], exclude: string[]): (table: string) => boolean {
-  const inc = include.length ? picomatch(include) : () => true;
-  const exc = exclude.length ? picomatch(exclude) : () => false;
-  return (t) => !isInternalTable(t) && inc(t) && !exc(t);
 }

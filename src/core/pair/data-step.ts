@@ -8,6 +8,7 @@ import { runBinlogSync } from '../data/binlog-sync.js';
 import { listSyncedTables } from '../db/table-info.js';
 import { closeQuietly, openConnection } from '../db/connection.js';
 import type { PairContext } from './sync-pair.js';
+import { tableFilter } from './table-filter.js';
 
 export interface DataStepOptions {
   once: boolean;
@@ -22,7 +23,7 @@ export async function runDataStep(ctx: PairContext, options: DataStepOptions): P
   if (mode === 'poll') return runPoll(ctx, options);
   const { pair, config } = ctx;
   await runBinlogSync({
-    pairName: pair.name, source: ctx.source, target: ctx.target, include: pair.include, exclude: pair.exclude,
+    pairName: pair.name, source: ctx.source, target: ctx.target, inScope: tableFilter(pair),
     once: options.once, resnapshot: !!options.resnapshot,
     maxRetries: config.settings.maxRetries, retryDelay: config.settings.retryDelay,
     onDdl: async (tables) => options.onDdl(tables === 'all' ? await sourceTables(ctx) : tables),
@@ -49,7 +50,7 @@ async function resolveMode(ctx: PairContext): Promise<'binlog' | 'poll'> {
 async function sourceTables(ctx: PairContext): Promise<string[]> {
   const db = await openConnection(ctx.source);
   try {
-    return await listSyncedTables(db, ctx.source.database, ctx.pair.include, ctx.pair.exclude);
+    return await listSyncedTables(db, ctx.source.database, tableFilter(ctx.pair));
   } finally {
     await closeQuietly(db);
   }
