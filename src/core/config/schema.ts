@@ -56,6 +56,10 @@ export const syncPairSchema = z.looseObject({
   timestampColumns: z.record(z.string(), z.string()).default({}),
   /** Polling mode: how often the checksum reconciliation runs (ms). */
   reconcileInterval: intIn(1000, 86_400_000).default(60_000),
+  /** Polling mode: re-read window (ms) for rows committed late with an older timestamp. */
+  pollOverlap: intIn(0, 3_600_000).default(5000),
+  /** Polling mode: rows per page when reading changes. */
+  pollPageSize: intIn(1, 1_000_000).default(1000),
 });
 
 export const settingsSchema = z.looseObject({
