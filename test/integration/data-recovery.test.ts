@@ -1,6 +1,32 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createContext, type TestContext } from '../helpers/context.js';
-import { copyTableDefs, rows, startPair, waitTablesEqual } from '../helpers/data-fixtures.js';
+import { createServer, type Server, type Socket, connect } from 'node:net';
+import { copyTableDefs, pairContextFor, rows, startPair, waitTablesEqual } from '../helpers/data-fixtures.js';
+import { runBinlogSync } from '../../src/core/data/binlog-sync.js';
+
+/** A TCP proxy to the source whose open connections can be frozen (half-open link). */
+async function freezableProxy(port: number): Promise<{ port: number; freeze(): void; close(): Promise<void> }> {
+  const live: Array<[Socket, Socket]> = [];
+  const all: Socket[] = [];
+  const server: Server = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1');
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const drop = () => { client.destroy(); upstream.destroy(); };
+    client.on('error', drop);
+    upstream.on('error', drop);
+    live.push([client, upstream]);
+    all.push(client, upstream);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  return {
+    port: typeof addr === 'object' && addr ? addr.port : 0,
+    // stop forwarding on every existing connection but keep the sockets open; new ones pass
+    freeze: () => { for (const [a, b] of live.splice(0)) { a.unpipe(b); b.unpipe(a); a.pause(); b.pause(); } },
+    close: async () => { for (const sock of all) sock.destroy(); await new Promise((r) => server.close(r)); },
+  };
+}
 
 describe('recovery from lost connections', () => {
   let t: TestContext;
@@ -48,6 +74,29 @@ describe('recovery from lost connections', () => {
       await waitTablesEqual(t, ['r']);
     } finally {
       await run.stop();
+    }
+  });
+
+  it('notices a stalled binlog link (no events while the source moves on) and restarts the stream', async () => {
+    const proxy = await freezableProxy(t.ports.source);
+    const { ctx, abort } = pairContextFor(t);
+    const source = { ...ctx.source, port: proxy.port };
+    const running = runBinlogSync({
+      pairName: 'p', source, target: ctx.target, inScope: () => true, once: false, resnapshot: false,
+      maxRetries: 3, retryDelay: 200, onDdl: async () => undefined, status: ctx.status, logger: ctx.logger,
+      signal: abort.signal, watchdogMs: 1500,
+    });
+    try {
+      await t.source.query('INSERT INTO r VALUES (1, 1)');
+      await waitTablesEqual(t, ['r']);
+      proxy.freeze();
+      await t.source.query('INSERT INTO r VALUES (2, 2), (3, 3)');
+      await waitTablesEqual(t, ['r'], 20_000);
+      expect(ctx.status.current().lastError?.code).toBe('BINLOG_STREAM_STALLED');
+    } finally {
+      abort.abort();
+      await running;
+      await proxy.close();
     }
   });
 });

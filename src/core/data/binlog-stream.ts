@@ -161,7 +161,11 @@ class StreamLoop {
   private async watchdog(): Promise<void> {
     const limit = this.o.watchdogMs ?? 15_000;
     if (Date.now() - this.lastEventAt < limit) return;
-    const server = await this.o.serverPosition();
+    // The control link may be frozen like the stream: no answer in time is a stall too.
+    const server = await withTimeout(this.o.serverPosition(), limit, () => new SyncError('BINLOG_STREAM_STALLED',
+      `no binlog event for ${Math.round(limit / 1000)} s and the source does not answer`, {
+        hint: 'The link to the source stalled; db-sync reconnects and resumes from the last applied checkpoint.', retryable: true,
+      }));
     this.lastEventAt = Date.now();
     const seen = this.pending?.pos ?? this.applied;
     if (comparePositions(server, seen) > 0) {
@@ -274,4 +278,11 @@ class StreamLoop {
   private report(): void {
     this.o.onProgress({ ...this.stats, idle: this.backlog === 0 });
   }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(onTimeout()), ms); });
+  p.catch(() => undefined);
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }

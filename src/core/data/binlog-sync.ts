@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ConnectionConfig } from '../config/schema.js';
-import { closeQuietly, openConnection, type Db } from '../db/connection.js';
+import { closeQuietly, closeWithin, openConnection, type Db } from '../db/connection.js';
 import { checkCapabilities, type Capabilities } from '../db/preflight.js';
 import { prepareApplySession } from '../db/session.js';
 import { SyncError } from '../errors.js';
@@ -109,8 +109,8 @@ async function runOnce(o: BinlogSyncOptions, caps: Capabilities, until: BinlogPo
     o.logger.info({ from: formatPosition(start), until: until ? formatPosition(until) : null }, 'streaming binlog changes');
     await runStream({ ...streamBase, start, until, tableMode: () => 'exact' });
   } finally {
-    await closeQuietly(control);
-    await closeQuietly(target);
+    await closeWithin(control);
+    await closeWithin(target);
   }
 }
 

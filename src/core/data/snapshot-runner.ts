@@ -5,7 +5,7 @@
  * stream continues.
  */
 import type { ConnectionConfig } from '../config/schema.js';
-import { closeQuietly, openConnection, type Db } from '../db/connection.js';
+import { closeWithin, openConnection, type Db } from '../db/connection.js';
 import type { Capabilities } from '../db/preflight.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -57,7 +57,7 @@ export class SnapshotRunner {
       await db.query('COMMIT');
       return at;
     } finally {
-      await closeQuietly(db);
+      await closeWithin(db);
     }
   }
 

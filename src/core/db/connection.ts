@@ -120,6 +120,21 @@ export async function closeQuietly(db: Db | DbPool | undefined): Promise<void> {
   }
 }
 
+/**
+ * Close, but give up after `ms` and destroy the socket: a half-open link (stalled network)
+ * never answers COM_QUIT, and a retry must not wait for it forever.
+ */
+export async function closeWithin(db: Db | undefined, ms = 2000): Promise<void> {
+  if (!db) return;
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = await Promise.race([
+    closeQuietly(db).then(() => false),
+    new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), ms); }),
+  ]);
+  clearTimeout(timer);
+  if (gaveUp) (db as unknown as { destroy?: () => void }).destroy?.();
+}
+
 /** Escape a value for the rare places that need a literal (mysql2's own escaping). */
 export function escapeValue(value: unknown): string {
   return mysql.escape(value as Parameters<typeof mysql.escape>[0]);
