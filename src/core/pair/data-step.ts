@@ -3,7 +3,8 @@
  * supports it, polling otherwise (mode auto), or as configured.
  */
 import { checkCapabilities } from '../db/preflight.js';
-import { SyncError } from '../errors.js';
+import { resolveMode } from '../poll/mode.js';
+import { runPolling } from '../poll/poll-runner.js';
 import { runBinlogSync } from '../data/binlog-sync.js';
 import { listSyncedTables } from '../db/table-info.js';
 import { closeQuietly, openConnection } from '../db/connection.js';
@@ -19,8 +20,8 @@ export interface DataStepOptions {
 
 /** Snapshot, then binlog streaming or polling. Returns on abort or, with `once`, when caught up. */
 export async function runDataStep(ctx: PairContext, options: DataStepOptions): Promise<void> {
-  const mode = await resolveMode(ctx);
-  if (mode === 'poll') return runPoll(ctx, options);
+  const mode = await chooseMode(ctx);
+  if (mode === 'poll') return runPolling(ctx, { once: options.once, onDdl: options.onDdl });
   const { pair, config } = ctx;
   await runBinlogSync({
     pairName: pair.name, source: ctx.source, target: ctx.target, inScope: tableFilter(pair),
@@ -38,13 +39,14 @@ function positiveInt(text: string | undefined): number | undefined {
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
-async function resolveMode(ctx: PairContext): Promise<'binlog' | 'poll'> {
-  if (ctx.pair.mode === 'binlog' || ctx.pair.mode === 'poll') return ctx.pair.mode;
-  const caps = await checkCapabilities(ctx.source);
-  if (caps.binlogUsable) return 'binlog';
-  ctx.logger.warn({ problems: caps.binlogProblems }, 'binlog capture not possible on the source; using polling');
-  ctx.status.update({ warnings: [...ctx.status.current().warnings, `polling instead of binlog: ${caps.binlogProblems.join('; ')}`] });
-  return 'poll';
+async function chooseMode(ctx: PairContext): Promise<'binlog' | 'poll'> {
+  if (ctx.pair.mode !== 'auto') return ctx.pair.mode;
+  const chosen = resolveMode(ctx.pair, await checkCapabilities(ctx.source));
+  if (chosen.mode === 'poll') {
+    ctx.logger.warn({ reason: chosen.reason }, 'binlog capture not possible on the source; using polling');
+    ctx.status.update({ warnings: [...ctx.status.current().warnings, chosen.reason] });
+  }
+  return chosen.mode;
 }
 
 async function sourceTables(ctx: PairContext): Promise<string[]> {
@@ -54,19 +56,4 @@ async function sourceTables(ctx: PairContext): Promise<string[]> {
   } finally {
     await closeQuietly(db);
   }
-}
-
-interface PollModule { runPolling(ctx: PairContext, o: { once: boolean }): Promise<void> }
-
-/** Polling lives in core/poll (another area); loaded lazily so this builds without it. */
-async function runPoll(ctx: PairContext, options: DataStepOptions): Promise<void> {
-  ctx.status.update({ mode: 'poll' });
-  const path = '../poll/poll-runner.js';
-  let mod: PollModule;
-  try {
-    mod = (await import(path)) as PollModule;
-  } catch (err) {
-    throw new SyncError('NOT_IMPLEMENTED', 'polling mode is not available in this build', { cause: err, hint: 'Use a source with a ROW binlog (mode "binlog").' });
-  }
-  await mod.runPolling(ctx, { once: options.once });
 }
