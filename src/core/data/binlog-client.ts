@@ -42,61 +42,12 @@ export function openBinlogClient(o: BinlogClientOptions): BinlogClient {
     charset: 'utf8mb4_general_ci', timezone: 'Z', dateStrings: true, supportBigNumbers: true, bigNumberStrings: true,
     enableKeepAlive: true, connectTimeout: 10_000,
   });
-  let file = o.start.file;
-  let inTxn = false;
-  const emit = (e: AnyBinlogEvent): void => {
-    const ev = translate(e);
+  const translator = new EventTranslator(o.start.file);
+  zj.on('binlog', (e: AnyBinlogEvent) => {
+    const ev = translator.translate(e);
     if (ev) o.onEvent(ev);
-  };
-  const translate = (e: AnyBinlogEvent): ChangeEvent | null => {
-    const ts = e.timestamp;
-    const name = e.getEventName();
-    if (e.getEventName() === 'rotate') {
-      const r = e as Extract<AnyBinlogEvent, { binlogName: string; position: number }>;
-      file = r.binlogName;
-      return { type: 'position', position: { file, pos: Number(r.position) }, timestamp: ts };
-    }
-    const here = (): BinlogPosition => ({ file, pos: e.nextPosition });
-    switch (name) {
-      case 'mariadbgtid': {
-        const g = e as Extract<AnyBinlogEvent, { standalone: boolean }>;
-        inTxn = !g.standalone;
-        return g.standalone ? null : { type: 'begin', gtid: e.gtid, timestamp: ts };
-      }
-      case 'writerows':
-      case 'deleterows':
-      case 'updaterows': {
-        const r = e as Extract<AnyBinlogEvent, { rows: unknown[] }>;
-        const entry = r.tableMap[(r as unknown as { tableId: number }).tableId];
-        if (!entry) return null;
-        const base = { schema: entry.parentSchema, table: entry.tableName, timestamp: ts };
-        if (name === 'updaterows') return { type: 'update', ...base, rows: r.rows as Array<{ before: RowImage; after: RowImage }> };
-        return { type: name === 'writerows' ? 'insert' : 'delete', ...base, rows: r.rows as RowImage[] };
-      }
-      case 'xid':
-        inTxn = false;
-        return { type: 'commit', position: here(), gtid: e.gtid, timestamp: ts };
-      case 'query': {
-        const q = e as Extract<AnyBinlogEvent, { query: string; schema: string }>;
-        const text = q.query.trim();
-        if (/^BEGIN$/i.test(text)) { inTxn = true; return { type: 'begin', gtid: e.gtid, timestamp: ts }; }
-        // COMMIT ends a non-transactional (MyISAM/Aria) group; ROLLBACK only appears when
-        // non-transactional changes were made and they persist, so it ends the group too.
-        if (/^(COMMIT|ROLLBACK)$/i.test(text)) { inTxn = false; return { type: 'commit', position: here(), gtid: e.gtid, timestamp: ts }; }
-        inTxn = false;
-        return { type: 'statement', schema: q.schema, query: text, position: here(), gtid: e.gtid, timestamp: ts };
-      }
-      case 'tablemap':
-        return null;
-      default:
-        if (inTxn || !(e.nextPosition > 0)) return null;
-        return { type: 'position', position: here(), timestamp: ts };
-    }
-  };
-  zj.on('binlog', emit);
-  zj.on('error', (err: Error & { code?: string; fatal?: boolean; errno?: number }) => {
-    o.onError(binlogError(err));
   });
+  zj.on('error', (err: Error & { code?: string; fatal?: boolean; errno?: number }) => o.onError(binlogError(err)));
   zj.start({
     serverId: o.serverId, filename: o.start.file, position: o.start.pos,
     includeEvents: EVENTS, includeSchema: { [o.schema]: true },
@@ -106,6 +57,65 @@ export function openBinlogClient(o: BinlogClientOptions): BinlogClient {
     pause: () => zj.connection?.pause(),
     resume: () => zj.connection?.resume(),
   };
+}
+
+/** zongji events -> ChangeEvents; keeps the current file and whether a transaction is open. */
+class EventTranslator {
+  private inTxn = false;
+
+  constructor(private file: string) {}
+
+  translate(e: AnyBinlogEvent): ChangeEvent | null {
+    const ts = e.timestamp;
+    const name = e.getEventName();
+    const here = (): BinlogPosition => ({ file: this.file, pos: e.nextPosition });
+    switch (name) {
+      case 'rotate': {
+        const r = e as Extract<AnyBinlogEvent, { binlogName: string; position: number }>;
+        this.file = r.binlogName;
+        return { type: 'position', position: { file: this.file, pos: Number(r.position) }, timestamp: ts };
+      }
+      case 'mariadbgtid': {
+        const g = e as Extract<AnyBinlogEvent, { standalone: boolean }>;
+        this.inTxn = !g.standalone;
+        return g.standalone ? null : { type: 'begin', gtid: e.gtid, timestamp: ts };
+      }
+      case 'writerows':
+      case 'deleterows':
+      case 'updaterows':
+        return rowsEvent(e, name);
+      case 'xid':
+        this.inTxn = false;
+        return { type: 'commit', position: here(), gtid: e.gtid, timestamp: ts };
+      case 'query':
+        return this.query(e as Extract<AnyBinlogEvent, { query: string; schema: string }>, here());
+      case 'tablemap':
+        return null;
+      default:
+        if (this.inTxn || !(e.nextPosition > 0)) return null;
+        return { type: 'position', position: here(), timestamp: ts };
+    }
+  }
+
+  private query(q: Extract<AnyBinlogEvent, { query: string; schema: string }>, position: BinlogPosition): ChangeEvent {
+    const text = q.query.trim();
+    const ts = q.timestamp;
+    if (/^BEGIN$/i.test(text)) { this.inTxn = true; return { type: 'begin', gtid: q.gtid, timestamp: ts }; }
+    this.inTxn = false;
+    // COMMIT ends a non-transactional (MyISAM/Aria) group; ROLLBACK only appears when
+    // non-transactional changes were made and they persist, so it ends the group too.
+    if (/^(COMMIT|ROLLBACK)$/i.test(text)) return { type: 'commit', position, gtid: q.gtid, timestamp: ts };
+    return { type: 'statement', schema: q.schema, query: text, position, gtid: q.gtid, timestamp: ts };
+  }
+}
+
+function rowsEvent(e: AnyBinlogEvent, name: 'writerows' | 'deleterows' | 'updaterows'): ChangeEvent | null {
+  const r = e as Extract<AnyBinlogEvent, { rows: unknown[] }>;
+  const entry = r.tableMap[(r as unknown as { tableId: number }).tableId];
+  if (!entry) return null;
+  const base = { schema: entry.parentSchema, table: entry.tableName, timestamp: e.timestamp };
+  if (name === 'updaterows') return { type: 'update', ...base, rows: r.rows as Array<{ before: RowImage; after: RowImage }> };
+  return { type: name === 'writerows' ? 'insert' : 'delete', ...base, rows: r.rows as RowImage[] };
 }
 
 /** ER_MASTER_FATAL_ERROR_READING_BINLOG (1236): the position is gone or invalid. */
