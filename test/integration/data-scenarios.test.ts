@@ -136,4 +136,19 @@ describe('data sync scenarios', () => {
     await runDataStep(ctx, { once: true, resnapshot: true, onDdl: async () => undefined });
     await expectTablesEqual(t, ['r']);
   });
+
+  it('advances the checkpoint of a pair whose every change is filtered out (heartbeat)', async () => {
+    await t.source.query('CREATE TABLE kept (id INT PRIMARY KEY); CREATE TABLE skipped (id INT PRIMARY KEY)');
+    await copyTableDefs(t, ['kept']);
+    await startPair(t, { once: true, pair: { exclude: ['skipped'] } }).done;
+    const before = await rows<{ state: string }>(t.target, "SELECT state FROM _db_sync_checkpoint WHERE stream = 'binlog'");
+    for (let i = 0; i < 20; i++) await t.source.query('INSERT INTO skipped VALUES (?)', [i]);
+    const [master] = await rows<{ File: string; Position: string }>(t.source, 'SHOW MASTER STATUS');
+    await startPair(t, { once: true, pair: { exclude: ['skipped'] } }).done;
+    const [after] = await rows<{ state: string }>(t.target, "SELECT state FROM _db_sync_checkpoint WHERE stream = 'binlog'");
+    const pos = JSON.parse(String(after?.state)) as { file: string; pos: number };
+    expect(pos).toMatchObject({ file: master?.File, pos: Number(master?.Position) });
+    expect(after?.state).not.toBe(before[0]?.state);
+    expect(await rows(t.target, 'SHOW TABLES LIKE "skipped"')).toEqual([]);
+  });
 });
