@@ -21,8 +21,9 @@ export function registerSyncRunCommand(sync: Command): void {
     .description('Run one pair in the foreground: schema, snapshot, then stream until SIGINT/SIGTERM (or exit with --once)')
     .argument('<pair>', 'sync pair name')
     .option('--once', 'catch up to the source position as of now, then exit 0')
+    .option('--resnapshot', 'forget the data checkpoint and copy all rows again (after BINLOG_PURGED or SOURCE_CHANGED)')
     .option('--log-level <level>', `log level for this run (${LOG_LEVELS.join('|')})`)
-    .action(action(async (name: string, opts: { once?: boolean; logLevel?: string }) => {
+    .action(action(async (name: string, opts: { once?: boolean; resnapshot?: boolean; logLevel?: string }) => {
       const store = openStore();
       const config = store.load();
       const level = (opts.logLevel ?? config.settings.logLevel) as LogLevel;
@@ -38,7 +39,7 @@ export function registerSyncRunCommand(sync: Command): void {
       const signal = shutdownSignal((sig) => logger.info({ sig }, 'stopping'));
       const ctx = pairContext(config, name, { logger: logger.child({ pair: name }), signal, status });
       try {
-        await runPair(ctx, { once: !!opts.once });
+        await runPair(ctx, { once: !!opts.once, resnapshot: !!opts.resnapshot });
         logger.info({ pair: name, totals: status.current().totals }, opts.once ? 'caught up; exiting' : 'stopped');
       } finally {
         await flushLogger(logger);

@@ -37,10 +37,16 @@ export async function readCheckpoint<T>(db: Db, pair: string, stream: string): P
 
 /** Write inside the caller's open transaction so it commits with the rows it covers. */
 export async function writeCheckpoint(db: Db, pair: string, stream: string, state: unknown): Promise<void> {
-  await db.query(
-    `INSERT INTO ${quoteId(CHECKPOINT_TABLE)} (pair_name, stream, state) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE state = VALUES(state)`,
-    [pair, stream, JSON.stringify(state)],
-  );
+  const st = checkpointUpsert(pair, stream, state);
+  await db.query(st.sql, st.params);
+}
+
+/** The checkpoint write as SQL + params, to batch it with the COMMIT in one round trip. */
+export function checkpointUpsert(pair: string, stream: string, state: unknown): { sql: string; params: unknown[] } {
+  return {
+    sql: `INSERT INTO ${quoteId(CHECKPOINT_TABLE)} (pair_name, stream, state) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE state = VALUES(state)`,
+    params: [pair, stream, JSON.stringify(state)],
+  };
 }
 
 export async function deleteCheckpoints(db: Db, pair: string, streamPrefix = ''): Promise<void> {

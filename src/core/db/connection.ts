@@ -120,9 +120,48 @@ export async function closeQuietly(db: Db | DbPool | undefined): Promise<void> {
   }
 }
 
+/**
+ * Close, but give up after `ms` and destroy the socket: a half-open link (stalled network)
+ * never answers COM_QUIT, and a retry must not wait for it forever.
+ */
+export async function closeWithin(db: Db | undefined, ms = 2000): Promise<void> {
+  if (!db) return;
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = await Promise.race([
+    closeQuietly(db).then(() => false),
+    new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), ms); }),
+  ]);
+  clearTimeout(timer);
+  if (gaveUp) (db as unknown as { destroy?: () => void }).destroy?.();
+}
+
 /** Escape a value for the rare places that need a literal (mysql2's own escaping). */
 export function escapeValue(value: unknown): string {
   return mysql.escape(value as Parameters<typeof mysql.escape>[0]);
 }
 
 export { mapDbError };
+
+/**
+ * Stream a query's rows as arrays without buffering the whole result (keyless-table
+ * snapshot copies). The caller must consume or break out of the iterator.
+ */
+export async function* streamRows(db: Db, sql: string, params: unknown[] = []): AsyncGenerator<unknown[]> {
+  const raw = (db as unknown as { connection: { query(o: object): { stream(o: object): AsyncIterable<unknown> } } }).connection;
+  const stream = raw.query({ sql, values: params, rowsAsArray: true }).stream({ highWaterMark: 2000 });
+  try {
+    for await (const row of stream) yield row as unknown[];
+  } catch (err) {
+    throw mapDbError(err, { host: '?', port: 0, user: '?' });
+  }
+}
+
+/** Run a query returning rows as arrays (snapshot chunks). */
+export async function queryArrays(db: Db, sql: string, params: unknown[] = []): Promise<unknown[][]> {
+  try {
+    const [rows] = await db.query({ sql, values: params, rowsAsArray: true });
+    return rows as unknown as unknown[][];
+  } catch (err) {
+    throw mapDbError(err, { host: '?', port: 0, user: '?' });
+  }
+}

@@ -23,6 +23,8 @@ export interface PairContext {
 export interface RunPairOptions {
   /** Catch up to the source's position as of the start, then return. */
   once: boolean;
+  /** Forget the data checkpoints and copy all rows again. */
+  resnapshot?: boolean;
 }
 
 export function pairContext(config: Config, pairName: string, base: Omit<PairContext, 'config' | 'pair' | 'source' | 'target'>): PairContext {
@@ -48,7 +50,7 @@ export async function runPair(ctx: PairContext, options: RunPairOptions): Promis
   if (pair.data) {
     // DDL seen in the change stream re-runs the schema step for the affected tables
     // before later row events are applied.
-    await runDataStep(ctx, { once: options.once, onDdl: (tables) => runSchemaStep(ctx, { tables }) });
+    await runDataStep(ctx, { once: options.once, resnapshot: options.resnapshot, onDdl: (tables) => runSchemaStep(ctx, { tables }) });
     return;
   }
   if (options.once) return;

@@ -1,0 +1,218 @@
+/**
+ * Benchmark (not a test): `npm run bench`. Two throwaway MariaDB servers on this machine.
+ * 1. Snapshot of a 1,000,000-row table: db-sync (`sync run --once`, peak RSS sampled from
+ *    /proc) vs `mariadb-dump --single-transaction | mariadb`.
+ * 2. Change-stream lag of single-row autocommit INSERTs at fixed rates: db-sync vs native
+ *    MariaDB replication (CHANGE MASTER on the target server, one applier thread). Lag per
+ *    row = target commit-time column (DEFAULT NOW(6), a target-only column) - source NOW(6).
+ * Prints a table and writes bench/results.json.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startServer, findBinary, type TestServer } from '../test/helpers/mariadb-server.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const CLI = path.join(ROOT, 'dist/cli/main.js');
+const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const RATES = (process.env.BENCH_RATES ?? '1000,3000,6000,9000,12000').split(',').map(Number).filter((n) => n > 0);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const q = (s: TestServer, sql: string, db?: string) => s.sql(sql, db).trim();
+
+function dbSyncHome(src: TestServer, dst: TestServer, srcDb: string, dstDb: string): string {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'db-sync-bench-'));
+  writeFileSync(path.join(home, 'config.json'), JSON.stringify({
+    version: 1, settings: { logLevel: 'warn' },
+    connections: [
+      { name: 'src', host: '127.0.0.1', port: src.port, user: 'root', password: '', database: srcDb },
+      { name: 'dst', host: '127.0.0.1', port: dst.port, user: 'root', password: '', database: dstDb },
+    ],
+    syncPairs: [{ name: 'p', source: 'src', target: 'dst', schema: false, routines: false }],
+  }));
+  return home;
+}
+
+function startDbSync(home: string, args: string[]): { child: ChildProcess; peakRssMb: () => number; exit: Promise<number> } {
+  const child = spawn(process.execPath, [CLI, 'sync', 'run', 'p', ...args], { env: { ...process.env, DB_SYNC_HOME: home }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let peak = 0;
+  let err = '';
+  child.stderr?.on('data', (d) => { err += String(d); });
+  const timer = setInterval(() => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      if (m) peak = Math.max(peak, Number(m[1]) / 1024);
+    } catch { /* exited */ }
+  }, 50);
+  const exit = new Promise<number>((resolve) => child.once('exit', (code) => {
+    clearInterval(timer);
+    if (code) process.stderr.write(err.slice(-2000));
+    resolve(code ?? 1);
+  }));
+  return { child, peakRssMb: () => peak, exit };
+}
+
+async function snapshotBench(src: TestServer, dst: TestServer) {
+  q(src, `CREATE DATABASE snap; SET SESSION max_recursive_iterations = ${ROWS + 10};
+    CREATE TABLE snap.big (id INT UNSIGNED PRIMARY KEY, a INT, b INT, s VARCHAR(64), dt DATETIME);
+    INSERT INTO snap.big WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS})
+      SELECT i, i * 7 % 1000003, i % 977, CONCAT('row-', i, '-', MD5(i)), '2024-01-01 00:00:00' + INTERVAL i SECOND FROM n;`);
+  const create = q(src, 'SHOW CREATE TABLE snap.big').split('\t')[1]!.replace(/\\n/g, '\n');
+  // Alternate the two copies twice and keep each one's best time: the machine is shared.
+  const dumpTimes: number[] = [];
+  const dbSyncTimes: number[] = [];
+  let peakRssMb = 0;
+  let checksumEqual = true;
+  for (let round = 0; round < 2; round++) {
+    q(dst, `DROP DATABASE IF EXISTS snap_dump; DROP DATABASE IF EXISTS snap_dbsync; CREATE DATABASE snap_dump; CREATE DATABASE snap_dbsync`);
+    q(dst, create, 'snap_dbsync');
+    const t0 = Date.now();
+    const dump = `${findBinary(['mariadb-dump'])} --no-defaults -h127.0.0.1 -P${src.port} -uroot --single-transaction snap big | ${findBinary(['mariadb'])} --no-defaults -h127.0.0.1 -P${dst.port} -uroot snap_dump`;
+    execFileSync('bash', ['-o', 'pipefail', '-c', dump]);
+    dumpTimes.push((Date.now() - t0) / 1000);
+    const home = dbSyncHome(src, dst, 'snap', 'snap_dbsync');
+    const t1 = Date.now();
+    const run = startDbSync(home, ['--once']);
+    if ((await run.exit) !== 0) throw new Error('db-sync snapshot failed');
+    dbSyncTimes.push((Date.now() - t1) / 1000);
+    peakRssMb = Math.max(peakRssMb, run.peakRssMb());
+    checksumEqual &&= q(src, 'CHECKSUM TABLE snap.big').split('\t')[1] === q(dst, 'CHECKSUM TABLE snap_dbsync.big').split('\t')[1];
+    rmSync(home, { recursive: true, force: true });
+  }
+  const dumpSec = Math.min(...dumpTimes);
+  const dbSyncSec = Math.min(...dbSyncTimes);
+  return { rows: ROWS, dumpTimes, dbSyncTimes, dumpRowsPerSec: Math.round(ROWS / dumpSec), dbSyncRowsPerSec: Math.round(ROWS / dbSyncSec),
+    speedup: +(dumpSec / dbSyncSec).toFixed(2), peakRssMb: Math.round(peakRssMb), checksumEqual };
+}
+
+const LAG_TABLE = 'CREATE TABLE lagt (id BIGINT AUTO_INCREMENT PRIMARY KEY, ts_src DATETIME(6) NOT NULL, pad VARCHAR(40))';
+const LAG_TARGET = LAG_TABLE;
+
+/** Single-row autocommit INSERTs at `rate`/s for SECONDS over 4 paced connections. */
+async function write(src: TestServer, db: string, rate: number): Promise<number> {
+  const mysql = (await import('mysql2/promise')).default;
+  const conns = await Promise.all([0, 1, 2, 3].map(() => mysql.createConnection({ host: '127.0.0.1', port: src.port, user: 'root', database: db })));
+  const per = rate / conns.length;
+  const start = Date.now();
+  const end = start + SECONDS * 1000;
+  let sent = 0;
+  await Promise.all(conns.map(async (c) => {
+    let i = 0;
+    while (Date.now() < end) {
+      const due = start + (i * 1000) / per;
+      if (due > Date.now()) await sleep(due - Date.now());
+      await c.query("INSERT INTO lagt (ts_src, pad) VALUES (NOW(6), 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')");
+      i++;
+      sent++;
+    }
+  }));
+  await Promise.all(conns.map((c) => c.end()));
+  return sent / ((Date.now() - start) / 1000);
+}
+
+/** Watches MAX(id) on the target as fast as it can: when each row became visible there. */
+async function watchTarget(dst: TestServer, db: string): Promise<{ stop(): Promise<Array<[number, number]>> }> {
+  const mysql = (await import('mysql2/promise')).default;
+  const c = await mysql.createConnection({ host: '127.0.0.1', port: dst.port, user: 'root', database: db, supportBigNumbers: true });
+  const seen: Array<[number, number]> = [];
+  let stopped = false;
+  const loop = (async () => {
+    let last = 0;
+    while (!stopped) {
+      const [[r]] = (await c.query('SELECT MAX(id) AS m FROM lagt')) as unknown as [[{ m: number | null }]];
+      const now = performance.timeOrigin + performance.now();
+      const m = Number(r.m ?? 0);
+      if (m > last) { seen.push([m, now]); last = m; }
+      await sleep(1);
+    }
+  })();
+  return { stop: async () => { stopped = true; await loop; await c.end(); return seen; } };
+}
+
+async function waitRows(dst: TestServer, db: string, n: number, timeoutMs = 120_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (Number(q(dst, `SELECT COUNT(*) FROM ${db}.lagt`)) >= n) return true;
+    await sleep(200);
+  }
+  return false;
+}
+
+/** Lag per row: first time MAX(id) on the target covered it - its source NOW(6) (same clock). */
+function lagStats(src: TestServer, db: string, seen: Array<[number, number]>) {
+  const rows = q(src, `SELECT id, UNIX_TIMESTAMP(ts_src) FROM ${db}.lagt ORDER BY id`).split('\n').map((l) => l.split('\t').map(Number) as [number, number]);
+  const vals: number[] = [];
+  let j = 0;
+  for (const [id, ts] of rows) {
+    while (j < seen.length && seen[j]![0] < id) j++;
+    if (j < seen.length) vals.push(seen[j]![1] - ts * 1000);
+  }
+  // Lag keeps growing when the last fifth of the rows waited clearly longer than the first.
+  const fifth = Math.max(1, Math.floor(vals.length / 5));
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  const growing = med(vals.slice(-fifth)) > 2 * med(vals.slice(0, fifth)) + 20;
+  vals.sort((a, b) => a - b);
+  const pct = (p: number) => +Math.max(0, vals[Math.min(vals.length - 1, Math.floor((p / 100) * vals.length))] ?? NaN).toFixed(1);
+  return { rows: vals.length, p50Ms: pct(50), p99Ms: pct(99), maxMs: pct(100), growing };
+}
+
+async function lagRun(kind: 'dbsync' | 'native', src: TestServer, dst: TestServer, rate: number) {
+  const db = `lag_${kind}_${rate}`;
+  q(dst, `CREATE DATABASE ${db}`);
+  q(dst, LAG_TARGET, db);
+  let stop = async () => undefined as unknown;
+  if (kind === 'dbsync') {
+    q(src, `CREATE DATABASE ${db}; USE ${db}; ${LAG_TABLE}`);
+    const home = dbSyncHome(src, dst, db, db);
+    const run = startDbSync(home, []);
+    await sleep(2500); // empty snapshot done, streaming
+    stop = async () => { run.child.kill('SIGTERM'); await run.exit; rmSync(home, { recursive: true, force: true }); };
+  } else {
+    q(dst, `STOP SLAVE; SET GLOBAL replicate_do_db = '${db}'`);
+    const [file, pos] = q(src, 'SHOW MASTER STATUS').split('\t');
+    q(dst, `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${src.port}, MASTER_USER='root', MASTER_PASSWORD='', MASTER_LOG_FILE='${file}', MASTER_LOG_POS=${pos}; START SLAVE`);
+    q(src, `CREATE DATABASE ${db}; USE ${db}; ${LAG_TABLE}`);
+    await sleep(1000);
+    stop = async () => q(dst, 'STOP SLAVE');
+  }
+  const watcher = await watchTarget(dst, db);
+  const achieved = await write(src, db, rate);
+  const n = Number(q(src, `SELECT COUNT(*) FROM ${db}.lagt`));
+  const caughtUp = await waitRows(dst, db, n);
+  const seen = await watcher.stop();
+  await stop();
+  const stats = lagStats(src, db, seen);
+  // Sustained: the writer reached the rate and the lag did not keep growing over the run.
+  return { kind, rate, achievedRate: Math.round(achieved), caughtUp, ...stats, sustained: caughtUp && achieved >= rate * 0.9 && !stats.growing && stats.p99Ms < 1000 };
+}
+
+async function main(): Promise<void> {
+  // Own tmpdirs: other processes on this machine clean /tmp, which breaks server temp tables.
+  const tmp = () => `--tmpdir=${mkdtempSync(path.join(os.tmpdir(), 'db-sync-bench-tmp-'))}`;
+  const [src, dst] = await Promise.all([
+    startServer({ binlog: true, serverId: 1, label: 'bench-src', extraArgs: [tmp()] }),
+    startServer({ binlog: false, serverId: 2, label: 'bench-dst', extraArgs: [tmp()] }),
+  ]);
+  try {
+    const snapshot = await snapshotBench(src, dst);
+    console.log('snapshot', JSON.stringify(snapshot));
+    const lag: Array<Awaited<ReturnType<typeof lagRun>>> = [];
+    for (const kind of ['dbsync', 'native'] as const) {
+      for (const rate of RATES) {
+        const r = await lagRun(kind, src, dst, rate);
+        console.log('lag', JSON.stringify(r));
+        lag.push(r);
+      }
+    }
+    const maxSustained = (k: string) => Math.max(0, ...lag.filter((r) => r.kind === k && r.sustained).map((r) => r.rate));
+    const results = { at: new Date().toISOString(), cpus: os.cpus().length, snapshot, lag, maxSustained: { dbsync: maxSustained('dbsync'), native: maxSustained('native') } };
+    writeFileSync(path.join(ROOT, 'bench/results.json'), JSON.stringify(results, null, 2));
+    console.log(JSON.stringify(results.maxSustained));
+  } finally {
+    await Promise.all([src.stop(), dst.stop()]);
+  }
+}
+
+await main();

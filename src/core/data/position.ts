@@ -1,0 +1,48 @@
+/**
+ * Binlog positions on the source, MySQL vs MariaDB behind one small interface.
+ */
+import { queryRows, type Db } from '../db/connection.js';
+import type { Flavor } from '../db/flavor.js';
+import { SyncError } from '../errors.js';
+import type { BinlogPosition } from './events.js';
+
+/** The end of the source's binlog now (SHOW MASTER STATUS / SHOW BINARY LOG STATUS). */
+export async function serverPosition(db: Db, flavor: Flavor): Promise<BinlogPosition> {
+  const sql = flavor.name === 'mysql' && (flavor.major > 8 || (flavor.major === 8 && flavor.minor >= 4)) ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS';
+  const [row] = await queryRows<{ File: string; Position: number | string }>(db, sql);
+  if (!row) throw new SyncError('BINLOG_DISABLED', 'the source has no binary log', { hint: 'Start the source with --log-bin (and binlog_format=ROW), or use mode "poll".' });
+  return { file: row.File, pos: Number(row.Position) };
+}
+
+/**
+ * Open a consistent read on `db` and return the binlog position it corresponds to.
+ * MariaDB: START TRANSACTION WITH CONSISTENT SNAPSHOT publishes that exact position in
+ * binlog_snapshot_file/position, lock-free (@@gtid_binlog_pos is NOT snapshot-consistent,
+ * so db-sync resumes by file/position). MySQL has no such status: a brief
+ * FLUSH TABLES WITH READ LOCK freezes the binlog while the snapshot starts (needs RELOAD).
+ */
+export async function startConsistentSnapshot(db: Db, flavor: Flavor): Promise<BinlogPosition> {
+  await db.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+  if (flavor.name === 'mariadb') {
+    await db.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+    const rows = await queryRows<{ Variable_name: string; Value: string }>(db, "SHOW STATUS LIKE 'binlog_snapshot_%'");
+    const get = (n: string) => rows.find((r) => r.Variable_name.toLowerCase() === n)?.Value;
+    const file = get('binlog_snapshot_file');
+    const pos = get('binlog_snapshot_position');
+    if (!file || pos === undefined) throw new SyncError('BINLOG_DISABLED', 'the source reports no binlog snapshot position', { hint: 'Start the source with --log-bin.' });
+    return { file, pos: Number(pos) };
+  }
+  await db.query('FLUSH TABLES WITH READ LOCK');
+  try {
+    await db.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+    return await serverPosition(db, flavor);
+  } finally {
+    await db.query('UNLOCK TABLES');
+  }
+}
+
+/** Binlog files the source still has (SHOW BINARY LOGS). */
+export async function binlogFiles(db: Db): Promise<string[]> {
+  const rows = await queryRows<{ Log_name: string }>(db, 'SHOW BINARY LOGS');
+  return rows.map((r) => r.Log_name);
+}

@@ -1,0 +1,149 @@
+/**
+ * The initial copy, consistent with the binlog position the stream starts from.
+ *
+ * Invariant kept in the target (and committed with every chunk): the stream checkpoint S
+ * and, per table, the copied key range. Tables marked done and the copied range of the
+ * table in progress equal the source at S; everything else of those tables is absent.
+ *
+ * A (re)start opens a new consistent read at P (startConsistentSnapshot). If S < P (a
+ * resumed snapshot: the old consistent read died with the process) the caller first streams
+ * S..P: exact apply for done tables, idempotent delete+insert by key for the table in
+ * progress, nothing for tables not started. Then every remaining range is copied from the
+ * read at P, each chunk replacing exactly its own key range (DELETE range + INSERT) in one
+ * target transaction with its progress. At the end all tables equal the source at P and
+ * streaming continues from P: nothing missed, nothing applied twice.
+ */
+import { escapeValue, queryArrays, queryRows, streamRows, type Db } from '../db/connection.js';
+import { quoteId, quoteQualified } from '../db/quote.js';
+import type { Logger } from '../log.js';
+import type { Applier } from './applier.js';
+import { inlineStatement, keyRange, selectLiteralChunk, tupleExpr } from '../db/row-sql.js';
+import type { TableInfo } from '../db/table-info.js';
+
+export interface TableProgress {
+  done: boolean;
+  /** Last copied key (JSON-safe encoding, see encodeKey). */
+  lastKey: unknown[] | null;
+  rows: number;
+}
+
+export interface SnapshotState {
+  tables: Record<string, TableProgress>;
+  startedAt: string;
+}
+
+
+export interface CopyOptions {
+  source: Db;
+  applier: Applier;
+  state: SnapshotState;
+  /** Source table description (columns read, key). */
+  table: TableInfo;
+  targetSchema: string;
+  chunkRows: number;
+  /** Checkpoint rows to write with each chunk. */
+  checkpoints: (state: SnapshotState) => Array<[string, unknown]>;
+  onChunk: (rows: number) => void;
+  logger: Logger;
+  signal: AbortSignal;
+}
+
+const MAX_STATEMENT_BYTES = 4 << 20;
+
+/** Buffers survive the JSON checkpoint as {"$hex": ...}. */
+export function encodeKey(values: unknown[]): unknown[] {
+  return values.map((v) => (Buffer.isBuffer(v) ? { $hex: v.toString('hex') } : v));
+}
+
+export function decodeKey(values: unknown[]): unknown[] {
+  return values.map((v) => (v && typeof v === 'object' && '$hex' in v ? Buffer.from(String((v as { $hex: string }).$hex), 'hex') : v));
+}
+
+/**
+ * Multi-row INSERT texts of at most ~4 MB each (max_allowed_packet is 16 MB by default)
+ * from VALUES tuples rendered by the source (selectLiteralChunk).
+ */
+export function insertBatches(target: string, cols: string[], tuples: string[]): string[] {
+  const head = `INSERT INTO ${target} (${cols.map(quoteId).join(', ')}) VALUES `;
+  const out: string[] = [];
+  let parts: string[] = [];
+  let size = head.length;
+  for (const tuple of tuples) {
+    if (parts.length > 0 && size + tuple.length > MAX_STATEMENT_BYTES) {
+      out.push(head + parts.join(','));
+      parts = [];
+      size = head.length;
+    }
+    parts.push(tuple);
+    size += tuple.length + 1;
+  }
+  if (parts.length) out.push(head + parts.join(','));
+  return out;
+}
+
+export async function copyTable(o: CopyOptions): Promise<void> {
+  const p = (o.state.tables[o.table.name] ??= { done: false, lastKey: null, rows: 0 });
+  if (p.done) return;
+  if (o.table.key.length === 0) return copyKeyless(o, p);
+  const keyIdx = o.table.key.map((_, i) => 1 + i);
+  const target = quoteQualified(o.targetSchema, o.table.name);
+  // Read chunk N+1 and build its INSERT text while the target executes chunk N: the
+  // source link, our CPU and the target server then work at the same time.
+  const read = async (from: unknown[] | null): Promise<Chunk> => {
+    const st = selectLiteralChunk(o.table, from, o.chunkRows);
+    const rows = await queryArrays(o.source, st.sql, st.params);
+    const last = rows.length === o.chunkRows ? keyIdx.map((i) => (rows[rows.length - 1] as unknown[])[i]) : null;
+    return { count: rows.length, last, inserts: insertBatches(target, o.table.writable, rows.map((r) => String(r[0]))) };
+  };
+  let from = p.lastKey ? decodeKey(p.lastKey) : null;
+  let pending: Promise<Chunk> | null = read(from);
+  while (pending) {
+    const chunk: Chunk = await pending;
+    pending = chunk.last && !o.signal.aborted ? read(chunk.last) : null;
+    Object.assign(p, { rows: p.rows + chunk.count, lastKey: chunk.last ? encodeKey(chunk.last) : p.lastKey, done: chunk.last === null });
+    // One transaction, sent back to back: replace exactly this key range, record progress.
+    const range = keyRange(o.table.key, from, chunk.last);
+    const del = inlineStatement({ sql: `DELETE FROM ${target} WHERE ${range.sql}`, params: range.params }, escapeValue);
+    await o.applier.commitTexts([del, ...chunk.inserts], o.checkpoints(o.state));
+    o.onChunk(chunk.count);
+    from = chunk.last;
+    if (o.signal.aborted) { await pending?.catch(() => undefined); return; }
+  }
+}
+
+interface Chunk {
+  count: number;
+  /** Key of the chunk's last row; null for the table's final chunk. */
+  last: unknown[] | null;
+  inserts: string[];
+}
+
+/** No key to page by: the whole table is replaced in one target transaction, streamed. */
+async function copyKeyless(o: CopyOptions, p: TableProgress): Promise<void> {
+  const target = quoteQualified(o.targetSchema, o.table.name);
+  await o.applier.begin();
+  await o.applier.run({ sql: `DELETE FROM ${target}`, params: [] });
+  let batch: string[] = [];
+  let count = 0;
+  const flush = async () => {
+    for (const sql of insertBatches(target, o.table.writable, batch)) await o.applier.run({ sql, params: [] });
+    o.onChunk(batch.length);
+    count += batch.length;
+    batch = [];
+  };
+  for await (const row of streamRows(o.source, `SELECT ${tupleExpr(o.table)} FROM ${quoteQualified(o.table.schema, o.table.name)}`)) {
+    batch.push(String(row[0]));
+    if (batch.length >= o.chunkRows) await flush();
+  }
+  await flush();
+  Object.assign(p, { rows: count, lastKey: null, done: true });
+  await o.applier.commit(o.checkpoints(o.state));
+}
+
+/** Estimated rows per table (information_schema), for progress and ETA only. */
+export async function estimateRows(db: Db, schema: string, tables: string[]): Promise<Map<string, number>> {
+  const rows = await queryRows<{ name: string; n: number | string | null }>(db,
+    'SELECT TABLE_NAME AS name, TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [schema]);
+  const wanted = new Set(tables);
+  return new Map(rows.filter((r) => wanted.has(r.name)).map((r) => [r.name, Number(r.n ?? 0)]));
+}

@@ -1,0 +1,63 @@
+/**
+ * Turns stream and snapshot progress into PairStatus updates (throttled): rates over a
+ * sliding window, lag = now - source timestamp of the last applied commit (0 when caught up).
+ */
+import type { SnapshotProgress, StatusSink } from '../pair/status.js';
+import type { StreamStats } from './binlog-stream.js';
+
+const MIN_INTERVAL_MS = 500;
+
+export function keylessWarning(table: string): string {
+  return `table ${table} has no primary key or NOT NULL unique key: updates and deletes match the whole row (slow on big tables)`;
+}
+
+export class StreamStatus {
+  private last = 0;
+  private window: { at: number; events: number; rows: number } = { at: Date.now(), events: 0, rows: 0 };
+  private rates = { eventsPerSec: 0, rowsPerSec: 0 };
+  private readonly warnings = new Set<string>();
+  private snapStart = { at: Date.now(), rows: 0 };
+
+  constructor(private readonly sink: StatusSink) {}
+
+  warn(message: string): void {
+    if (this.warnings.has(message)) return;
+    this.warnings.add(message);
+    this.sink.update({ warnings: [...this.warnings] });
+  }
+
+  streamProgress(s: StreamStats): void {
+    const now = Date.now();
+    if (now - this.last < MIN_INTERVAL_MS && !s.idle) return;
+    this.last = now;
+    const dt = (now - this.window.at) / 1000;
+    if (dt >= 1) {
+      this.rates = { eventsPerSec: (s.events - this.window.events) / dt, rowsPerSec: (s.rows - this.window.rows) / dt };
+      this.window = { at: now, events: s.events, rows: s.rows };
+    }
+    const lagMs = s.idle || s.lastEventTs === 0 ? 0 : Math.max(0, now - s.lastEventTs);
+    this.sink.update({
+      lagMs, position: { file: s.position.file, pos: s.position.pos, ...(s.gtid ? { gtid: s.gtid } : {}) },
+      ...this.rates,
+      totals: { events: s.events, rows: s.rows, transactions: s.transactions },
+    });
+  }
+
+  snapshotStarted(rowsDone: number): void {
+    this.snapStart = { at: Date.now(), rows: rowsDone };
+  }
+
+  snapshotProgress(p: Omit<SnapshotProgress, 'percent' | 'rowsPerSec' | 'etaSec'>, force = false): void {
+    const now = Date.now();
+    if (!force && now - this.last < MIN_INTERVAL_MS) return;
+    this.last = now;
+    const secs = Math.max(0.001, (now - this.snapStart.at) / 1000);
+    const rowsPerSec = (p.rowsDone - this.snapStart.rows) / secs;
+    const total = Math.max(p.rowsTotal, p.rowsDone);
+    const etaSec = rowsPerSec > 0 ? (total - p.rowsDone) / rowsPerSec : null;
+    this.sink.update({
+      state: 'snapshot', mode: 'binlog',
+      snapshot: { ...p, rowsTotal: total, percent: total === 0 ? 100 : (100 * p.rowsDone) / total, rowsPerSec, etaSec },
+    });
+  }
+}

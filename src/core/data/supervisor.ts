@@ -1,0 +1,62 @@
+/**
+ * Retries a long-running run on retryable errors: `maxRetries` attempts `retryDelay` apart,
+ * then exponential backoff (capped at 5 min) that continues in the background while the
+ * pair shows the error. `--once` runs give up after maxRetries. Each attempt resumes from
+ * the last applied checkpoint (the run reads it again).
+ */
+import { mapDbError } from '../db/connection.js';
+import { SyncError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { StatusSink } from '../pair/status.js';
+
+export interface SuperviseOptions {
+  maxRetries: number;
+  retryDelay: number;
+  once: boolean;
+  signal: AbortSignal;
+  status: StatusSink;
+  logger: Logger;
+}
+
+const MAX_BACKOFF_MS = 300_000;
+/** A run that lasted this long counts as healthy: the retry budget starts over. */
+const HEALTHY_RUN_MS = 60_000;
+
+export function backoffDelay(attempt: number, maxRetries: number, retryDelay: number): number {
+  if (attempt <= maxRetries) return retryDelay;
+  return Math.min(Math.max(retryDelay, 1000) * 2 ** (attempt - maxRetries), MAX_BACKOFF_MS);
+}
+
+export async function supervise(run: () => Promise<void>, o: SuperviseOptions): Promise<void> {
+  let attempt = 0;
+  for (;;) {
+    const started = Date.now();
+    try {
+      await run();
+      return;
+    } catch (raw) {
+      const err = raw instanceof SyncError ? raw : mapDbError(raw, { host: '?', port: 0, user: '?' });
+      if (!err.retryable || o.signal.aborted) throw err;
+      attempt = Date.now() - started > HEALTHY_RUN_MS ? 1 : attempt + 1;
+      if (o.once && attempt > o.maxRetries) throw err;
+      const delay = backoffDelay(attempt, o.maxRetries, o.retryDelay);
+      const at = new Date().toISOString();
+      o.logger.warn({ code: err.code, err: err.message, attempt, delayMs: delay }, 'data sync failed; retrying from the last checkpoint');
+      o.status.update({
+        state: 'retrying', nextRetryAt: new Date(Date.now() + delay).toISOString(),
+        lastError: { code: err.code, message: err.message, hint: err.hint, at },
+      });
+      await sleep(delay, o.signal);
+      if (o.signal.aborted) return;
+    }
+  }
+}
+
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

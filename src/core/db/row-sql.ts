@@ -1,0 +1,163 @@
+/**
+ * Pure SQL builders for row apply and keyset pagination. Identifiers go through quoteId,
+ * values are always parameters. Reusable by verify/poll (upserts, deletes by key).
+ */
+import { quoteId, quoteQualified } from './quote.js';
+/** A row keyed by column name, values as the driver/binlog reader delivers them. */
+export type RowImage = Record<string, unknown>;
+import type { TableInfo } from './table-info.js';
+
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+function valueOf(row: RowImage, col: string): unknown {
+  const v = row[col];
+  return v === undefined ? null : v;
+}
+
+/** Columns of a binlog row image that the target writes, in target order. */
+export function writableColumns(table: TableInfo, row: RowImage): string[] {
+  return table.writable.filter((c) => c in row);
+}
+
+export function insertRow(table: TableInfo, row: RowImage): Statement {
+  const cols = writableColumns(table, row);
+  return {
+    sql: `INSERT INTO ${quoteQualified(table.schema, table.name)} (${cols.map(quoteId).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
+    params: cols.map((c) => valueOf(row, c)),
+  };
+}
+
+/**
+ * The statement with its parameters inlined as escaped literals (for statements sent in
+ * one multi-statement packet next to pre-rendered text that may itself contain '?').
+ */
+export function inlineStatement(st: Statement, escape: (v: unknown) => string): string {
+  let i = 0;
+  return st.sql.replace(/\?/g, () => escape(st.params[i++]));
+}
+
+/** One multi-row INSERT for rows that share a column set (consecutive binlog inserts). */
+export function insertRows(table: TableInfo, rows: RowImage[]): Statement {
+  const first = rows[0];
+  if (!first) throw new Error('insertRows needs at least one row');
+  const cols = writableColumns(table, first);
+  const tuple = `(${cols.map(() => '?').join(', ')})`;
+  return {
+    sql: `INSERT INTO ${quoteQualified(table.schema, table.name)} (${cols.map(quoteId).join(', ')}) VALUES ${rows.map(() => tuple).join(', ')}`,
+    params: rows.flatMap((r) => cols.map((c) => valueOf(r, c))),
+  };
+}
+
+/** WHERE clause that identifies a row: by key, or by the whole before-image NULL-safely. */
+export function matchRow(table: TableInfo, before: RowImage): Statement {
+  if (table.key.length > 0) {
+    return { sql: table.key.map((c) => `${quoteId(c)} = ?`).join(' AND '), params: table.key.map((c) => valueOf(before, c)) };
+  }
+  const cols = writableColumns(table, before);
+  return { sql: cols.map((c) => `${quoteId(c)} <=> ?`).join(' AND '), params: cols.map((c) => valueOf(before, c)) };
+}
+
+function limitOne(table: TableInfo): string {
+  return table.key.length > 0 ? '' : ' LIMIT 1';
+}
+
+export function updateRow(table: TableInfo, before: RowImage, after: RowImage): Statement {
+  const cols = writableColumns(table, after);
+  const where = matchRow(table, before);
+  return {
+    sql: `UPDATE ${quoteQualified(table.schema, table.name)} SET ${cols.map((c) => `${quoteId(c)} = ?`).join(', ')} WHERE ${where.sql}${limitOne(table)}`,
+    params: [...cols.map((c) => valueOf(after, c)), ...where.params],
+  };
+}
+
+export function deleteRow(table: TableInfo, before: RowImage): Statement {
+  const where = matchRow(table, before);
+  return { sql: `DELETE FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql}${limitOne(table)}`, params: where.params };
+}
+
+/**
+ * Keyset predicate `key > last` expanded for composite keys
+ * (a > ? OR (a = ? AND b > ?) ...), which MariaDB turns into an index range scan
+ * (row-constructor comparisons are not always range-optimized).
+ */
+export function keyAfter(key: string[], last: unknown[]): Statement {
+  const ors: string[] = [];
+  const params: unknown[] = [];
+  for (let i = 0; i < key.length; i++) {
+    const eqs = key.slice(0, i).map((c) => `${quoteId(c)} = ?`);
+    ors.push(`(${[...eqs, `${quoteId(key[i] as string)} > ?`].join(' AND ')})`);
+    params.push(...last.slice(0, i), last[i]);
+  }
+  return { sql: ors.length === 1 ? (ors[0] as string) : `(${ors.join(' OR ')})`, params };
+}
+
+/** `key <= last` as the negation of keyAfter (same column comparisons, same collation). */
+export function keyAtOrBefore(key: string[], last: unknown[]): Statement {
+  const after = keyAfter(key, last);
+  return { sql: `NOT ${after.sql}`, params: after.params };
+}
+
+/** The key range (after `from`, up to and including `to`); null bounds are open. */
+export function keyRange(key: string[], from: unknown[] | null, to: unknown[] | null): Statement {
+  const parts: Statement[] = [];
+  if (from) parts.push(keyAfter(key, from));
+  if (to) parts.push(keyAtOrBefore(key, to));
+  if (parts.length === 0) return { sql: '1 = 1', params: [] };
+  return { sql: parts.map((p) => p.sql).join(' AND '), params: parts.flatMap((p) => p.params) };
+}
+
+const BINARY_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob',
+  'geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection']);
+const NUMERIC_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'decimal', 'numeric']);
+
+/**
+ * A select expression that makes the SOURCE server render a column as an SQL literal the
+ * target accepts unchanged (the snapshot then only joins strings, no per-value escaping in
+ * JS): bytes as X'hex', BIT as b'...', numbers as text, floats via DOUBLE at full precision (shortest
+ * round-trip text), everything else through QUOTE(), which also yields NULL.
+ */
+export function literalExpr(column: { name: string; dataType: string }): string {
+  const q = quoteId(column.name);
+  const t = column.dataType;
+  // HEX() of a BIT value is its number in hex (odd length possible): render b'0101' instead
+  if (t === 'bit') return `IF(${q} IS NULL, 'NULL', CONCAT('b''', BIN(${q}), ''''))`;
+  if (BINARY_TYPES.has(t)) return `IF(${q} IS NULL, 'NULL', CONCAT('X''', HEX(${q}), ''''))`;
+  if (NUMERIC_TYPES.has(t)) return `COALESCE(CAST(${q} AS CHAR), 'NULL')`;
+  if (t === 'float' || t === 'double' || t === 'real') return `COALESCE(CAST(CAST(${q} AS DOUBLE) AS CHAR), 'NULL')`;
+  // converted so that one CONCAT() can hold columns of different character sets
+  return `CONVERT(QUOTE(${q}) USING utf8mb4)`;
+}
+
+/** A select expression rendering a whole row as a VALUES tuple "(lit, lit, ...)". */
+export function tupleExpr(table: TableInfo): string {
+  const byName = new Map(table.columns.map((c) => [c.name, c]));
+  const lits = table.writable.map((c) => literalExpr(byName.get(c) ?? { name: c, dataType: '' }));
+  return `CONCAT('(', ${lits.join(", ',', ")}, ')')`;
+}
+
+/**
+ * Keyset page query: each row as one ready VALUES tuple "(lit, lit, ...)" rendered by the
+ * source (literalExpr; one string per row keeps the client's parsing cost low), then the raw
+ * key columns (to page on).
+ */
+export function selectLiteralChunk(table: TableInfo, from: unknown[] | null, limit: number): Statement {
+  const tuple = tupleExpr(table);
+  const where = from ? keyAfter(table.key, from) : { sql: '1 = 1', params: [] };
+  return {
+    sql: `SELECT ${[tuple, ...table.key.map(quoteId)].join(', ')} FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql} ORDER BY ${table.key.map(quoteId).join(', ')} LIMIT ${Math.floor(limit)}`,
+    params: where.params,
+  };
+}
+
+/** Keyset page query over the writable columns. */
+export function selectChunk(table: TableInfo, from: unknown[] | null, limit: number): Statement {
+  const cols = table.writable.map(quoteId).join(', ');
+  const where = from ? keyAfter(table.key, from) : { sql: '1 = 1', params: [] };
+  return {
+    sql: `SELECT ${cols} FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql} ORDER BY ${table.key.map(quoteId).join(', ')} LIMIT ${Math.floor(limit)}`,
+    params: where.params,
+  };
+}
