@@ -115,7 +115,7 @@ export function pairContextFor(t: TestContext, pair: Record<string, unknown> = {
 }
 
 /** Run the data step in-process; onDdl defaults to doing nothing. */
-export function startPair(t: TestContext, o: { once?: boolean; onDdl?: (tables: string[]) => Promise<void>; pair?: Record<string, unknown> } = {}): RunningPair {
+export function startPair(t: TestContext, o: { once?: boolean; onDdl?: (tables: string[] | 'all') => Promise<void>; pair?: Record<string, unknown> } = {}): RunningPair {
   const { ctx, abort } = pairContextFor(t, o.pair);
   const done = runDataStep(ctx, { once: !!o.once, onDdl: o.onDdl ?? (async () => undefined) });
   done.catch(() => undefined);

@@ -43,4 +43,25 @@ describe('schema and data together', () => {
       await running;
     }
   });
+
+  it('brings views, procedures and triggers created while streaming to the target before later rows', async () => {
+    const { ctx, abort } = pairContextFor(t, { schema: true, routines: true });
+    await runPair(ctx, { once: true });
+    const running = runPair(ctx, { once: false });
+    try {
+      await t.source.query('CREATE VIEW va AS SELECT id, s FROM a');
+      await t.source.query('CREATE PROCEDURE pa(IN x INT) SELECT x * 2');
+      await t.source.query('CREATE TABLE audit (n INT AUTO_INCREMENT PRIMARY KEY, id INT)');
+      await t.source.query('CREATE TRIGGER a_ins AFTER INSERT ON a FOR EACH ROW INSERT INTO audit (id) VALUES (NEW.id)');
+      await t.source.query("INSERT INTO a (id, s) VALUES (4, 'z')");
+      await waitTablesEqual(t, ['a', 'b', 'audit']);
+      const names = async (c: TestContext['source'], sql: string) => (await rows<Record<string, string>>(c, sql)).map((r) => Object.values(r)[0]).sort();
+      const objects = "SELECT CONCAT(ROUTINE_TYPE, ' ', ROUTINE_NAME) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() UNION ALL SELECT CONCAT('VIEW ', TABLE_NAME) FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE() UNION ALL SELECT CONCAT('TRIGGER ', TRIGGER_NAME) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()";
+      expect(await names(t.target, objects)).toEqual(await names(t.source, objects));
+      expect(await names(t.target, objects)).toEqual(['PROCEDURE pa', 'TRIGGER a_ins', 'VIEW va']);
+    } finally {
+      abort.abort();
+      await running;
+    }
+  });
 });

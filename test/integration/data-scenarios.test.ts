@@ -44,8 +44,8 @@ describe('data sync scenarios', () => {
   it('applies DDL from the stream before the rows that follow it (ADD COLUMN, then inserts using it)', async () => {
     await t.source.query('CREATE TABLE t (id INT PRIMARY KEY, a VARCHAR(10))');
     await copyTableDefs(t, ['t']);
-    const seen: Array<{ tables: string[]; rowsAtDdl: number }> = [];
-    const onDdl = async (tables: string[]) => {
+    const seen: Array<{ tables: string[] | 'all'; rowsAtDdl: number }> = [];
+    const onDdl = async (tables: string[] | 'all') => {
       const [{ c }] = await rows<{ c: number }>(t.target, 'SELECT COUNT(*) AS c FROM t') as [{ c: number }];
       seen.push({ tables, rowsAtDdl: Number(c) });
       // what the schema engine does for this change

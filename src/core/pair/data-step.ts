@@ -6,14 +6,13 @@ import { checkCapabilities } from '../db/preflight.js';
 import { resolveMode } from '../poll/mode.js';
 import { runPolling } from '../poll/poll-runner.js';
 import { runBinlogSync } from '../data/binlog-sync.js';
-import { listSyncedTables } from '../db/table-info.js';
-import { closeQuietly, openConnection } from '../db/connection.js';
 import type { PairContext } from './sync-pair.js';
 import { tableFilter } from './table-filter.js';
 
 export interface DataStepOptions {
   once: boolean;
-  onDdl: (tables: string[]) => Promise<void>;
+  /** DDL seen in the stream: re-run the schema step for these tables, or fully ('all'). */
+  onDdl: (tables: string[] | 'all') => Promise<void>;
   /** Forget checkpoints and copy all rows again (after BINLOG_PURGED / SOURCE_CHANGED). */
   resnapshot?: boolean;
 }
@@ -27,7 +26,7 @@ export async function runDataStep(ctx: PairContext, options: DataStepOptions): P
     pairName: pair.name, source: ctx.source, target: ctx.target, inScope: tableFilter(pair),
     once: options.once, resnapshot: !!options.resnapshot,
     maxRetries: config.settings.maxRetries, retryDelay: config.settings.retryDelay,
-    onDdl: async (tables) => options.onDdl(tables === 'all' ? await sourceTables(ctx) : tables),
+    onDdl: options.onDdl,
     status: ctx.status, logger: ctx.logger.child({ pipeline: 'data' }), signal: ctx.signal,
     chunkRows: positiveInt(process.env.DB_SYNC_SNAPSHOT_CHUNK_ROWS),
   });
@@ -47,13 +46,4 @@ async function chooseMode(ctx: PairContext): Promise<'binlog' | 'poll'> {
     ctx.status.update({ warnings: [...ctx.status.current().warnings, chosen.reason] });
   }
   return chosen.mode;
-}
-
-async function sourceTables(ctx: PairContext): Promise<string[]> {
-  const db = await openConnection(ctx.source);
-  try {
-    return await listSyncedTables(db, ctx.source.database, tableFilter(ctx.pair));
-  } finally {
-    await closeQuietly(db);
-  }
 }

@@ -48,9 +48,10 @@ export async function runPair(ctx: PairContext, options: RunPairOptions): Promis
   }
   if (ctx.signal.aborted) return;
   if (pair.data) {
-    // DDL seen in the change stream re-runs the schema step for the affected tables
-    // before later row events are applied.
-    await runDataStep(ctx, { once: options.once, resnapshot: options.resnapshot, onDdl: (tables) => runSchemaStep(ctx, { tables }) });
+    // DDL seen in the change stream re-runs the schema step for the affected tables (or a
+    // full run, routines included, when the statement does not name them) before later
+    // row events are applied.
+    await runDataStep(ctx, { once: options.once, resnapshot: options.resnapshot, onDdl: (tables) => runSchemaStep(ctx, tables === 'all' ? {} : { tables }) });
     return;
   }
   if (options.once) return;
