@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { chooseKey, type TableInfo } from '../../src/core/db/table-info.js';
+import { chooseKey, type ColumnInfo, type TableInfo } from '../../src/core/db/table-info.js';
 import { deleteRow, insertRow, keyAfter, keyRange, literalExpr, updateRow } from '../../src/core/db/row-sql.js';
 import { comparePositions } from '../../src/core/data/events.js';
 import { statementTarget } from '../../src/core/data/statement-tables.js';
 import { decodeKey, encodeKey, insertBatches } from '../../src/core/data/snapshot.js';
 import { backoffDelay } from '../../src/core/data/supervisor.js';
 
+const col = (name: string, dataType: string, generated = false): ColumnInfo => ({ name, dataType, nullable: false, generated, onUpdateTimestamp: false });
 const keyed: TableInfo = {
   schema: 'd', name: 't', keyKind: 'primary', key: ['a', 'b'],
-  columns: [{ name: 'a', dataType: 'int', generated: false }, { name: 'b', dataType: 'varchar', generated: false },
-    { name: 'v', dataType: 'blob', generated: false }, { name: 'g', dataType: 'int', generated: true }],
-  writable: ['a', 'b', 'v'],
+  columns: [col('a', 'int'), col('b', 'varchar'), col('v', 'blob'), col('g', 'int', true)],
+  writable: ['a', 'b', 'v'], indexedFirst: ['a'],
 };
 const keyless: TableInfo = { ...keyed, key: [], keyKind: 'none' };
 

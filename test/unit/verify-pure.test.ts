@@ -3,7 +3,7 @@ import { integerBoundaries } from '../../src/core/checksum/boundaries.js';
 import { canonicalRow, chunkChecksumSql } from '../../src/core/checksum/canonical.js';
 import { classifyLeaf, intersectLeaf, nextChunkSize } from '../../src/core/checksum/classify.js';
 import { greaterThan, keyIn, rangePredicate, renderKey } from '../../src/core/checksum/key-range.js';
-import type { ColumnInfo } from '../../src/core/checksum/table-info.js';
+import type { ColumnInfo } from '../../src/core/db/table-info.js';
 
 const col = (name: string, dataType: string, nullable = false): ColumnInfo => ({ name, dataType, nullable, generated: false, onUpdateTimestamp: false });
 

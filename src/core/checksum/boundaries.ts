@@ -16,7 +16,7 @@ export interface Boundaries {
 }
 
 export async function boundariesFor(source: Side): Promise<Boundaries> {
-  const { pk, columns } = source.info;
+  const { key: pk, columns } = source.info;
   const col = columns.find((c) => c.name === pk[0]);
   if (pk.length === 1 && col && INTEGER_TYPES.has(col.dataType)) {
     const bounds = await keyBounds(source);

@@ -12,7 +12,7 @@
  * - NULLs: CONCAT_WS skips NULL arguments, so a trailing string of ISNULL() flags for the
  *   nullable columns tells NULL from '' (as pt-table-checksum does).
  * A chunk's checksum is COUNT(*) plus BIT_XOR of 64-bit row values (order-independent;
- * rows are unique by primary key). Row hash 'crc' (MariaDB >= 10.8 on both servers, the
+ * rows are unique by their row key). Row hash 'crc' (MariaDB >= 10.8 on both servers, the
  * default there): h = CRC32C of the row text (hardware-accelerated), mixed as
  * ((h << 32) | h) ^ (h * h). The product matters: a CRC is linear over XOR, so with plain
  * BIT_XOR(CRC) two same-length rows changed by the same byte delta at the same offset (say
@@ -23,7 +23,7 @@
  * else, or asked for): the first 64 bits of MD5, about 2.5x slower.
  */
 import { quoteId } from '../db/quote.js';
-import type { ColumnInfo } from './table-info.js';
+import type { ColumnInfo } from '../db/table-info.js';
 
 const STRING_TYPES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum', 'set', 'json']);
 const BINARY_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob', 'bit',

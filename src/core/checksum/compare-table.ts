@@ -105,7 +105,7 @@ async function medianKey(source: Side, target: Side, range: KeyRange, s: Checksu
  * sparse keys only make the halves uneven, and leaves are still reached by row count.
  */
 function integerMidpoint(source: Side, range: KeyRange): KeyTuple | null {
-  const { pk, columns } = source.info;
+  const { key: pk, columns } = source.info;
   const col = columns.find((c) => c.name === pk[0]);
   if (pk.length !== 1 || !col || !INTEGER_TYPES.has(col.dataType) || !range.lower || !range.upper) return null;
   const lo = BigInt(String(range.lower[0]));

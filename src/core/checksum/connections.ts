@@ -6,7 +6,7 @@ import type { ConnectionConfig, SyncPairConfig } from '../config/schema.js';
 import { closeQuietly, openConnection, type Db } from '../db/connection.js';
 import { prepareApplySession } from '../db/session.js';
 import { SyncError } from '../errors.js';
-import { listBaseTables } from './table-info.js';
+import { listSyncedTables } from '../db/table-info.js';
 import { hasCrc32c } from './side.js';
 import type { HashAlgo } from './canonical.js';
 import { tableFilter } from '../pair/table-filter.js';
@@ -43,8 +43,8 @@ export async function closeVerifyConnections(conns: VerifyConnections | undefine
 
 export async function selectTables(conns: VerifyConnections, pair: SyncPairConfig, only?: string[]): Promise<{ tables: string[]; onlyOnTarget: string[] }> {
   const keep = tableFilter(pair);
-  const src = (await listBaseTables(conns.source, conns.sourceSchema)).filter(keep);
-  const dst = (await listBaseTables(conns.target, conns.targetSchema)).filter(keep);
+  const src = await listSyncedTables(conns.source, conns.sourceSchema, keep);
+  const dst = await listSyncedTables(conns.target, conns.targetSchema, keep);
   if (only && only.length > 0) {
     const unknown = only.filter((t) => !src.includes(t));
     if (unknown.length > 0) {

@@ -1,6 +1,6 @@
 /**
- * Primary-key ranges and their SQL predicates. A range is (lower, upper]: lower exclusive,
- * upper inclusive, either open (null). Composite keys are compared lexicographically with
+ * Row-key ranges (primary key, else NOT NULL unique key) and their SQL predicates. A range
+ * is (lower, upper]: lower exclusive, upper inclusive, either open (null). Composite keys are compared lexicographically with
  * expanded predicates `a > ? OR (a = ? AND b > ?)` rather than row constructors, because
  * the range optimizer of older MySQL/MariaDB versions does not use an index for `(a,b) > (?,?)`.
  */

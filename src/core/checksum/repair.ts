@@ -84,7 +84,7 @@ export async function copyRange(source: Side, target: Db, range: KeyRange, pageR
 }
 
 async function deleteRange(db: Db, source: Side, range: KeyRange, batch: number): Promise<number> {
-  const p = rangePredicate(source.info.pk, { lower: range.lower && keyParams(source.info, range.lower), upper: range.upper && keyParams(source.info, range.upper) });
+  const p = rangePredicate(source.info.key, { lower: range.lower && keyParams(source.info, range.lower), upper: range.upper && keyParams(source.info, range.upper) });
   let total = 0;
   for (;;) {
     await db.beginTransaction();

@@ -8,7 +8,7 @@ import { queryRows, type Db } from '../db/connection.js';
 import { quoteId } from '../db/quote.js';
 import { chunkChecksumSql, rowHashHexExpr, type HashAlgo } from './canonical.js';
 import { keyIn, orderBy, rangePredicate, type KeyRange, type KeyTuple } from './key-range.js';
-import type { TableInfo } from './table-info.js';
+import type { TableInfo } from '../db/table-info.js';
 
 export interface Side {
   db: Db;
@@ -50,7 +50,7 @@ export async function hasCrc32c(db: Db): Promise<boolean> {
 /** Integer key values come back as strings (lossless); send them as BigInt so a comparison with a BIGINT column stays exact. */
 export function keyParams(info: TableInfo, key: KeyTuple): KeyTuple {
   return key.map((v, i) => {
-    const col = info.columns.find((c) => c.name === info.pk[i]);
+    const col = info.columns.find((c) => c.name === info.key[i]);
     return col && INTEGER_TYPES.has(col.dataType) && typeof v === 'string' ? BigInt(v) : v;
   });
 }
@@ -69,7 +69,7 @@ async function timed<T>(side: Side, sql: string, params: unknown[]): Promise<T[]
 }
 
 export async function checksumRange(side: Side, range: KeyRange): Promise<Checksum> {
-  const p = rangePredicate(side.info.pk, normalizeRange(side, range));
+  const p = rangePredicate(side.info.key, normalizeRange(side, range));
   const sql = chunkChecksumSql(side.info.name, side.info.columns, p.sql, side.hash);
   const [row] = await timed<{ c: string | number; x: string | number | null }>(side, sql, p.params);
   return { count: Number(row?.c ?? 0), xor: BigInt(row?.x ?? 0) };
@@ -85,7 +85,7 @@ function keyOf(row: Record<string, unknown>, n: number): KeyTuple {
 
 /** The key at 0-based `offset` within the range, in key order; null when the range has fewer rows. */
 export async function nthKey(side: Side, range: KeyRange, offset: number): Promise<KeyTuple | null> {
-  const { pk, name } = side.info;
+  const { key: pk, name } = side.info;
   const p = rangePredicate(pk, normalizeRange(side, range));
   const rows = await timed<Record<string, unknown>>(side,
     `SELECT ${keySelect(pk)} FROM ${quoteId(name)} WHERE ${p.sql} ORDER BY ${orderBy(pk)} LIMIT ?, 1`, [...p.params, offset]);
@@ -95,7 +95,7 @@ export async function nthKey(side: Side, range: KeyRange, offset: number): Promi
 
 /** MIN and MAX of a single-column integer key (two index dives); null for an empty table. */
 export async function keyBounds(side: Side): Promise<{ min: bigint; max: bigint } | null> {
-  const k = quoteId(side.info.pk[0] as string);
+  const k = quoteId(side.info.key[0] as string);
   const [row] = await timed<{ lo: string | number | null; hi: string | number | null }>(side, `SELECT MIN(${k}) AS lo, MAX(${k}) AS hi FROM ${quoteId(side.info.name)}`, []);
   if (row?.lo === null || row?.lo === undefined || row.hi === null) return null;
   return { min: BigInt(String(row.lo)), max: BigInt(String(row.hi)) };
@@ -103,7 +103,7 @@ export async function keyBounds(side: Side): Promise<{ min: bigint; max: bigint 
 
 /** Up to `limit` (key, row hash) pairs of a range, in key order. */
 export async function leafRows(side: Side, range: KeyRange, limit = 1_000_000): Promise<LeafRow[]> {
-  const { pk, name, columns } = side.info;
+  const { key: pk, name, columns } = side.info;
   const p = rangePredicate(pk, normalizeRange(side, range));
   const rows = await timed<Record<string, unknown>>(side,
     `SELECT ${keySelect(pk)}, ${rowHashHexExpr(columns)} AS h FROM ${quoteId(name)} WHERE ${p.sql} ORDER BY ${orderBy(pk)} LIMIT ?`, [...p.params, limit]);
@@ -111,30 +111,26 @@ export async function leafRows(side: Side, range: KeyRange, limit = 1_000_000): 
   return rows.map((r) => ({ key: keyOf(r, pk.length), hash: String(r.h) }));
 }
 
-export function writableColumns(info: TableInfo): string[] {
-  return info.columns.filter((c) => !c.generated).map((c) => c.name);
-}
-
 /** Full rows (writable columns, lossless values) for the given keys. */
 export async function rowsByKeys(side: Side, keys: KeyTuple[]): Promise<Record<string, unknown>[]> {
   if (keys.length === 0) return [];
-  const p = keyIn(side.info.pk, keys.map((k) => keyParams(side.info, k)));
+  const p = keyIn(side.info.key, keys.map((k) => keyParams(side.info, k)));
   const rows = await timed<Record<string, unknown>>(side,
-    `SELECT ${writableColumns(side.info).map(quoteId).join(', ')} FROM ${quoteId(side.info.name)} WHERE ${p.sql}`, p.params);
+    `SELECT ${side.info.writable.map(quoteId).join(', ')} FROM ${quoteId(side.info.name)} WHERE ${p.sql}`, p.params);
   side.rowsRead += rows.length;
   return rows;
 }
 
 /** Full rows of a range in key order, at most `limit`. */
 export async function rowsInRange(side: Side, range: KeyRange, limit: number): Promise<Record<string, unknown>[]> {
-  const { pk, name } = side.info;
+  const { key: pk, name } = side.info;
   const p = rangePredicate(pk, normalizeRange(side, range));
   const rows = await timed<Record<string, unknown>>(side,
-    `SELECT ${writableColumns(side.info).map(quoteId).join(', ')} FROM ${quoteId(name)} WHERE ${p.sql} ORDER BY ${orderBy(pk)} LIMIT ?`, [...p.params, limit]);
+    `SELECT ${side.info.writable.map(quoteId).join(', ')} FROM ${quoteId(name)} WHERE ${p.sql} ORDER BY ${orderBy(pk)} LIMIT ?`, [...p.params, limit]);
   side.rowsRead += rows.length;
   return rows;
 }
 
 export function keyOfRow(info: TableInfo, row: Record<string, unknown>): KeyTuple {
-  return info.pk.map((c) => row[c]);
+  return info.key.map((c) => row[c]);
 }

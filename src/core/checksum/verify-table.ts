@@ -11,7 +11,8 @@ import { compareTable, DEFAULT_COMPARE, type CompareOptions } from './compare-ta
 import { renderKey, type KeyTuple } from './key-range.js';
 import { repairTable, type RepairResult } from './repair.js';
 import { checksumRange, createSide, leafRows, type Side } from './side.js';
-import { columnDrift, loadTableInfo } from './table-info.js';
+import { describeTable } from '../db/table-info.js';
+import { columnDrift } from './column-drift.js';
 
 export type TableStatus = 'ok' | 'differs' | 'missing-on-target' | 'schema-differs' | 'error';
 
@@ -27,7 +28,10 @@ export interface TableReport {
   /** Rows (hash rows and full rows) read from both servers beyond per-chunk checksums. */
   rowsTransferred: number;
   drift: string[];
-  /** Set when the table has no primary key: compared as a whole, rows not located. */
+  /**
+   * Set when the table has neither a primary key nor a NOT NULL unique key: compared as a
+   * whole, rows not located (the name predates unique-key support; kept for --json users).
+   */
   noPrimaryKey?: boolean;
   repaired?: RepairResult;
   error?: { code: string; message: string; hint?: string; retryable: boolean };
@@ -73,7 +77,7 @@ export async function verifyTable(conns: VerifyConnections, table: string, opts:
 }
 
 async function runTable(conns: VerifyConnections, report: TableReport, opts: TableVerifyOptions): Promise<void> {
-  const [si, ti] = await Promise.all([loadTableInfo(conns.source, conns.sourceSchema, report.table), loadTableInfo(conns.target, conns.targetSchema, report.table)]);
+  const [si, ti] = await Promise.all([describeTable(conns.source, conns.sourceSchema, report.table), describeTable(conns.target, conns.targetSchema, report.table)]);
   if (!si) throw new Error(`table ${report.table} does not exist on the source`);
   if (!ti) {
     report.status = 'missing-on-target';
@@ -88,8 +92,9 @@ async function runTable(conns: VerifyConnections, report: TableReport, opts: Tab
   const source = createSide(conns.source, si, { sleepRatio: opts.sleepRatio, hash, signal: opts.signal });
   // Both servers hash the source's column list (order, NULL flags): equal rows hash equally
   // even when the target's columns are in another order or differ in nullability.
-  const target = createSide(conns.target, { ...ti, columns: si.columns }, { hash, signal: opts.signal });
-  if (si.pk.length === 0) return wholeTable(source, target, report);
+  const target = createSide(conns.target, { ...ti, columns: si.columns, writable: si.writable }, { hash, signal: opts.signal });
+  // Rows are located by the primary key, else by the NOT NULL unique key the data engine uses.
+  if (si.keyKind === 'none') return wholeTable(source, target, report);
   const compareOpts: CompareOptions = { ...DEFAULT_COMPARE, ...stripUndefined(opts), logger: opts.logger, signal: opts.signal };
   const result = await compareTable(source, target, compareOpts);
   report.sourceRows = result.sourceRows;
@@ -126,7 +131,7 @@ async function describeDiff(report: TableReport, diff: TableDiff, source: Side, 
   };
 }
 
-/** No primary key: one checksum of the whole table per side; differences cannot be located. */
+/** No usable key: one checksum of the whole table per side; differences cannot be located. */
 async function wholeTable(source: Side, target: Side, report: TableReport): Promise<void> {
   report.noPrimaryKey = true;
   const full = { lower: null, upper: null };

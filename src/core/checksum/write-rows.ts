@@ -1,5 +1,6 @@
 /**
- * Writing source rows to the target by primary key, on a connection prepared with
+ * Writing source rows to the target by their row key (primary key, else the NOT NULL unique
+ * key of db/table-info.ts), on a connection prepared with
  * prepareApplySession. A row is written as "delete by key, then insert the source's row":
  * exactly the source's values, and never REPLACE/ON DUPLICATE KEY UPDATE, which would
  * silently delete or overwrite a *different* row that collides on a secondary unique key.
@@ -9,12 +10,12 @@
 import { queryRows, type Db } from '../db/connection.js';
 import { quoteId } from '../db/quote.js';
 import { keyIn, renderKey, type KeyTuple } from './key-range.js';
-import { keyOfRow, keyParams, writableColumns } from './side.js';
-import type { TableInfo } from './table-info.js';
+import { keyOfRow, keyParams } from './side.js';
+import type { TableInfo } from '../db/table-info.js';
 
 export async function deleteKeys(db: Db, info: TableInfo, keys: KeyTuple[]): Promise<number> {
   if (keys.length === 0) return 0;
-  const p = keyIn(info.pk, keys.map((k) => keyParams(info, k)));
+  const p = keyIn(info.key, keys.map((k) => keyParams(info, k)));
   const [res] = (await db.query(`DELETE FROM ${quoteId(info.name)} WHERE ${p.sql}`, p.params)) as unknown as [{ affectedRows: number }];
   return res.affectedRows;
 }
@@ -23,7 +24,7 @@ export async function deleteKeys(db: Db, info: TableInfo, keys: KeyTuple[]): Pro
 export async function replaceRows(db: Db, info: TableInfo, rows: Record<string, unknown>[]): Promise<void> {
   if (rows.length === 0) return;
   await deleteKeys(db, info, rows.map((r) => keyOfRow(info, r)));
-  const cols = writableColumns(info);
+  const cols = info.writable;
   const tuple = `(${cols.map(() => '?').join(', ')})`;
   await queryRows(db, `INSERT INTO ${quoteId(info.name)} (${cols.map(quoteId).join(', ')}) VALUES ${rows.map(() => tuple).join(', ')}`,
     rows.flatMap((r) => cols.map((c) => r[c])));

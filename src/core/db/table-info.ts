@@ -1,16 +1,25 @@
 /**
- * Table introspection the data engine needs: the columns it writes (generated columns are
- * never written, the target recomputes them) and the key it matches rows by (PRIMARY KEY,
- * else the first UNIQUE key whose columns are all NOT NULL, else none: full-image match).
- * Reusable by verify/poll.
+ * Table introspection for every part that reads or writes rows (data engine, verify,
+ * repair, polling): one information_schema read of the columns and one of the index parts.
+ * - columns with type, nullability, generated (never written: the target recomputes them)
+ *   and ON UPDATE CURRENT_TIMESTAMP (polling's change-timestamp candidates);
+ * - the key rows are matched, chunked and repaired by: PRIMARY KEY, else the first (by index
+ *   name) UNIQUE key whose columns are all NOT NULL and not generated, else none (full-image
+ *   match in the data engine, whole-table checksum in verify);
+ * - the columns that lead some index (polling wants its timestamp column indexed).
  */
 import { queryRows, type Db } from './connection.js';
 
 export interface ColumnInfo {
   name: string;
+  /** information_schema DATA_TYPE, lower case: int, varchar, blob, datetime, ... */
   dataType: string;
+  nullable: boolean;
   generated: boolean;
+  onUpdateTimestamp: boolean;
 }
+
+export type KeyKind = 'primary' | 'unique' | 'none';
 
 export interface TableInfo {
   schema: string;
@@ -20,34 +29,53 @@ export interface TableInfo {
   writable: string[];
   /** Key columns in index order; empty when the table has no usable key. */
   key: string[];
-  keyKind: 'primary' | 'unique' | 'none';
+  keyKind: KeyKind;
+  /** Columns that lead some index. */
+  indexedFirst: string[];
 }
 
-interface ColRow { name: string; data_type: string; extra: string; generated: string | null }
-interface KeyRow { idx: string; col: string; nullable: string; seq: number; non_unique: number }
+/** One index part; `nullable` is the column's IS_NULLABLE ('YES'/'NO'). */
+export interface KeyRow { idx: string; col: string; nullable: string; seq: number; non_unique: number }
+
+interface ColRow { name: string; data_type: string; nullable: string; extra: string | null; generated: string | null }
+interface IndexRow { idx: string; col: string | null; seq: number; non_unique: number }
 
 export async function describeTable(db: Db, schema: string, table: string): Promise<TableInfo | null> {
   const cols = await queryRows<ColRow>(db,
-    `SELECT COLUMN_NAME AS name, DATA_TYPE AS data_type, EXTRA AS extra, IS_GENERATED AS generated
+    `SELECT COLUMN_NAME AS name, DATA_TYPE AS data_type, IS_NULLABLE AS nullable, EXTRA AS extra, IS_GENERATED AS generated
        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, [schema, table]);
   if (cols.length === 0) return null;
-  const columns = cols.map((c) => ({
-    name: c.name, dataType: c.data_type.toLowerCase(),
-    generated: c.generated === 'ALWAYS' || /VIRTUAL|STORED|PERSISTENT/i.test(c.extra ?? ''),
-  }));
-  const keys = await queryRows<KeyRow>(db,
-    `SELECT s.INDEX_NAME AS idx, s.COLUMN_NAME AS col, c.IS_NULLABLE AS nullable, s.SEQ_IN_INDEX AS seq, s.NON_UNIQUE AS non_unique
-       FROM information_schema.STATISTICS s JOIN information_schema.COLUMNS c
-         ON c.TABLE_SCHEMA = s.TABLE_SCHEMA AND c.TABLE_NAME = s.TABLE_NAME AND c.COLUMN_NAME = s.COLUMN_NAME
-      WHERE s.TABLE_SCHEMA = ? AND s.TABLE_NAME = ? AND s.NON_UNIQUE = 0 ORDER BY s.INDEX_NAME = 'PRIMARY' DESC, s.INDEX_NAME, s.SEQ_IN_INDEX`, [schema, table]);
-  const { key, keyKind } = chooseKey(keys, new Set(columns.filter((c) => c.generated).map((c) => c.name)));
-  return { schema, name: table, columns, writable: columns.filter((c) => !c.generated).map((c) => c.name), key, keyKind };
+  const columns = cols.map(toColumn);
+  const parts = await queryRows<IndexRow>(db,
+    `SELECT INDEX_NAME AS idx, COLUMN_NAME AS col, SEQ_IN_INDEX AS seq, NON_UNIQUE AS non_unique
+       FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX`, [schema, table]);
+  const nullable = new Map(columns.map((c) => [c.name, c.nullable ? 'YES' : 'NO']));
+  // A functional key part (MySQL 8) has no column name: it never makes a usable key.
+  const keyRows = parts.map((p) => ({ ...p, col: p.col as string, nullable: p.col === null ? 'YES' : nullable.get(p.col) ?? 'YES' }));
+  const { key, keyKind } = chooseKey(keyRows, new Set(columns.filter((c) => c.generated).map((c) => c.name)));
+  return {
+    schema, name: table, columns, key, keyKind,
+    writable: columns.filter((c) => !c.generated).map((c) => c.name),
+    indexedFirst: [...new Set(parts.filter((p) => Number(p.seq) === 1 && p.col !== null).map((p) => p.col as string))],
+  };
 }
 
-/** PRIMARY first, then the first unique index with only NOT NULL, non-generated, full columns. */
-export function chooseKey(rows: KeyRow[], generated: Set<string>): { key: string[]; keyKind: TableInfo['keyKind'] } {
+function toColumn(c: ColRow): ColumnInfo {
+  const extra = c.extra ?? '';
+  return {
+    name: c.name,
+    dataType: c.data_type.toLowerCase(),
+    nullable: c.nullable === 'YES',
+    // MySQL 8 marks expression defaults "DEFAULT_GENERATED": not a generated column.
+    generated: c.generated === 'ALWAYS' || /\b(VIRTUAL|STORED|PERSISTENT)\b/i.test(extra),
+    onUpdateTimestamp: /on update (current_timestamp|now)/i.test(extra),
+  };
+}
+
+/** PRIMARY first, then the first unique index with only NOT NULL, non-generated columns. */
+export function chooseKey(rows: KeyRow[], generated: Set<string>): { key: string[]; keyKind: KeyKind } {
   const byIndex = new Map<string, KeyRow[]>();
-  for (const r of rows) byIndex.set(r.idx, [...(byIndex.get(r.idx) ?? []), r]);
+  for (const r of rows) if (Number(r.non_unique) === 0) byIndex.set(r.idx, [...(byIndex.get(r.idx) ?? []), r]);
   const ordered = [...byIndex].sort(([a], [b]) => (a === 'PRIMARY' ? -1 : b === 'PRIMARY' ? 1 : 0));
   for (const [name, parts] of ordered) {
     const usable = parts.every((p) => p.nullable === 'NO' && p.col !== null && !generated.has(p.col));
@@ -57,7 +85,7 @@ export function chooseKey(rows: KeyRow[], generated: Set<string>): { key: string
   return { key: [], keyKind: 'none' };
 }
 
-/** Base tables of a database that pass the pair's table filter (pair/table-filter.ts). */
+/** Base tables of a database that pass the table filter (pair/table-filter.ts), by name. */
 export async function listSyncedTables(db: Db, schema: string, filter: (table: string) => boolean): Promise<string[]> {
   const rows = await queryRows<{ name: string }>(db,
     "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", [schema]);

@@ -12,7 +12,7 @@ import { quoteId } from '../db/quote.js';
 import { ensureCheckpointTable, readCheckpoint, writeCheckpoint } from '../data/checkpoint.js';
 import type { PairContext } from '../pair/sync-pair.js';
 import { closeVerifyConnections, openVerifyConnections, selectTables } from '../checksum/connections.js';
-import { loadTableInfo } from '../checksum/table-info.js';
+import { describeTable } from '../db/table-info.js';
 import { verifyTable, type VerifyConnections } from '../checksum/verify-table.js';
 import { pollTable, type PollDeps, type PollTableState, type Watermark } from './poll-table.js';
 import { timestampColumn } from './timestamp-column.js';
@@ -89,9 +89,9 @@ async function pollCycle(ctx: PairContext, polled: PollTableState[], deps: PollD
 async function prepareTables(ctx: PairContext, conns: VerifyConnections, tables: string[]): Promise<PollTableState[]> {
   const out: PollTableState[] = [];
   for (const [i, table] of tables.entries()) {
-    const info = await loadTableInfo(conns.source, conns.sourceSchema, table);
-    if (!info || info.pk.length === 0) {
-      ctx.logger.warn({ table }, 'polling needs a primary key; table left out');
+    const info = await describeTable(conns.source, conns.sourceSchema, table);
+    if (!info || info.keyKind === 'none') {
+      ctx.logger.warn({ table }, 'polling needs a primary key or a NOT NULL unique key; table left out');
       continue;
     }
     const ts = timestampColumn(info, ctx.pair);
@@ -143,8 +143,8 @@ async function reconcile(ctx: PairContext, conns: VerifyConnections, tables: str
 /** Column lists can change with the schema step; polling must select what the source has now. */
 async function refreshInfo(conns: VerifyConnections, polled: PollTableState[]): Promise<void> {
   for (const st of polled) {
-    const info = await loadTableInfo(conns.source, conns.sourceSchema, st.info.name);
-    if (info && info.pk.length > 0) st.info = info;
+    const info = await describeTable(conns.source, conns.sourceSchema, st.info.name);
+    if (info && info.keyKind !== 'none') st.info = info;
   }
 }
 

@@ -15,8 +15,8 @@ import { queryRows, type Db } from '../db/connection.js';
 import { quoteId } from '../db/quote.js';
 import { writeCheckpoint } from '../data/checkpoint.js';
 import { greaterThan, keyId, orderBy, type KeyTuple, type Predicate } from '../checksum/key-range.js';
-import { keyOfRow, keyParams, writableColumns } from '../checksum/side.js';
-import type { TableInfo } from '../checksum/table-info.js';
+import { keyOfRow, keyParams } from '../checksum/side.js';
+import type { TableInfo } from '../db/table-info.js';
 import { replaceRowsSafely } from '../checksum/write-rows.js';
 import type { TimestampColumn } from './timestamp-column.js';
 
@@ -64,14 +64,14 @@ function startPredicate(st: PollTableState, deps: PollDeps, now: number): Predic
   }
   st.seen.clear();
   if (pk === null) return { sql: `${col} >= ?`, params: [ts] };
-  return greaterThan([st.ts.name, ...st.info.pk], [ts, ...keyParams(st.info, pk)]);
+  return greaterThan([st.ts.name, ...st.info.key], [ts, ...keyParams(st.info, pk)]);
 }
 
 /** Run one cycle for the table; returns the number of rows written. */
 export async function pollTable(st: PollTableState, deps: PollDeps): Promise<number> {
-  const cols = writableColumns(st.info);
+  const cols = [...st.info.writable];
   if (!cols.includes(st.ts.name)) cols.push(st.ts.name);
-  const order = `${quoteId(st.ts.name)}, ${orderBy(st.info.pk)}`;
+  const order = `${quoteId(st.ts.name)}, ${orderBy(st.info.key)}`;
   let where = startPredicate(st, deps, Date.now());
   let written = 0;
   for (;;) {
@@ -83,7 +83,7 @@ export async function pollTable(st: PollTableState, deps: PollDeps): Promise<num
     if (!last) break;
     written += await applyPage(st, deps, rows, last);
     if (rows.length < deps.pageRows) break;
-    where = greaterThan([st.ts.name, ...st.info.pk], [String(last[st.ts.name]), ...keyParams(st.info, keyOfRow(st.info, last))]);
+    where = greaterThan([st.ts.name, ...st.info.key], [String(last[st.ts.name]), ...keyParams(st.info, keyOfRow(st.info, last))]);
   }
   return written;
 }

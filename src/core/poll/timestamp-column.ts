@@ -5,7 +5,7 @@
  */
 import type { SyncPairConfig } from '../config/schema.js';
 import { SyncError } from '../errors.js';
-import type { TableInfo } from '../checksum/table-info.js';
+import type { TableInfo } from '../db/table-info.js';
 
 const TIME_TYPES = new Set(['timestamp', 'datetime']);
 const NUMERIC_TYPES = new Set(['int', 'bigint', 'integer', 'mediumint', 'decimal', 'double']);

@@ -18,7 +18,7 @@ export function renderTable(t: TableReport): string[] {
     case 'differs': {
       const parts = [examples('missing', t.missing, t.examples.missing), examples('extra', t.extra, t.examples.extra),
         examples('different', t.different, t.examples.different)].filter(Boolean);
-      const lines = [`${head}DIFFERS: ${parts.join('; ')}${t.noPrimaryKey ? ' (no primary key: rows not located, not repairable)' : ''}`];
+      const lines = [`${head}DIFFERS: ${parts.join('; ')}${t.noPrimaryKey ? ' (no primary key or NOT NULL unique key: rows not located, not repairable)' : ''}`];
       if (t.repaired) {
         const r = t.repaired;
         lines.push(`  repaired: ${r.inserted} inserted, ${r.replaced} replaced, ${r.deleted} deleted${r.conflicts.length ? `; ${r.conflicts.length} unique-key conflicts (e.g. ${r.conflicts.slice(0, 5).join(', ')})` : ''}`);
