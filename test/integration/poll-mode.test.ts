@@ -9,9 +9,9 @@ import { createContext, rootConnection, uniqueName, type TestContext } from '../
 const POLL_MS = 200;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Ordered dump with HEX so byte differences show. */
+/** Ordered dump with HEX so byte differences show (u has no id key: ordered by its unique key). */
 async function dump(db: TestContext['source'], table: string): Promise<string> {
-  const [rows] = await db.query(`SELECT * FROM \`${table}\` ORDER BY id`);
+  const [rows] = await db.query(`SELECT * FROM \`${table}\` ORDER BY ${table === 'u' ? 'region, id' : 'id'}`);
   return JSON.stringify(rows, (_k, v) => (v && v.type === 'Buffer' ? Buffer.from(v.data).toString('hex') : v));
 }
 
@@ -63,6 +63,9 @@ describe('polling mode on a source without a binlog', () => {
       'CREATE TABLE a (id INT PRIMARY KEY, v VARCHAR(20), updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6), KEY (updated_at))',
       'CREATE TABLE b (id INT PRIMARY KEY, v VARCHAR(20))',
       'CREATE TABLE c (id INT PRIMARY KEY, v VARCHAR(20), modified_at DATETIME NULL, KEY (modified_at))',
+      // No primary key: polled and reconciled by its composite NOT NULL unique key.
+      `CREATE TABLE u (region CHAR(2) NOT NULL, id INT NOT NULL, v VARCHAR(20),
+        updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6), UNIQUE KEY uk (region, id), KEY (updated_at))`,
     ];
     for (const d of ddl) {
       await src.query(d);
@@ -71,6 +74,7 @@ describe('polling mode on a source without a binlog', () => {
     await src.query("INSERT INTO a (id, v) SELECT seq, CONCAT('a', seq) FROM seq_1_to_20");
     await src.query("INSERT INTO b SELECT seq, CONCAT('b', seq) FROM seq_1_to_20");
     await src.query("INSERT INTO c SELECT seq, CONCAT('c', seq), '2024-01-01 00:00:00' FROM seq_1_to_5");
+    await src.query("INSERT INTO u (region, id, v) SELECT r, seq, CONCAT(r, seq) FROM seq_1_to_5, (SELECT 'eu' AS r UNION SELECT 'us') AS x");
   });
   afterAll(async () => {
     await src?.query(`DROP DATABASE IF EXISTS \`${srcDb}\``).catch(() => undefined);
@@ -78,10 +82,10 @@ describe('polling mode on a source without a binlog', () => {
     await ctx?.close();
   });
 
-  it('copies the tables first, then applies inserts, updates, a double update and equal timestamps across pages within two poll cycles', async () => {
+  it('copies the tables first (one keyed only by a NOT NULL unique key), then applies inserts, updates, a double update and equal timestamps across pages within two poll cycles', async () => {
     const runner = start({ reconcileInterval: 3_600_000 });
     try {
-      await converged(['a', 'b', 'c'], 5000);
+      await converged(['a', 'b', 'c', 'u'], 5000);
       await sleep(POLL_MS);
       await src.query("INSERT INTO a (id, v) VALUES (21, 'new'), (22, 'new2')");
       await src.query("UPDATE a SET v = 'upd' WHERE id = 3");
@@ -90,7 +94,9 @@ describe('polling mode on a source without a binlog', () => {
       // Ten rows with one timestamp, with a page size of 3: ties are broken by key.
       await src.query("INSERT INTO c SELECT seq, CONCAT('tie', seq), '2030-01-01 00:00:00' FROM seq_100_to_109");
       await src.query("UPDATE c SET v = 'tie-upd', modified_at = '2030-01-01 00:00:00' WHERE id = 2");
-      expect(await converged(['a', 'c'], 2 * POLL_MS + 400)).toBeLessThanOrEqual(2 * POLL_MS + 400);
+      await src.query("INSERT INTO u (region, id, v) VALUES ('us', 6, 'new')");
+      await src.query("UPDATE u SET v = 'upd' WHERE region = 'us' AND id = 2"); // ('eu', 2) keeps its value
+      expect(await converged(['a', 'c', 'u'], 2 * POLL_MS + 400)).toBeLessThanOrEqual(2 * POLL_MS + 400);
       // A late commit: a row whose timestamp is older than rows already polled.
       await src.query("INSERT INTO a (id, v, updated_at) SELECT 30, 'late', MAX(updated_at) - INTERVAL 0.3 SECOND FROM a");
       await converged(['a'], 2 * POLL_MS + 400);
@@ -115,12 +121,13 @@ describe('polling mode on a source without a binlog', () => {
       await src.query("INSERT INTO b VALUES (99, 'b99')");
       await src.query("UPDATE b SET v = 'changed' WHERE id = 8");
       await src.query('DELETE FROM c WHERE id = 101');
-      await converged(['a', 'b', 'c'], 2 * 1000 + 800);
+      await src.query("DELETE FROM u WHERE region = 'eu' AND id = 3");
+      await converged(['a', 'b', 'c', 'u'], 2 * 1000 + 800);
     } finally {
       await runner.stop();
     }
     const [rows] = (await ctx.target.query("SELECT stream FROM _db_sync_checkpoint WHERE pair_name = 'p' ORDER BY stream")) as unknown as [Array<{ stream: string }>];
-    expect(rows.map((r) => r.stream)).toEqual(['poll:a', 'poll:b', 'poll:c']);
+    expect(rows.map((r) => r.stream)).toEqual(['poll:a', 'poll:b', 'poll:c', 'poll:u']);
   });
 
   it('with once, applies everything pending (changes and deletes) and returns', async () => {
