@@ -66,6 +66,12 @@ describe('keys and positions', () => {
     expect(chooseKey([rows[0]!], new Set())).toEqual({ key: [], keyKind: 'none' });
   });
 
+  it('never keys by a non-unique index or a unique key over a generated column, and orders key parts by position', () => {
+    const part = (idx: string, col: string, seq: number, non_unique = 0) => ({ idx, col, nullable: 'NO', seq, non_unique });
+    expect(chooseKey([part('a_plain', 'x', 1, 1), part('b_gen', 'g', 1), part('c_ok', 'b', 2), part('c_ok', 'a', 1)], new Set(['g'])))
+      .toEqual({ key: ['a', 'b'], keyKind: 'unique' });
+  });
+
   it('orders binlog positions by file number, then offset', () => {
     expect(comparePositions({ file: 'mysql-bin.000009', pos: 900 }, { file: 'mysql-bin.000010', pos: 4 })).toBe(-1);
     expect(comparePositions({ file: 'b.000002', pos: 10 }, { file: 'b.000002', pos: 10 })).toBe(0);

@@ -3,7 +3,8 @@ import { integerBoundaries } from '../../src/core/checksum/boundaries.js';
 import { canonicalRow, chunkChecksumSql } from '../../src/core/checksum/canonical.js';
 import { classifyLeaf, intersectLeaf, nextChunkSize } from '../../src/core/checksum/classify.js';
 import { greaterThan, keyIn, rangePredicate, renderKey } from '../../src/core/checksum/key-range.js';
-import type { ColumnInfo } from '../../src/core/db/table-info.js';
+import type { ColumnInfo, TableInfo } from '../../src/core/db/table-info.js';
+import { columnDrift } from '../../src/core/checksum/column-drift.js';
 
 const col = (name: string, dataType: string, nullable = false): ColumnInfo => ({ name, dataType, nullable, generated: false, onUpdateTimestamp: false });
 
@@ -75,5 +76,15 @@ describe('integer chunk boundaries', () => {
     expect(await b.next(['300'], 100)).toEqual(['700']);
     b.observe(200);
     expect(await b.next(['700'], 1000)).toBeNull();
+  });
+});
+
+describe('structure drift', () => {
+  const info = (key: string[], keyKind: TableInfo['keyKind']): TableInfo => ({ schema: 's', name: 't', columns: [col('a', 'int'), col('b', 'varchar')],
+    writable: ['a', 'b'], key, keyKind, indexedFirst: [] });
+  it('reports a different row key, naming its kind, and nothing for equal tables', () => {
+    expect(columnDrift(info(['a', 'b'], 'unique'), info(['a', 'b'], 'unique'))).toEqual([]);
+    expect(columnDrift(info(['a', 'b'], 'unique'), info([], 'none'))).toEqual(['row key UNIQUE (a, b) on source, (none) on target']);
+    expect(columnDrift(info(['a'], 'primary'), info(['b'], 'unique'))).toEqual(['row key PRIMARY (a) on source, UNIQUE (b) on target']);
   });
 });
