@@ -109,6 +109,9 @@ async function prepareTables(ctx: PairContext, conns: VerifyConnections, tables:
       wm = { ts: start, pk: null, changedAt: Date.now() };
       await writeCheckpoint(conns.targetWrite!, ctx.pair.name, stream, wm);
     }
+    // A watermark key from another row key (the table's key changed while stopped) cannot
+    // break ties; `ts >=` re-reads the rows at the watermark instead.
+    if (wm.pk && wm.pk.length !== info.key.length) wm = { ...wm, pk: null };
     if (ts) out.push({ info, ts, stream, wm, seen: new Map() });
     else ctx.logger.info({ table }, 'no change-timestamp column: kept equal by the checksum reconciliation only');
   }
@@ -144,7 +147,9 @@ async function reconcile(ctx: PairContext, conns: VerifyConnections, tables: str
 async function refreshInfo(conns: VerifyConnections, polled: PollTableState[]): Promise<void> {
   for (const st of polled) {
     const info = await describeTable(conns.source, conns.sourceSchema, st.info.name);
-    if (info && info.keyKind !== 'none') st.info = info;
+    if (!info || info.keyKind === 'none') continue;
+    if (info.key.join(',') !== st.info.key.join(',')) st.wm = { ...st.wm, pk: null };
+    st.info = info;
   }
 }
 
