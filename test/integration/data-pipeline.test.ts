@@ -23,6 +23,7 @@ describe('schema and data together', () => {
     const r = await t.cli(['sync', 'run', 'p', '--once']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/snapshot \S+ \d+\/\d+ rows \(\d/);
+    expect(r.stderr).toMatch(/snapshot done: 3 rows, 2 tables in \d/);
     await expectTablesEqual(t, ['a', 'b']);
     expect(await showCreate(t.target, 'a')).toBe(await showCreate(t.source, 'a'));
   });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { LOG_LEVELS, type LogLevel } from '../../core/config/schema.js';
+import { SyncError } from '../../core/errors.js';
 import { flushLogger } from '../../core/log.js';
 import { createStatusSink, type PairStatus } from '../../core/pair/status.js';
 import { pairContext, runPair } from '../../core/pair/sync-pair.js';
@@ -15,6 +16,39 @@ function progressLine(s: PairStatus): string | null {
   return null;
 }
 
+/** Progress on stderr: at most one line a second while the snapshot runs, and a last line. */
+function progressPrinter(): { onStatus: (s: PairStatus) => void; finish: () => void } {
+  let lastPrint = 0;
+  let snapshot: PairStatus['snapshot'] = null;
+  let started = 0;
+  const finish = () => {
+    if (!snapshot) return;
+    const secs = (Date.now() - started) / 1000;
+    process.stderr.write(`snapshot done: ${snapshot.rowsDone} rows, ${snapshot.tablesTotal} tables in ${secs.toFixed(1)}s\n`);
+    snapshot = null;
+  };
+  const onStatus = (s: PairStatus) => {
+    const line = progressLine(s);
+    if (line) {
+      if (!snapshot) started = Date.now();
+      snapshot = s.snapshot;
+      if (Date.now() - lastPrint > 1000) {
+        lastPrint = Date.now();
+        process.stderr.write(`${line}\n`);
+      }
+    } else if (s.state !== 'snapshot') finish();
+  };
+  return { onStatus, finish };
+}
+
+function logLevelOf(value: string | undefined, fallback: LogLevel): LogLevel {
+  if (value === undefined) return fallback;
+  if ((LOG_LEVELS as readonly string[]).includes(value)) return value as LogLevel;
+  throw new SyncError('INVALID_ARGUMENT', `--log-level: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(value)}`, {
+    hint: `Use --log-level ${LOG_LEVELS.join('|')}.`,
+  });
+}
+
 export function registerSyncRunCommand(sync: Command): void {
   sync
     .command('run')
@@ -26,20 +60,14 @@ export function registerSyncRunCommand(sync: Command): void {
     .action(action(async (name: string, opts: { once?: boolean; resnapshot?: boolean; logLevel?: string }) => {
       const store = openStore();
       const config = store.load();
-      const level = (opts.logLevel ?? config.settings.logLevel) as LogLevel;
-      const logger = commandLogger(store, level, { stderr: true });
-      let lastPrint = 0;
-      const status = createStatusSink(name, true, (s) => {
-        const line = progressLine(s);
-        if (line && Date.now() - lastPrint > 1000) {
-          lastPrint = Date.now();
-          process.stderr.write(`${line}\n`);
-        }
-      });
+      const logger = commandLogger(store, logLevelOf(opts.logLevel, config.settings.logLevel), { stderr: true });
+      const progress = progressPrinter();
+      const status = createStatusSink(name, true, progress.onStatus);
       const signal = shutdownSignal((sig) => logger.info({ sig }, 'stopping'));
       const ctx = pairContext(config, name, { logger: logger.child({ pair: name }), signal, status });
       try {
         await runPair(ctx, { once: !!opts.once, resnapshot: !!opts.resnapshot });
+        progress.finish();
         logger.info({ pair: name, totals: status.current().totals }, opts.once ? 'caught up; exiting' : 'stopped');
       } finally {
         await flushLogger(logger);
