@@ -19,6 +19,13 @@ const TORTURE = `CREATE TABLE torture (
 
 const COLS = 'id,ti,tiu,si,siu,mi,miu,i,iu,bi,biu,d65,d10,f,dbl,b1,b7,b64,dt,dtm0,dtm3,dtm6,ts0,ts6,tm,tm6,y,c,vc,tx,l1,l1c,bn,vb,bl,lb,e,st,j,g,p';
 
+const NASTY = "CONCAT('a', CHAR(9), 'b', CHAR(10), 'c', CHAR(13), CHAR(0), CHAR(92), 'N', CHAR(92), CHAR(92), 'z', CHAR(92))";
+/** Column position (in COLS) → value for the row of characters that need escaping. */
+const SPECIAL_TEXT: Record<number, string> = {
+  27: "CONCAT(CHAR(9), 'x ', CHAR(92))", 28: NASTY, 29: "CONCAT(CHAR(92), 'N')",
+  30: "CONCAT(X'E9', CHAR(9), CHAR(92), X'FF', CHAR(10))", 31: 'CHAR(92)', 38: `JSON_OBJECT('k', ${NASTY})`,
+};
+
 function values(id: number): string[] {
   return [
     `(${id},-128,255,-32768,65535,-8388608,16777215,-2147483648,4294967295,-9223372036854775808,18446744073709551615,
@@ -40,6 +47,8 @@ function values(id: number): string[] {
       'ü', '', 'null',
       NULL, ST_GeomFromText('POINT(0 0)', 3857))`,
     `(${id + 2},${Array.from({ length: 40 }, () => 'NULL').join(',')})`,
+    // the characters a text/TSV transfer must escape: TAB, LF, CR, NUL, backslash, a literal \N
+    `(${id + 3},${Array.from({ length: 40 }, (_, i) => SPECIAL_TEXT[i + 1] ?? 'NULL').join(',')})`,
   ];
 }
 

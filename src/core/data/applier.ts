@@ -12,7 +12,7 @@
  * silently rewrite or delete a different row.
  */
 import type { Db } from '../db/connection.js';
-import { escapeValue, mapDbError } from '../db/connection.js';
+import { escapeValue, mapDbError, queryWithInfile } from '../db/connection.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { checkpointUpsert } from './checkpoint.js';
@@ -107,6 +107,39 @@ export class Applier {
       for (const packet of packets([...head, ...sqls, ...tail, 'COMMIT'], PACKET_BYTES)) await this.exec({ sql: packet, params: [] });
     } finally {
       this.open = false;
+    }
+  }
+
+  /**
+   * One snapshot chunk loaded with LOAD DATA LOCAL in one transaction: START TRANSACTION and
+   * `before` (the range DELETE), the LOAD reading `data`, then the checkpoints and COMMIT.
+   */
+  async commitLoad(before: string[], load: string, data: Buffer, checkpoints: Array<[stream: string, state: unknown]>): Promise<void> {
+    await this.flushInserts();
+    const head = this.open && !this.beginPending ? [] : ['START TRANSACTION'];
+    const tail = checkpoints.map(([stream, state]) => inlineStatement(checkpointUpsert(this.o.pair, stream, state), escapeValue));
+    this.open = true;
+    this.beginPending = false;
+    try {
+      // LOAD DATA travels alone: inside a multi-statement packet the driver loses track of
+      // the packet sequence after the file transfer ("packets out of order")
+      await this.o.db.query([...head, ...before].join(';\n'));
+      await queryWithInfile(this.o.db, load, data);
+      await this.o.db.query([...tail, 'COMMIT'].join(';\n'));
+    } catch (err) {
+      throw mapDbError(err, { host: 'target', port: 0, user: '' });
+    } finally {
+      this.open = false;
+    }
+  }
+
+  /** Whether the target accepts LOAD DATA LOCAL (server variable local_infile). */
+  async localInfileEnabled(): Promise<boolean> {
+    try {
+      const [rows] = await this.o.db.query('SELECT @@GLOBAL.local_infile AS v');
+      return Number((rows as Array<{ v: unknown }>)[0]?.v ?? 0) === 1;
+    } catch {
+      return false;
     }
   }
 

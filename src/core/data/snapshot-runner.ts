@@ -51,7 +51,9 @@ export class SnapshotRunner {
         if (this.o.signal.aborted) return at;
       }
       this.o.logger.info({ at: formatPosition(at), tables: tables.length, resumed: !!saved }, 'snapshot: copying tables');
-      await this.copyAll(db, tables, state);
+      const loadData = process.env.DB_SYNC_SNAPSHOT_LOAD_DATA !== '0' && await this.o.applier.localInfileEnabled();
+      if (!loadData) this.o.logger.info('snapshot: target has local_infile off, copying with INSERTs');
+      await this.copyAll(db, tables, state, loadData);
       if (this.o.signal.aborted) return at;
       await this.finish(at);
       await db.query('COMMIT');
@@ -78,7 +80,7 @@ export class SnapshotRunner {
     await runStream({ ...this.o.streamBase, start: from, until: to, tableMode });
   }
 
-  private async copyAll(db: Db, tables: string[], state: SnapshotState): Promise<void> {
+  private async copyAll(db: Db, tables: string[], state: SnapshotState, loadData: boolean): Promise<void> {
     const estimates = await estimateRows(db, this.o.source.database, tables);
     const rowsTotal = tables.reduce((n, t) => n + (state.tables[t]?.done ? state.tables[t]?.rows ?? 0 : estimates.get(t) ?? 0), 0);
     let rowsDone = tables.reduce((n, t) => n + (state.tables[t]?.rows ?? 0), 0);
@@ -94,7 +96,7 @@ export class SnapshotRunner {
       report(true);
       await copyTable({
         source: db, applier: this.o.applier, state, table, targetSchema: this.o.target.database,
-        chunkRows: this.o.chunkRows ?? 10_000, checkpoints: (s) => [['snapshot', s]],
+        chunkRows: this.o.chunkRows ?? 10_000, loadData, checkpoints: (s) => [['snapshot', s]],
         onChunk: (n) => { rowsDone += n; report(); }, logger: this.o.logger, signal: this.o.signal,
       });
       if (state.tables[name]?.done) tablesDone++;

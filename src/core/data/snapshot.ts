@@ -17,7 +17,7 @@ import { escapeValue, queryArrays, queryRows, streamRows, type Db } from '../db/
 import { quoteId, quoteQualified } from '../db/quote.js';
 import type { Logger } from '../log.js';
 import type { Applier } from './applier.js';
-import { inlineStatement, keyRange, selectLiteralChunk, tupleExpr } from '../db/row-sql.js';
+import { inlineStatement, keyRange, loadDataSql, selectLiteralChunk, selectTsvChunk, tupleExpr } from '../db/row-sql.js';
 import type { TableInfo } from '../db/table-info.js';
 
 export interface TableProgress {
@@ -41,6 +41,8 @@ export interface CopyOptions {
   table: TableInfo;
   targetSchema: string;
   chunkRows: number;
+  /** Load chunks with LOAD DATA LOCAL INFILE (the target allows it) instead of INSERTs. */
+  loadData: boolean;
   /** Checkpoint rows to write with each chunk. */
   checkpoints: (state: SnapshotState) => Array<[string, unknown]>;
   onChunk: (rows: number) => void;
@@ -87,14 +89,16 @@ export async function copyTable(o: CopyOptions): Promise<void> {
   if (o.table.key.length === 0) return copyKeyless(o, p);
   const keyIdx = o.table.key.map((_, i) => 1 + i);
   const target = quoteQualified(o.targetSchema, o.table.name);
-  // Read chunk N+1 and build its INSERT text while the target executes chunk N: the
-  // source link, our CPU and the target server then work at the same time.
+  // Read chunk N+1 and build its INSERT text / LOAD DATA lines while the target executes
+  // chunk N: the source link, our CPU and the target server then work at the same time.
   const read = async (from: unknown[] | null): Promise<Chunk> => {
-    const st = selectLiteralChunk(o.table, from, o.chunkRows);
+    const st = (o.loadData ? selectTsvChunk : selectLiteralChunk)(o.table, from, o.chunkRows);
     const rows = await queryArrays(o.source, st.sql, st.params);
     const last = rows.length === o.chunkRows ? keyIdx.map((i) => (rows[rows.length - 1] as unknown[])[i]) : null;
+    if (o.loadData) return { count: rows.length, last, inserts: [], data: tsvData(rows) };
     return { count: rows.length, last, inserts: insertBatches(target, o.table.writable, rows.map((r) => String(r[0]))) };
   };
+  const load = loadDataSql(o.table, target);
   let from = p.lastKey ? decodeKey(p.lastKey) : null;
   let pending: Promise<Chunk> | null = read(from);
   while (pending) {
@@ -104,7 +108,8 @@ export async function copyTable(o: CopyOptions): Promise<void> {
     // One transaction, sent back to back: replace exactly this key range, record progress.
     const range = keyRange(o.table.key, from, chunk.last);
     const del = inlineStatement({ sql: `DELETE FROM ${target} WHERE ${range.sql}`, params: range.params }, escapeValue);
-    await o.applier.commitTexts([del, ...chunk.inserts], o.checkpoints(o.state));
+    if (chunk.data) await o.applier.commitLoad([del], load, chunk.data, o.checkpoints(o.state));
+    else await o.applier.commitTexts([del, ...chunk.inserts], o.checkpoints(o.state));
     o.onChunk(chunk.count);
     from = chunk.last;
     if (o.signal.aborted) { await pending?.catch(() => undefined); return; }
@@ -116,6 +121,20 @@ interface Chunk {
   /** Key of the chunk's last row; null for the table's final chunk. */
   last: unknown[] | null;
   inserts: string[];
+  /** The rows as LOAD DATA lines (loadData mode). */
+  data?: Buffer;
+}
+
+const LF = Buffer.from('\n');
+
+/** LOAD DATA input from rows whose first column is a line rendered by tsvLineExpr (binary: Buffers). */
+function tsvData(rows: unknown[][]): Buffer {
+  const parts: Buffer[] = [];
+  for (const r of rows) {
+    const line = r[0];
+    parts.push(Buffer.isBuffer(line) ? line : Buffer.from(String(line), 'binary'), LF);
+  }
+  return Buffer.concat(parts);
 }
 
 /** No key to page by: the whole table is replaced in one target transaction, streamed. */

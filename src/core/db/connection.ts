@@ -3,6 +3,7 @@
  * the options that keep values lossless (see docs/architecture.md, "type fidelity").
  */
 import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import mysql from 'mysql2/promise';
 import type { Connection, Pool, PoolOptions, ConnectionOptions, RowDataPacket, FieldPacket } from 'mysql2/promise';
 import type { ConnectionConfig } from '../config/schema.js';
@@ -164,4 +165,20 @@ export async function queryArrays(db: Db, sql: string, params: unknown[] = []): 
   } catch (err) {
     throw mapDbError(err, { host: '?', port: 0, user: '?' });
   }
+}
+
+/**
+ * Run SQL text (may be several statements) whose LOAD DATA LOCAL INFILE reads `data`
+ * instead of a file: the driver streams the buffer when the server asks for the "file".
+ * Returns the result of each statement (an array when several ran).
+ */
+const INFILE_PACKET_BYTES = 1 << 20;
+
+export async function queryWithInfile(db: Db, sql: string, data: Buffer): Promise<unknown> {
+  // The driver sends each chunk as one packet: an empty chunk would read as end-of-file
+  // (the sequence then breaks), and packets stay far below the 16 MB protocol limit.
+  const slices: Buffer[] = [];
+  for (let at = 0; at < data.length; at += INFILE_PACKET_BYTES) slices.push(data.subarray(at, at + INFILE_PACKET_BYTES));
+  const [res] = await db.query({ sql, infileStreamFactory: () => Readable.from(slices) } as Parameters<Db['query']>[0]);
+  return res;
 }

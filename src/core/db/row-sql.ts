@@ -161,3 +161,63 @@ export function selectChunk(table: TableInfo, from: unknown[] | null, limit: num
     params: where.params,
   };
 }
+
+/** Columns loaded through a user variable (@v<i>) and converted by a SET clause. */
+const TSV_HEX_TYPES = new Set([...BINARY_TYPES]);
+
+/**
+ * A select expression rendering one column as a LOAD DATA field (binary string, FIELDS
+ * TERMINATED BY '\t' ESCAPED BY '\\' LINES TERMINATED BY '\n'): NULL as \N, bytes and
+ * geometry as hex (unhexed by loadDataSql), BIT as its number, floats at full precision,
+ * everything else as the column's own bytes with \\, TAB, LF, CR and NUL escaped. Being
+ * binary, text of every character set reaches the target byte for byte (CHARACTER SET binary).
+ */
+export function tsvFieldExpr(column: { name: string; dataType: string }): string {
+  const q = quoteId(column.name);
+  const t = column.dataType;
+  let v: string;
+  if (t === 'bit') v = `CAST(CAST(${q} AS UNSIGNED) AS BINARY)`;
+  else if (TSV_HEX_TYPES.has(t)) v = `CAST(HEX(${q}) AS BINARY)`;
+  else if (NUMERIC_TYPES.has(t)) v = `CAST(${q} AS BINARY)`;
+  else if (t === 'float' || t === 'double' || t === 'real') v = `CAST(CAST(${q} AS DOUBLE) AS BINARY)`;
+  else {
+    v = `CAST(${q} AS BINARY)`;
+    // hex literals: independent of the source session's NO_BACKSLASH_ESCAPES
+    for (const [from, to] of [['5C', '5C5C'], ['09', '5C74'], ['0A', '5C6E'], ['0D', '5C72'], ['00', '5C30']]) {
+      v = `REPLACE(${v}, X'${from}', X'${to}')`;
+    }
+  }
+  return `IF(${q} IS NULL, X'5C4E', ${v})`;
+}
+
+/** A select expression rendering a whole row as one TSV line (without its '\n'). */
+export function tsvLineExpr(table: TableInfo): string {
+  const byName = new Map(table.columns.map((c) => [c.name, c]));
+  const fields = table.writable.map((c) => tsvFieldExpr(byName.get(c) ?? { name: c, dataType: '' }));
+  return `CONCAT_WS(X'09', ${fields.join(', ')})`;
+}
+
+/** Keyset page query like selectLiteralChunk, each row as one TSV line (tsvLineExpr). */
+export function selectTsvChunk(table: TableInfo, from: unknown[] | null, limit: number): Statement {
+  const where = from ? keyAfter(table.key, from) : { sql: '1 = 1', params: [] };
+  return {
+    sql: `SELECT ${[tsvLineExpr(table), ...table.key.map(quoteId)].join(', ')} FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql} ORDER BY ${table.key.map(quoteId).join(', ')} LIMIT ${Math.floor(limit)}`,
+    params: where.params,
+  };
+}
+
+/** The LOAD DATA LOCAL statement matching tsvLineExpr's lines for `target` (schema.table). */
+export function loadDataSql(table: TableInfo, target: string): string {
+  const byName = new Map(table.columns.map((c) => [c.name, c]));
+  const fields: string[] = [];
+  const sets: string[] = [];
+  table.writable.forEach((c, i) => {
+    const t = byName.get(c)?.dataType ?? '';
+    if (t !== 'bit' && !TSV_HEX_TYPES.has(t)) { fields.push(quoteId(c)); return; }
+    fields.push(`@v${i}`);
+    sets.push(`${quoteId(c)} = ${t === 'bit' ? `CAST(@v${i} AS UNSIGNED)` : `UNHEX(@v${i})`}`);
+  });
+  return `LOAD DATA LOCAL INFILE 'db-sync-chunk' INTO TABLE ${target} CHARACTER SET binary`
+    + ` FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${fields.join(', ')})`
+    + (sets.length ? ` SET ${sets.join(', ')}` : '');
+}
