@@ -1,0 +1,53 @@
+/**
+ * The snapshot loads chunks with LOAD DATA LOCAL INFILE; a target that refuses it
+ * (local_infile=OFF) gets the same rows through multi-row INSERTs instead.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createContext, type TestContext } from '../helpers/context.js';
+import { copyTableDefs, diffDumps, dumpTable, pairContextFor, rows } from '../helpers/data-fixtures.js';
+import { startServer, type TestServer } from '../helpers/mariadb-server.js';
+import { runPair } from '../../src/core/pair/sync-pair.js';
+
+const TABLE = `CREATE TABLE t (id INT PRIMARY KEY, s VARCHAR(50), l VARCHAR(20) CHARACTER SET latin1, b BLOB, k BIT(5), f DOUBLE)`;
+const ROWS = `INSERT INTO t
+  SELECT i, CONCAT('r', i, CHAR(9), CHAR(92), 'N', CHAR(10)), CONCAT(X'E9', i), IF(i % 7 = 0, NULL, UNHEX(HEX(i))), i % 32, i / 3 FROM (SELECT seq AS i FROM seq_1_to_2500) n`;
+
+async function loadCount(db: TestContext['target']): Promise<number> {
+  const [r] = await rows<{ Value: string }>(db, "SHOW GLOBAL STATUS LIKE 'Com_load'");
+  return Number(r?.Value ?? 0);
+}
+
+describe('snapshot load path', () => {
+  let t: TestContext;
+  let own: TestServer;
+  beforeAll(async () => {
+    t = await createContext('dload');
+    own = await startServer({ binlog: false, serverId: 31, label: 'load-off' });
+    await t.source.query(TABLE);
+    await t.source.query(ROWS);
+  });
+  afterAll(async () => { await t?.close(); await own?.stop(); });
+
+  it('copies a table with LOAD DATA LOCAL when the target allows it, rows equal to the source', async () => {
+    await copyTableDefs(t, ['t']);
+    const before = await loadCount(t.target);
+    const { ctx } = pairContextFor(t);
+    await runPair({ ...ctx, pair: { ...ctx.pair, schema: false } }, { once: true });
+    expect(await loadCount(t.target)).toBeGreaterThan(before);
+    expect(diffDumps(await dumpTable(t.source, t.sourceDb, 't'), await dumpTable(t.target, t.targetDb, 't'))).toEqual([]);
+  });
+
+  it('falls back to INSERTs on a target with local_infile=OFF and copies the same rows', async () => {
+    const db = await own.connect();
+    try {
+      await db.query(`SET GLOBAL local_infile = 0; CREATE DATABASE fb; USE fb; ${TABLE}`);
+      const { ctx } = pairContextFor(t);
+      const target = { ...ctx.target, port: own.port, database: 'fb' };
+      await runPair({ ...ctx, target, config: { ...ctx.config, connections: [ctx.source, target] } }, { once: true });
+      expect(await loadCount(db)).toBe(0);
+      expect(diffDumps(await dumpTable(t.source, t.sourceDb, 't'), await dumpTable(db, 'fb', 't'))).toEqual([]);
+    } finally {
+      await db.end();
+    }
+  });
+});
