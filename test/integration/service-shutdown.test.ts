@@ -52,7 +52,7 @@ describe.skipIf(!engineAvailable)('service shutdown and isolation with the real 
     await ctx.source.query("INSERT INTO big SELECT seq, CONCAT('row-', seq, REPEAT('x', 60)), seq * 4294967296 FROM seq_1_to_300000");
     pairOnContext();
     // Small snapshot chunks (the data step's tuning knob) keep the snapshot long enough to interrupt.
-    const first = run([], { DB_SYNC_SNAPSHOT_CHUNK_ROWS: '2000' });
+    const first = run([], { DB_SYNC_SNAPSHOT_CHUNK_ROWS: '500' });
     await waitForPair(ctx.home, 'p', 'in the snapshot', (p) => p.state === 'snapshot' && (p.snapshot?.rowsDone ?? 0) > 0);
     const stop = await first.terminate();
     expect(stop.code, first.output()).toBe(0);
