@@ -92,6 +92,15 @@ export class Applier {
     }
   }
 
+  /** The statements that open a chunk's transaction and close it with its checkpoints. */
+  private chunkFrame(checkpoints: Array<[stream: string, state: unknown]>): { head: string[]; tail: string[] } {
+    const head = this.open && !this.beginPending ? [] : ['START TRANSACTION'];
+    const tail = checkpoints.map(([stream, state]) => inlineStatement(checkpointUpsert(this.o.pair, stream, state), escapeValue));
+    this.open = true;
+    this.beginPending = false;
+    return { head, tail };
+  }
+
   /**
    * Run complete SQL texts (no placeholders) plus the checkpoints and COMMIT in as few
    * round trips as possible (packets up to ~8 MB, max_allowed_packet is 16 MB by default),
@@ -99,10 +108,7 @@ export class Applier {
    */
   async commitTexts(sqls: string[], checkpoints: Array<[stream: string, state: unknown]>): Promise<void> {
     await this.flushInserts();
-    const head = this.open && !this.beginPending ? [] : ['START TRANSACTION'];
-    const tail = checkpoints.map(([stream, state]) => inlineStatement(checkpointUpsert(this.o.pair, stream, state), escapeValue));
-    this.open = true;
-    this.beginPending = false;
+    const { head, tail } = this.chunkFrame(checkpoints);
     try {
       for (const packet of packets([...head, ...sqls, ...tail, 'COMMIT'], PACKET_BYTES)) await this.exec({ sql: packet, params: [] });
     } finally {
@@ -116,10 +122,7 @@ export class Applier {
    */
   async commitLoad(before: string[], load: string, data: Buffer, checkpoints: Array<[stream: string, state: unknown]>): Promise<void> {
     await this.flushInserts();
-    const head = this.open && !this.beginPending ? [] : ['START TRANSACTION'];
-    const tail = checkpoints.map(([stream, state]) => inlineStatement(checkpointUpsert(this.o.pair, stream, state), escapeValue));
-    this.open = true;
-    this.beginPending = false;
+    const { head, tail } = this.chunkFrame(checkpoints);
     try {
       // LOAD DATA travels alone: inside a multi-statement packet the driver loses track of
       // the packet sequence after the file transfer ("packets out of order")
