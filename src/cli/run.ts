@@ -2,19 +2,13 @@
  * The one exit path of the CLI: every action runs through `action()`, which prints a
  * SyncError as "error: message" + "hint: fix" on stderr and sets the exit code.
  */
-import { isSyncError, SyncError } from '../core/errors.js';
+import { isSyncError } from '../core/errors.js';
 
 /** Throw to end a command with a specific exit code (after printing `message`, if any). */
 export class CliExit extends Error {
   constructor(readonly exitCode: number, message = '') {
     super(message);
   }
-}
-
-export function notImplemented(what: string): never {
-  throw new SyncError('NOT_IMPLEMENTED', `${what} is not implemented yet`, {
-    hint: 'This command is planned; see the README\'s "Limitations" section.',
-  });
 }
 
 export function printError(err: unknown): number {

@@ -3,7 +3,7 @@
  * Used by `connection test` and by the data pipeline to choose binlog vs polling.
  */
 import type { ConnectionConfig } from '../config/schema.js';
-import { openConnection, queryRows, closeQuietly, endpointOf, type Db } from './connection.js';
+import { openConnection, queryRows, closeQuietly, type Db } from './connection.js';
 import { parseFlavor, type Flavor } from './flavor.js';
 import { quoteId } from './quote.js';
 
@@ -102,5 +102,3 @@ export async function checkCapabilities(conn: ConnectionConfig): Promise<Capabil
     await closeQuietly(db);
   }
 }
-
-export { endpointOf };
