@@ -13,6 +13,7 @@ import { openBinlogClient, type BinlogClient } from './binlog-client.js';
 import { comparePositions, type BinlogPosition, type ChangeEvent } from './events.js';
 import { statementTarget } from './statement-tables.js';
 import { quoteQualified } from '../db/quote.js';
+import { crashPoint } from '../crash-point.js';
 
 export interface StreamStats {
   events: number;
@@ -215,7 +216,9 @@ class StreamLoop {
   private async flush(): Promise<void> {
     const p = this.pending;
     if (!p) return;
+    crashPoint('stream.before-commit');
     await this.o.applier.commit(this.o.checkpoints(p.pos, p.gtid));
+    crashPoint('stream.after-commit');
     this.advance(p);
     this.groupTxns = 0;
   }

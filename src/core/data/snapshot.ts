@@ -17,6 +17,7 @@ import { escapeValue, queryArrays, queryRows, streamRows, type Db } from '../db/
 import { quoteId, quoteQualified } from '../db/quote.js';
 import type { Logger } from '../log.js';
 import type { Applier } from './applier.js';
+import { crashPoint } from '../crash-point.js';
 import { inlineStatement, keyRange, loadDataSql, selectLiteralChunk, selectTsvChunk, tupleExpr } from '../db/row-sql.js';
 import type { TableInfo } from '../db/table-info.js';
 
@@ -108,8 +109,10 @@ export async function copyTable(o: CopyOptions): Promise<void> {
     // One transaction, sent back to back: replace exactly this key range, record progress.
     const range = keyRange(o.table.key, from, chunk.last);
     const del = inlineStatement({ sql: `DELETE FROM ${target} WHERE ${range.sql}`, params: range.params }, escapeValue);
+    crashPoint('snapshot.before-chunk-commit');
     if (chunk.data) await o.applier.commitLoad([del], load, chunk.data, o.checkpoints(o.state));
     else await o.applier.commitTexts([del, ...chunk.inserts], o.checkpoints(o.state));
+    crashPoint('snapshot.after-chunk-commit');
     o.onChunk(chunk.count);
     from = chunk.last;
     if (o.signal.aborted) { await pending?.catch(() => undefined); return; }
