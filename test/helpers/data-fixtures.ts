@@ -114,10 +114,10 @@ export function pairContextFor(t: TestContext, pair: Record<string, unknown> = {
   return { ctx, abort };
 }
 
-/** Run the data step in-process; onDdl defaults to doing nothing. */
-export function startPair(t: TestContext, o: { once?: boolean; onDdl?: (tables: string[] | 'all') => Promise<void>; pair?: Record<string, unknown> } = {}): RunningPair {
+/** Run the data step in-process. */
+export function startPair(t: TestContext, o: { once?: boolean; pair?: Record<string, unknown>; resnapshot?: boolean; recopy?: string[] } = {}): RunningPair {
   const { ctx, abort } = pairContextFor(t, o.pair);
-  const done = runDataStep(ctx, { once: !!o.once, onDdl: o.onDdl ?? (async () => undefined) });
+  const done = runDataStep(ctx, { once: !!o.once, resnapshot: o.resnapshot, recopy: o.recopy });
   done.catch(() => undefined);
   return { status: ctx.status, ctx, done, stop: async () => { abort.abort(); await done; } };
 }

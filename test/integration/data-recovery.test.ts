@@ -83,7 +83,8 @@ describe('recovery from lost connections', () => {
     const source = { ...ctx.source, port: proxy.port };
     const running = runBinlogSync({
       pairName: 'p', source, target: ctx.target, inScope: () => true, once: false, resnapshot: false,
-      maxRetries: 3, retryDelay: 200, onDdl: async () => undefined, status: ctx.status, logger: ctx.logger,
+      replayDdl: false, syncObjects: false, schema: { initial: async () => undefined, objects: async () => undefined },
+      maxRetries: 3, retryDelay: 200, status: ctx.status, logger: ctx.logger,
       signal: abort.signal, watchdogMs: 1500,
     });
     try {

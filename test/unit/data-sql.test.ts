@@ -6,11 +6,11 @@ import { statementTarget } from '../../src/core/data/statement-tables.js';
 import { decodeKey, encodeKey, insertBatches } from '../../src/core/data/snapshot.js';
 import { backoffDelay } from '../../src/core/data/supervisor.js';
 
-const col = (name: string, dataType: string, generated = false): ColumnInfo => ({ name, dataType, nullable: false, generated, onUpdateTimestamp: false });
+const col = (name: string, dataType: string, generated = false): ColumnInfo => ({ name, dataType, nullable: false, generated, onUpdateTimestamp: false, charset: null, collation: null });
 const keyed: TableInfo = {
   schema: 'd', name: 't', keyKind: 'primary', key: ['a', 'b'],
   columns: [col('a', 'int'), col('b', 'varchar'), col('v', 'blob'), col('g', 'int', true)],
-  writable: ['a', 'b', 'v'], indexedFirst: ['a'],
+  writable: ['a', 'b', 'v'], indexedFirst: ['a'], transactional: true, foreignKeys: [],
 };
 const keyless: TableInfo = { ...keyed, key: [], keyKind: 'none' };
 

@@ -6,7 +6,7 @@ import { greaterThan, keyIn, rangePredicate, renderKey } from '../../src/core/ch
 import type { ColumnInfo, TableInfo } from '../../src/core/db/table-info.js';
 import { columnDrift } from '../../src/core/checksum/column-drift.js';
 
-const col = (name: string, dataType: string, nullable = false): ColumnInfo => ({ name, dataType, nullable, generated: false, onUpdateTimestamp: false });
+const col = (name: string, dataType: string, nullable = false): ColumnInfo => ({ name, dataType, nullable, generated: false, onUpdateTimestamp: false, charset: null, collation: null });
 
 describe('key ranges', () => {
   it('expands a composite lower bound into a lexicographic OR of ANDs', () => {
@@ -81,7 +81,7 @@ describe('integer chunk boundaries', () => {
 
 describe('structure drift', () => {
   const info = (key: string[], keyKind: TableInfo['keyKind']): TableInfo => ({ schema: 's', name: 't', columns: [col('a', 'int'), col('b', 'varchar')],
-    writable: ['a', 'b'], key, keyKind, indexedFirst: [] });
+    writable: ['a', 'b'], key, keyKind, indexedFirst: [], transactional: true, foreignKeys: [] });
   it('reports a different row key, naming its kind, and nothing for equal tables', () => {
     expect(columnDrift(info(['a', 'b'], 'unique'), info(['a', 'b'], 'unique'))).toEqual([]);
     expect(columnDrift(info(['a', 'b'], 'unique'), info([], 'none'))).toEqual(['row key UNIQUE (a, b) on source, (none) on target']);

@@ -1,260 +1,337 @@
 /**
- * Applies row changes to the target inside explicit transactions and commits them together
- * with the checkpoint that covers them (exactly-once after a kill -9).
+ * Applies binlog row changes to the target inside explicit transactions and commits them
+ * together with the checkpoint that covers them (exactly-once after a kill -9).
  *
  * Modes per table:
- * - exact: INSERT / UPDATE ... WHERE key=before / DELETE WHERE key=before. A missing row or a
+ * - exact: INSERT / UPDATE ... WHERE key=before / DELETE WHERE key=before; a missing row or a
  *   duplicate key means the target diverged: the pair stops with the table, key and message.
- * - idempotent: only for the key range a resumed snapshot is about to re-copy (see
- *   snapshot.ts): delete by key then insert. Never touches a row with another key.
+ * - idempotent: delete by key then insert (re-applying is harmless): the key range a resumed
+ *   snapshot re-copies, and non-transactional tables (a kill -9 cannot roll them back).
  * - skip: a table the running snapshot copies later in full.
  * No blanket REPLACE / ON DUPLICATE KEY UPDATE: with a secondary UNIQUE key they would
  * silently rewrite or delete a different row.
+ *
+ * Source transaction boundaries inside one target transaction (several small source
+ * transactions are grouped): a source transaction that ends in ROLLBACK is undone back to a
+ * savepoint set where it began; SAVEPOINT / ROLLBACK TO / RELEASE from the source are replayed.
+ * FOREIGN_KEY_CHECKS follows each row event's flag, as on a native replica, so the target's
+ * ON DELETE/UPDATE CASCADE produces the cascaded changes the binlog does not carry.
  */
-import type { Db } from '../db/connection.js';
-import { escapeValue, mapDbError, queryWithInfile } from '../db/connection.js';
+import type { BinarySession } from '../db/connection.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { checkpointUpsert } from './checkpoint.js';
-import type { ChangeEvent, RowImage } from './events.js';
-import { deleteRow, inlineStatement, insertRow, insertRows, updateRow, writableColumns, type Statement } from '../db/row-sql.js';
+import { checkpointBytes } from './checkpoint.js';
+import type { RowsEvent } from './events.js';
+import { presentColumns, TableWriter, unknownColumns, type RowImage } from '../db/row-bytes.js';
 import { describeTable, type TableInfo } from '../db/table-info.js';
+import { APPLY_SQL_MODE } from '../db/session.js';
+import { PACKET_SLACK, TxnPipe } from './txn-pipe.js';
 
 export type TableMode = 'exact' | 'idempotent' | 'skip';
-type RowEvent = Extract<ChangeEvent, { type: 'insert' | 'update' | 'delete' }>;
 
 export interface ApplierOptions {
-  db: Db;
+  session: BinarySession;
   pair: string;
   targetSchema: string;
+  /** In the pair's scope (foreign keys to tables outside it are not checked). */
+  inScope: (table: string) => boolean;
   logger: Logger;
-  /** A keyless table was seen (status warning). */
-  onKeyless?: (table: string) => void;
+  /** A warning for the status (keyless table, unchecked foreign keys ...). */
+  onWarning?: (message: string) => void;
+  /** The target's max_allowed_packet. */
+  maxPacket: number;
 }
 
+interface Target {
+  info: TableInfo;
+  writer: TableWriter;
+  /** Foreign keys only link tables of the pair: the target may check them. */
+  fkSafe: boolean;
+}
+
+const TXN_SAVEPOINT = '`_db_sync_txn`';
+
 export class Applier {
-  private readonly tables = new Map<string, TableInfo>();
+  private readonly tables = new Map<string, Target>();
+  private readonly pipe: TxnPipe;
   private open = false;
-  private beginPending = false;
-  /** Consecutive exact inserts into one table, sent as one multi-row INSERT. */
-  private batch: { t: TableInfo; cols: string; rows: RowImage[] } | null = null;
+  /** The open target transaction holds statements of an earlier source transaction. */
+  private holdsEarlierTxns = false;
+  /** The current source transaction has queued statements / set its savepoint. */
+  private txnWrote = false;
+  private txnSavepoint = false;
+  private fkChecks: boolean | null = null;
+  /** Multi-row INSERT being built: consecutive exact inserts into one table with one column set. */
+  private batch: { t: Target; cols: string[]; head: Buffer; tuples: Buffer[]; rows: RowImage[]; bytes: number } | null = null;
   rowsApplied = 0;
 
-  constructor(private readonly o: ApplierOptions) {}
+  constructor(private readonly o: ApplierOptions) {
+    this.pipe = new TxnPipe(o.session, o.maxPacket - PACKET_SLACK);
+  }
 
   get inTransaction(): boolean {
     return this.open;
   }
 
-  invalidate(tables?: string[]): void {
-    if (!tables) this.tables.clear();
-    else for (const t of tables) this.tables.delete(t);
+  get session(): BinarySession {
+    return this.o.session;
+  }
+
+  invalidate(): void {
+    this.tables.clear();
   }
 
   async table(name: string): Promise<TableInfo> {
-    let info = this.tables.get(name);
-    if (!info) {
-      const found = await describeTable(this.o.db, this.o.targetSchema, name);
-      if (!found) {
-        throw new SyncError('TARGET_TABLE_MISSING', `table ${name} does not exist in the target database ${this.o.targetSchema}`, {
-          hint: 'Enable schema sync for the pair (schema: true) or create the table on the target, then run the pair again.',
-        });
-      }
-      if (found.keyKind === 'none') this.o.onKeyless?.(name);
-      info = found;
-      this.tables.set(name, info);
-    }
-    return info;
+    return (await this.target(name)).info;
   }
 
-  /**
-   * Open a transaction. The START TRANSACTION is sent with the first statement (one round
-   * trip less per source transaction; the apply connection allows multi-statements).
-   */
-  async begin(): Promise<void> {
+  private async target(name: string): Promise<Target> {
+    let t = this.tables.get(name);
+    if (t) return t;
+    const info = await describeTable(this.o.session, this.o.targetSchema, name, { foreignKeys: true });
+    if (!info) {
+      throw new SyncError('TARGET_TABLE_MISSING', `table ${name} does not exist in the target database ${this.o.targetSchema}`, {
+        hint: 'Enable schema sync for the pair (schema: true) or create the table on the target, then run the pair again.',
+      });
+    }
+    const outside = info.foreignKeys.filter((f) => f.otherDatabase || !this.o.inScope(f.table));
+    if (outside.length) {
+      this.o.onWarning?.(`table ${name} has foreign keys to tables the pair does not sync (${outside.map((f) => f.table).join(', ')}): they are not checked on the target and cascades through them do not happen there`);
+    }
+    if (info.keyKind === 'none') this.o.onWarning?.(keylessWarning(name));
+    t = { info, writer: new TableWriter(info), fkSafe: outside.length === 0 };
+    this.tables.set(name, t);
+    return t;
+  }
+
+  /** Open the target transaction (sent with the first statement). */
+  private async ensureOpen(): Promise<void> {
     if (this.open) return;
     this.open = true;
-    this.beginPending = true;
+    this.holdsEarlierTxns = false;
+    await this.pipe.add(Buffer.from('START TRANSACTION; SET @db_sync_at = 0', 'latin1'));
   }
 
-  /** Write the checkpoint(s) in the open transaction (opening one if needed) and commit, in one round trip. */
-  async commit(checkpoints: Array<[stream: string, state: unknown]>): Promise<void> {
-    await this.begin();
-    try {
-      // pending inserts, checkpoint and COMMIT travel together: a single-row source
-      // transaction costs one round trip
-      const b = this.takeBatch();
-      const writes = [...(b ? [insertRows(b.t, b.rows)] : []), ...checkpoints.map(([stream, state]) => checkpointUpsert(this.o.pair, stream, state))];
-      await this.exec({ sql: [...writes.map((w) => w.sql), 'COMMIT'].join(';\n'), params: writes.flatMap((w) => w.params) }, b?.t, b?.rows[0]);
-    } finally {
-      this.open = false;
-      this.beginPending = false;
+  /** A source transaction begins (it may share the open target transaction with earlier ones). */
+  beginSourceTxn(): void {
+    this.txnWrote = false;
+    this.txnSavepoint = false;
+  }
+
+  /** First statement of a source transaction in a shared target transaction: mark where it began. */
+  private async markTxnStart(): Promise<void> {
+    await this.ensureOpen();
+    if (this.txnWrote) return;
+    this.txnWrote = true;
+    if (this.holdsEarlierTxns) {
+      await this.flushInserts();
+      await this.pipe.add(Buffer.from(`SAVEPOINT ${TXN_SAVEPOINT}`, 'latin1'));
+      this.txnSavepoint = true;
     }
   }
 
-  /** The statements that open a chunk's transaction and close it with its checkpoints. */
-  private chunkFrame(checkpoints: Array<[stream: string, state: unknown]>): { head: string[]; tail: string[] } {
-    const head = this.open && !this.beginPending ? [] : ['START TRANSACTION'];
-    const tail = checkpoints.map(([stream, state]) => inlineStatement(checkpointUpsert(this.o.pair, stream, state), escapeValue));
-    this.open = true;
-    this.beginPending = false;
-    return { head, tail };
+  /** The source transaction committed: later ones share this target transaction. */
+  endSourceTxn(): void {
+    if (this.txnWrote) this.holdsEarlierTxns = true;
+    this.txnWrote = false;
+    this.txnSavepoint = false;
   }
 
-  /**
-   * Run complete SQL texts (no placeholders) plus the checkpoints and COMMIT in as few
-   * round trips as possible (packets up to ~8 MB, max_allowed_packet is 16 MB by default),
-   * so the target executes a snapshot chunk back to back.
-   */
-  async commitTexts(sqls: string[], checkpoints: Array<[stream: string, state: unknown]>): Promise<void> {
+  /** The source transaction ended in ROLLBACK: undo what it did here. */
+  async rollbackSourceTxn(): Promise<void> {
+    if (!this.txnWrote) return;
+    if (this.txnSavepoint) {
+      await this.flushInserts();
+      await this.pipe.add(Buffer.from(`ROLLBACK TO SAVEPOINT ${TXN_SAVEPOINT}`, 'latin1'));
+    } else {
+      await this.rollback();
+    }
+    this.txnWrote = false;
+    this.txnSavepoint = false;
+  }
+
+  /** SAVEPOINT / ROLLBACK TO / RELEASE SAVEPOINT from inside a source transaction. */
+  async savepoint(op: 'set' | 'rollback-to' | 'release', name: string): Promise<void> {
+    if (op !== 'set' && !this.txnWrote) return; // nothing of this transaction reached the target
+    await this.markTxnStart();
     await this.flushInserts();
-    const { head, tail } = this.chunkFrame(checkpoints);
-    try {
-      for (const packet of packets([...head, ...sqls, ...tail, 'COMMIT'], PACKET_BYTES)) await this.exec({ sql: packet, params: [] });
-    } finally {
-      this.open = false;
-    }
+    const id = '`' + name.replace(/`/g, '``') + '`';
+    const sql = op === 'set' ? `SAVEPOINT ${id}` : op === 'rollback-to' ? `ROLLBACK TO SAVEPOINT ${id}` : `RELEASE SAVEPOINT ${id}`;
+    await this.pipe.add(Buffer.from(sql, 'utf8'));
   }
 
-  /**
-   * One snapshot chunk loaded with LOAD DATA LOCAL in one transaction: START TRANSACTION and
-   * `before` (the range DELETE), the LOAD reading `data`, then the checkpoints and COMMIT.
-   */
-  async commitLoad(before: string[], load: string, data: Buffer, checkpoints: Array<[stream: string, state: unknown]>): Promise<void> {
-    await this.flushInserts();
-    const { head, tail } = this.chunkFrame(checkpoints);
-    try {
-      // LOAD DATA travels alone: inside a multi-statement packet the driver loses track of
-      // the packet sequence after the file transfer ("packets out of order")
-      await this.o.db.query([...head, ...before].join(';\n'));
-      await queryWithInfile(this.o.db, load, data);
-      await this.o.db.query([...tail, 'COMMIT'].join(';\n'));
-    } catch (err) {
-      throw mapDbError(err, { host: 'target', port: 0, user: '' });
-    } finally {
-      this.open = false;
-    }
-  }
-
-  /** Whether the target accepts LOAD DATA LOCAL (server variable local_infile). */
-  async localInfileEnabled(): Promise<boolean> {
-    try {
-      const [rows] = await this.o.db.query('SELECT @@GLOBAL.local_infile AS v');
-      return Number((rows as Array<{ v: unknown }>)[0]?.v ?? 0) === 1;
-    } catch {
-      return false;
-    }
-  }
-
-  async rollback(): Promise<void> {
-    this.batch = null;
-    if (!this.open) return;
-    this.open = false;
-    if (this.beginPending) { this.beginPending = false; return; }
-    try {
-      await this.o.db.query('ROLLBACK');
-    } catch {
-      // connection gone: the server rolls the transaction back itself
-    }
-  }
-
-  async applyRows(ev: RowEvent, mode: TableMode): Promise<void> {
+  async applyRows(ev: RowsEvent, mode: TableMode): Promise<void> {
     if (mode === 'skip') return;
-    const t = await this.table(ev.table);
-    await this.begin();
-    if (ev.type === 'insert' && mode === 'exact') {
-      for (const row of ev.rows) await this.queueInsert(t, row);
-    } else if (ev.type === 'insert') {
+    const t = await this.target(ev.table);
+    const effective = mode === 'exact' && !t.info.transactional && t.info.key.length ? 'idempotent' : mode;
+    await this.markTxnStart();
+    await this.setFkChecks(ev.fkChecks && t.fkSafe && effective === 'exact');
+    for (const row of ev.op === 'update' ? ev.rows.flatMap((r) => [r.before, r.after]) : ev.rows) this.checkShape(t, row);
+    if (ev.op === 'insert') {
+      for (const row of ev.rows) await this.insert(t, row, effective);
+    } else if (ev.op === 'delete') {
       await this.flushInserts();
-      for (const row of ev.rows) {
-        if (mode === 'idempotent') await this.run(deleteRow(t, row), t, row);
-        await this.run(insertRow(t, row), t, row);
-      }
-    } else if (ev.type === 'delete') {
-      await this.flushInserts();
-      for (const row of ev.rows) await this.expectOne(await this.run(deleteRow(t, row), t, row), mode, t, row, 'DELETE');
+      for (const row of ev.rows) await this.remove(t, row, effective);
     } else {
       await this.flushInserts();
-      for (const { before, after } of (ev as Extract<ChangeEvent, { type: 'update' }>).rows) await this.update(t, before, after, mode);
+      for (const { before, after } of ev.rows as Array<{ before: RowImage; after: RowImage }>) await this.update(t, before, after, effective);
     }
     this.rowsApplied += ev.rows.length;
   }
 
-  private async update(t: TableInfo, before: RowImage, after: RowImage, mode: TableMode): Promise<void> {
-    if (mode === 'idempotent') {
-      await this.run(deleteRow(t, before), t, before);
-      await this.run(deleteRow(t, after), t, after);
-      await this.run(insertRow(t, after), t, after);
-      return;
-    }
-    await this.expectOne(await this.run(updateRow(t, before, after), t, after), mode, t, before, 'UPDATE');
-  }
-
-  private async expectOne(affected: number, mode: TableMode, t: TableInfo, row: RowImage, op: string): Promise<void> {
-    if (mode !== 'exact' || affected >= 1) return;
-    throw new SyncError('TARGET_ROW_MISSING', `${op} on ${t.name} found no row with ${describeKey(t, row)} on the target`, {
-      hint: 'The target was changed outside db-sync. Run `db-sync verify PAIR --repair` or re-copy with `db-sync sync run PAIR --resnapshot`.',
-      details: { table: t.name },
+  private checkShape(t: Target, row: RowImage): void {
+    const unknown = unknownColumns(t.info, row);
+    if (!unknown.length) return;
+    throw new SyncError('TARGET_SCHEMA_MISMATCH', `a row of ${t.info.name} has columns the target table lacks: ${unknown.join(', ')}`, {
+      hint: 'The target table no longer has the source\'s shape at this point of the binlog (changed by hand, or schema sync is off). Make it equal (`db-sync plan PAIR`), then restart the pair.',
+      details: { table: t.info.name },
     });
   }
 
-  private async queueInsert(t: TableInfo, row: RowImage): Promise<void> {
-    const cols = writableColumns(t, row).join('\u0000');
-    if (this.batch && (this.batch.t !== t || this.batch.cols !== cols || this.batch.rows.length >= 500)) await this.flushInserts();
-    (this.batch ??= { t, cols, rows: [] }).rows.push(row);
+  private async insert(t: Target, row: RowImage, mode: TableMode): Promise<void> {
+    if (mode === 'idempotent') {
+      await this.flushInserts();
+      if (t.writer.canMatch(row)) await this.statement(t, t.writer.delete(row), row);
+    }
+    const cols = presentColumns(t.info, row);
+    const tuple = t.writer.tuple(cols, row);
+    if (this.hasEnumZero(t, row)) {
+      await this.flushInserts();
+      return this.lenient(t, Buffer.concat([t.writer.insertHead(cols), tuple]), row);
+    }
+    const b = this.batch;
+    if (b && (b.t !== t || b.cols.join('\0') !== cols.join('\0') || b.bytes + tuple.length + 1 > this.pipe.maxStatement)) {
+      await this.flushInserts();
+    }
+    const cur = (this.batch ??= { t, cols, head: t.writer.insertHead(cols), tuples: [], rows: [], bytes: 0 });
+    if (!cur.tuples.length) cur.bytes = cur.head.length;
+    cur.tuples.push(tuple);
+    cur.rows.push(row);
+    cur.bytes += tuple.length + 1;
   }
 
-  private takeBatch(): { t: TableInfo; rows: RowImage[] } | null {
-    const b = this.batch;
-    this.batch = null;
-    return b;
+  private async update(t: Target, before: RowImage, after: RowImage, mode: TableMode): Promise<void> {
+    this.requireKey(t, before, 'UPDATE');
+    if (!presentColumns(t.info, after).length) return;
+    const full = t.info.writable.every((c) => c in after);
+    if (mode === 'idempotent' && full) {
+      await this.statement(t, t.writer.delete(before), before);
+      if (t.writer.canMatch(after)) await this.statement(t, t.writer.delete(after), after);
+      return this.insert(t, after, 'exact');
+    }
+    const stmt = t.writer.update(before, after);
+    if (this.hasEnumZero(t, after)) return this.lenient(t, stmt, after, mode === 'exact' ? 'UPDATE' : undefined, before);
+    await this.statement(t, stmt, before, mode === 'exact' ? 'UPDATE' : undefined);
+  }
+
+  private async remove(t: Target, before: RowImage, mode: TableMode): Promise<void> {
+    this.requireKey(t, before, 'DELETE');
+    await this.statement(t, t.writer.delete(before), before, mode === 'exact' ? 'DELETE' : undefined);
+  }
+
+  private requireKey(t: Target, before: RowImage, op: string): void {
+    if (t.writer.canMatch(before)) return;
+    throw new SyncError('BINLOG_ROW_IMAGE_PARTIAL', `an ${op} on ${t.info.name} arrived without the columns that identify the row (binlog_row_image=MINIMAL or NOBLOB on a table ${t.info.key.length ? 'whose key is not in the image' : 'without a primary or unique key'})`, {
+      hint: 'Set binlog_row_image=FULL on the source (SET GLOBAL binlog_row_image=FULL and in its config) and make sure no session sets it to MINIMAL/NOBLOB; then re-copy the table: `db-sync sync run PAIR --recopy TABLE`.',
+      details: { table: t.info.name },
+    });
+  }
+
+  /** ENUM index 0 (the '' error value) is only accepted outside strict mode: one statement without it. */
+  private hasEnumZero(t: Target, row: RowImage): boolean {
+    return t.info.columns.some((c) => c.dataType === 'enum' && (row[c.name] === 0 || row[c.name] === '0'));
+  }
+
+  private async lenient(t: Target, stmt: Buffer, row: RowImage, check?: 'UPDATE', before?: RowImage): Promise<void> {
+    const mode = APPLY_SQL_MODE.split(',').filter((m) => !m.startsWith('STRICT')).join(',');
+    await this.pipe.add(Buffer.from(`SET SESSION sql_mode = '${mode}'`, 'latin1'));
+    await this.statement(t, stmt, before ?? row, check);
+    await this.pipe.add(Buffer.from(`SET SESSION sql_mode = '${APPLY_SQL_MODE}'`, 'latin1'));
+  }
+
+  private async statement(t: Target, stmt: Buffer, row: RowImage, check?: 'UPDATE' | 'DELETE'): Promise<void> {
+    await this.flushInserts();
+    const key = () => describeKey(t.info, row);
+    await this.pipe.add(stmt, { table: t.info.name, check, describe: () => `${t.info.name} (${key()})` });
   }
 
   async flushInserts(): Promise<void> {
-    const b = this.takeBatch();
-    if (b) await this.exec(insertRows(b.t, b.rows), b.t, b.rows[0]);
+    const b = this.batch;
+    this.batch = null;
+    if (!b || !b.tuples.length) return;
+    const parts: Buffer[] = [b.head];
+    b.tuples.forEach((tuple, i) => { if (i) parts.push(COMMA); parts.push(tuple); });
+    const [first, last] = [b.rows[0] as RowImage, b.rows[b.rows.length - 1] as RowImage];
+    const keys = b.rows.length === 1 ? describeKey(b.t.info, first) : `${describeKey(b.t.info, first)} … ${describeKey(b.t.info, last)}`;
+    await this.pipe.add(Buffer.concat(parts), { table: b.t.info.name, describe: () => `${b.t.info.name} (${keys})` });
   }
 
-  /** Run one statement (after pending inserts); returns affected rows. Rejections name the table and key. */
-  async run(st: Statement, t?: TableInfo, row?: RowImage): Promise<number> {
+  private async setFkChecks(on: boolean): Promise<void> {
+    if (this.fkChecks === on) return;
     await this.flushInserts();
-    return this.exec(st, t, row);
+    await this.pipe.add(Buffer.from(`SET SESSION foreign_key_checks = ${on ? 1 : 0}`, 'latin1'));
+    this.fkChecks = on;
   }
 
-  private async exec(st: Statement, t?: TableInfo, row?: RowImage): Promise<number> {
-    const sql = this.beginPending ? `START TRANSACTION;\n${st.sql}` : st.sql;
-    this.beginPending = false;
+  /** The session's foreign_key_checks was changed by someone else (DDL replay, chunk loading). */
+  forgetFkChecks(): void {
+    this.fkChecks = null;
+  }
+
+  /**
+   * TRUNCATE from the binlog, as a DELETE in the open transaction (it commits with the
+   * checkpoint after it). Foreign keys unchecked: TRUNCATE never cascades on the source.
+   */
+  async truncate(table: string): Promise<void> {
+    const t = await this.target(table);
+    await this.ensureOpen();
+    await this.setFkChecks(false);
+    await this.pipe.add(Buffer.concat([Buffer.from('DELETE FROM ', 'latin1'), t.writer.target]), { table, describe: () => `TRUNCATE ${table}` });
+  }
+
+  /** Write the checkpoint(s) in the open transaction (opening one if needed) and commit. */
+  async commit(checkpoints: Array<[stream: string, state: unknown]>, extra: Buffer[] = []): Promise<void> {
+    await this.ensureOpen();
     try {
-      // No params: skip the driver's placeholder scan of (large) pre-escaped INSERT texts.
-      const [raw] = st.params.length ? await this.o.db.query(sql, st.params) : await this.o.db.query(sql);
-      const res = Array.isArray(raw) && sql !== st.sql ? raw[raw.length - 1] : raw;
-      return Number((res as { affectedRows?: number }).affectedRows ?? 0);
+      await this.flushInserts();
+      for (const st of extra) await this.pipe.add(st);
+      for (const [stream, state] of checkpoints) await this.pipe.add(checkpointBytes(this.o.pair, stream, state));
+      await this.pipe.add(Buffer.from('COMMIT', 'latin1'));
+      await this.pipe.send();
     } catch (err) {
-      const mapped = mapDbError(err, { host: 'target', port: 0, user: '' });
-      if (mapped.retryable || !t || !row) throw mapped;
-      const dup = (err as { errno?: number }).errno === 1062;
-      throw new SyncError(dup ? 'TARGET_UNIQUE_CONFLICT' : 'ROW_REJECTED', `target rejected a row of ${t.name} (${describeKey(t, row)}): ${mapped.message}`, {
-        hint: dup
-          ? 'Another target row holds the same unique value: the target diverged from the source. Run `db-sync verify PAIR --repair`, then restart the pair.'
-          : 'The target table no longer accepts the source\'s values (changed by hand?). Make its definition equal to the source\'s (schema sync), then restart the pair.',
-        cause: err, details: { table: t.name },
-      });
+      await this.rollback();
+      throw err;
+    } finally {
+      this.finish();
+    }
+  }
+
+  private finish(): void {
+    this.open = false;
+    this.holdsEarlierTxns = false;
+    this.txnWrote = false;
+    this.txnSavepoint = false;
+    this.batch = null;
+    this.pipe.reset();
+  }
+
+  async rollback(): Promise<void> {
+    const sent = this.open;
+    this.finish();
+    this.fkChecks = null;
+    if (!sent) return;
+    try {
+      await this.o.session.send(Buffer.from('ROLLBACK', 'latin1'));
+    } catch {
+      // connection gone: the server rolls the transaction back itself
     }
   }
 }
 
-const PACKET_BYTES = 8 << 20;
+const COMMA = Buffer.from(',', 'latin1');
 
-/** Join statements with ';' into packets of at most `limit` characters (one statement may exceed it alone). */
-export function packets(statements: string[], limit: number): string[] {
-  const out: string[] = [];
-  let cur = '';
-  for (const st of statements) {
-    if (cur && cur.length + st.length + 2 > limit) { out.push(cur); cur = ''; }
-    cur = cur ? `${cur};\n${st}` : st;
-  }
-  if (cur) out.push(cur);
-  return out;
+export function keylessWarning(table: string): string {
+  return `table ${table} has no primary key or NOT NULL unique key: updates and deletes match the whole row (slow on big tables)`;
 }
 
 /** Key columns and values for error messages (values only, never whole rows). */
@@ -264,7 +341,11 @@ export function describeKey(t: TableInfo, row: RowImage): string {
 }
 
 function shortValue(v: unknown): string {
-  if (Buffer.isBuffer(v)) return `0x${v.subarray(0, 16).toString('hex')}${v.length > 16 ? '…' : ''}`;
+  if (Buffer.isBuffer(v)) {
+    const text = v.toString('utf8');
+    if (!text.includes('\uFFFD') && !/[\x00-\x1f]/.test(text)) return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+    return `0x${v.subarray(0, 16).toString('hex')}${v.length > 16 ? '…' : ''}`;
+  }
   const s = v === null || v === undefined ? 'NULL' : String(v);
   return s.length > 40 ? `${s.slice(0, 40)}…` : s;
 }

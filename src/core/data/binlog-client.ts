@@ -1,12 +1,16 @@
 /**
- * The only import of the binlog library (@vlasky/zongji). Turns its events into plain
- * ChangeEvents and tracks the resume position itself:
+ * The binlog reader: the only import of the binlog library (@vlasky/zongji, patched at
+ * install by patch-package, see patches/ and docs/upstream/zongji-patch.md). Turns its
+ * events into plain ChangeEvents and tracks the resume position itself:
  * - the current file comes from rotate events (zongji's header positions are per file);
  * - `commit` carries the position after the XID / COMMIT event, the next transaction's start,
- *   so a checkpoint never points inside a transaction (MariaDB writes end_log_pos=0 inside);
+ *   so a checkpoint never points inside a transaction;
  * - events between transactions (format, GTID list, binlog checkpoint, heartbeat) surface
- *   as `position` so an idle or filtered stream can still advance its checkpoint.
- * It does not reconnect: the stream supervisor creates a new client from the last applied
+ *   as `position` so an idle or filtered stream can still advance its checkpoint;
+ * - every byte received counts as progress for the stall watchdog (onBytes), also the bytes
+ *   of other databases' transactions that are filtered out here.
+ * Values are exact (`exactValues`): text as its stored bytes, ENUM/SET as numbers.
+ * It does not reconnect: the stream supervisor creates a new reader from the last applied
  * checkpoint (zongji has no reconnect or stall detection).
  */
 import ZongJi, { type AnyBinlogEvent } from '@vlasky/zongji';
@@ -14,6 +18,7 @@ import type { ConnectionConfig } from '../config/schema.js';
 import { driverOptions } from '../db/connection.js';
 import { SyncError } from '../errors.js';
 import type { BinlogPosition, ChangeEvent, RowImage } from './events.js';
+import { parseStatusVars } from './status-vars.js';
 
 export interface BinlogClientOptions {
   connection: ConnectionConfig;
@@ -24,6 +29,8 @@ export interface BinlogClientOptions {
   schema: string;
   onEvent: (event: ChangeEvent) => void;
   onError: (err: SyncError) => void;
+  /** Bytes arrived on the binlog connection (any event, any database). */
+  onBytes?: (n: number) => void;
 }
 
 export interface BinlogClient {
@@ -32,32 +39,45 @@ export interface BinlogClient {
   resume(): void;
 }
 
-const EVENTS = ['rotate', 'format', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query',
+const EVENTS = ['rotate', 'format', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query', 'xaprepare',
   'mariadbgtid', 'gtid', 'mariadbgtidlist', 'binlogcheckpoint', 'heartbeat', 'previousgtids'];
+
+/** Row event flag (sql/log_event.h Rows_log_event::NO_FOREIGN_KEY_CHECKS_F). */
+const NO_FOREIGN_KEY_CHECKS_F = 1 << 1;
 
 export function openBinlogClient(o: BinlogClientOptions): BinlogClient {
   const opts = driverOptions(o.connection, { database: null });
   const zj = new ZongJi({
     host: opts.host, port: opts.port, user: opts.user, password: opts.password, ssl: opts.ssl,
     charset: 'utf8mb4_general_ci', timezone: 'Z', dateStrings: true, supportBigNumbers: true, bigNumberStrings: true,
-    enableKeepAlive: true, connectTimeout: 10_000,
-  });
+    jsonStrings: true, enableKeepAlive: true, connectTimeout: 10_000,
+  } as ConstructorParameters<typeof ZongJi>[0]);
   const translator = new EventTranslator(o.start.file);
   zj.on('binlog', (e: AnyBinlogEvent) => {
-    const ev = translator.translate(e);
+    let ev: ChangeEvent | null;
+    try {
+      ev = translator.translate(e);
+    } catch (err) {
+      o.onError(err instanceof SyncError ? err : new SyncError('BINLOG_DECODE', `cannot read a binlog event: ${(err as Error).message}`, { cause: err }));
+      return;
+    }
     if (ev) o.onEvent(ev);
   });
   zj.on('error', (err: Error & { code?: string; fatal?: boolean; errno?: number }) => o.onError(binlogError(err)));
   zj.start({
     serverId: o.serverId, filename: o.start.file, position: o.start.pos,
-    includeEvents: EVENTS, includeSchema: { [o.schema]: true },
-  });
+    includeEvents: EVENTS, includeSchema: { [o.schema]: true }, exactValues: true,
+  } as Parameters<typeof zj.start>[0]);
+  // mysql2's socket (not in its typings): every chunk of the dump, filtered events included
+  (zj.connection as unknown as { stream?: NodeJS.ReadableStream } | null)?.stream?.on('data', (chunk: Buffer) => o.onBytes?.(chunk.length));
   return {
     stop: () => { try { zj.stop(); } catch { /* already stopped */ } },
     pause: () => zj.connection?.pause(),
     resume: () => zj.connection?.resume(),
   };
 }
+
+type Raw = AnyBinlogEvent & { size?: number; gtid?: string; nextPosition: number; timestamp: number };
 
 /** zongji events -> ChangeEvents; keeps the current file and whether a transaction is open. */
 class EventTranslator {
@@ -66,63 +86,85 @@ class EventTranslator {
   constructor(private file: string) {}
 
   translate(e: AnyBinlogEvent): ChangeEvent | null {
-    const ts = e.timestamp;
+    const r = e as Raw;
+    const base = { timestamp: r.timestamp, size: Number(r.size ?? 0) };
+    const here = (): BinlogPosition => ({ file: this.file, pos: r.nextPosition });
     const name = e.getEventName();
-    const here = (): BinlogPosition => ({ file: this.file, pos: e.nextPosition });
     switch (name) {
       case 'rotate': {
-        const r = e as Extract<AnyBinlogEvent, { binlogName: string; position: number }>;
-        this.file = r.binlogName;
-        return { type: 'position', position: { file: this.file, pos: Number(r.position) }, timestamp: ts };
+        const rot = e as Extract<AnyBinlogEvent, { binlogName: string; position: number }>;
+        this.file = rot.binlogName;
+        return { type: 'position', position: { file: this.file, pos: Number(rot.position) }, ...base };
       }
       case 'mariadbgtid': {
         const g = e as Extract<AnyBinlogEvent, { standalone: boolean }>;
         this.inTxn = !g.standalone;
-        return g.standalone ? null : { type: 'begin', gtid: e.gtid, timestamp: ts };
+        return g.standalone ? null : { type: 'begin', gtid: r.gtid, ...base };
       }
       case 'writerows':
       case 'deleterows':
       case 'updaterows':
-        return rowsEvent(e, name);
+        return rowsEvent(e, name, base);
       case 'xid':
         this.inTxn = false;
-        return { type: 'commit', position: here(), gtid: e.gtid, timestamp: ts };
+        return { type: 'commit', position: here(), gtid: r.gtid, ...base };
+      case 'xaprepare':
+        this.inTxn = false;
+        return { type: 'xa-prepare', position: here(), gtid: r.gtid, ...base };
       case 'query':
-        return this.query(e as Extract<AnyBinlogEvent, { query: string; schema: string }>, here());
+        return this.query(e as Extract<AnyBinlogEvent, { query: string; schema: string }>, here(), base);
       case 'tablemap':
         return null;
       default:
-        if (this.inTxn || !(e.nextPosition > 0)) return null;
-        return { type: 'position', position: here(), timestamp: ts };
+        if (this.inTxn || !(r.nextPosition > 0)) return null;
+        return { type: 'position', position: here(), ...base };
     }
   }
 
-  private query(q: Extract<AnyBinlogEvent, { query: string; schema: string }>, position: BinlogPosition): ChangeEvent {
+  private query(q: Extract<AnyBinlogEvent, { query: string; schema: string }>, position: BinlogPosition,
+    base: { timestamp: number; size: number }): ChangeEvent {
+    const raw = q as typeof q & { queryBuffer?: Buffer; statusVarsBuffer?: Buffer; gtid?: string };
+    if (!Buffer.isBuffer(raw.queryBuffer) || !Buffer.isBuffer(raw.statusVarsBuffer)) {
+      throw new SyncError('BINLOG_DECODER_UNPATCHED', 'the binlog decoder does not give the exact bytes of statements: @vlasky/zongji runs without db-sync\'s patch', {
+        hint: 'Reinstall with `npm ci` (its postinstall applies patches/@vlasky+zongji+*.patch with patch-package) and look for errors it prints.',
+      });
+    }
     const text = q.query.trim();
-    const ts = q.timestamp;
-    if (/^BEGIN$/i.test(text)) { this.inTxn = true; return { type: 'begin', gtid: q.gtid, timestamp: ts }; }
-    this.inTxn = false;
-    // COMMIT ends a non-transactional (MyISAM/Aria) group; ROLLBACK only appears when
-    // non-transactional changes were made and they persist, so it ends the group too.
-    if (/^(COMMIT|ROLLBACK)$/i.test(text)) return { type: 'commit', position, gtid: q.gtid, timestamp: ts };
-    return { type: 'statement', schema: q.schema, query: text, position, gtid: q.gtid, timestamp: ts };
+    if (/^BEGIN$/i.test(text)) { this.inTxn = true; return { type: 'begin', gtid: raw.gtid, ...base }; }
+    if (/^COMMIT$/i.test(text)) { this.inTxn = false; return { type: 'commit', position, gtid: raw.gtid, ...base }; }
+    const inTxn = this.inTxn;
+    if (/^ROLLBACK$/i.test(text)) this.inTxn = false;
+    return { type: 'query', schema: q.schema, sql: raw.queryBuffer, context: parseStatusVars(raw.statusVarsBuffer), inTxn,
+      position, gtid: raw.gtid, ...base };
   }
 }
 
-function rowsEvent(e: AnyBinlogEvent, name: 'writerows' | 'deleterows' | 'updaterows'): ChangeEvent | null {
-  const r = e as Extract<AnyBinlogEvent, { rows: unknown[] }>;
-  const entry = r.tableMap[(r as unknown as { tableId: number }).tableId];
+function rowsEvent(e: AnyBinlogEvent, name: 'writerows' | 'deleterows' | 'updaterows',
+  base: { timestamp: number; size: number }): ChangeEvent | null {
+  const r = e as Extract<AnyBinlogEvent, { rows: unknown[] }> & { tableId: number; flags: number };
+  const entry = r.tableMap[r.tableId];
   if (!entry) return null;
-  const base = { schema: entry.parentSchema, table: entry.tableName, timestamp: e.timestamp };
-  if (name === 'updaterows') return { type: 'update', ...base, rows: r.rows as Array<{ before: RowImage; after: RowImage }> };
-  return { type: name === 'writerows' ? 'insert' : 'delete', ...base, rows: r.rows as RowImage[] };
+  const common = { type: 'rows' as const, schema: entry.parentSchema, table: entry.tableName,
+    fkChecks: (Number(r.flags) & NO_FOREIGN_KEY_CHECKS_F) === 0, ...base };
+  if (name === 'updaterows') return { ...common, op: 'update', rows: r.rows as Array<{ before: RowImage; after: RowImage }> };
+  return { ...common, op: name === 'writerows' ? 'insert' : 'delete', rows: r.rows as RowImage[] };
 }
 
-/** ER_MASTER_FATAL_ERROR_READING_BINLOG (1236): the position is gone or invalid. */
-function binlogError(err: Error & { code?: string; errno?: number }): SyncError {
+/**
+ * ER_MASTER_FATAL_ERROR_READING_BINLOG (1236): the position is gone or invalid. Connection
+ * errors (a code, or fatal) are retried; anything else is the decoder refusing an event,
+ * which a retry would only repeat.
+ */
+function binlogError(err: Error & { code?: string; errno?: number; fatal?: boolean }): SyncError {
   if (err.errno === 1236) {
     return new SyncError('BINLOG_PURGED', `the source cannot stream from the saved binlog position: ${err.message}`, {
       hint: 'The binlog the pair needs was purged (or the source changed). Re-copy the data: `db-sync sync run PAIR --resnapshot`; keep binlogs longer (binlog_expire_logs_seconds) to avoid this.',
+      cause: err,
+    });
+  }
+  if (!err.code && !err.fatal && err.errno === undefined) {
+    return new SyncError('BINLOG_DECODE', `the binlog reader refused an event: ${err.message}`, {
+      hint: 'db-sync cannot read this event exactly and stops rather than skip it. Check the server settings named in the message; report it if it is not one of them.',
       cause: err,
     });
   }

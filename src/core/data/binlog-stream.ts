@@ -1,19 +1,28 @@
 /**
- * One run of the change stream: a binlog client from `start`, an applier, and the loop that
- * turns source transactions into target transactions (several small ones grouped while a
- * backlog exists, never one split), each committed with the checkpoint that covers it.
- * Returns when `until` is reached or the signal aborts; throws SyncError on failure (the
- * supervisor decides about retries from `retryable`).
+ * The apply loop: one run of the change stream from `start`. It turns source transactions
+ * into target transactions (several small ones grouped while a backlog exists), each
+ * committed with the checkpoint that covers it, and replays DDL at its place in the stream.
+ *
+ * Invariants:
+ * - A target transaction only ever commits at a source transaction boundary, so a
+ *   checkpoint always names a commit boundary (after a kill -9 nothing is half-applied).
+ * - Statements inside a source transaction (ROLLBACK, SAVEPOINT, XA, statement-based DML)
+ *   act on it, never flush it.
+ * - Anything that cannot be applied exactly stops the pair with the statement and the fix.
+ * - The backlog of received, unapplied events is bounded in bytes; the reader is paused above it.
+ * Returns when `until` is reached, the signal aborts, or tables must be copied first (a
+ * table entered the pair's scope); throws SyncError on failure (retries are the caller's).
  */
 import type { ConnectionConfig } from '../config/schema.js';
 import { SyncError, toSyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Applier, TableMode } from './applier.js';
 import { openBinlogClient, type BinlogClient } from './binlog-client.js';
-import { comparePositions, type BinlogPosition, type ChangeEvent } from './events.js';
-import { statementTarget } from './statement-tables.js';
-import { quoteQualified } from '../db/quote.js';
+import { comparePositions, type BinlogPosition, type ChangeEvent, type RowsEvent } from './events.js';
 import { crashPoint } from '../crash-point.js';
+import { StatementHandler, xaUnsupported, type StatementOutcome } from './statement-handler.js';
+import type { DdlJournal } from './ddl-replay.js';
+import type { ObjectType } from './statement-kind.js';
 
 export interface StreamStats {
   events: number;
@@ -25,11 +34,15 @@ export interface StreamStats {
   gtid?: string;
   /** True when nothing is queued (caught up). */
   idle: boolean;
+  /** Events and bytes received but not applied yet. */
+  backlogEvents: number;
+  backlogBytes: number;
 }
 
 export interface StreamOptions {
   source: ConnectionConfig;
   sourceSchema: string;
+  targetSchema: string;
   serverId: number;
   start: BinlogPosition;
   /** Stop once the applied position reaches this (catch-up, --once). */
@@ -37,31 +50,59 @@ export interface StreamOptions {
   applier: Applier;
   tableMode: (table: string) => TableMode;
   inScope: (table: string) => boolean;
+  /** Replay table DDL (the pair syncs schema); sync programmable objects (the pair syncs routines). */
+  replayDdl: boolean;
+  syncObjects: boolean;
   /** Checkpoint rows to commit with every target transaction, given the position covered. */
   checkpoints: (pos: BinlogPosition, gtid: string | undefined) => Array<[string, unknown]>;
-  onDdl: (tables: string[] | 'all') => Promise<void>;
+  /** The DDL journal left by a run that died during a DDL statement. */
+  journal: DdlJournal | null;
+  /** SET statement restoring the apply session after a replayed statement. */
+  baseline: string;
+  /** Views, triggers, routines, events changed on the source: re-sync them (must not throw for their own failures). */
+  onObjects: (objects: Array<{ type: ObjectType; name: string }>) => Promise<void>;
+  /** A resumed snapshot's catch-up: DDL touched `table` / tables entered the scope (copied later). */
+  catchUp?: { onTableDdl: (table: string) => void; onCopy: (tables: string[]) => void };
+  /** Snapshot state to commit when tables must be copied before streaming on. */
+  copyState?: (tables: string[]) => Array<[string, unknown]>;
   /** Current server binlog end, for the stall watchdog. */
   serverPosition: () => Promise<BinlogPosition>;
   onProgress: (stats: StreamStats) => void;
+  onWarning?: (message: string) => void;
   logger: Logger;
   signal: AbortSignal;
   watchdogMs?: number;
   heartbeatMs?: number;
   maxGroupTxns?: number;
   maxGroupMs?: number;
+  /** Backlog bound in bytes (default 64 MiB). */
+  maxBacklogBytes?: number;
 }
 
-const HIGH_WATER = 20_000;
-const LOW_WATER = 2_000;
+export interface StreamResult {
+  position: BinlogPosition;
+  /** Tables to copy before streaming on (the loop stopped right after the statement that needs them). */
+  copy: string[];
+}
 
-export async function runStream(o: StreamOptions): Promise<BinlogPosition> {
-  const s = new StreamLoop(o);
-  return s.run();
+const MAX_BACKLOG_EVENTS = 20_000;
+const DEFAULT_BACKLOG_BYTES = 64 << 20;
+
+export async function runStream(o: StreamOptions): Promise<StreamResult> {
+  return new StreamLoop(o).run();
+}
+
+interface SourceTxn {
+  open: boolean;
+  /** In-scope row events applied so far. */
+  rows: number;
+  xa: boolean;
 }
 
 class StreamLoop {
   private readonly queue: ChangeEvent[] = [];
   private head = 0;
+  private queuedBytes = 0;
   private error: SyncError | null = null;
   private wake: (() => void) | null = null;
   private client: BinlogClient | null = null;
@@ -69,29 +110,36 @@ class StreamLoop {
   private applied: BinlogPosition;
   private appliedGtid: string | undefined;
   private pending: { pos: BinlogPosition; gtid?: string } | null = null;
+  private txn: SourceTxn = { open: false, rows: 0, xa: false };
   private groupTxns = 0;
   private groupStart = 0;
   private lastCheckpointAt = Date.now();
-  private lastEventAt = Date.now();
+  private lastBytesAt = Date.now();
+  /** Statements to commit with the next checkpoint (clearing the DDL journal). */
+  private extra: Array<[string, unknown]> = [];
+  private copy: string[] = [];
+  private readonly statements: StatementHandler;
   private readonly stats: StreamStats;
 
   constructor(private readonly o: StreamOptions) {
     this.applied = o.start;
-    this.stats = { events: 0, rows: 0, transactions: 0, lastEventTs: 0, position: o.start, idle: true };
+    this.stats = { events: 0, rows: 0, transactions: 0, lastEventTs: 0, position: o.start, idle: true, backlogEvents: 0, backlogBytes: 0 };
+    this.statements = new StatementHandler(o);
   }
 
-  async run(): Promise<BinlogPosition> {
-    if (this.reached()) return this.applied;
+  async run(): Promise<StreamResult> {
+    if (this.reached()) return { position: this.applied, copy: [] };
     const onAbort = () => this.notify();
     this.o.signal.addEventListener('abort', onAbort, { once: true });
     this.client = openBinlogClient({
       connection: this.o.source, serverId: this.o.serverId, start: this.o.start, schema: this.o.sourceSchema,
-      onEvent: (ev) => { this.queue.push(ev); this.lastEventAt = Date.now(); this.backpressure(); this.notify(); },
+      onEvent: (ev) => this.enqueue(ev),
       onError: (err) => { this.error ??= err; this.notify(); },
+      onBytes: () => { this.lastBytesAt = Date.now(); },
     });
     try {
       await this.loop();
-      return this.applied;
+      return { position: this.applied, copy: this.copy };
     } catch (err) {
       await this.o.applier.rollback();
       throw toSyncError(err);
@@ -101,6 +149,13 @@ class StreamLoop {
     }
   }
 
+  private enqueue(ev: ChangeEvent): void {
+    this.queue.push(ev);
+    this.queuedBytes += ev.size;
+    this.backpressure();
+    this.notify();
+  }
+
   private notify(): void {
     const w = this.wake;
     this.wake = null;
@@ -108,33 +163,43 @@ class StreamLoop {
   }
 
   private backpressure(): void {
-    const size = this.queue.length - this.head;
-    if (!this.paused && size > HIGH_WATER) { this.paused = true; this.client?.pause(); }
-    else if (this.paused && size < LOW_WATER) { this.paused = false; this.client?.resume(); }
+    const limit = this.o.maxBacklogBytes ?? DEFAULT_BACKLOG_BYTES;
+    const events = this.queue.length - this.head;
+    const over = this.queuedBytes > limit || events > MAX_BACKLOG_EVENTS;
+    const under = this.queuedBytes < limit / 4 && events < MAX_BACKLOG_EVENTS / 10;
+    if (!this.paused && over) { this.paused = true; this.client?.pause(); }
+    else if (this.paused && under) { this.paused = false; this.client?.resume(); }
   }
 
   private reached(): boolean {
     return this.o.until !== null && comparePositions(this.applied, this.o.until) >= 0;
   }
 
+  /** Between source transactions and nothing uncommitted on the target. */
+  private get atBoundary(): boolean {
+    return !this.txn.open && !this.o.applier.inTransaction;
+  }
+
   private async loop(): Promise<void> {
     for (;;) {
       if (this.error) throw this.error;
       if (this.o.signal.aborted) { await this.finishOnAbort(); return; }
+      if (this.copy.length && this.atBoundary && !this.o.catchUp) return;
       const ev = this.next();
       if (!ev) {
         await this.idle();
-        if (this.reached()) return;
+        if (this.reached() && this.atBoundary) return;
         continue;
       }
       await this.handle(ev);
-      if (this.reached() && !this.o.applier.inTransaction) return;
+      if (this.reached() && this.atBoundary) return;
     }
   }
 
   private next(): ChangeEvent | undefined {
     if (this.head >= this.queue.length) return undefined;
-    const ev = this.queue[this.head++];
+    const ev = this.queue[this.head++] as ChangeEvent;
+    this.queuedBytes -= ev.size;
     if (this.head > 4096 && this.head * 2 > this.queue.length) { this.queue.splice(0, this.head); this.head = 0; }
     this.backpressure();
     return ev;
@@ -144,11 +209,10 @@ class StreamLoop {
     return this.queue.length - this.head;
   }
 
-  /** Nothing queued: commit an open group, write a heartbeat checkpoint, watch for stalls. */
+  /** Nothing queued: commit a group at a boundary, write a heartbeat checkpoint, watch for stalls. */
   private async idle(): Promise<void> {
-    if (this.o.applier.inTransaction && this.groupTxns > 0) await this.flush();
-    if (this.pending && !this.o.applier.inTransaction) await this.heartbeat(true);
-    this.stats.idle = true;
+    if (!this.txn.open && this.o.applier.inTransaction) await this.flush();
+    if (this.pending && this.atBoundary) await this.heartbeat(true);
     this.report();
     // Events may have arrived during the awaits above (their notify() found no waiter).
     if (this.backlog > 0 || this.error || this.o.signal.aborted) return;
@@ -156,21 +220,21 @@ class StreamLoop {
       const t = setTimeout(resolve, 1000);
       this.wake = () => { clearTimeout(t); resolve(); };
     });
-    if (this.backlog === 0 && !this.o.applier.inTransaction) await this.watchdog();
+    if (this.backlog === 0) await this.watchdog();
   }
 
   private async watchdog(): Promise<void> {
     const limit = this.o.watchdogMs ?? 15_000;
-    if (Date.now() - this.lastEventAt < limit) return;
+    if (Date.now() - this.lastBytesAt < limit) return;
     // The control link may be frozen like the stream: no answer in time is a stall too.
     const server = await withTimeout(this.o.serverPosition(), limit, () => new SyncError('BINLOG_STREAM_STALLED',
-      `no binlog event for ${Math.round(limit / 1000)} s and the source does not answer`, {
+      `no binlog data for ${Math.round(limit / 1000)} s and the source does not answer`, {
         hint: 'The link to the source stalled; db-sync reconnects and resumes from the last applied checkpoint.', retryable: true,
       }));
-    this.lastEventAt = Date.now();
+    this.lastBytesAt = Date.now();
     const seen = this.pending?.pos ?? this.applied;
     if (comparePositions(server, seen) > 0) {
-      throw new SyncError('BINLOG_STREAM_STALLED', `no binlog event for ${Math.round(limit / 1000)} s while the source moved to ${server.file}:${server.pos}`, {
+      throw new SyncError('BINLOG_STREAM_STALLED', `no binlog data for ${Math.round(limit / 1000)} s while the source moved to ${server.file}:${server.pos}`, {
         hint: 'The replication link stalled (network?); db-sync restarts the stream from the last applied checkpoint.', retryable: true,
       });
     }
@@ -180,44 +244,105 @@ class StreamLoop {
     this.stats.events++;
     this.stats.idle = false;
     switch (ev.type) {
-      case 'begin':
-        return;
-      case 'insert':
-      case 'update':
-      case 'delete':
-        if (ev.schema !== this.o.sourceSchema || !this.o.inScope(ev.table)) return;
-        if (!this.o.applier.inTransaction) this.groupStart = Date.now();
-        await this.o.applier.applyRows(ev, this.o.tableMode(ev.table));
-        this.stats.rows += ev.rows.length;
-        return;
-      case 'commit':
-        this.stats.transactions++;
-        this.stats.lastEventTs = ev.timestamp;
-        this.pending = { pos: ev.position, gtid: ev.gtid ?? this.appliedGtid };
-        if (!this.o.applier.inTransaction) return this.heartbeat(false);
-        this.groupTxns++;
-        if (this.shouldFlush()) await this.flush();
-        return;
-      case 'statement':
-        return this.statement(ev);
+      case 'begin': return this.begin();
+      case 'rows': return this.rows(ev);
+      case 'commit': return this.commit(ev.position, ev.gtid, ev.timestamp);
+      case 'xa-prepare':
+        if (this.txn.xa && this.txn.rows > 0) throw xaUnsupported();
+        return this.endWithoutRows(ev.position, ev.gtid);
+      case 'query': return this.outcome(await this.statements.handle(ev, this.txn, () => this.flushForDdl()), ev);
       case 'position':
-        if (this.o.applier.inTransaction) return;
+        if (this.txn.open) return;
         this.pending = { pos: ev.position, gtid: this.appliedGtid };
-        return this.heartbeat(false);
+        if (!this.o.applier.inTransaction) await this.heartbeat(false);
     }
   }
 
+  private begin(): void {
+    if (this.txn.open) {
+      throw new SyncError('BINLOG_SEQUENCE', 'the binlog started a transaction inside another one', {
+        hint: 'db-sync stops rather than guess where the first one ended. Report this with the source version; `db-sync sync run PAIR --resnapshot` starts over.',
+      });
+    }
+    this.txn = { open: true, rows: 0, xa: false };
+    this.o.applier.beginSourceTxn();
+    if (!this.o.applier.inTransaction) this.groupStart = Date.now();
+  }
+
+  private async rows(ev: RowsEvent): Promise<void> {
+    if (!this.txn.open) this.begin(); // MariaDB always opens a group first; be safe
+    if (ev.schema !== this.o.sourceSchema || !this.o.inScope(ev.table)) return;
+    const mode = this.o.tableMode(ev.table);
+    if (mode === 'skip') return;
+    await this.o.applier.applyRows(ev, mode);
+    this.txn.rows++;
+    this.stats.rows += ev.rows.length;
+  }
+
+  private async commit(pos: BinlogPosition, gtid: string | undefined, timestamp: number): Promise<void> {
+    this.txn.open = false;
+    this.o.applier.endSourceTxn();
+    this.stats.transactions++;
+    this.stats.lastEventTs = timestamp;
+    this.pending = { pos, gtid: gtid ?? this.appliedGtid };
+    if (!this.o.applier.inTransaction) return this.heartbeat(this.extra.length > 0 || this.copy.length > 0);
+    this.groupTxns++;
+    if (this.shouldFlush()) await this.flush();
+  }
+
+  /** A group that ends without rows of ours (ROLLBACK, XA PREPARE, a standalone statement). */
+  private async endWithoutRows(pos: BinlogPosition, gtid: string | undefined): Promise<void> {
+    this.txn.open = false;
+    this.o.applier.endSourceTxn();
+    this.pending = { pos, gtid: gtid ?? this.appliedGtid };
+    if (!this.o.applier.inTransaction) await this.heartbeat(false);
+  }
+
+  private async outcome(out: StatementOutcome, ev: Extract<ChangeEvent, { type: 'query' }>): Promise<void> {
+    switch (out.kind) {
+      case 'none': return;
+      case 'rollback':
+        await this.o.applier.rollbackSourceTxn();
+        return this.endWithoutRows(ev.position, ev.gtid);
+      case 'xa-start':
+        this.txn.xa = true;
+        return;
+      case 'boundary':
+        // a standalone statement (DDL, ignored statement) ends its own group
+        if (ev.inTxn) return;
+        return this.endWithoutRows(ev.position, ev.gtid);
+      case 'ddl-done': {
+        this.extra.push(...out.extra);
+        if (out.copy.length) this.copy.push(...out.copy);
+        if (ev.inTxn) return; // CREATE ... SELECT: its rows and XID follow
+        this.pending = { pos: ev.position, gtid: ev.gtid ?? this.appliedGtid };
+        return this.heartbeat(true);
+      }
+    }
+  }
+
+  /** DDL is about to run: commit what came before it (its own implicit commit must not take it along). */
+  private async flushForDdl(): Promise<void> {
+    if (this.o.applier.inTransaction && !this.txn.open) await this.flush();
+  }
+
   private shouldFlush(): boolean {
-    if (this.reached() || this.backlog === 0) return true;
+    if (this.reached() || this.backlog === 0 || this.extra.length || this.copy.length) return true;
     if (this.o.until && this.pending && comparePositions(this.pending.pos, this.o.until) >= 0) return true;
     return this.groupTxns >= (this.o.maxGroupTxns ?? 500) || Date.now() - this.groupStart >= (this.o.maxGroupMs ?? 5);
   }
 
+  private checkpointRows(p: { pos: BinlogPosition; gtid?: string }): Array<[string, unknown]> {
+    const rows = [...this.o.checkpoints(p.pos, p.gtid), ...this.extra];
+    if (this.copy.length && !this.o.catchUp && this.o.copyState) rows.push(...this.o.copyState(this.copy));
+    return rows;
+  }
+
   private async flush(): Promise<void> {
     const p = this.pending;
-    if (!p) return;
+    if (!p || this.txn.open) return;
     crashPoint('stream.before-commit');
-    await this.o.applier.commit(this.o.checkpoints(p.pos, p.gtid));
+    await this.o.applier.commit(this.checkpointRows(p));
     crashPoint('stream.after-commit');
     this.advance(p);
     this.groupTxns = 0;
@@ -227,6 +352,7 @@ class StreamLoop {
     this.applied = p.pos;
     this.appliedGtid = p.gtid;
     this.pending = null;
+    this.extra = [];
     this.lastCheckpointAt = Date.now();
     this.stats.position = p.pos;
     this.stats.gtid = p.gtid;
@@ -236,50 +362,22 @@ class StreamLoop {
   /** A position with nothing to apply: checkpoint it at most every heartbeatMs (or now when forced / at `until`). */
   private async heartbeat(force: boolean): Promise<void> {
     const p = this.pending;
-    if (!p) return;
+    if (!p || !this.atBoundary) return;
     const due = force || Date.now() - this.lastCheckpointAt >= (this.o.heartbeatMs ?? 1000);
     const atUntil = this.o.until !== null && comparePositions(p.pos, this.o.until) >= 0;
     if (!due && !atUntil) return;
-    await this.o.applier.commit(this.o.checkpoints(p.pos, p.gtid));
-    this.advance(p);
-  }
-
-  private async statement(ev: Extract<ChangeEvent, { type: 'statement' }>): Promise<void> {
-    if (this.o.applier.inTransaction) await this.flush();
-    const target = statementTarget(ev.query, ev.schema, this.o.sourceSchema);
-    const p = { pos: ev.position, gtid: ev.gtid ?? this.appliedGtid };
-    if (target.kind === 'truncate' && this.o.inScope(target.table) && this.o.tableMode(target.table) !== 'skip') {
-      // TRUNCATE is logged as a statement, never as row events: apply it as a DELETE so it
-      // commits atomically with its checkpoint.
-      const t = await this.o.applier.table(target.table);
-      await this.o.applier.begin();
-      await this.o.applier.run({ sql: `DELETE FROM ${quoteQualified(t.schema, t.name)}`, params: [] });
-    } else if (target.kind === 'ddl') {
-      const tables = target.tables === 'all' ? 'all' : target.tables.filter((t) => this.o.inScope(t));
-      if (tables === 'all' || tables.length > 0) {
-        this.o.logger.info({ query: ev.query.slice(0, 200), tables }, 'DDL in the stream: running the schema step');
-        await this.o.onDdl(tables);
-        this.o.applier.invalidate(tables === 'all' ? undefined : tables);
-      }
-    }
-    this.pending = p;
-    await this.o.applier.commit(this.o.checkpoints(p.pos, p.gtid));
+    await this.o.applier.commit(this.checkpointRows(p));
     this.advance(p);
   }
 
   /** Abort: commit at a transaction boundary, roll back a half-applied source transaction. */
   private async finishOnAbort(): Promise<void> {
-    if (this.o.applier.inTransaction && this.groupTxns > 0 && this.lastWasCommit()) await this.flush();
+    if (this.o.applier.inTransaction && !this.txn.open && this.groupTxns > 0) await this.flush();
     else await this.o.applier.rollback();
   }
 
-  private lastWasCommit(): boolean {
-    const last = this.queue[this.head - 1];
-    return last?.type === 'commit';
-  }
-
   private report(): void {
-    this.o.onProgress({ ...this.stats, idle: this.backlog === 0 });
+    this.o.onProgress({ ...this.stats, idle: this.backlog === 0, backlogEvents: this.backlog, backlogBytes: Math.max(0, this.queuedBytes) });
   }
 }
 

@@ -1,10 +1,15 @@
 /**
- * The binlog data engine for one pair: verify the checkpoint's source, run (or resume) the
- * consistent snapshot, then stream changes, all under the retry supervisor.
+ * The binlog data engine for one pair, read like go-mysql's canal: check the source, take
+ * the pair's lock on the target, bring the schema in (a new pair only), copy (or resume the
+ * copy), then stream changes; all under the retry supervisor.
+ *
+ * Everything the pair writes to the target goes through one apply session that holds the
+ * pair's lock (runner-lock.ts): when the session ends, the lock and any open transaction go
+ * with it, at the same instant.
  */
 import { createHash } from 'node:crypto';
 import type { ConnectionConfig } from '../config/schema.js';
-import { closeQuietly, closeWithin, openConnection, type Db } from '../db/connection.js';
+import { BinarySession, closeQuietly, closeWithin, openConnection, queryRows, type Db } from '../db/connection.js';
 import { checkCapabilities, type Capabilities } from '../db/preflight.js';
 import { prepareApplySession } from '../db/session.js';
 import { SyncError } from '../errors.js';
@@ -12,13 +17,25 @@ import type { Logger } from '../log.js';
 import type { StatusSink } from '../pair/status.js';
 import { Applier } from './applier.js';
 import { runStream, type StreamOptions } from './binlog-stream.js';
-import { deleteCheckpoints, ensureCheckpointTable, readCheckpoint } from './checkpoint.js';
+import { ensureCheckpointTable, readCheckpoint, type BinlogCheckpoint } from './checkpoint.js';
+import { DDL_JOURNAL, sessionBaseline, type DdlJournal } from './ddl-replay.js';
 import { comparePositions, formatPosition, type BinlogPosition } from './events.js';
 import { binlogFiles, serverPosition } from './position.js';
-import { SnapshotRunner } from './snapshot-runner.js';
+import { acquirePairLock, RUNNER_STREAM } from './runner-lock.js';
+import { freshProgress, SNAPSHOT_STREAM, SnapshotRunner } from './snapshot-runner.js';
 import type { SnapshotState } from './snapshot.js';
-import { keylessWarning, StreamStatus } from './stream-status.js';
+import type { ObjectType } from './statement-kind.js';
+import { StreamStatus } from './stream-status.js';
 import { supervise } from './supervisor.js';
+
+export type { BinlogCheckpoint };
+
+export interface SchemaHooks {
+  /** A new pair (no checkpoint yet): make the target's schema the source's (tables and objects). */
+  initial: () => Promise<void>;
+  /** Views, triggers, routines, events: re-sync these (all when 'all'); failures are the hook's to report. */
+  objects: (objects: Array<{ type: ObjectType; name: string }> | 'all') => Promise<void>;
+}
 
 export interface BinlogSyncOptions {
   pairName: string;
@@ -26,12 +43,17 @@ export interface BinlogSyncOptions {
   target: ConnectionConfig;
   /** The pair's table filter (include/exclude globs, never db-sync's own tables). */
   inScope: (table: string) => boolean;
+  /** The pair syncs table definitions (DDL is replayed) / programmable objects. */
+  replayDdl: boolean;
+  syncObjects: boolean;
+  schema: SchemaHooks;
   once: boolean;
   /** Forget the checkpoints and copy everything again. */
   resnapshot: boolean;
+  /** Copy these tables again (from the current checkpoint on). */
+  recopy?: string[];
   maxRetries: number;
   retryDelay: number;
-  onDdl: (tables: string[] | 'all') => Promise<void>;
   status: StatusSink;
   logger: Logger;
   signal: AbortSignal;
@@ -39,15 +61,8 @@ export interface BinlogSyncOptions {
   watchdogMs?: number;
 }
 
-export interface BinlogCheckpoint extends BinlogPosition {
-  gtid?: string;
-  serverId: number;
-  serverUuid: string | null;
-  flavor: string;
-}
-
 export const BINLOG_STREAM = 'binlog';
-export const SNAPSHOT_STREAM = 'snapshot';
+export { SNAPSHOT_STREAM };
 
 export async function runBinlogSync(o: BinlogSyncOptions): Promise<void> {
   const caps = await checkCapabilities(o.source);
@@ -57,10 +72,10 @@ export async function runBinlogSync(o: BinlogSyncOptions): Promise<void> {
     });
   }
   const until = o.once ? await withDb(o.source, (db) => serverPosition(db, caps.flavor)) : null;
-  if (o.resnapshot) await withDb(o.target, async (db) => { await ensureCheckpointTable(db); await deleteCheckpoints(db, o.pairName); });
-  await supervise(() => runOnce(o, caps, until), {
-    maxRetries: o.maxRetries, retryDelay: o.retryDelay, once: o.once, signal: o.signal, status: o.status, logger: o.logger,
-  });
+  const first = { resnapshot: o.resnapshot, recopy: o.recopy ?? [] };
+  await supervise(async () => {
+    await runOnce(o, caps, until, first);
+  }, { maxRetries: o.maxRetries, retryDelay: o.retryDelay, once: o.once, signal: o.signal, status: o.status, logger: o.logger });
 }
 
 async function withDb<T>(conn: ConnectionConfig, fn: (db: Db) => Promise<T>): Promise<T> {
@@ -78,50 +93,108 @@ export function streamServerId(o: { pairName: string; source: ConnectionConfig; 
   return 0x40000000 + (h.readUInt32BE(0) % 0x3fffffff);
 }
 
-async function runOnce(o: BinlogSyncOptions, caps: Capabilities, until: BinlogPosition | null): Promise<void> {
-  // multipleStatements: the applier sends START TRANSACTION / checkpoint / COMMIT with
-  // neighbouring statements (all values are escaped parameters, identifiers quoted).
-  const target = await openConnection(o.target, { multipleStatements: true });
+async function runOnce(o: BinlogSyncOptions, caps: Capabilities, until: BinlogPosition | null,
+  first: { resnapshot: boolean; recopy: string[] }): Promise<void> {
+  const session = await BinarySession.open(o.target);
   const control = await openConnection(o.source);
   try {
-    await prepareApplySession(target);
-    await ensureCheckpointTable(target);
-    let ckpt = await readCheckpoint<BinlogCheckpoint>(target, o.pairName, BINLOG_STREAM);
-    const snap = await readCheckpoint<SnapshotState>(target, o.pairName, SNAPSHOT_STREAM);
-    if (ckpt) await verifySource(control, ckpt, caps);
-    const statusHelper = new StreamStatus(o.status);
-    const applier = new Applier({
-      db: target, pair: o.pairName, targetSchema: o.target.database, logger: o.logger,
-      onKeyless: (t) => statusHelper.warn(keylessWarning(t)),
-    });
-    const identity = (pos: BinlogPosition, gtid?: string): BinlogCheckpoint => ({
-      file: pos.file, pos: pos.pos, ...(gtid ? { gtid } : {}), serverId: caps.serverId, serverUuid: caps.serverUuid, flavor: caps.flavor.name,
-    });
-    const streamBase = streamOptions(o, caps, applier, control, statusHelper, identity);
-    if (!ckpt || snap) {
-      const runner = new SnapshotRunner({ ...o, caps, applier, identity, streamBase, statusHelper });
-      ckpt = identity(await runner.run(ckpt, snap));
-      if (o.signal.aborted) return;
+    await prepareApplySession(session);
+    await ensureCheckpointTable(session);
+    await acquirePairLock(session, o.target.database, o.pairName);
+    if (first.resnapshot) {
+      await queryRows(session, `DELETE FROM _db_sync_checkpoint WHERE pair_name = ? AND stream <> ?`, [o.pairName, RUNNER_STREAM]);
+      first.resnapshot = false;
     }
-    const start = { file: ckpt.file, pos: ckpt.pos };
-    if (until && comparePositions(start, until) >= 0) return;
-    o.status.update({ state: 'streaming', mode: 'binlog', nextRetryAt: null, snapshot: null });
-    o.logger.info({ from: formatPosition(start), until: until ? formatPosition(until) : null }, 'streaming binlog changes');
-    await runStream({ ...streamBase, start, until, tableMode: () => 'exact' });
+    let ckpt = await readCheckpoint<BinlogCheckpoint>(session, o.pairName, BINLOG_STREAM);
+    if (ckpt) await verifySource(control, ckpt, caps);
+    else if (o.replayDdl || o.syncObjects) await o.schema.initial();
+    if (ckpt && o.syncObjects) await o.schema.objects('all');
+    const engine = await Engine.create(o, caps, session, control);
+    if (first.recopy.length && ckpt) {
+      await engine.recopy(first.recopy);
+      first.recopy = [];
+    }
+    await engine.loop(ckpt, until);
   } finally {
     await closeWithin(control);
-    await closeWithin(target);
+    await session.close();
   }
 }
 
-function streamOptions(o: BinlogSyncOptions, caps: Capabilities, applier: Applier, control: Db, st: StreamStatus,
-  identity: (pos: BinlogPosition, gtid?: string) => BinlogCheckpoint): Omit<StreamOptions, 'start' | 'until' | 'tableMode'> {
-  return {
-    source: o.source, sourceSchema: o.source.database, serverId: streamServerId(o), applier, inScope: o.inScope,
-    checkpoints: (pos, gtid) => [[BINLOG_STREAM, identity(pos, gtid)]],
-    onDdl: o.onDdl, serverPosition: () => serverPosition(control, caps.flavor),
-    onProgress: (s) => st.streamProgress(s), logger: o.logger, signal: o.signal, watchdogMs: o.watchdogMs,
-  };
+/** Snapshot and stream over one apply session. */
+class Engine {
+  private constructor(private readonly o: BinlogSyncOptions, private readonly caps: Capabilities,
+    private readonly applier: Applier, private readonly base: Omit<StreamOptions, 'start' | 'until' | 'tableMode'>,
+    private readonly status: StreamStatus, private readonly maxPacket: number) {}
+
+  static async create(o: BinlogSyncOptions, caps: Capabilities, session: BinarySession, control: Db): Promise<Engine> {
+    const status = new StreamStatus(o.status);
+    const [packet] = await session.rows<{ p: number | string }>('SELECT @@max_allowed_packet AS p');
+    const maxPacket = Number(packet?.p ?? 16 << 20);
+    const applier = new Applier({
+      session, pair: o.pairName, targetSchema: o.target.database, inScope: o.inScope, logger: o.logger,
+      onWarning: (w) => status.warn(w), maxPacket,
+    });
+    const identity = identityOf(caps);
+    const base: Omit<StreamOptions, 'start' | 'until' | 'tableMode'> = {
+      source: o.source, sourceSchema: o.source.database, targetSchema: o.target.database, serverId: streamServerId(o),
+      applier, inScope: o.inScope, replayDdl: o.replayDdl, syncObjects: o.syncObjects,
+      checkpoints: (pos, gtid) => [[BINLOG_STREAM, identity(pos, gtid)]],
+      journal: await readCheckpoint<DdlJournal>(session, o.pairName, DDL_JOURNAL),
+      baseline: await sessionBaseline(session),
+      onObjects: (objects) => o.schema.objects(objects),
+      copyState: (tables) => [[SNAPSHOT_STREAM, partialState(tables)]],
+      serverPosition: () => serverPosition(control, caps.flavor),
+      onProgress: (s) => status.streamProgress(s), onWarning: (w) => status.warn(w),
+      logger: o.logger, signal: o.signal, watchdogMs: o.watchdogMs,
+    };
+    return new Engine(o, caps, applier, base, status, maxPacket);
+  }
+
+  /** --recopy: copy these tables again from the current checkpoint on (a partial snapshot). */
+  async recopy(tables: string[]): Promise<void> {
+    const saved = await readCheckpoint<SnapshotState>(this.applier.session, this.o.pairName, SNAPSHOT_STREAM);
+    const state = saved ?? partialState([]);
+    for (const t of tables) state.tables[t] = freshProgress();
+    if (!saved) state.partial = true;
+    await this.applier.commit([[SNAPSHOT_STREAM, state]]);
+    this.o.logger.info({ tables }, 'tables will be copied again');
+  }
+
+  async loop(ckpt: BinlogCheckpoint | null, until: BinlogPosition | null): Promise<void> {
+    const identity = identityOf(this.caps);
+    for (;;) {
+      const snap = await readCheckpoint<SnapshotState>(this.applier.session, this.o.pairName, SNAPSHOT_STREAM);
+      if (!ckpt || snap) {
+        const runner = new SnapshotRunner({
+          pairName: this.o.pairName, source: this.o.source, target: this.o.target, inScope: this.o.inScope, caps: this.caps,
+          applier: this.applier, ownsSchema: this.o.replayDdl, maxPacket: this.maxPacket, identity, streamBase: this.base,
+          statusHelper: this.status, logger: this.o.logger, signal: this.o.signal, chunkRows: this.o.chunkRows,
+        });
+        ckpt = identity(await runner.run(ckpt, snap));
+        if (this.o.signal.aborted) return;
+      }
+      const start = { file: ckpt.file, pos: ckpt.pos };
+      if (until && comparePositions(start, until) >= 0) return;
+      this.o.status.update({ state: 'streaming', mode: 'binlog', nextRetryAt: null, snapshot: null });
+      this.o.logger.info({ from: formatPosition(start), until: until ? formatPosition(until) : null }, 'streaming binlog changes');
+      const result = await runStream({ ...this.base, journal: await readCheckpoint<DdlJournal>(this.applier.session, this.o.pairName, DDL_JOURNAL),
+        start, until, tableMode: () => 'exact' });
+      if (!result.copy.length) return;
+      this.o.logger.info({ tables: result.copy, at: formatPosition(result.position) }, 'tables entered the pair\'s scope: copying them');
+      ckpt = identity(result.position, ckpt.gtid);
+    }
+  }
+}
+
+function partialState(tables: string[]): SnapshotState {
+  return { tables: Object.fromEntries(tables.map((t) => [t, freshProgress()])), startedAt: new Date().toISOString(), partial: true };
+}
+
+function identityOf(caps: Capabilities): (pos: BinlogPosition, gtid?: string) => BinlogCheckpoint {
+  return (pos, gtid) => ({
+    file: pos.file, pos: pos.pos, ...(gtid ? { gtid } : {}), serverId: caps.serverId, serverUuid: caps.serverUuid, flavor: caps.flavor.name,
+  });
 }
 
 /** The checkpoint must come from this source and its binlog must still exist. */
@@ -139,3 +212,4 @@ async function verifySource(db: Db, ckpt: BinlogCheckpoint, caps: Capabilities):
     });
   }
 }
+

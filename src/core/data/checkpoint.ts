@@ -7,18 +7,29 @@
  * Every table whose name starts with `_db_sync_` is db-sync's own: never synced, never
  * diffed, never dropped.
  */
-import { queryRows, type Db } from '../db/connection.js';
+import { queryRows, type Queryable } from '../db/connection.js';
 import { quoteId } from '../db/quote.js';
+import { quoteBytes } from '../db/row-bytes.js';
 
 export const CHECKPOINT_TABLE = '_db_sync_checkpoint';
+
+/** The stream's resume point ('binlog' row): a position on one identified source server. */
+export interface BinlogCheckpoint {
+  file: string;
+  pos: number;
+  gtid?: string;
+  serverId: number;
+  serverUuid: string | null;
+  flavor: string;
+}
 export const INTERNAL_TABLE_PREFIX = '_db_sync_';
 
 export function isInternalTable(name: string): boolean {
   return name.startsWith(INTERNAL_TABLE_PREFIX);
 }
 
-export async function ensureCheckpointTable(db: Db): Promise<void> {
-  await db.query(
+export async function ensureCheckpointTable(db: Queryable): Promise<void> {
+  await queryRows(db,
     `CREATE TABLE IF NOT EXISTS ${quoteId(CHECKPOINT_TABLE)} (
       pair_name VARCHAR(64) NOT NULL,
       stream VARCHAR(255) NOT NULL,
@@ -29,16 +40,16 @@ export async function ensureCheckpointTable(db: Db): Promise<void> {
   );
 }
 
-export async function readCheckpoint<T>(db: Db, pair: string, stream: string): Promise<T | null> {
+export async function readCheckpoint<T>(db: Queryable, pair: string, stream: string): Promise<T | null> {
   const rows = await queryRows<{ state: string }>(db, `SELECT state FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream = ?`, [pair, stream]);
   const row = rows[0];
   return row ? (JSON.parse(row.state) as T) : null;
 }
 
 /** Write inside the caller's open transaction so it commits with the rows it covers. */
-export async function writeCheckpoint(db: Db, pair: string, stream: string, state: unknown): Promise<void> {
+export async function writeCheckpoint(db: Queryable, pair: string, stream: string, state: unknown): Promise<void> {
   const st = checkpointUpsert(pair, stream, state);
-  await db.query(st.sql, st.params);
+  await queryRows(db, st.sql, st.params);
 }
 
 /** The checkpoint write as SQL + params, to batch it with the COMMIT in one round trip. */
@@ -49,6 +60,16 @@ export function checkpointUpsert(pair: string, stream: string, state: unknown): 
   };
 }
 
-export async function deleteCheckpoints(db: Db, pair: string, streamPrefix = ''): Promise<void> {
-  await db.query(`DELETE FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream LIKE ?`, [pair, `${streamPrefix.replace(/[\\%_]/g, '\\$&')}%`]);
+export async function deleteCheckpoints(db: Queryable, pair: string, streamPrefix = ''): Promise<void> {
+  await queryRows(db,`DELETE FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream LIKE ?`, [pair, `${streamPrefix.replace(/[\\%_]/g, '\\$&')}%`]);
+}
+
+/** checkpointUpsert as statement bytes for a binary session (values as exact UTF-8 literals). */
+export function checkpointBytes(pair: string, stream: string, state: unknown): Buffer {
+  const lit = (v: string) => Buffer.concat([Buffer.from('_utf8mb4', 'latin1'), quoteBytes(Buffer.from(v, 'utf8'))]);
+  return Buffer.concat([
+    Buffer.from(`INSERT INTO ${quoteId(CHECKPOINT_TABLE)} (pair_name, stream, state) VALUES (`, 'latin1'),
+    lit(pair), Buffer.from(', ', 'latin1'), lit(stream), Buffer.from(', ', 'latin1'), lit(JSON.stringify(state)),
+    Buffer.from(') ON DUPLICATE KEY UPDATE state = VALUES(state)', 'latin1'),
+  ]);
 }

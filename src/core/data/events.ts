@@ -1,27 +1,49 @@
 /**
- * The plain tagged data the binlog adapter hands to the applier. Row images are keyed by
- * column name (binlog_row_metadata=FULL) and hold driver-ready values: exact strings for
- * BIGINT/DECIMAL/temporal types, Buffers for binary, BIT and geometry.
+ * The plain tagged data the binlog reader hands to the apply loop. Row images are keyed by
+ * column name (binlog_row_metadata=FULL) and hold exact values: text as the stored bytes
+ * (Buffer), ENUM/SET as index/bitmask, exact strings for BIGINT/DECIMAL/temporal types,
+ * Buffers for binary, BIT and geometry. A column absent from a partial image (MINIMAL,
+ * NOBLOB) is absent from the object. Every event carries its size in the binlog, so the
+ * backlog is bounded in bytes.
  */
+import type { RowImage } from '../db/row-bytes.js';
+import type { StatementContext } from './status-vars.js';
+export type { RowImage };
+
 export interface BinlogPosition {
   file: string;
   pos: number;
 }
 
-import type { RowImage } from '../db/row-sql.js';
-export type { RowImage };
+interface Base {
+  /** Source time of the event (ms). */
+  timestamp: number;
+  /** Bytes the event took in the binlog. */
+  size: number;
+}
+
+export type RowsEvent = Base & { type: 'rows'; schema: string; table: string;
+  /** FOREIGN_KEY_CHECKS of the source session (the row event's flag). */
+  fkChecks: boolean } & (
+  | { op: 'insert' | 'delete'; rows: RowImage[] }
+  | { op: 'update'; rows: Array<{ before: RowImage; after: RowImage }> });
 
 export type ChangeEvent =
   /** Start of a source transaction (MariaDB GTID event or BEGIN). */
-  | { type: 'begin'; gtid?: string; timestamp: number }
-  | { type: 'insert' | 'delete'; schema: string; table: string; rows: RowImage[]; timestamp: number }
-  | { type: 'update'; schema: string; table: string; rows: Array<{ before: RowImage; after: RowImage }>; timestamp: number }
-  /** End of a source transaction; `position` is where the next transaction starts. */
-  | { type: 'commit'; position: BinlogPosition; gtid?: string; timestamp: number }
-  /** A statement outside row events (DDL, TRUNCATE, ...), standalone group. */
-  | { type: 'statement'; schema: string; query: string; position: BinlogPosition; gtid?: string; timestamp: number }
+  | (Base & { type: 'begin'; gtid?: string })
+  | RowsEvent
+  /** End of a source transaction (XID or COMMIT); `position` is where the next one starts. */
+  | (Base & { type: 'commit'; position: BinlogPosition; gtid?: string })
+  /**
+   * Any other statement (DDL, ROLLBACK, SAVEPOINT, XA, statement-based DML ...), exactly as
+   * logged: `sql` holds its bytes in the session's character_set_client.
+   */
+  | (Base & { type: 'query'; schema: string; sql: Buffer; context: StatementContext; inTxn: boolean;
+      position: BinlogPosition; gtid?: string })
+  /** End of an XA PREPARE group. */
+  | (Base & { type: 'xa-prepare'; position: BinlogPosition; gtid?: string })
   /** A position between transactions (rotate, format, GTID list ...): a resume point. */
-  | { type: 'position'; position: BinlogPosition; timestamp: number };
+  | (Base & { type: 'position'; position: BinlogPosition });
 
 /** Binlog files sort by their numeric suffix; names within one server share the base name. */
 export function comparePositions(a: BinlogPosition, b: BinlogPosition): number {

@@ -1,24 +1,29 @@
 /**
- * Runs or resumes the consistent snapshot of a pair (the reasoning is in snapshot.ts):
- * open a consistent read at P, catch the copied ranges up from the checkpoint S to P,
- * copy what is left from the read at P, drop the snapshot progress. Returns P, where the
- * stream continues.
+ * Runs or resumes the consistent snapshot of a pair (the reasoning is in snapshot.ts): open
+ * a consistent read at P, catch the copied tables up from the checkpoint S to P, copy what
+ * is left from the read at P, drop the snapshot progress. Returns P, where the stream goes on.
+ *
+ * Foreign keys: tables linked by foreign keys resume as a group. If any table of a group was
+ * not copied completely, the whole group is copied again, so that during the catch-up every
+ * table is either fully there (changes applied exactly, foreign keys checked and cascading
+ * as on the source) or not there yet (changes skipped): a cascade never half-reaches a group.
  */
 import type { ConnectionConfig } from '../config/schema.js';
-import { closeWithin, openConnection, type Db } from '../db/connection.js';
+import { closeWithin, openConnection, queryRows, type Db } from '../db/connection.js';
 import type { Capabilities } from '../db/preflight.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Applier, TableMode } from './applier.js';
 import { runStream, type StreamOptions } from './binlog-stream.js';
-import type { BinlogCheckpoint } from './binlog-sync.js';
-import { CHECKPOINT_TABLE } from './checkpoint.js';
+import { ChunkWriter } from './chunk-writer.js';
 import { comparePositions, formatPosition, type BinlogPosition } from './events.js';
 import { startConsistentSnapshot } from './position.js';
-import { copyTable, estimateRows, type SnapshotState } from './snapshot.js';
-import { keylessWarning, type StreamStatus } from './stream-status.js';
+import { copyTable, estimateRows, type SnapshotState, type TableProgress } from './snapshot.js';
+import { keylessWarning } from './applier.js';
+import type { StreamStatus } from './stream-status.js';
 import { describeTable, listSyncedTables } from '../db/table-info.js';
-import { quoteId } from '../db/quote.js';
+import { recreateIfDifferent } from './target-table.js';
+import type { BinlogCheckpoint } from './checkpoint.js';
 
 export interface SnapshotRunnerOptions {
   pairName: string;
@@ -27,12 +32,21 @@ export interface SnapshotRunnerOptions {
   inScope: (table: string) => boolean;
   caps: Capabilities;
   applier: Applier;
+  /** The pair syncs schema: a table about to be copied gets the source's definition first. */
+  ownsSchema: boolean;
+  maxPacket: number;
   identity: (pos: BinlogPosition, gtid?: string) => BinlogCheckpoint;
   streamBase: Omit<StreamOptions, 'start' | 'until' | 'tableMode'>;
   statusHelper: StreamStatus;
   logger: Logger;
   signal: AbortSignal;
   chunkRows?: number;
+}
+
+export const SNAPSHOT_STREAM = 'snapshot';
+
+export function freshProgress(): TableProgress {
+  return { done: false, lastKey: null, rows: 0 };
 }
 
 export class SnapshotRunner {
@@ -42,20 +56,23 @@ export class SnapshotRunner {
     const db = await openConnection(this.o.source);
     try {
       const at = await startConsistentSnapshot(db, this.o.caps.flavor);
-      const tables = await listSyncedTables(db, this.o.source.database, this.o.inScope);
+      const inScope = await listSyncedTables(db, this.o.source.database, this.o.inScope);
       const state: SnapshotState = saved ?? { tables: {}, startedAt: new Date().toISOString() };
       if (!ckpt) {
-        await this.o.applier.commit([['binlog', this.o.identity(at)], ['snapshot', state]]);
+        await this.o.applier.commit([['binlog', this.o.identity(at)], [SNAPSHOT_STREAM, state]]);
       } else {
+        await this.regroup(db, state, inScope);
         await this.catchUp({ file: ckpt.file, pos: ckpt.pos }, at, state);
         if (this.o.signal.aborted) return at;
       }
-      this.o.logger.info({ at: formatPosition(at), tables: tables.length, resumed: !!saved }, 'snapshot: copying tables');
-      const loadData = process.env.DB_SYNC_SNAPSHOT_LOAD_DATA !== '0' && await this.o.applier.localInfileEnabled();
+      const tables = state.partial ? inScope.filter((t) => t in state.tables) : inScope;
+      this.o.logger.info({ at: formatPosition(at), tables: tables.length, resumed: !!saved, partial: !!state.partial }, 'snapshot: copying tables');
+      const loadData = process.env.DB_SYNC_SNAPSHOT_LOAD_DATA !== '0' && await localInfileEnabled(this.o.applier);
       if (!loadData) this.o.logger.info('snapshot: target has local_infile off, copying with INSERTs');
       await this.copyAll(db, tables, state, loadData);
       if (this.o.signal.aborted) return at;
-      await this.finish(at);
+      await this.o.applier.commit([['binlog', this.o.identity(at)], [SNAPSHOT_STREAM, null]]);
+      this.o.logger.info({ at: formatPosition(at) }, 'snapshot complete');
       await db.query('COMMIT');
       return at;
     } finally {
@@ -63,7 +80,22 @@ export class SnapshotRunner {
     }
   }
 
-  /** Bring the copied ranges from S up to the new read's position P. */
+  /** Tables linked by foreign keys resume together: a group with an unfinished table starts over. */
+  private async regroup(db: Db, state: SnapshotState, inScope: string[]): Promise<void> {
+    const links = await queryRows<{ a: string; b: string }>(db,
+      `SELECT DISTINCT TABLE_NAME AS a, REFERENCED_TABLE_NAME AS b FROM information_schema.KEY_COLUMN_USAGE
+        WHERE TABLE_SCHEMA = ? AND REFERENCED_TABLE_SCHEMA = ? AND REFERENCED_TABLE_NAME IS NOT NULL`,
+      [this.o.source.database, this.o.source.database]);
+    const scoped = new Set(inScope);
+    const groups = components(links.filter((l) => scoped.has(l.a) && scoped.has(l.b)).map((l) => [l.a, l.b]));
+    const unfinished = (t: string) => (state.partial ? t in state.tables : true) && !state.tables[t]?.done;
+    for (const group of groups) {
+      if (!group.some(unfinished)) continue;
+      for (const t of group) state.tables[t] = freshProgress();
+    }
+  }
+
+  /** Bring the copied tables from S up to the new read's position P. */
   private async catchUp(from: BinlogPosition, to: BinlogPosition, state: SnapshotState): Promise<void> {
     const cmp = comparePositions(from, to);
     if (cmp === 0) return;
@@ -72,12 +104,20 @@ export class SnapshotRunner {
         hint: 'The source was reset or replaced. Re-copy: `db-sync sync run PAIR --resnapshot`.',
       });
     }
-    this.o.logger.info({ from: formatPosition(from), to: formatPosition(to) }, 'snapshot resume: catching copied ranges up');
+    this.o.logger.info({ from: formatPosition(from), to: formatPosition(to) }, 'snapshot resume: catching copied tables up');
     const tableMode = (t: string): TableMode => {
       const p = state.tables[t];
-      return p?.done ? 'exact' : p?.lastKey ? 'idempotent' : 'skip';
+      if (!p) return state.partial ? 'exact' : 'skip';
+      return p.done ? 'exact' : p.lastKey ? 'idempotent' : 'skip';
     };
-    await runStream({ ...this.o.streamBase, start: from, until: to, tableMode });
+    await runStream({
+      ...this.o.streamBase, start: from, until: to, tableMode,
+      catchUp: {
+        // a table being copied whose definition changes starts over (its copied key range may mean nothing now)
+        onTableDdl: (t) => { const p = state.tables[t]; if (p && !p.done) state.tables[t] = freshProgress(); },
+        onCopy: (tables) => { for (const t of tables) state.tables[t] = freshProgress(); },
+      },
+    });
   }
 
   private async copyAll(db: Db, tables: string[], state: SnapshotState, loadData: boolean): Promise<void> {
@@ -85,30 +125,63 @@ export class SnapshotRunner {
     const rowsTotal = tables.reduce((n, t) => n + (state.tables[t]?.done ? state.tables[t]?.rows ?? 0 : estimates.get(t) ?? 0), 0);
     let rowsDone = tables.reduce((n, t) => n + (state.tables[t]?.rows ?? 0), 0);
     let tablesDone = tables.filter((t) => state.tables[t]?.done).length;
+    const writer = new ChunkWriter(this.o.applier.session, this.o.pairName, this.o.maxPacket);
     this.o.statusHelper.snapshotStarted(rowsDone);
     for (const name of tables) {
       if (this.o.signal.aborted) return;
-      if (state.tables[name]?.done) continue;
+      const progress = (state.tables[name] ??= freshProgress());
+      if (progress.done) continue;
       const table = await describeTable(db, this.o.source.database, name);
       if (!table) continue; // dropped since listing: its DROP arrives in the stream
+      if (this.o.ownsSchema && !progress.lastKey && progress.rows === 0) {
+        await recreateIfDifferent(db, this.o.applier, name, this.o.target.database, this.o.logger);
+      }
+      const targetTable = await describeTable(this.o.applier.session, this.o.target.database, name);
+      if (!targetTable) {
+        throw new SyncError('TARGET_TABLE_MISSING', `table ${name} does not exist in the target database ${this.o.target.database}`, {
+          hint: 'Enable schema sync for the pair (schema: true) or create the table on the target, then run the pair again.',
+        });
+      }
       if (table.keyKind === 'none') this.o.statusHelper.warn(keylessWarning(name));
       const report = (force = false) => this.o.statusHelper.snapshotProgress({ table: name, tablesDone, tablesTotal: tables.length, rowsDone, rowsTotal }, force);
       report(true);
       await copyTable({
-        source: db, applier: this.o.applier, state, table, targetSchema: this.o.target.database,
-        chunkRows: this.o.chunkRows ?? 10_000, loadData, checkpoints: (s) => [['snapshot', s]],
+        source: db, writer, state, table, targetTable, targetSchema: this.o.target.database,
+        chunkRows: this.o.chunkRows ?? 10_000, loadData, checkpoints: (s) => [[SNAPSHOT_STREAM, s]],
         onChunk: (n) => { rowsDone += n; report(); }, logger: this.o.logger, signal: this.o.signal,
       });
       if (state.tables[name]?.done) tablesDone++;
       report(true);
     }
   }
+}
 
-  /** Snapshot complete: drop its progress in one transaction with the stream position P. */
-  private async finish(at: BinlogPosition): Promise<void> {
-    await this.o.applier.begin();
-    await this.o.applier.run({ sql: `DELETE FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream = 'snapshot'`, params: [this.o.pairName] });
-    await this.o.applier.commit([['binlog', this.o.identity(at)]]);
-    this.o.logger.info({ at: formatPosition(at) }, 'snapshot complete');
+/** Connected components of an undirected graph given as edges. */
+export function components(edges: Array<[string, string]>): string[][] {
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    let r = x;
+    while (parent.get(r) !== r) r = parent.get(r) as string;
+    parent.set(x, r);
+    return r;
+  };
+  for (const [a, b] of edges) {
+    if (!parent.has(a)) parent.set(a, a);
+    if (!parent.has(b)) parent.set(b, b);
+    parent.set(find(a), find(b));
+  }
+  const groups = new Map<string, string[]>();
+  for (const x of parent.keys()) groups.set(find(x), [...(groups.get(find(x)) ?? []), x]);
+  return [...groups.values()];
+}
+
+/** Whether the target accepts LOAD DATA LOCAL (server variable local_infile). */
+async function localInfileEnabled(applier: Applier): Promise<boolean> {
+  try {
+    const [row] = await applier.session.rows<{ v: unknown }>('SELECT @@GLOBAL.local_infile AS v');
+    return Number(row?.v ?? 0) === 1;
+  } catch {
+    return false; // an older server without the variable: the INSERT path works everywhere
   }
 }
+

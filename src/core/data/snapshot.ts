@@ -13,12 +13,12 @@
  * target transaction with its progress. At the end all tables equal the source at P and
  * streaming continues from P: nothing missed, nothing applied twice.
  */
-import { escapeValue, queryArrays, queryRows, streamRows, type Db } from '../db/connection.js';
+import { queryArrays, queryRows, streamRows, type Db } from '../db/connection.js';
 import { quoteId, quoteQualified } from '../db/quote.js';
 import type { Logger } from '../log.js';
-import type { Applier } from './applier.js';
-import { crashPoint } from '../crash-point.js';
-import { inlineStatement, keyRange, loadDataSql, selectLiteralChunk, selectTsvChunk, tupleExpr } from '../db/row-sql.js';
+import type { ChunkWriter } from './chunk-writer.js';
+import { enumZeroExpr, loadDataSql, selectLiteralChunk, selectTsvChunk, tupleExpr } from '../db/row-sql.js';
+import { keyRangeBytes } from '../db/row-bytes.js';
 import type { TableInfo } from '../db/table-info.js';
 
 export interface TableProgress {
@@ -31,15 +31,21 @@ export interface TableProgress {
 export interface SnapshotState {
   tables: Record<string, TableProgress>;
   startedAt: string;
+  /**
+   * Only the listed tables are copied (tables that entered the pair's scope, or --recopy);
+   * the others are in sync already. Without it every table of the pair is copied.
+   */
+  partial?: boolean;
 }
-
 
 export interface CopyOptions {
   source: Db;
-  applier: Applier;
+  writer: ChunkWriter;
   state: SnapshotState;
   /** Source table description (columns read, key). */
   table: TableInfo;
+  /** The target table's description (key columns' character sets for the range DELETE). */
+  targetTable: TableInfo;
   targetSchema: string;
   chunkRows: number;
   /** Load chunks with LOAD DATA LOCAL INFILE (the target allows it) instead of INSERTs. */
@@ -88,7 +94,7 @@ export async function copyTable(o: CopyOptions): Promise<void> {
   const p = (o.state.tables[o.table.name] ??= { done: false, lastKey: null, rows: 0 });
   if (p.done) return;
   if (o.table.key.length === 0) return copyKeyless(o, p);
-  const keyIdx = o.table.key.map((_, i) => 1 + i);
+  const keyIdx = o.table.key.map((_, i) => 2 + i);
   const target = quoteQualified(o.targetSchema, o.table.name);
   // Read chunk N+1 and build its INSERT text / LOAD DATA lines while the target executes
   // chunk N: the source link, our CPU and the target server then work at the same time.
@@ -96,8 +102,9 @@ export async function copyTable(o: CopyOptions): Promise<void> {
     const st = (o.loadData ? selectTsvChunk : selectLiteralChunk)(o.table, from, o.chunkRows);
     const rows = await queryArrays(o.source, st.sql, st.params);
     const last = rows.length === o.chunkRows ? keyIdx.map((i) => (rows[rows.length - 1] as unknown[])[i]) : null;
-    if (o.loadData) return { count: rows.length, last, inserts: [], data: tsvData(rows) };
-    return { count: rows.length, last, inserts: insertBatches(target, o.table.writable, rows.map((r) => String(r[0]))) };
+    const enumZeros = rows.reduce((n: number, r) => n + Number(r[1] ?? 0), 0);
+    if (o.loadData) return { count: rows.length, last, enumZeros, inserts: [], data: tsvData(rows) };
+    return { count: rows.length, last, enumZeros, inserts: insertBatches(target, o.table.writable, rows.map((r) => String(r[0]))) };
   };
   const load = loadDataSql(o.table, target);
   let from = p.lastKey ? decodeKey(p.lastKey) : null;
@@ -107,12 +114,10 @@ export async function copyTable(o: CopyOptions): Promise<void> {
     pending = chunk.last && !o.signal.aborted ? read(chunk.last) : null;
     Object.assign(p, { rows: p.rows + chunk.count, lastKey: chunk.last ? encodeKey(chunk.last) : p.lastKey, done: chunk.last === null });
     // One transaction, sent back to back: replace exactly this key range, record progress.
-    const range = keyRange(o.table.key, from, chunk.last);
-    const del = inlineStatement({ sql: `DELETE FROM ${target} WHERE ${range.sql}`, params: range.params }, escapeValue);
-    crashPoint('snapshot.before-chunk-commit');
-    if (chunk.data) await o.applier.commitLoad([del], load, chunk.data, o.checkpoints(o.state));
-    else await o.applier.commitTexts([del, ...chunk.inserts], o.checkpoints(o.state));
-    crashPoint('snapshot.after-chunk-commit');
+    const del = Buffer.concat([Buffer.from(`DELETE FROM ${target} WHERE `, 'utf8'), keyRangeBytes(o.targetTable, from, chunk.last)]);
+    const rows = { table: o.table.name, del, rows: chunk.count, enumZeros: chunk.enumZeros, checkpoints: o.checkpoints(o.state) };
+    if (chunk.data) await o.writer.load(rows, load, chunk.data);
+    else await o.writer.inserts(rows, chunk.inserts);
     o.onChunk(chunk.count);
     from = chunk.last;
     if (o.signal.aborted) { await pending?.catch(() => undefined); return; }
@@ -121,6 +126,7 @@ export async function copyTable(o: CopyOptions): Promise<void> {
 
 interface Chunk {
   count: number;
+  enumZeros: number;
   /** Key of the chunk's last row; null for the table's final chunk. */
   last: unknown[] | null;
   inserts: string[];
@@ -143,23 +149,33 @@ function tsvData(rows: unknown[][]): Buffer {
 /** No key to page by: the whole table is replaced in one target transaction, streamed. */
 async function copyKeyless(o: CopyOptions, p: TableProgress): Promise<void> {
   const target = quoteQualified(o.targetSchema, o.table.name);
-  await o.applier.begin();
-  await o.applier.run({ sql: `DELETE FROM ${target}`, params: [] });
-  let batch: string[] = [];
+  const sql = `SELECT ${tupleExpr(o.table)}, ${enumZeroExpr(o.table)} FROM ${quoteQualified(o.table.schema, o.table.name)}`;
   let count = 0;
-  const flush = async () => {
-    for (const sql of insertBatches(target, o.table.writable, batch)) await o.applier.run({ sql, params: [] });
-    o.onChunk(batch.length);
-    count += batch.length;
-    batch = [];
+  const batches = async function* (): AsyncGenerator<{ inserts: string[]; rows: number; enumZeros: number }> {
+    let tuples: string[] = [];
+    let zeros = 0;
+    for await (const row of streamRows(o.source, sql)) {
+      tuples.push(String(row[0]));
+      zeros += Number(row[1] ?? 0);
+      if (tuples.length >= o.chunkRows) {
+        yield { inserts: insertBatches(target, o.table.writable, tuples), rows: tuples.length, enumZeros: zeros };
+        o.onChunk(tuples.length);
+        count += tuples.length;
+        tuples = [];
+        zeros = 0;
+      }
+    }
+    if (tuples.length) {
+      yield { inserts: insertBatches(target, o.table.writable, tuples), rows: tuples.length, enumZeros: zeros };
+      o.onChunk(tuples.length);
+      count += tuples.length;
+    }
   };
-  for await (const row of streamRows(o.source, `SELECT ${tupleExpr(o.table)} FROM ${quoteQualified(o.table.schema, o.table.name)}`)) {
-    batch.push(String(row[0]));
-    if (batch.length >= o.chunkRows) await flush();
-  }
-  await flush();
-  Object.assign(p, { rows: count, lastKey: null, done: true });
-  await o.applier.commit(o.checkpoints(o.state));
+  await o.writer.keyless({ table: o.table.name, del: Buffer.from(`DELETE FROM ${target}`, 'utf8'), rows: 0, enumZeros: 0,
+    checkpoints: [] }, batches(), () => {
+    Object.assign(p, { rows: count, lastKey: null, done: true });
+    return o.checkpoints(o.state);
+  });
 }
 
 /** Estimated rows per table (information_schema), for progress and ETA only. */

@@ -11,6 +11,8 @@ import { SyncError } from '../errors.js';
 import { mapDbError, type Endpoint } from './db-errors.js';
 
 export type Db = Connection;
+/** Anything queryRows() can read from. */
+export type Queryable = Db | BinarySession;
 export type DbPool = Pool;
 export type Row = RowDataPacket;
 export type { FieldPacket };
@@ -22,6 +24,11 @@ export interface OpenOptions {
   multipleStatements?: boolean;
   /** Return rows as arrays (fast path for snapshot streaming). */
   rowsAsArray?: boolean;
+  /**
+   * A binary-charset session (BinarySession): statement text travels as the exact bytes it
+   * is built from, so values of any character set reach the server unchanged.
+   */
+  binary?: boolean;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -64,7 +71,7 @@ export function driverOptions(conn: ConnectionConfig, opts: OpenOptions = {}): C
     user: conn.user,
     password: resolvePassword(conn, opts.env),
     database: opts.database === null ? undefined : (opts.database ?? conn.database),
-    charset: 'utf8mb4_general_ci',
+    charset: opts.binary ? 'BINARY' : 'utf8mb4_general_ci',
     timezone: 'Z',
     supportBigNumbers: true,
     bigNumberStrings: true,
@@ -102,7 +109,8 @@ export function openPool(conn: ConnectionConfig, opts: OpenOptions & { connectio
 }
 
 /** Run a query and return its rows typed loosely; errors are mapped to SyncError. */
-export async function queryRows<T = Record<string, unknown>>(db: Db | DbPool, sql: string, params: unknown[] = [], ep?: Endpoint): Promise<T[]> {
+export async function queryRows<T = Record<string, unknown>>(db: Db | DbPool | BinarySession, sql: string, params: unknown[] = [], ep?: Endpoint): Promise<T[]> {
+  if (db instanceof BinarySession) return db.rows<T>(sql, params);
   try {
     const [rows] = await db.query<RowDataPacket[]>(sql, params);
     return rows as unknown as T[];
@@ -181,4 +189,86 @@ export async function queryWithInfile(db: Db, sql: string, data: Buffer): Promis
   for (let at = 0; at < data.length; at += INFILE_PACKET_BYTES) slices.push(data.subarray(at, at + INFILE_PACKET_BYTES));
   const [res] = await db.query({ sql, infileStreamFactory: () => Readable.from(slices) } as Parameters<Db['query']>[0]);
   return res;
+}
+
+/** Result of one statement (OK packet) or rows. */
+export interface ExecResult {
+  affectedRows: number;
+  warningStatus: number;
+  info: string;
+}
+
+/**
+ * A session whose statement text is bytes (connection charset `binary`): what is built as
+ * a Buffer reaches the server byte for byte. Plain SQL strings are sent as their UTF-8
+ * bytes. Results come back decoded (character_set_results = utf8mb4).
+ */
+export class BinarySession {
+  private constructor(readonly db: Db, readonly endpoint: Endpoint) {}
+
+  static async open(conn: ConnectionConfig, opts: Omit<OpenOptions, 'binary'> = {}): Promise<BinarySession> {
+    const db = await openConnection(conn, { ...opts, binary: true, multipleStatements: true });
+    const session = new BinarySession(db, endpointOf(conn));
+    await session.run('SET SESSION character_set_results = utf8mb4');
+    return session;
+  }
+
+  /** Format `sql` with `params` (mysql2 escaping) and send it as UTF-8 bytes. */
+  async run(sql: string, params: unknown[] = []): Promise<unknown> {
+    const text = params.length ? mysql.format(sql, params as never[]) : sql;
+    return this.send(Buffer.from(text, 'utf8'));
+  }
+
+  async rows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.run(sql, params)) as T[];
+  }
+
+  /** Send statement bytes (several statements joined by ';' are allowed). */
+  async send(bytes: Buffer): Promise<unknown> {
+    try {
+      const [res] = await this.db.query(bytes.toString('latin1'));
+      return res;
+    } catch (err) {
+      throw mapDbError(recodeMessage(err), this.endpoint);
+    }
+  }
+
+  /** Like send(), the result of each statement as {affectedRows, warningStatus, info}. */
+  async exec(bytes: Buffer): Promise<ExecResult[]> {
+    const res = await this.send(bytes);
+    const list = Array.isArray(res) && (res.length === 0 || !Array.isArray(res[0]) && isOk(res[0])) ? res : [res];
+    return (list as unknown[]).map((r) => (isOk(r) ? { affectedRows: Number(r.affectedRows ?? 0),
+      warningStatus: Number(r.warningStatus ?? 0), info: String(r.info ?? '') } : { affectedRows: 0, warningStatus: 0, info: '' }));
+  }
+
+  /** LOAD DATA LOCAL INFILE reading `data` (see queryWithInfile). */
+  async infile(sql: string, data: Buffer): Promise<ExecResult> {
+    try {
+      const res = await queryWithInfile(this.db, Buffer.from(sql, 'utf8').toString('latin1'), data) as Record<string, unknown>;
+      return { affectedRows: Number(res.affectedRows ?? 0), warningStatus: Number(res.warningStatus ?? 0), info: String(res.info ?? '') };
+    } catch (err) {
+      throw mapDbError(recodeMessage(err), this.endpoint);
+    }
+  }
+
+  close(ms?: number): Promise<void> {
+    return closeWithin(this.db, ms);
+  }
+}
+
+function isOk(r: unknown): r is { affectedRows?: number; warningStatus?: number; info?: string } {
+  return !!r && typeof r === 'object' && !Array.isArray(r) && 'affectedRows' in r;
+}
+
+/** Server messages arrive in utf8mb4 but the binary session decodes them byte-wise: undo that. */
+function recodeMessage(err: unknown): unknown {
+  const e = err as { sqlMessage?: string; message?: string };
+  if (e && typeof e.sqlMessage === 'string') {
+    const fixed = Buffer.from(e.sqlMessage, 'latin1').toString('utf8');
+    if (!fixed.includes('\uFFFD')) {
+      if (typeof e.message === 'string') e.message = e.message.replace(e.sqlMessage, fixed);
+      e.sqlMessage = fixed;
+    }
+  }
+  return err;
 }

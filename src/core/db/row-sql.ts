@@ -111,6 +111,8 @@ export function keyRange(key: string[], from: unknown[] | null, to: unknown[] | 
 
 const BINARY_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob',
   'geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection']);
+// not 'json': a MySQL JSON column refuses binary strings (MariaDB's JSON is longtext)
+const TEXT_LITERAL_TYPES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext']);
 const NUMERIC_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'decimal', 'numeric']);
 
 /**
@@ -127,7 +129,10 @@ export function literalExpr(column: { name: string; dataType: string }): string 
   if (BINARY_TYPES.has(t)) return `IF(${q} IS NULL, 'NULL', CONCAT('X''', HEX(${q}), ''''))`;
   if (NUMERIC_TYPES.has(t)) return `COALESCE(CAST(${q} AS CHAR), 'NULL')`;
   if (t === 'float' || t === 'double' || t === 'real') return `COALESCE(CAST(CAST(${q} AS DOUBLE) AS CHAR), 'NULL')`;
-  // converted so that one CONCAT() can hold columns of different character sets
+  // text of any character set as its exact bytes: an X'' literal assigned to a text column
+  // keeps them (a charset conversion through utf8mb4 would not for every charset)
+  if (TEXT_LITERAL_TYPES.has(t)) return `IF(${q} IS NULL, 'NULL', CONCAT('X''', HEX(${q}), ''''))`;
+  if (t === 'enum' || t === 'set') return `COALESCE(CAST(${q} + 0 AS CHAR), 'NULL')`;
   return `CONVERT(QUOTE(${q}) USING utf8mb4)`;
 }
 
@@ -139,15 +144,24 @@ export function tupleExpr(table: TableInfo): string {
 }
 
 /**
+ * How many ENUM values of a row are the '' error value (index 0). Loading such a value is
+ * only possible with a warning; the chunk loader expects exactly this many warnings.
+ */
+export function enumZeroExpr(table: TableInfo): string {
+  const enums = table.columns.filter((c) => c.dataType === 'enum' && !c.generated).map((c) => `(IFNULL(${quoteId(c.name)} + 0, 1) = 0)`);
+  return enums.length ? enums.join(' + ') : '0';
+}
+
+/**
  * Keyset page query: each row as one ready VALUES tuple "(lit, lit, ...)" rendered by the
- * source (literalExpr; one string per row keeps the client's parsing cost low), then the raw
- * key columns (to page on).
+ * source (literalExpr; one string per row keeps the client's parsing cost low), its count of
+ * ENUM error values, then the raw key columns (to page on).
  */
 export function selectLiteralChunk(table: TableInfo, from: unknown[] | null, limit: number): Statement {
   const tuple = tupleExpr(table);
   const where = from ? keyAfter(table.key, from) : { sql: '1 = 1', params: [] };
   return {
-    sql: `SELECT ${[tuple, ...table.key.map(quoteId)].join(', ')} FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql} ORDER BY ${table.key.map(quoteId).join(', ')} LIMIT ${Math.floor(limit)}`,
+    sql: `SELECT ${[tuple, enumZeroExpr(table), ...table.key.map(quoteId)].join(', ')} FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql} ORDER BY ${table.key.map(quoteId).join(', ')} LIMIT ${Math.floor(limit)}`,
     params: where.params,
   };
 }
@@ -201,7 +215,7 @@ export function tsvLineExpr(table: TableInfo): string {
 export function selectTsvChunk(table: TableInfo, from: unknown[] | null, limit: number): Statement {
   const where = from ? keyAfter(table.key, from) : { sql: '1 = 1', params: [] };
   return {
-    sql: `SELECT ${[tsvLineExpr(table), ...table.key.map(quoteId)].join(', ')} FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql} ORDER BY ${table.key.map(quoteId).join(', ')} LIMIT ${Math.floor(limit)}`,
+    sql: `SELECT ${[tsvLineExpr(table), enumZeroExpr(table), ...table.key.map(quoteId)].join(', ')} FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql} ORDER BY ${table.key.map(quoteId).join(', ')} LIMIT ${Math.floor(limit)}`,
     params: where.params,
   };
 }

@@ -8,7 +8,7 @@
  *   match in the data engine, whole-table checksum in verify);
  * - the columns that lead some index (polling wants its timestamp column indexed).
  */
-import { queryRows, type Db } from './connection.js';
+import { queryRows, type Queryable } from './connection.js';
 
 export interface ColumnInfo {
   name: string;
@@ -17,6 +17,19 @@ export interface ColumnInfo {
   nullable: boolean;
   generated: boolean;
   onUpdateTimestamp: boolean;
+  /** Character set and collation of text columns (null for others). */
+  charset: string | null;
+  collation: string | null;
+}
+
+/** A foreign key between this table and another one of the same database (either direction). */
+export interface ForeignKeyLink {
+  /** The other table. */
+  table: string;
+  /** 'parent': this table references `table`; 'child': `table` references this table. */
+  role: 'parent' | 'child';
+  /** The other table lives in another database. */
+  otherDatabase: boolean;
 }
 
 export type KeyKind = 'primary' | 'unique' | 'none';
@@ -32,19 +45,29 @@ export interface TableInfo {
   keyKind: KeyKind;
   /** Columns that lead some index. */
   indexedFirst: string[];
+  /** Storage engine supports transactions (InnoDB): changes roll back with the transaction. */
+  transactional: boolean;
+  /** Foreign keys in both directions (read only when asked for: describeTable(..., {foreignKeys: true})). */
+  foreignKeys: ForeignKeyLink[];
 }
 
 /** One index part; `nullable` is the column's IS_NULLABLE ('YES'/'NO'). */
 export interface KeyRow { idx: string; col: string; nullable: string; seq: number; non_unique: number }
 
-interface ColRow { name: string; data_type: string; nullable: string; extra: string | null; generated: string | null }
+interface ColRow {
+  name: string; data_type: string; nullable: string; extra: string | null; generated: string | null;
+  charset: string | null; collation: string | null;
+}
 interface IndexRow { idx: string; col: string | null; seq: number; non_unique: number }
 
-export async function describeTable(db: Db, schema: string, table: string): Promise<TableInfo | null> {
+export async function describeTable(db: Queryable, schema: string, table: string, opts: { foreignKeys?: boolean } = {}): Promise<TableInfo | null> {
   const cols = await queryRows<ColRow>(db,
-    `SELECT COLUMN_NAME AS name, DATA_TYPE AS data_type, IS_NULLABLE AS nullable, EXTRA AS extra, IS_GENERATED AS generated
+    `SELECT COLUMN_NAME AS name, DATA_TYPE AS data_type, IS_NULLABLE AS nullable, EXTRA AS extra, IS_GENERATED AS generated,
+            CHARACTER_SET_NAME AS charset, COLLATION_NAME AS collation
        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, [schema, table]);
   if (cols.length === 0) return null;
+  const [engine] = await queryRows<{ engine: string | null }>(db,
+    'SELECT ENGINE AS engine FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [schema, table]);
   const columns = cols.map(toColumn);
   const parts = await queryRows<IndexRow>(db,
     `SELECT INDEX_NAME AS idx, COLUMN_NAME AS col, SEQ_IN_INDEX AS seq, NON_UNIQUE AS non_unique
@@ -57,7 +80,29 @@ export async function describeTable(db: Db, schema: string, table: string): Prom
     schema, name: table, columns, key, keyKind,
     writable: columns.filter((c) => !c.generated).map((c) => c.name),
     indexedFirst: [...new Set(parts.filter((p) => Number(p.seq) === 1 && p.col !== null).map((p) => p.col as string))],
+    transactional: isTransactional(engine?.engine ?? null),
+    foreignKeys: opts.foreignKeys ? await foreignKeys(db, schema, table) : [],
   };
+}
+
+/** Engines whose changes roll back with a transaction (unknown engines count as not). */
+export function isTransactional(engine: string | null): boolean {
+  return engine !== null && /^(InnoDB|XtraDB|TokuDB|RocksDB|NDB|NDBCLUSTER)$/i.test(engine);
+}
+
+async function foreignKeys(db: Queryable, schema: string, table: string): Promise<ForeignKeyLink[]> {
+  const rows = await queryRows<{ tschema: string; tname: string; rschema: string; rname: string }>(db,
+    `SELECT DISTINCT TABLE_SCHEMA AS tschema, TABLE_NAME AS tname, REFERENCED_TABLE_SCHEMA AS rschema, REFERENCED_TABLE_NAME AS rname
+       FROM information_schema.KEY_COLUMN_USAGE
+      WHERE REFERENCED_TABLE_NAME IS NOT NULL
+        AND ((TABLE_SCHEMA = ? AND TABLE_NAME = ?) OR (REFERENCED_TABLE_SCHEMA = ? AND REFERENCED_TABLE_NAME = ?))`,
+    [schema, table, schema, table]);
+  const out: ForeignKeyLink[] = [];
+  for (const r of rows) {
+    if (r.tschema === schema && r.tname === table) out.push({ table: r.rname, role: 'parent', otherDatabase: r.rschema !== schema });
+    if (r.rschema === schema && r.rname === table) out.push({ table: r.tname, role: 'child', otherDatabase: r.tschema !== schema });
+  }
+  return out;
 }
 
 function toColumn(c: ColRow): ColumnInfo {
@@ -69,6 +114,8 @@ function toColumn(c: ColRow): ColumnInfo {
     // MySQL 8 marks expression defaults "DEFAULT_GENERATED": not a generated column.
     generated: c.generated === 'ALWAYS' || /\b(VIRTUAL|STORED|PERSISTENT)\b/i.test(extra),
     onUpdateTimestamp: /on update (current_timestamp|now)/i.test(extra),
+    charset: c.charset,
+    collation: c.collation,
   };
 }
 
@@ -86,7 +133,7 @@ export function chooseKey(rows: KeyRow[], generated: Set<string>): { key: string
 }
 
 /** Base tables of a database that pass the table filter (pair/table-filter.ts), by name. */
-export async function listSyncedTables(db: Db, schema: string, filter: (table: string) => boolean): Promise<string[]> {
+export async function listSyncedTables(db: Queryable, schema: string, filter: (table: string) => boolean): Promise<string[]> {
   const rows = await queryRows<{ name: string }>(db,
     "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", [schema]);
   return rows.map((r) => r.name).filter(filter);

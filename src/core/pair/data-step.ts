@@ -1,35 +1,71 @@
 /**
  * The data pipeline of one pair: binlog change capture (snapshot + stream) when the source
- * supports it, polling otherwise (mode auto), or as configured.
+ * supports it, polling otherwise (mode auto), or as configured. The schema step runs where
+ * each mode needs it: before polling; inside the binlog engine (a new pair gets the source's
+ * schema under the pair's lock, then table DDL is replayed from the binlog and programmable
+ * objects are re-synced when the stream changes them).
  */
 import { checkCapabilities } from '../db/preflight.js';
 import { resolveMode } from '../poll/mode.js';
 import { runPolling } from '../poll/poll-runner.js';
-import { runBinlogSync } from '../data/binlog-sync.js';
+import { runBinlogSync, type SchemaHooks } from '../data/binlog-sync.js';
 import type { PairContext } from './sync-pair.js';
 import { tableFilter } from './table-filter.js';
+import { runSchemaStep, syncSchema } from './schema-step.js';
 
 export interface DataStepOptions {
   once: boolean;
-  /** DDL seen in the stream: re-run the schema step for these tables, or fully ('all'). */
-  onDdl: (tables: string[] | 'all') => Promise<void>;
   /** Forget checkpoints and copy all rows again (after BINLOG_PURGED / SOURCE_CHANGED). */
   resnapshot?: boolean;
+  /** Copy these tables again from the current checkpoint on. */
+  recopy?: string[];
 }
 
 /** Snapshot, then binlog streaming or polling. Returns on abort or, with `once`, when caught up. */
 export async function runDataStep(ctx: PairContext, options: DataStepOptions): Promise<void> {
   const mode = await chooseMode(ctx);
-  if (mode === 'poll') return runPolling(ctx, { once: options.once, onDdl: options.onDdl });
   const { pair, config } = ctx;
+  if (mode === 'poll') {
+    if (pair.schema || pair.routines) {
+      ctx.status.update({ state: 'schema' });
+      await runSchemaStep(ctx, {});
+    }
+    return runPolling(ctx, { once: options.once, onDdl: (tables) => runSchemaStep(ctx, { tables }) });
+  }
   await runBinlogSync({
     pairName: pair.name, source: ctx.source, target: ctx.target, inScope: tableFilter(pair),
-    once: options.once, resnapshot: !!options.resnapshot,
+    replayDdl: pair.schema, syncObjects: pair.routines, schema: schemaHooks(ctx),
+    once: options.once, resnapshot: !!options.resnapshot, recopy: options.recopy,
     maxRetries: config.settings.maxRetries, retryDelay: config.settings.retryDelay,
-    onDdl: options.onDdl,
     status: ctx.status, logger: ctx.logger.child({ pipeline: 'data' }), signal: ctx.signal,
     chunkRows: positiveInt(process.env.DB_SYNC_SNAPSHOT_CHUNK_ROWS),
   });
+}
+
+/**
+ * The binlog engine's schema hooks. Objects are re-synced from the source's definitions;
+ * a failure there (a view naming a column the lagging target does not have yet) must not
+ * stop the rows: it is a warning, and the next DDL or restart tries again.
+ */
+function schemaHooks(ctx: PairContext): SchemaHooks {
+  const log = ctx.logger.child({ pipeline: 'schema' });
+  return {
+    initial: async () => {
+      ctx.status.update({ state: 'schema' });
+      await syncSchema(ctx, {});
+    },
+    objects: async (objects) => {
+      if (!ctx.pair.routines) return;
+      const scoped = objects !== 'all' && objects.every((o) => o.type === 'view' || o.type === 'trigger');
+      try {
+        await syncSchema(ctx, { objectsOnly: true, ...(scoped ? { tables: objects.map((o) => o.name) } : {}) });
+      } catch (err) {
+        const message = `schema: views/routines/triggers/events not synced yet: ${(err as Error).message} (retried at the next DDL or restart)`;
+        log.warn({ err: (err as Error).message }, 'programmable objects could not be synced; streaming goes on');
+        ctx.status.update({ warnings: [...ctx.status.current().warnings.filter((w) => !w.startsWith('schema: views/routines')), message] });
+      }
+    },
+  };
 }
 
 /** Tuning knob (snapshot rows per chunk); tests use small chunks to make a snapshot long. */

@@ -17,8 +17,10 @@ import { introspectProgrammables, readDefinerEnv, type ProgrammableScope } from 
 import { diffProgrammables } from '../routines/diff.js';
 
 export interface SchemaStepOptions {
-  /** Only these source tables (after DDL in the stream); all when absent. */
+  /** Only these source tables, or views/triggers of these names; all when absent. */
   tables?: string[];
+  /** Only views, routines, triggers and events (the binlog stream replays table DDL itself). */
+  objectsOnly?: boolean;
 }
 
 export interface PlannedStep extends DdlStep {
@@ -71,7 +73,7 @@ async function programmableSteps(ctx: SchemaPlanContext, src: Db, tgt: Db, optio
 /** Plan with open connections (both only read). `schema` covers tables; `routines` views, routines, triggers, events. */
 export async function planWith(ctx: SchemaPlanContext, src: Db, tgt: Db, options: SchemaStepOptions = {}): Promise<SchemaPlan> {
   const { pair } = ctx;
-  const steps: DdlStep[] = pair.schema ? await tableSteps(ctx, src, tgt, options) : [];
+  const steps: DdlStep[] = pair.schema && !options.objectsOnly ? await tableSteps(ctx, src, tgt, options) : [];
   const warnings: string[] = [];
   if (pair.routines) {
     const p = await programmableSteps(ctx, src, tgt, options);

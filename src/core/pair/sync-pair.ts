@@ -25,6 +25,8 @@ export interface RunPairOptions {
   once: boolean;
   /** Forget the data checkpoints and copy all rows again. */
   resnapshot?: boolean;
+  /** Copy these tables again from the current checkpoint on. */
+  recopy?: string[];
 }
 
 export function pairContext(config: Config, pairName: string, base: Omit<PairContext, 'config' | 'pair' | 'source' | 'target'>): PairContext {
@@ -42,19 +44,16 @@ export function pairContext(config: Config, pairName: string, base: Omit<PairCon
 
 export async function runPair(ctx: PairContext, options: RunPairOptions): Promise<void> {
   const { pair } = ctx;
+  if (pair.data) {
+    // the data step runs the schema step where its mode needs it (see data-step.ts)
+    await runDataStep(ctx, { once: options.once, resnapshot: options.resnapshot, recopy: options.recopy });
+    return;
+  }
   if (pair.schema || pair.routines) {
     ctx.status.update({ state: 'schema' });
     await runSchemaStep(ctx, {});
   }
-  if (ctx.signal.aborted) return;
-  if (pair.data) {
-    // DDL seen in the change stream re-runs the schema step for the affected tables (or a
-    // full run, routines included, when the statement does not name them) before later
-    // row events are applied.
-    await runDataStep(ctx, { once: options.once, resnapshot: options.resnapshot, onDdl: (tables) => runSchemaStep(ctx, tables === 'all' ? {} : { tables }) });
-    return;
-  }
-  if (options.once) return;
+  if (ctx.signal.aborted || options.once) return;
   await schemaOnlyLoop(ctx);
 }
 

@@ -1,0 +1,46 @@
+/**
+ * Before a table is copied from scratch, its target definition must be the source's at the
+ * snapshot's read (the copy replaces every row; DDL seen before the read point may not have
+ * reached a table that was not synced yet). Same definition: kept. Otherwise dropped and
+ * created from the source's SHOW CREATE TABLE. Only for pairs that sync schema.
+ */
+import type { Db } from '../db/connection.js';
+import { queryRows } from '../db/connection.js';
+import { quoteId } from '../db/quote.js';
+import type { Logger } from '../log.js';
+import type { Applier } from './applier.js';
+
+function normalize(sql: string): string {
+  return sql.replace(/ AUTO_INCREMENT=\d+/, '');
+}
+
+async function showCreate(run: () => Promise<Array<Record<string, string>>>): Promise<string | null> {
+  try {
+    const [row] = await run();
+    return row?.['Create Table'] ?? null;
+  } catch (err) {
+    if ((err as { details?: { errno?: number } }).details?.errno === 1146) return null;
+    throw err;
+  }
+}
+
+export async function recreateIfDifferent(source: Db, applier: Applier, table: string, targetDb: string, logger: Logger): Promise<void> {
+  const src = await showCreate(() => queryRows(source, `SHOW CREATE TABLE ${quoteId(table)}`));
+  if (src === null) return; // dropped on the source since the listing; the copy skips it
+  const session = applier.session;
+  const qualified = `${quoteId(targetDb)}.${quoteId(table)}`;
+  const tgt = await showCreate(() => session.rows(`SHOW CREATE TABLE ${qualified}`));
+  if (tgt !== null && normalize(tgt) === normalize(src)) return;
+  logger.info({ table, existed: tgt !== null }, 'snapshot: giving the target table the source\'s definition before copying it');
+  // SHOW CREATE TABLE text is UTF-8: read it as such (the session otherwise sends bytes)
+  // (separate round trips: a multi-statement packet is not re-read after a charset change)
+  await session.run('SET SESSION foreign_key_checks = 0, character_set_client = utf8mb4, collation_connection = utf8mb4_general_ci');
+  try {
+    await session.run(`DROP TABLE IF EXISTS ${qualified}`);
+    await session.run(src);
+  } finally {
+    await session.run('SET SESSION character_set_client = binary, collation_connection = binary');
+  }
+  applier.invalidate();
+  applier.forgetFkChecks();
+}

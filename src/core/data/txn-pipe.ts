@@ -1,0 +1,117 @@
+/**
+ * The statements of one open target transaction, sent in as few round trips as the target's
+ * max_allowed_packet allows. Statements are bytes (row-bytes.ts) joined into multi-statement
+ * packets; a packet never exceeds the budget, and a single statement that would is refused
+ * with its size and the setting to raise.
+ *
+ * Each row statement is followed by a marker `SET @db_sync_at = k` (k counts the row
+ * statements of the transaction), so when the server stops a packet at a failing statement,
+ * @db_sync_at names the last one that ran and the error can name the table and key. After
+ * an exact UPDATE/DELETE the marker doubles as a check:
+ * `SET @db_sync_at = IF(ROW_COUNT() > 0, k, (SELECT 1 UNION ALL SELECT 1))` fails (error
+ * 1242) when no row matched, so nothing after it runs, COMMIT included.
+ */
+import type { BinarySession } from '../db/connection.js';
+import { SyncError } from '../errors.js';
+
+export interface RowStatement {
+  table: string;
+  /** Set for an exact UPDATE/DELETE: it must find its row. */
+  check?: 'UPDATE' | 'DELETE';
+  /** Table and key(s) for messages. */
+  describe: () => string;
+}
+
+const SEP = Buffer.from(';\n', 'latin1');
+const GUARD_ERRNO = 1242;
+/** Out of range, data too long, incorrect value, FK violation, NULL into NOT NULL ... */
+const ROW_ERRNOS = new Set([1048, 1263, 1264, 1265, 1292, 1366, 1367, 1406, 1451, 1452, 1690, 3819, 4025]);
+
+export class TxnPipe {
+  private parts: Buffer[] = [];
+  private bytes = 0;
+  private rows: RowStatement[] = [];
+
+  constructor(private readonly session: BinarySession, private readonly budget: number) {}
+
+  /** Bytes a statement may have at most (the packet budget less its marker). */
+  get maxStatement(): number {
+    return this.budget - 128;
+  }
+
+  /** Queue a statement; sends what is queued first when the packet would exceed the budget. */
+  async add(stmt: Buffer, row?: RowStatement): Promise<void> {
+    if (stmt.length > this.maxStatement) {
+      throw new SyncError('ROW_TOO_LARGE', `a statement of ${stmt.length} bytes${row ? ` (${row.describe()})` : ''} exceeds the target's max_allowed_packet (${this.budget + PACKET_SLACK} bytes)`, {
+        hint: `Raise max_allowed_packet on the target to at least ${stmt.length + 128 + PACKET_SLACK} (SET GLOBAL max_allowed_packet = ...; and in its config), then restart the pair.`,
+      });
+    }
+    if (this.bytes + stmt.length + 128 > this.budget) await this.send();
+    this.push(stmt);
+    if (!row) return;
+    this.rows.push(row);
+    const k = this.rows.length;
+    this.push(Buffer.from(row.check ? `SET @db_sync_at = IF(ROW_COUNT() > 0, ${k}, (SELECT 1 UNION ALL SELECT 1))` : `SET @db_sync_at = ${k}`, 'latin1'));
+  }
+
+  private push(b: Buffer): void {
+    if (this.parts.length) { this.parts.push(SEP); this.bytes += SEP.length; }
+    this.parts.push(b);
+    this.bytes += b.length;
+  }
+
+  /** Send what is queued (the transaction stays open). */
+  async send(): Promise<void> {
+    if (!this.parts.length) return;
+    const packet = Buffer.concat(this.parts);
+    this.parts = [];
+    this.bytes = 0;
+    try {
+      await this.session.send(packet);
+    } catch (err) {
+      throw await this.explain(err);
+    }
+  }
+
+  /** Forget queued statements (after COMMIT or ROLLBACK). */
+  reset(): void {
+    this.parts = [];
+    this.bytes = 0;
+    this.rows = [];
+  }
+
+  /**
+   * The row statement that failed, from @db_sync_at: a failed check becomes
+   * TARGET_ROW_MISSING, a duplicate key TARGET_UNIQUE_CONFLICT, a value the target cannot
+   * hold ROW_REJECTED; anything else (connection lost, ...) passes through.
+   */
+  private async explain(err: unknown): Promise<unknown> {
+    const e = err as SyncError;
+    if (!(e instanceof SyncError) || e.retryable) return err;
+    const errno = (e.details as { errno?: number } | undefined)?.errno;
+    if (errno !== GUARD_ERRNO && errno !== 1062 && !(errno !== undefined && ROW_ERRNOS.has(errno))) return err;
+    const [at] = await this.session.rows<{ at: number | string | null }>('SELECT @db_sync_at AS at').catch(() => []);
+    // markers number row statements from 1 and @db_sync_at starts at 0 with each transaction
+    const failed = this.rows[Number(at?.at ?? 0)];
+    const where = failed ? failed.describe() : 'a row';
+    const details = { table: failed?.table };
+    if (errno === GUARD_ERRNO && failed?.check) {
+      return new SyncError('TARGET_ROW_MISSING', `${failed.check} on ${where} found no such row on the target`, {
+        hint: 'The target was changed outside db-sync. Run `db-sync verify PAIR --repair` or re-copy with `db-sync sync run PAIR --resnapshot`.', details,
+      });
+    }
+    if (errno === 1062) {
+      return new SyncError('TARGET_UNIQUE_CONFLICT', `target rejected ${where}: ${e.message}`, {
+        hint: 'Another target row holds the same unique value: the target diverged from the source. Run `db-sync verify PAIR --repair`, then restart the pair.',
+        cause: err, details,
+      });
+    }
+    return new SyncError('ROW_REJECTED', `target rejected ${where}: ${e.message}`, {
+      hint: 'The target table no longer accepts the source\'s values (changed by hand?). Make its definition equal to the source\'s (schema sync), then restart the pair.',
+      cause: err, details,
+    });
+  }
+}
+
+/** Room left in a packet for the command byte and framing. */
+export const PACKET_SLACK = 1024;

@@ -1,0 +1,194 @@
+/**
+ * Row statements as exact bytes, for the binlog applier's binary-charset session
+ * (connection.ts `binary: true`). Pure.
+ *
+ * Why bytes: a row image from the binlog holds text as the bytes the source stored, in the
+ * column's own character set (latin1, sjis, utf8mb4 ...). Decoding and re-encoding them can
+ * change them; a charset introducer keeps them: `_latin1'<bytes>'` means exactly those
+ * bytes in latin1. Binary values travel as `_binary'<bytes>'`, escaped (1 byte each, not 2
+ * as in hex). Key comparisons add the column's collation so the server can use the index.
+ */
+import type { ColumnInfo, TableInfo } from './table-info.js';
+import { quoteId, quoteQualified } from './quote.js';
+
+export type RowImage = Record<string, unknown>;
+
+const TEXT_TYPES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'json', 'enum', 'set']);
+/** Types whose exact decimal text must stay unquoted: quoted, a comparison would go through DOUBLE. */
+const NUMERIC_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'decimal', 'numeric',
+  'enum', 'set', 'year', 'bit']);
+const DECIMAL_TEXT = /^-?\d+(\.\d+)?$/;
+
+/** Bytes that need a backslash inside a quoted literal (mysql_real_escape_string's set). */
+const ESCAPES: Record<number, number> = { 0x00: 0x30, 0x0a: 0x6e, 0x0d: 0x72, 0x1a: 0x5a, 0x22: 0x22, 0x27: 0x27, 0x5c: 0x5c };
+
+/** `'...'` around `b` with the bytes escaped (session without NO_BACKSLASH_ESCAPES). */
+export function quoteBytes(b: Buffer): Buffer {
+  let extra = 0;
+  for (let i = 0; i < b.length; i++) if (ESCAPES[b[i] as number] !== undefined) extra++;
+  const out = Buffer.allocUnsafe(b.length + extra + 2);
+  out[0] = 0x27;
+  let o = 1;
+  let run = 0;
+  for (let i = 0; i < b.length; i++) {
+    const e = ESCAPES[b[i] as number];
+    if (e === undefined) continue;
+    o += b.copy(out, o, run, i);
+    out[o++] = 0x5c;
+    out[o++] = e;
+    run = i + 1;
+  }
+  o += b.copy(out, o, run, b.length);
+  out[o++] = 0x27;
+  return out.subarray(0, o);
+}
+
+function ascii(s: string): Buffer {
+  return Buffer.from(s, 'latin1');
+}
+
+const NULL = ascii('NULL');
+
+/**
+ * A value as an SQL literal for `column`. `compare`: for a WHERE clause (text gets the
+ * column's collation so the index applies).
+ */
+export function literal(column: ColumnInfo | undefined, v: unknown, compare = false): Buffer {
+  if (v === null || v === undefined) return NULL;
+  const type = column?.dataType ?? '';
+  if (Buffer.isBuffer(v)) {
+    if (type === 'bit') return ascii(`X'${v.toString('hex')}'`);
+    if (TEXT_TYPES.has(type) && column?.charset) return textLiteral(column, v, compare);
+    return Buffer.concat([ascii('_binary'), quoteBytes(v)]);
+  }
+  if (typeof v === 'number') {
+    if (Object.is(v, -0)) return ascii('-0e0');
+    if (!Number.isFinite(v)) throw new Error(`value ${v} of column ${column?.name ?? '?'} is not a finite number`);
+    return ascii(String(v));
+  }
+  if (typeof v === 'bigint') return ascii(v.toString());
+  if (typeof v === 'boolean') return ascii(v ? '1' : '0');
+  const s = String(v);
+  // enum/set arrive as index / bitmask numbers (the exact form; names depend on the charset)
+  if (NUMERIC_TYPES.has(type) && DECIMAL_TEXT.test(s)) return ascii(s);
+  if (TEXT_TYPES.has(type) && column?.charset) return textLiteral({ ...column, charset: 'utf8mb4' }, Buffer.from(s, 'utf8'), compare);
+  return quoteBytes(Buffer.from(s, 'utf8'));
+}
+
+function textLiteral(column: ColumnInfo, bytes: Buffer, compare: boolean): Buffer {
+  const intro = ascii(`_${column.charset}`);
+  const collate = compare && column.collation ? ascii(` COLLATE ${column.collation}`) : Buffer.alloc(0);
+  return Buffer.concat([intro, quoteBytes(bytes), collate]);
+}
+
+/** Columns of a row image the target writes, in table order (absent columns of a partial image left out). */
+export function presentColumns(t: TableInfo, row: RowImage): string[] {
+  return t.writable.filter((c) => c in row);
+}
+
+/** Row image columns the target table does not have (a shape mismatch). */
+export function unknownColumns(t: TableInfo, row: RowImage): string[] {
+  const known = new Set(t.columns.map((c) => c.name));
+  return Object.keys(row).filter((c) => !known.has(c));
+}
+
+export class TableWriter {
+  private readonly byName: Map<string, ColumnInfo>;
+  readonly target: Buffer;
+
+  constructor(readonly t: TableInfo) {
+    this.byName = new Map(t.columns.map((c) => [c.name, c]));
+    this.target = Buffer.from(quoteQualified(t.schema, t.name), 'utf8');
+  }
+
+  private ids(cols: string[]): Buffer {
+    return Buffer.from(cols.map(quoteId).join(', '), 'utf8');
+  }
+
+  /** `INSERT INTO t (cols) VALUES ` — the head every row tuple of a batch follows. */
+  insertHead(cols: string[]): Buffer {
+    return Buffer.concat([ascii('INSERT INTO '), this.target, ascii(' ('), this.ids(cols), ascii(') VALUES ')]);
+  }
+
+  /** `(v1, v2, ...)` of one row for `cols`. */
+  tuple(cols: string[], row: RowImage): Buffer {
+    const parts: Buffer[] = [ascii('(')];
+    cols.forEach((c, i) => {
+      if (i) parts.push(ascii(', '));
+      parts.push(literal(this.byName.get(c), row[c]));
+    });
+    parts.push(ascii(')'));
+    return Buffer.concat(parts);
+  }
+
+  /** WHERE condition that finds the row: by key, else by every present column NULL-safely. */
+  match(before: RowImage): Buffer {
+    const keyed = this.t.key.length > 0;
+    const cols = keyed ? this.t.key : presentColumns(this.t, before);
+    const parts: Buffer[] = [];
+    cols.forEach((c, i) => {
+      if (i) parts.push(ascii(' AND '));
+      parts.push(Buffer.from(quoteId(c), 'utf8'), ascii(keyed ? ' = ' : ' <=> '), literal(this.byName.get(c), before[c], true));
+    });
+    if (!keyed) parts.push(ascii(' LIMIT 1'));
+    return Buffer.concat(parts);
+  }
+
+  /** The key is fully present in a (possibly partial) before image. */
+  canMatch(before: RowImage): boolean {
+    return this.t.key.length > 0 ? this.t.key.every((c) => c in before) : this.t.writable.every((c) => c in before);
+  }
+
+  update(before: RowImage, after: RowImage): Buffer {
+    const cols = presentColumns(this.t, after);
+    const sets: Buffer[] = [];
+    cols.forEach((c, i) => {
+      if (i) sets.push(ascii(', '));
+      sets.push(Buffer.from(quoteId(c), 'utf8'), ascii(' = '), literal(this.byName.get(c), after[c]));
+    });
+    return Buffer.concat([ascii('UPDATE '), this.target, ascii(' SET '), ...sets, ascii(' WHERE '), this.match(before)]);
+  }
+
+  delete(before: RowImage): Buffer {
+    return Buffer.concat([ascii('DELETE FROM '), this.target, ascii(' WHERE '), this.match(before)]);
+  }
+}
+
+/**
+ * A key value read from the source through a utf8mb4 session (JS string for text) as a
+ * literal compared in the column's own character set and collation, the order keyset
+ * pagination used on the source.
+ */
+export function keyLiteral(column: ColumnInfo | undefined, v: unknown): Buffer {
+  if (typeof v === 'string' && column?.charset && TEXT_TYPES.has(column.dataType)) {
+    const utf8 = Buffer.concat([ascii('_utf8mb4'), quoteBytes(Buffer.from(v, 'utf8'))]);
+    return Buffer.concat([ascii('CONVERT('), utf8, ascii(` USING ${column.charset})`),
+      ascii(column.collation ? ` COLLATE ${column.collation}` : '')]);
+  }
+  return literal(column, v, true);
+}
+
+/**
+ * `key > from AND key <= to` (null bounds open) as bytes, expanded like row-sql's keyAfter
+ * (a > ? OR (a = ? AND b > ?) ...) so source and target compare the same way.
+ */
+export function keyRangeBytes(t: TableInfo, from: unknown[] | null, to: unknown[] | null): Buffer {
+  const byName = new Map(t.columns.map((c) => [c.name, c]));
+  const after = (last: unknown[]): Buffer => {
+    const ors = t.key.map((col, i) => {
+      const parts = t.key.slice(0, i).map((c, k) => Buffer.concat([Buffer.from(`${quoteId(c)} = `, 'utf8'), keyLiteral(byName.get(c), last[k])]));
+      parts.push(Buffer.concat([Buffer.from(`${quoteId(col)} > `, 'utf8'), keyLiteral(byName.get(col), last[i])]));
+      return Buffer.concat([ascii('('), join(parts, ' AND '), ascii(')')]);
+    });
+    return ors.length === 1 ? ors[0] as Buffer : Buffer.concat([ascii('('), join(ors, ' OR '), ascii(')')]);
+  };
+  const parts: Buffer[] = [];
+  if (from) parts.push(after(from));
+  if (to) parts.push(Buffer.concat([ascii('NOT '), after(to)]));
+  return parts.length ? join(parts, ' AND ') : ascii('1 = 1');
+}
+
+function join(parts: Buffer[], sep: string): Buffer {
+  const s = ascii(sep);
+  return Buffer.concat(parts.flatMap((p, i) => (i ? [s, p] : [p])));
+}
