@@ -39,7 +39,7 @@ export function openBinlogClient(o: BinlogClientOptions): BinlogClient {
   const opts = driverOptions(o.connection, { database: null });
   const zj = new ZongJi({
     host: opts.host, port: opts.port, user: opts.user, password: opts.password, ssl: opts.ssl,
-    charset: 'utf8mb4_general_ci', timezone: 'Z', dateStrings: true, supportBigNumbers: true, bigNumberStrings: true,
+    charset: 'utf8mb4_general_ci', timezone: 'Z', dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, jsonStrings: true,
     enableKeepAlive: true, connectTimeout: 10_000,
   });
   const translator = new EventTranslator(o.start.file);
