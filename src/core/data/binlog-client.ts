@@ -35,7 +35,25 @@ export interface BinlogClient {
 const EVENTS = ['rotate', 'format', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query',
   'mariadbgtid', 'gtid', 'mariadbgtidlist', 'binlogcheckpoint', 'heartbeat', 'previousgtids'];
 
+/**
+ * db-sync needs the patched zongji (patches/@vlasky+zongji+0.9.0.patch, applied by the
+ * postinstall and shipped pre-applied in the bundled copy). An install that ran no scripts
+ * over an unbundled zongji (npm's allow-scripts policy, --ignore-scripts) would decode values
+ * wrongly without a sound: refuse instead. The probe: the patched start() keeps the
+ * `exactValues` option, the upstream one drops unknown options.
+ */
+export function assertPatchedZongji(): void {
+  const probe: { options?: { exactValues?: unknown } } = {};
+  (ZongJi.prototype as unknown as { _options(this: object, o: object): void })._options.call(probe, { exactValues: true });
+  if (probe.options?.exactValues !== true) {
+    throw new SyncError('ZONGJI_UNPATCHED', 'the installed @vlasky/zongji is not patched: binlog values would be decoded wrongly', {
+      hint: 'Reinstall with install scripts allowed (`npm ci`, or `npx patch-package` in the db-sync folder); the patch is patches/@vlasky+zongji+0.9.0.patch.',
+    });
+  }
+}
+
 export function openBinlogClient(o: BinlogClientOptions): BinlogClient {
+  assertPatchedZongji();
   const opts = driverOptions(o.connection, { database: null });
   const zj = new ZongJi({
     host: opts.host, port: opts.port, user: opts.user, password: opts.password, ssl: opts.ssl,
