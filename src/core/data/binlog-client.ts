@@ -42,10 +42,28 @@ export interface BinlogClient {
 const EVENTS = ['rotate', 'format', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query', 'xaprepare',
   'mariadbgtid', 'gtid', 'mariadbgtidlist', 'binlogcheckpoint', 'heartbeat', 'previousgtids'];
 
+/**
+ * db-sync needs the patched zongji (patches/@vlasky+zongji+0.9.0.patch, applied by the
+ * postinstall and shipped pre-applied in the bundled copy). An install that ran no scripts
+ * over an unbundled zongji (npm's allow-scripts policy, --ignore-scripts) would decode values
+ * wrongly without a sound: refuse instead. The probe: the patched start() keeps the
+ * `exactValues` option, the upstream one drops unknown options.
+ */
+export function assertPatchedZongji(): void {
+  const probe: { options?: { exactValues?: unknown } } = {};
+  (ZongJi.prototype as unknown as { _options(this: object, o: object): void })._options.call(probe, { exactValues: true });
+  if (probe.options?.exactValues !== true) {
+    throw new SyncError('ZONGJI_UNPATCHED', 'the installed @vlasky/zongji is not patched: binlog values would be decoded wrongly', {
+      hint: 'Reinstall with install scripts allowed (`npm ci`, or `npx patch-package` in the db-sync folder); the patch is patches/@vlasky+zongji+0.9.0.patch.',
+    });
+  }
+}
+
 /** Row event flag (sql/log_event.h Rows_log_event::NO_FOREIGN_KEY_CHECKS_F). */
 const NO_FOREIGN_KEY_CHECKS_F = 1 << 1;
 
 export function openBinlogClient(o: BinlogClientOptions): BinlogClient {
+  assertPatchedZongji();
   const opts = driverOptions(o.connection, { database: null });
   const zj = new ZongJi({
     host: opts.host, port: opts.port, user: opts.user, password: opts.password, ssl: opts.ssl,
@@ -123,12 +141,7 @@ class EventTranslator {
 
   private query(q: Extract<AnyBinlogEvent, { query: string; schema: string }>, position: BinlogPosition,
     base: { timestamp: number; size: number }): ChangeEvent {
-    const raw = q as typeof q & { queryBuffer?: Buffer; statusVarsBuffer?: Buffer; gtid?: string };
-    if (!Buffer.isBuffer(raw.queryBuffer) || !Buffer.isBuffer(raw.statusVarsBuffer)) {
-      throw new SyncError('BINLOG_DECODER_UNPATCHED', 'the binlog decoder does not give the exact bytes of statements: @vlasky/zongji runs without db-sync\'s patch', {
-        hint: 'Reinstall with `npm ci` (its postinstall applies patches/@vlasky+zongji+*.patch with patch-package) and look for errors it prints.',
-      });
-    }
+    const raw = q as typeof q & { queryBuffer: Buffer; statusVarsBuffer: Buffer; gtid?: string };
     const text = q.query.trim();
     if (/^BEGIN$/i.test(text)) { this.inTxn = true; return { type: 'begin', gtid: raw.gtid, ...base }; }
     if (/^COMMIT$/i.test(text)) { this.inTxn = false; return { type: 'commit', position, gtid: raw.gtid, ...base }; }
