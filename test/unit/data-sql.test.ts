@@ -44,7 +44,10 @@ describe('row SQL', () => {
     expect(literalExpr({ name: 'b', dataType: 'bit' })).toContain('BIN(`b`)');
     expect(literalExpr({ name: 'g', dataType: 'point' })).toContain('HEX(`g`)');
     expect(literalExpr({ name: 'f', dataType: 'float' })).toContain('AS DOUBLE');
-    expect(literalExpr({ name: 's', dataType: 'varchar' })).toBe('CONVERT(QUOTE(`s`) USING utf8mb4)');
+    // text as its stored bytes in hex (exact in any character set), enums as their index
+    expect(literalExpr({ name: 's', dataType: 'varchar' })).toBe("IF(`s` IS NULL, 'NULL', CONCAT('X''', HEX(`s`), ''''))");
+    expect(literalExpr({ name: 'e', dataType: 'enum' })).toBe("COALESCE(CAST(`e` + 0 AS CHAR), 'NULL')");
+    expect(literalExpr({ name: 'd', dataType: 'date' })).toBe('CONVERT(QUOTE(`d`) USING utf8mb4)');
   });
 
   it('splits multi-row INSERTs near 4 MB', () => {

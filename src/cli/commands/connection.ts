@@ -61,6 +61,7 @@ export function renderCapabilities(name: string, c: Capabilities): string {
     lines.push('  change capture:  polling only as a source (mode auto falls back to poll); for binlog capture:');
     for (const p of c.binlogProblems) lines.push(`    - ${p}`);
   }
+  for (const w of c.warnings) lines.push(`  warning:         ${w}`);
   return lines.join('\n');
 }
 

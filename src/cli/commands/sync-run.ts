@@ -49,6 +49,15 @@ function logLevelOf(value: string | undefined, fallback: LogLevel): LogLevel {
   });
 }
 
+function recopyList(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const tables = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!tables.length) {
+    throw new SyncError('INVALID_ARGUMENT', '--recopy: expected table names separated by commas', { hint: 'For example: --recopy orders,order_items' });
+  }
+  return tables;
+}
+
 export function registerSyncRunCommand(sync: Command): void {
   sync
     .command('run')
@@ -56,8 +65,9 @@ export function registerSyncRunCommand(sync: Command): void {
     .argument('<pair>', 'sync pair name')
     .option('--once', 'catch up to the source position as of now, then exit 0')
     .option('--resnapshot', 'forget the data checkpoint and copy all rows again (after BINLOG_PURGED or SOURCE_CHANGED)')
+    .option('--recopy <tables>', 'copy these tables again (comma-separated) from the current checkpoint on, e.g. after BINLOG_STATEMENT_DML')
     .option('--log-level <level>', `log level for this run (${LOG_LEVELS.join('|')})`)
-    .action(action(async (name: string, opts: { once?: boolean; resnapshot?: boolean; logLevel?: string }) => {
+    .action(action(async (name: string, opts: { once?: boolean; resnapshot?: boolean; recopy?: string; logLevel?: string }) => {
       const store = openStore();
       const config = store.load();
       const logger = commandLogger(store, logLevelOf(opts.logLevel, config.settings.logLevel), { stderr: true });
@@ -66,7 +76,7 @@ export function registerSyncRunCommand(sync: Command): void {
       const signal = shutdownSignal((sig) => logger.info({ sig }, 'stopping'));
       const ctx = pairContext(config, name, { logger: logger.child({ pair: name }), signal, status });
       try {
-        await runPair(ctx, { once: !!opts.once, resnapshot: !!opts.resnapshot });
+        await runPair(ctx, { once: !!opts.once, resnapshot: !!opts.resnapshot, recopy: recopyList(opts.recopy) });
         progress.finish();
         logger.info({ pair: name, totals: status.current().totals }, opts.once ? 'caught up; exiting' : 'stopped');
       } finally {

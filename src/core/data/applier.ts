@@ -81,6 +81,20 @@ export class Applier {
     this.tables.clear();
   }
 
+  /**
+   * Every synced table the source may change through a cascade from a table the pair does
+   * not sync (no binlog event would carry those changes): stop before drifting.
+   */
+  async checkCascades(): Promise<void> {
+    const links = await this.o.session.rows<{ child: string; parent: string; pschema: string; del: string; upd: string }>(
+      `SELECT TABLE_NAME AS child, REFERENCED_TABLE_NAME AS parent, UNIQUE_CONSTRAINT_SCHEMA AS pschema, DELETE_RULE AS del, UPDATE_RULE AS upd
+         FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?`, [this.o.targetSchema]);
+    const bad = links.filter((l) => this.o.inScope(l.child) && (l.pschema !== this.o.targetSchema || !this.o.inScope(l.parent))
+      && [l.del, l.upd].some((rule) => /CASCADE|SET NULL|SET DEFAULT/i.test(rule)));
+    const first = bad[0];
+    if (first) throw splitCascade(first.child, bad.filter((b) => b.child === first.child).map((b) => b.parent));
+  }
+
   async table(name: string): Promise<TableInfo> {
     return (await this.target(name)).info;
   }
@@ -95,8 +109,10 @@ export class Applier {
       });
     }
     const outside = info.foreignKeys.filter((f) => f.otherDatabase || !this.o.inScope(f.table));
+    const cascadingIn = outside.filter((f) => f.role === 'parent' && f.cascades);
+    if (cascadingIn.length) throw splitCascade(name, cascadingIn.map((f) => f.table));
     if (outside.length) {
-      this.o.onWarning?.(`table ${name} has foreign keys to tables the pair does not sync (${outside.map((f) => f.table).join(', ')}): they are not checked on the target and cascades through them do not happen there`);
+      this.o.onWarning?.(`table ${name} has foreign keys to or from tables the pair does not sync (${outside.map((f) => f.table).join(', ')}): the target does not check them`);
     }
     if (info.keyKind === 'none') this.o.onWarning?.(keylessWarning(name));
     t = { info, writer: new TableWriter(info), fkSafe: outside.length === 0 };
@@ -195,6 +211,8 @@ export class Applier {
     }
     const cols = presentColumns(t.info, row);
     const tuple = t.writer.tuple(cols, row);
+    const head = t.writer.insertHead(cols);
+    if (head.length + tuple.length > this.pipe.maxStatement) return this.inParts(t, row, null, mode);
     if (this.hasEnumZero(t, row)) {
       await this.flushInserts();
       return this.lenient(t, Buffer.concat([t.writer.insertHead(cols), tuple]), row);
@@ -220,6 +238,7 @@ export class Applier {
       return this.insert(t, after, 'exact');
     }
     const stmt = t.writer.update(before, after);
+    if (stmt.length > this.pipe.maxStatement) return this.inParts(t, after, before, mode);
     if (this.hasEnumZero(t, after)) return this.lenient(t, stmt, after, mode === 'exact' ? 'UPDATE' : undefined, before);
     await this.statement(t, stmt, before, mode === 'exact' ? 'UPDATE' : undefined);
   }
@@ -227,6 +246,26 @@ export class Applier {
   private async remove(t: Target, before: RowImage, mode: TableMode): Promise<void> {
     this.requireKey(t, before, 'DELETE');
     await this.statement(t, t.writer.delete(before), before, mode === 'exact' ? 'DELETE' : undefined);
+  }
+
+  /**
+   * A row whose statement exceeds the packet: written with its largest values empty, then
+   * those values appended in chunks (UPDATE ... CONCAT), all in the open transaction. Each
+   * value must itself fit max_allowed_packet (the server's limit for any value).
+   */
+  private async inParts(t: Target, row: RowImage, before: RowImage | null, mode: TableMode): Promise<void> {
+    for (const c of presentColumns(t.info, row)) {
+      const v = row[c];
+      if (Buffer.isBuffer(v) && v.length > this.o.maxPacket - PACKET_SLACK) throw valueTooLarge(t.info.name, c, v.length, this.o.maxPacket);
+    }
+    const parts = t.info.key.length ? t.writer.split(row, Math.floor((this.pipe.maxStatement - 4096) / 2)) : null;
+    if (!parts) return this.statement(t, before ? t.writer.update(before, row) : Buffer.concat([t.writer.insertHead(presentColumns(t.info, row)), t.writer.tuple(presentColumns(t.info, row), row)]), row);
+    await this.flushInserts();
+    if (before) await this.statement(t, t.writer.update(before, parts.first), before, mode === 'exact' ? 'UPDATE' : undefined);
+    else await this.statement(t, Buffer.concat([t.writer.insertHead(presentColumns(t.info, row)), t.writer.tuple(presentColumns(t.info, row), parts.first)]), row);
+    for (const [col, chunks] of parts.parts) {
+      for (const piece of chunks) await this.statement(t, t.writer.append(row, col, piece), row);
+    }
   }
 
   private requireKey(t: Target, before: RowImage, op: string): void {
@@ -329,6 +368,24 @@ export class Applier {
 }
 
 const COMMA = Buffer.from(',', 'latin1');
+
+function valueTooLarge(table: string, column: string, bytes: number, maxPacket: number): SyncError {
+  return new SyncError('ROW_TOO_LARGE', `a value of ${bytes} bytes in ${table}.${column} is larger than the target's max_allowed_packet (${maxPacket}): the target cannot hold it`, {
+    hint: `Raise max_allowed_packet on the target to at least ${bytes + PACKET_SLACK} (SET GLOBAL max_allowed_packet = ...; and in its config), then restart the pair.`,
+    details: { table, column },
+  });
+}
+
+/**
+ * A synced table whose rows the source changes through a cascade from a table the pair does
+ * not sync: those changes are in no binlog event and the target cannot cascade them.
+ */
+function splitCascade(table: string, parents: string[]): SyncError {
+  return new SyncError('FK_CASCADE_OUT_OF_SCOPE', `table ${table} has foreign keys with ON DELETE/UPDATE CASCADE or SET NULL to ${parents.join(', ')}, which the pair does not sync: the source changes ${table} through them without binlog events, so the target would drift`, {
+    hint: `Sync the parent table(s) too (\`db-sync sync edit PAIR --include ...\` / remove the exclude), or exclude ${table} as well.`,
+    details: { table, parents },
+  });
+}
 
 export function keylessWarning(table: string): string {
   return `table ${table} has no primary key or NOT NULL unique key: updates and deletes match the whole row (slow on big tables)`;

@@ -163,6 +163,7 @@ class Engine {
 
   async loop(ckpt: BinlogCheckpoint | null, until: BinlogPosition | null): Promise<void> {
     const identity = identityOf(this.caps);
+    if (this.o.replayDdl) await this.applier.checkCascades();
     for (;;) {
       const snap = await readCheckpoint<SnapshotState>(this.applier.session, this.o.pairName, SNAPSHOT_STREAM);
       if (!ckpt || snap) {

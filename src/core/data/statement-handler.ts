@@ -151,6 +151,7 @@ export class StatementHandler {
       applier.invalidate();
       applier.forgetFkChecks();
       crashPoint('stream.after-ddl');
+      await applier.checkCascades();
     }
     let copy = plan.copy;
     if (this.o.catchUp) {

@@ -6,6 +6,7 @@ import type { ConnectionConfig } from '../config/schema.js';
 import { openConnection, queryRows, closeQuietly, type Db } from './connection.js';
 import { parseFlavor, type Flavor } from './flavor.js';
 import { quoteId } from './quote.js';
+import { isTransactional } from './table-info.js';
 
 export interface Capabilities {
   flavor: Flavor;
@@ -13,6 +14,8 @@ export interface Capabilities {
   serverUuid: string | null;
   canRead: boolean;
   tableCount: number;
+  /** Tables whose engine has no transactions (MyISAM, Aria ...), with their engine. */
+  nonTransactional: Array<{ table: string; engine: string; keyless: boolean }>;
   logBin: boolean;
   binlogFormat: string | null;
   binlogRowImage: string | null;
@@ -74,10 +77,12 @@ export async function checkCapabilities(conn: ConnectionConfig): Promise<Capabil
     const flags = grantFlags(grants);
     let canRead = true;
     let tableCount = 0;
+    let nonTransactional: Capabilities['nonTransactional'] = [];
     try {
       const [r] = await queryRows<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [conn.database]);
       tableCount = Number(r?.n ?? 0);
       await queryRows(db, `SHOW TABLES FROM ${quoteId(conn.database)}`);
+      nonTransactional = await nonTransactionalTables(db, conn.database);
     } catch {
       canRead = false;
     }
@@ -92,8 +97,9 @@ export async function checkCapabilities(conn: ConnectionConfig): Promise<Capabil
     if (logBin && vars.binlog_row_metadata !== 'FULL') {
       problems.push(`set binlog_row_metadata=FULL (now ${vars.binlog_row_metadata ?? 'unsupported'}): without it rows written before an ALTER are decoded against the wrong columns. SET GLOBAL binlog_row_metadata='FULL' (MariaDB 10.5+, MySQL 8.0+)`);
     }
+    warnings.push(...nonTransactionalWarnings(nonTransactional));
     return {
-      flavor, serverId: Number(vars.server_id), serverUuid: await readUuid(db, flavor), canRead, tableCount, logBin,
+      flavor, serverId: Number(vars.server_id), serverUuid: await readUuid(db, flavor), canRead, tableCount, nonTransactional, logBin,
       binlogFormat: vars.binlog_format, binlogRowImage: vars.binlog_row_image, binlogRowMetadata: vars.binlog_row_metadata,
       replicationSlave: flags.replicationSlave, binlogMonitor: flags.binlogMonitor,
       binlogUsable: problems.length === 0, binlogProblems: problems, warnings,
@@ -101,4 +107,21 @@ export async function checkCapabilities(conn: ConnectionConfig): Promise<Capabil
   } finally {
     await closeQuietly(db);
   }
+}
+
+/** Base tables whose engine cannot roll back (everything but InnoDB and its kin). */
+export async function nonTransactionalTables(db: Db, database: string): Promise<Capabilities['nonTransactional']> {
+  const rows = await queryRows<{ t: string; e: string | null; keys: number | string }>(db,
+    `SELECT t.TABLE_NAME AS t, t.ENGINE AS e,
+            (SELECT COUNT(*) FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = t.TABLE_SCHEMA
+               AND s.TABLE_NAME = t.TABLE_NAME AND s.NON_UNIQUE = 0) AS \`keys\`
+       FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = ? AND t.TABLE_TYPE = 'BASE TABLE'`, [database]);
+  return rows.filter((r) => !isTransactional(r.e)).map((r) => ({ table: r.t, engine: r.e ?? '?', keyless: Number(r.keys) === 0 }));
+}
+
+/** What a non-transactional table means for a pair, phrased as the fix. */
+export function nonTransactionalWarnings(tables: Capabilities['nonTransactional']): string[] {
+  return tables.map(({ table, engine, keyless }) => keyless
+    ? `table ${table} (${engine}) has no transactions and no unique key: it is not part of the snapshot's consistent read and a kill -9 may apply its last changes twice, so its copy can drift; convert it to InnoDB (ALTER TABLE ${table} ENGINE=InnoDB) or give it a primary key`
+    : `table ${table} (${engine}) has no transactions: it is read outside the snapshot's consistent view and its changes are applied idempotently by key, so it converges once the stream has passed the copy; ALTER TABLE ${table} ENGINE=InnoDB makes it exact at every checkpoint`);
 }

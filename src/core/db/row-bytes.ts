@@ -121,10 +121,20 @@ export class TableWriter {
     return Buffer.concat(parts);
   }
 
+  /**
+   * The columns that find the row in `before`: the table's key, else another unique key
+   * the (partial) image carries in full; none for a keyless table (every column matched).
+   */
+  private keyFor(before: RowImage): string[] | null {
+    const keys = this.t.key.length ? [this.t.key, ...(this.t.uniqueKeys ?? [])] : [];
+    return keys.find((k) => k.every((c) => c in before)) ?? null;
+  }
+
   /** WHERE condition that finds the row: by key, else by every present column NULL-safely. */
   match(before: RowImage): Buffer {
-    const keyed = this.t.key.length > 0;
-    const cols = keyed ? this.t.key : presentColumns(this.t, before);
+    const key = this.keyFor(before);
+    const keyed = key !== null;
+    const cols = key ?? presentColumns(this.t, before);
     const parts: Buffer[] = [];
     cols.forEach((c, i) => {
       if (i) parts.push(ascii(' AND '));
@@ -134,24 +144,97 @@ export class TableWriter {
     return Buffer.concat(parts);
   }
 
-  /** The key is fully present in a (possibly partial) before image. */
+  /** A key is fully present in a (possibly partial) before image; keyless: every column is. */
   canMatch(before: RowImage): boolean {
-    return this.t.key.length > 0 ? this.t.key.every((c) => c in before) : this.t.writable.every((c) => c in before);
+    return this.t.key.length > 0 ? this.keyFor(before) !== null : this.t.writable.every((c) => c in before);
   }
 
+  /**
+   * UPDATE of the columns that changed (bytes differ). Columns with ON UPDATE
+   * CURRENT_TIMESTAMP are always assigned: left out, the target would stamp its own time.
+   * Nothing changed: the key is assigned to itself, so the statement still finds the row.
+   */
   update(before: RowImage, after: RowImage): Buffer {
-    const cols = presentColumns(this.t, after);
-    const sets: Buffer[] = [];
-    cols.forEach((c, i) => {
-      if (i) sets.push(ascii(', '));
-      sets.push(Buffer.from(quoteId(c), 'utf8'), ascii(' = '), literal(this.byName.get(c), after[c]));
+    const changed = presentColumns(this.t, after).filter((c) => !(c in before) || !sameValue(before[c], after[c]) || this.byName.get(c)?.onUpdateTimestamp);
+    return this.assign(before, changed.length ? changed.map((c) => [c, literal(this.byName.get(c), after[c])]) : this.selfAssign(before));
+  }
+
+  /** UPDATE ... SET col = CONCAT(col, <chunk>) for a value written in parts (larger than a packet). */
+  append(match: RowImage, col: string, chunk: Buffer): Buffer {
+    const id = quoteId(col);
+    return this.assign(match, [[col, Buffer.concat([ascii(`CONCAT(${id}, `), literal(this.byName.get(col), chunk), ascii(')')])]]);
+  }
+
+  private selfAssign(before: RowImage): Array<[string, Buffer]> {
+    const c = this.keyFor(before)?.[0] ?? presentColumns(this.t, before)[0] as string;
+    return [[c, Buffer.from(quoteId(c), 'utf8')]];
+  }
+
+  private assign(before: RowImage, sets: Array<[string, Buffer]>): Buffer {
+    const parts: Buffer[] = [];
+    sets.forEach(([c, v], i) => {
+      if (i) parts.push(ascii(', '));
+      parts.push(Buffer.from(quoteId(c), 'utf8'), ascii(' = '), v);
     });
-    return Buffer.concat([ascii('UPDATE '), this.target, ascii(' SET '), ...sets, ascii(' WHERE '), this.match(before)]);
+    return Buffer.concat([ascii('UPDATE '), this.target, ascii(' SET '), ...parts, ascii(' WHERE '), this.match(before)]);
+  }
+
+  /**
+   * A row whose statement would not fit in a packet, as a first image with its largest
+   * values emptied and those values in chunks of at most `chunkBytes` (appended with
+   * CONCAT). Null when a value cannot be split (a type other than text/binary, or a
+   * multi-byte character set whose boundaries the bytes do not show).
+   */
+  split(row: RowImage, chunkBytes: number): { first: RowImage; parts: Array<[string, Buffer[]]> } | null {
+    const first: RowImage = { ...row };
+    const parts: Array<[string, Buffer[]]> = [];
+    for (const c of presentColumns(this.t, row)) {
+      const v = row[c];
+      if (!Buffer.isBuffer(v) || v.length <= chunkBytes) continue;
+      const col = this.byName.get(c);
+      const chunks = col ? chunk(col, v, chunkBytes) : null;
+      if (!chunks) return null;
+      first[c] = Buffer.alloc(0);
+      parts.push([c, chunks]);
+    }
+    return parts.length ? { first, parts } : null;
   }
 
   delete(before: RowImage): Buffer {
     return Buffer.concat([ascii('DELETE FROM '), this.target, ascii(' WHERE '), this.match(before)]);
   }
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
+  return a === b || (a !== null && b !== null && typeof a !== 'object' && String(a) === String(b));
+}
+
+const SPLITTABLE = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'json',
+  'binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
+
+/** Cut points that never split a character: any byte for single-byte and binary data, UTF-8 and UCS/UTF-16/32 by their rules. */
+function chunk(col: ColumnInfo, v: Buffer, size: number): Buffer[] | null {
+  if (!SPLITTABLE.has(col.dataType)) return null;
+  const cs = col.charset ?? 'binary';
+  const step = /^(ucs2|utf16le|utf16)$/.test(cs) ? 2 : cs === 'utf32' ? 4 : 1;
+  const multi = !['binary', 'latin1', 'latin2', 'latin5', 'latin7', 'ascii', 'cp1250', 'cp1251', 'cp1256', 'cp1257', 'cp850',
+    'cp852', 'cp866', 'koi8r', 'koi8u', 'greek', 'hebrew', 'tis620', 'swe7', 'dec8', 'hp8', 'keybcs2', 'macce', 'macroman',
+    'armscii8', 'geostd8', 'ucs2', 'utf16', 'utf16le', 'utf32', 'utf8mb3', 'utf8mb4', 'utf8'].includes(cs);
+  if (multi) return null;
+  const out: Buffer[] = [];
+  let at = 0;
+  while (at < v.length) {
+    let end = Math.min(v.length, at + size - (size % step));
+    if (cs.startsWith('utf8')) while (end < v.length && end > at && ((v[end] as number) & 0xc0) === 0x80) end--;
+    if (/^utf16/.test(cs) && end < v.length) {
+      const hi = cs === 'utf16le' ? (v[end - 1] as number) : (v[end - 2] as number); // a high surrogate before the cut
+      if (hi >= 0xd8 && hi <= 0xdb) end -= 2;
+    }
+    out.push(v.subarray(at, end));
+    at = end;
+  }
+  return out;
 }
 
 /**

@@ -30,6 +30,8 @@ export interface ForeignKeyLink {
   role: 'parent' | 'child';
   /** The other table lives in another database. */
   otherDatabase: boolean;
+  /** ON DELETE / ON UPDATE change the child's rows (CASCADE, SET NULL, SET DEFAULT). */
+  cascades: boolean;
 }
 
 export type KeyKind = 'primary' | 'unique' | 'none';
@@ -42,6 +44,8 @@ export interface TableInfo {
   writable: string[];
   /** Key columns in index order; empty when the table has no usable key. */
   key: string[];
+  /** Every key that identifies a row (`key` first): a partial row image may carry another one. */
+  uniqueKeys?: string[][];
   keyKind: KeyKind;
   /** Columns that lead some index. */
   indexedFirst: string[];
@@ -75,9 +79,10 @@ export async function describeTable(db: Queryable, schema: string, table: string
   const nullable = new Map(columns.map((c) => [c.name, c.nullable ? 'YES' : 'NO']));
   // A functional key part (MySQL 8) has no column name: it never makes a usable key.
   const keyRows = parts.map((p) => ({ ...p, col: p.col as string, nullable: p.col === null ? 'YES' : nullable.get(p.col) ?? 'YES' }));
-  const { key, keyKind } = chooseKey(keyRows, new Set(columns.filter((c) => c.generated).map((c) => c.name)));
+  const generated = new Set(columns.filter((c) => c.generated).map((c) => c.name));
+  const { key, keyKind } = chooseKey(keyRows, generated);
   return {
-    schema, name: table, columns, key, keyKind,
+    schema, name: table, columns, key, keyKind, uniqueKeys: usableKeys(keyRows, generated).map((k) => k.columns),
     writable: columns.filter((c) => !c.generated).map((c) => c.name),
     indexedFirst: [...new Set(parts.filter((p) => Number(p.seq) === 1 && p.col !== null).map((p) => p.col as string))],
     transactional: isTransactional(engine?.engine ?? null),
@@ -91,16 +96,17 @@ export function isTransactional(engine: string | null): boolean {
 }
 
 async function foreignKeys(db: Queryable, schema: string, table: string): Promise<ForeignKeyLink[]> {
-  const rows = await queryRows<{ tschema: string; tname: string; rschema: string; rname: string }>(db,
-    `SELECT DISTINCT TABLE_SCHEMA AS tschema, TABLE_NAME AS tname, REFERENCED_TABLE_SCHEMA AS rschema, REFERENCED_TABLE_NAME AS rname
-       FROM information_schema.KEY_COLUMN_USAGE
-      WHERE REFERENCED_TABLE_NAME IS NOT NULL
-        AND ((TABLE_SCHEMA = ? AND TABLE_NAME = ?) OR (REFERENCED_TABLE_SCHEMA = ? AND REFERENCED_TABLE_NAME = ?))`,
+  const rows = await queryRows<{ tschema: string; tname: string; rschema: string; rname: string; del: string; upd: string }>(db,
+    `SELECT CONSTRAINT_SCHEMA AS tschema, TABLE_NAME AS tname, UNIQUE_CONSTRAINT_SCHEMA AS rschema,
+            REFERENCED_TABLE_NAME AS rname, DELETE_RULE AS del, UPDATE_RULE AS upd
+       FROM information_schema.REFERENTIAL_CONSTRAINTS
+      WHERE (CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?) OR (UNIQUE_CONSTRAINT_SCHEMA = ? AND REFERENCED_TABLE_NAME = ?)`,
     [schema, table, schema, table]);
   const out: ForeignKeyLink[] = [];
   for (const r of rows) {
-    if (r.tschema === schema && r.tname === table) out.push({ table: r.rname, role: 'parent', otherDatabase: r.rschema !== schema });
-    if (r.rschema === schema && r.rname === table) out.push({ table: r.tname, role: 'child', otherDatabase: r.tschema !== schema });
+    const cascades = [r.del, r.upd].some((rule) => /CASCADE|SET NULL|SET DEFAULT/i.test(rule));
+    if (r.tschema === schema && r.tname === table) out.push({ table: r.rname, role: 'parent', otherDatabase: r.rschema !== schema, cascades });
+    if (r.rschema === schema && r.rname === table) out.push({ table: r.tname, role: 'child', otherDatabase: r.tschema !== schema, cascades });
   }
   return out;
 }
@@ -121,15 +127,18 @@ function toColumn(c: ColRow): ColumnInfo {
 
 /** PRIMARY first, then the first unique index with only NOT NULL, non-generated columns. */
 export function chooseKey(rows: KeyRow[], generated: Set<string>): { key: string[]; keyKind: KeyKind } {
+  const [first] = usableKeys(rows, generated);
+  if (!first) return { key: [], keyKind: 'none' };
+  return { key: first.columns, keyKind: first.name === 'PRIMARY' ? 'primary' : 'unique' };
+}
+
+/** Every key that identifies a row (PRIMARY, then NOT NULL non-generated UNIQUE keys by name). */
+export function usableKeys(rows: KeyRow[], generated: Set<string>): Array<{ name: string; columns: string[] }> {
   const byIndex = new Map<string, KeyRow[]>();
   for (const r of rows) if (Number(r.non_unique) === 0) byIndex.set(r.idx, [...(byIndex.get(r.idx) ?? []), r]);
-  const ordered = [...byIndex].sort(([a], [b]) => (a === 'PRIMARY' ? -1 : b === 'PRIMARY' ? 1 : 0));
-  for (const [name, parts] of ordered) {
-    const usable = parts.every((p) => p.nullable === 'NO' && p.col !== null && !generated.has(p.col));
-    if (!usable) continue;
-    return { key: parts.sort((a, b) => a.seq - b.seq).map((p) => p.col), keyKind: name === 'PRIMARY' ? 'primary' : 'unique' };
-  }
-  return { key: [], keyKind: 'none' };
+  const ordered = [...byIndex].sort(([a], [b]) => (a === 'PRIMARY' ? -1 : b === 'PRIMARY' ? 1 : a < b ? -1 : a > b ? 1 : 0));
+  return ordered.filter(([, parts]) => parts.every((p) => p.nullable === 'NO' && p.col !== null && !generated.has(p.col)))
+    .map(([name, parts]) => ({ name, columns: parts.sort((a, b) => a.seq - b.seq).map((p) => p.col) }));
 }
 
 /** Base tables of a database that pass the table filter (pair/table-filter.ts), by name. */

@@ -8,6 +8,7 @@
 import { closeQuietly, openConnection, queryRows, type Db } from '../db/connection.js';
 import { applyDdlSteps, sortSteps, type DdlStep } from '../db/ddl-step.js';
 import { parseFlavor } from '../db/flavor.js';
+import { nonTransactionalTables, nonTransactionalWarnings } from '../db/preflight.js';
 import { isInternalTable } from '../data/checkpoint.js';
 import type { PairContext } from './sync-pair.js';
 import { tableFilter } from './table-filter.js';
@@ -79,6 +80,10 @@ export async function planWith(ctx: SchemaPlanContext, src: Db, tgt: Db, options
     const p = await programmableSteps(ctx, src, tgt, options);
     steps.push(...p.steps);
     warnings.push(...p.warnings);
+  }
+  if (pair.data && !options.objectsOnly) {
+    const filter = tableFilter(pair);
+    warnings.push(...nonTransactionalWarnings((await nonTransactionalTables(src, ctx.source.database)).filter((n) => filter(n.table))));
   }
   const planned = sortSteps(steps).map((s) => ({ ...s, pending: s.destructive && !pair.allowDestructive }));
   return { pair: pair.name, allowDestructive: pair.allowDestructive, warnings, steps: waitForPendingDrops(planned, warnings) };

@@ -1,0 +1,120 @@
+/**
+ * Transactions in the change stream, compared with the source (server-side renderings):
+ * FK cascades the binlog does not carry, savepoints, a transaction mixing InnoDB and
+ * MyISAM, XA, a transaction bigger than the target's max_allowed_packet, and a source
+ * transaction never becoming visible on the target in part.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createContext, rootConnection, type TestContext } from '../helpers/context.js';
+import { rows, startPair, waitTablesEqual } from '../helpers/data-fixtures.js';
+
+describe('transactions in the stream', () => {
+  let t: TestContext;
+  beforeEach(async () => { t = await createContext('stxn'); });
+  afterEach(async () => { await t.close(); });
+
+  const schemaPair = { pair: { schema: true } };
+
+  it('applies FK cascades the binlog does not carry (ON DELETE CASCADE, SET NULL, ON UPDATE CASCADE, three levels)', async () => {
+    await t.source.query(`
+      CREATE TABLE p (id INT PRIMARY KEY, v INT) ENGINE=InnoDB;
+      CREATE TABLE c (id INT PRIMARY KEY, pid INT, FOREIGN KEY (pid) REFERENCES p(id) ON DELETE CASCADE ON UPDATE CASCADE) ENGINE=InnoDB;
+      CREATE TABLE g (id INT PRIMARY KEY, cid INT, FOREIGN KEY (cid) REFERENCES c(id) ON DELETE CASCADE) ENGINE=InnoDB;
+      CREATE TABLE n (id INT PRIMARY KEY, pid INT, FOREIGN KEY (pid) REFERENCES p(id) ON DELETE SET NULL ON UPDATE CASCADE) ENGINE=InnoDB;
+      INSERT INTO p VALUES (1,1),(2,2),(3,3);
+      INSERT INTO c VALUES (10,1),(11,2),(12,3);
+      INSERT INTO g VALUES (100,10),(101,11),(102,12);
+      INSERT INTO n VALUES (1000,1),(1001,2)`);
+    const run = startPair(t, schemaPair);
+    try {
+      await waitTablesEqual(t, ['p', 'c', 'g', 'n']);
+      await t.source.query('DELETE FROM p WHERE id = 1');
+      await t.source.query('UPDATE p SET id = 20 WHERE id = 2');
+      await t.source.query('START TRANSACTION; DELETE FROM c WHERE id = 12; UPDATE p SET id = 30 WHERE id = 3; COMMIT');
+      await waitTablesEqual(t, ['p', 'c', 'g', 'n']);
+    } finally {
+      await run.stop();
+    }
+    expect(await rows(t.target, 'SELECT id, pid FROM c ORDER BY id')).toEqual([{ id: 11, pid: 20 }]);
+    expect(await rows(t.target, 'SELECT id, pid FROM n ORDER BY id')).toEqual([{ id: 1000, pid: null }, { id: 1001, pid: 20 }]);
+  });
+
+  it('honours SAVEPOINT and ROLLBACK TO SAVEPOINT when MyISAM changes were logged after the savepoint', async () => {
+    await t.source.query('CREATE TABLE i (id INT PRIMARY KEY) ENGINE=InnoDB; CREATE TABLE m (id INT PRIMARY KEY) ENGINE=MyISAM');
+    const run = startPair(t, schemaPair);
+    try {
+      await waitTablesEqual(t, ['i', 'm']);
+      await t.source.query(`START TRANSACTION; INSERT INTO i VALUES (1); SAVEPOINT a; INSERT INTO i VALUES (2);
+        INSERT INTO m VALUES (1); ROLLBACK TO SAVEPOINT a; INSERT INTO i VALUES (3); COMMIT`);
+      await t.source.query('START TRANSACTION; INSERT INTO i VALUES (4); INSERT INTO m VALUES (2); ROLLBACK');
+      await t.source.query('INSERT INTO i VALUES (5)');
+      await waitTablesEqual(t, ['i', 'm']);
+    } finally {
+      await run.stop();
+    }
+    expect((await rows<{ id: number }>(t.target, 'SELECT id FROM i ORDER BY id')).map((r) => r.id)).toEqual([1, 3, 5]);
+    expect((await rows<{ id: number }>(t.target, 'SELECT id FROM m ORDER BY id')).map((r) => r.id)).toEqual([1, 2]);
+  });
+
+  it('refuses an XA transaction on a synced table with XA_UNSUPPORTED, and applies XA ... ONE PHASE', async () => {
+    await t.source.query('CREATE TABLE x (id INT PRIMARY KEY)');
+    await startPair(t, { once: true, ...schemaPair }).done;
+    await t.source.query("XA START 'one'; INSERT INTO x VALUES (1); XA END 'one'; XA COMMIT 'one' ONE PHASE");
+    await startPair(t, { once: true, ...schemaPair }).done;
+    await waitTablesEqual(t, ['x']);
+    await t.source.query("XA START 'two'; INSERT INTO x VALUES (2); XA END 'two'; XA PREPARE 'two'; XA COMMIT 'two'");
+    await expect(startPair(t, { once: true, ...schemaPair }).done).rejects.toMatchObject({ code: 'XA_UNSUPPORTED', hint: expect.stringMatching(/--recopy/) });
+    expect((await rows<{ id: number }>(t.target, 'SELECT id FROM x ORDER BY id')).map((r) => r.id)).toEqual([1]);
+  });
+
+  it('applies a transaction of three 6 MB rows into a target whose max_allowed_packet is 16 MB', async () => {
+    const [packet] = await rows<{ p: string }>(t.target, 'SELECT @@max_allowed_packet AS p');
+    expect(Number(packet?.p)).toBe(16 << 20);
+    await t.source.query('CREATE TABLE big (id INT PRIMARY KEY, b LONGBLOB, t LONGTEXT)');
+    await startPair(t, { once: true, ...schemaPair }).done;
+    const six = 6 << 20;
+    await t.source.query(`START TRANSACTION;
+      INSERT INTO big VALUES (1, REPEAT(X'00275C0A', ${six / 4}), NULL);
+      INSERT INTO big VALUES (2, RANDOM_BYTES(1024), REPEAT('é', ${six / 2}));
+      INSERT INTO big VALUES (3, REPEAT(X'FF', ${six}), NULL);
+      UPDATE big SET t = REPEAT('x', ${six}) WHERE id = 1;
+      COMMIT`);
+    await startPair(t, { once: true, ...schemaPair }).done;
+    const digest = 'SELECT id, SHA2(b, 256) AS b, SHA2(t, 256) AS t, LENGTH(b) AS lb, LENGTH(t) AS lt FROM big ORDER BY id';
+    expect(await rows(t.target, digest)).toEqual(await rows(t.source, digest));
+  });
+
+  it('never shows part of a source transaction on the target', async () => {
+    await t.source.query('CREATE TABLE a (id INT PRIMARY KEY, pad VARCHAR(200)); CREATE TABLE b (id INT PRIMARY KEY, pad VARCHAR(200))');
+    await startPair(t, { once: true, ...schemaPair }).done;
+    const run = startPair(t, schemaPair);
+    const watcher = await rootConnection(t.ports.target, t.targetDb);
+    const seen = new Set<string>();
+    let watching = true;
+    const watch = (async () => {
+      await watcher.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+      while (watching) {
+        const [[r]] = (await watcher.query('SELECT (SELECT COUNT(*) FROM a) AS a, (SELECT COUNT(*) FROM b) AS b')) as unknown as [[{ a: number; b: number }]];
+        seen.add(`${r.a}/${r.b}`);
+      }
+    })();
+    try {
+      await waitTablesEqual(t, ['a', 'b']);
+      // each transaction: 2000 rows into a, then 2000 into b, in many row events
+      for (let k = 0; k < 5; k++) {
+        await t.source.query(`START TRANSACTION;
+          INSERT INTO a SELECT seq + ${k * 2000}, REPEAT('a', 200) FROM seq_1_to_2000;
+          INSERT INTO b SELECT seq + ${k * 2000}, REPEAT('b', 200) FROM seq_1_to_2000;
+          COMMIT`);
+      }
+      await waitTablesEqual(t, ['a', 'b']);
+    } finally {
+      watching = false;
+      await watch;
+      await watcher.end();
+      await run.stop();
+    }
+    const partial = [...seen].filter((s) => { const [x, y] = s.split('/').map(Number); return x !== y; });
+    expect(partial, 'counts of a/b seen on the target while applying').toEqual([]);
+  });
+});
