@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { chooseKey, type ColumnInfo, type TableInfo } from '../../src/core/db/table-info.js';
-import { deleteRow, insertRow, keyAfter, keyRange, literalExpr, updateRow } from '../../src/core/db/row-sql.js';
+import { keyAfter, literalExpr } from '../../src/core/db/row-sql.js';
+import { keyRangeBytes, literal, quoteBytes, TableWriter } from '../../src/core/db/row-bytes.js';
 import { comparePositions } from '../../src/core/data/events.js';
-import { statementTarget } from '../../src/core/data/statement-tables.js';
 import { decodeKey, encodeKey, insertBatches } from '../../src/core/data/snapshot.js';
 import { backoffDelay } from '../../src/core/data/supervisor.js';
 
@@ -14,30 +14,64 @@ const keyed: TableInfo = {
 };
 const keyless: TableInfo = { ...keyed, key: [], keyKind: 'none' };
 
-describe('row SQL', () => {
-  it('inserts only writable columns (generated columns are recomputed by the target)', () => {
-    expect(insertRow(keyed, { a: 1, b: 'x', v: null, g: 5 })).toEqual({
-      sql: 'INSERT INTO `d`.`t` (`a`, `b`, `v`) VALUES (?, ?, ?)', params: [1, 'x', null],
-    });
+const text = (name: string, charset = 'utf8mb4', collation = 'utf8mb4_general_ci'): ColumnInfo => ({ ...col(name, 'varchar'), charset, collation });
+const keyedText: TableInfo = { ...keyed, columns: [col('a', 'int'), text('b', 'latin1', 'latin1_swedish_ci'), col('v', 'blob'), col('g', 'int', true)] };
+const bytes = (b: Buffer) => b.toString('latin1');
+
+describe('row statements as bytes', () => {
+  const w = new TableWriter(keyedText);
+
+  it('escapes only the bytes a quoted literal needs (NUL, LF, CR, ^Z, quotes, backslash)', () => {
+    expect(bytes(quoteBytes(Buffer.from([0x61, 0x00, 0x0a, 0x0d, 0x1a, 0x22, 0x27, 0x5c, 0xff])))).toBe("'a\\0\\n\\r\\Z\\\"\\'\\\\\xff'");
+    expect(bytes(quoteBytes(Buffer.alloc(0)))).toBe("''");
   });
 
-  it('updates and deletes by the key of the before image only', () => {
-    expect(updateRow(keyed, { a: 1, b: 'x', v: 'old' }, { a: 2, b: 'x', v: 'new' })).toEqual({
-      sql: 'UPDATE `d`.`t` SET `a` = ?, `b` = ?, `v` = ? WHERE `a` = ? AND `b` = ?', params: [2, 'x', 'new', 1, 'x'],
-    });
-    expect(deleteRow(keyed, { a: 1, b: 'x', v: 'old' }).sql).toBe('DELETE FROM `d`.`t` WHERE `a` = ? AND `b` = ?');
+  it('keeps text as its bytes under a charset introducer, binary as _binary, exact numbers unquoted', () => {
+    expect(bytes(literal(keyedText.columns[1], Buffer.from([0xe9, 0x81])))).toBe("_latin1'\xe9\x81'");
+    expect(bytes(literal(keyedText.columns[1], Buffer.from([0xe9]), true))).toBe("_latin1'\xe9' COLLATE latin1_swedish_ci");
+    expect(bytes(literal(col('v', 'blob'), Buffer.from([0x27])))).toBe("_binary'\\''");
+    expect(bytes(literal(col('b', 'bit'), Buffer.from([0x05])))).toBe("X'05'");
+    expect(bytes(literal(col('d', 'decimal'), '-12.500'))).toBe('-12.500');
+    expect(bytes(literal(col('u', 'bigint'), '18446744073709551615'))).toBe('18446744073709551615');
+    expect(bytes(literal(col('e', 'enum'), 0))).toBe('0');
+    expect(bytes(literal(col('f', 'double'), -0))).toBe('-0e0');
+    expect(bytes(literal(col('t', 'datetime'), '2024-01-01 00:00:00.5'))).toBe("'2024-01-01 00:00:00.5'");
+    expect(bytes(literal(col('x', 'int'), null))).toBe('NULL');
+  });
+
+  it('inserts only present writable columns and updates only the columns that changed, by the before key', () => {
+    expect(bytes(Buffer.concat([w.insertHead(['a', 'b', 'v']), w.tuple(['a', 'b', 'v'], { a: 1, b: Buffer.from('x'), v: null, g: 5 })])))
+      .toBe("INSERT INTO `d`.`t` (`a`, `b`, `v`) VALUES (1, _latin1'x', NULL)");
+    expect(bytes(w.update({ a: 1, b: Buffer.from('x'), v: Buffer.from('o') }, { a: 2, b: Buffer.from('x'), v: Buffer.from('o') })))
+      .toBe("UPDATE `d`.`t` SET `a` = 2 WHERE `a` = 1 AND `b` = _latin1'x' COLLATE latin1_swedish_ci");
+    expect(bytes(w.update({ a: 1, b: Buffer.from('x') }, { a: 1, b: Buffer.from('x') }))).toBe("UPDATE `d`.`t` SET `a` = `a` WHERE `a` = 1 AND `b` = _latin1'x' COLLATE latin1_swedish_ci");
   });
 
   it('matches a keyless row by its whole before image, NULL-safe, one row only', () => {
-    expect(deleteRow(keyless, { a: 1, b: null, v: 'z' })).toEqual({
-      sql: 'DELETE FROM `d`.`t` WHERE `a` <=> ? AND `b` <=> ? AND `v` <=> ? LIMIT 1', params: [1, null, 'z'],
-    });
+    const k = new TableWriter({ ...keyless, columns: [col('a', 'int'), col('b', 'int'), col('v', 'blob')] });
+    expect(bytes(k.delete({ a: 1, b: null, v: Buffer.from('z') }))).toBe("DELETE FROM `d`.`t` WHERE `a` <=> 1 AND `b` <=> NULL AND `v` <=> _binary'z' LIMIT 1");
   });
 
-  it('expands a composite keyset predicate so the server can range-scan it', () => {
+  it('finds a row of a partial image by another unique key it carries, and refuses when none is complete', () => {
+    const two = new TableWriter({ ...keyed, key: ['a'], uniqueKeys: [['a'], ['b']], columns: [col('a', 'int'), col('b', 'int'), col('v', 'int')] });
+    expect(bytes(two.delete({ b: 7 }))).toBe('DELETE FROM `d`.`t` WHERE `b` = 7');
+    expect(two.canMatch({ v: 1 })).toBe(false);
+  });
+
+  it('splits a value larger than a packet at character boundaries (UTF-8) or anywhere (binary)', () => {
+    const t2 = new TableWriter({ ...keyed, columns: [col('a', 'int'), text('b'), col('v', 'blob')] });
+    const split = t2.split({ a: 1, b: Buffer.from('ééé'), v: Buffer.from('abcdefg') }, 3);
+    expect(split?.first).toEqual({ a: 1, b: Buffer.alloc(0), v: Buffer.alloc(0) });
+    expect(split?.parts.map(([c, chunks]) => [c, chunks.map((x) => x.toString())])).toEqual([['b', ['é', 'é', 'é']], ['v', ['abc', 'def', 'g']]]);
+    const sjis = new TableWriter({ ...keyed, columns: [col('a', 'int'), text('b', 'sjis', 'sjis_japanese_ci')] });
+    expect(sjis.split({ a: 1, b: Buffer.alloc(10) }, 3)).toBeNull();
+  });
+
+  it('expands a composite keyset predicate so the server can range-scan it, on both sides', () => {
     expect(keyAfter(['a', 'b'], [1, 'x'])).toEqual({ sql: '((`a` > ?) OR (`a` = ? AND `b` > ?))', params: [1, 1, 'x'] });
-    expect(keyRange(['a'], null, [5])).toEqual({ sql: 'NOT (`a` > ?)', params: [5] });
-    expect(keyRange(['a'], null, null).sql).toBe('1 = 1');
+    expect(bytes(keyRangeBytes(keyedText, null, [5, 'é'])))
+      .toBe("NOT ((`a` > 5) OR (`a` = 5 AND `b` > CONVERT(_utf8mb4'\xc3\xa9' USING latin1) COLLATE latin1_swedish_ci))");
+    expect(bytes(keyRangeBytes(keyed, null, null))).toBe('1 = 1');
   });
 
   it('renders snapshot literals on the source by type', () => {
@@ -90,21 +124,5 @@ describe('keys and positions', () => {
     expect([1, 2, 3].map((a) => backoffDelay(a, 3, 5000))).toEqual([5000, 5000, 5000]);
     expect(backoffDelay(4, 3, 5000)).toBe(10_000);
     expect(backoffDelay(20, 3, 5000)).toBe(300_000);
-  });
-});
-
-describe('statements in the stream', () => {
-  it('finds the tables a DDL statement touches in the synced database', () => {
-    expect(statementTarget('ALTER TABLE `t` ADD COLUMN x INT', 'db', 'db')).toEqual({ kind: 'ddl', tables: ['t'] });
-    expect(statementTarget('RENAME TABLE a TO b, `c` TO db.d', 'db', 'db')).toEqual({ kind: 'ddl', tables: ['a', 'b', 'c', 'd'] });
-    expect(statementTarget('DROP TABLE IF EXISTS `x` /* generated by server */', 'db', 'db')).toEqual({ kind: 'ddl', tables: ['x'] });
-    expect(statementTarget('CREATE INDEX i ON other.t (a)', 'db', 'db')).toEqual({ kind: 'none' });
-    expect(statementTarget('ALTER TABLE t ADD c INT', 'otherdb', 'db')).toEqual({ kind: 'none' });
-    expect(statementTarget('CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET @a = 1', 'db', 'db')).toEqual({ kind: 'ddl', tables: 'all' });
-  });
-
-  it('recognises TRUNCATE (logged as a statement, never as row events)', () => {
-    expect(statementTarget('TRUNCATE TABLE `db`.`t`', 'x', 'db')).toEqual({ kind: 'truncate', table: 't' });
-    expect(statementTarget('truncate t', 'db', 'db')).toEqual({ kind: 'truncate', table: 't' });
   });
 });

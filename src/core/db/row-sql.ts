@@ -1,81 +1,14 @@
 /**
- * Pure SQL builders for row apply and keyset pagination. Identifiers go through quoteId,
- * values are always parameters. Reusable by verify/poll (upserts, deletes by key).
+ * Pure SQL builders for the snapshot's source side: keyset pagination and the expressions
+ * that make the source render rows as SQL literals or LOAD DATA lines. Identifiers go
+ * through quoteId, values are parameters. (Row changes for the target: row-bytes.ts.)
  */
 import { quoteId, quoteQualified } from './quote.js';
-/** A row keyed by column name, values as the driver/binlog reader delivers them. */
-export type RowImage = Record<string, unknown>;
 import type { TableInfo } from './table-info.js';
 
 export interface Statement {
   sql: string;
   params: unknown[];
-}
-
-function valueOf(row: RowImage, col: string): unknown {
-  const v = row[col];
-  return v === undefined ? null : v;
-}
-
-/** Columns of a binlog row image that the target writes, in target order. */
-export function writableColumns(table: TableInfo, row: RowImage): string[] {
-  return table.writable.filter((c) => c in row);
-}
-
-export function insertRow(table: TableInfo, row: RowImage): Statement {
-  const cols = writableColumns(table, row);
-  return {
-    sql: `INSERT INTO ${quoteQualified(table.schema, table.name)} (${cols.map(quoteId).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
-    params: cols.map((c) => valueOf(row, c)),
-  };
-}
-
-/**
- * The statement with its parameters inlined as escaped literals (for statements sent in
- * one multi-statement packet next to pre-rendered text that may itself contain '?').
- */
-export function inlineStatement(st: Statement, escape: (v: unknown) => string): string {
-  let i = 0;
-  return st.sql.replace(/\?/g, () => escape(st.params[i++]));
-}
-
-/** One multi-row INSERT for rows that share a column set (consecutive binlog inserts). */
-export function insertRows(table: TableInfo, rows: RowImage[]): Statement {
-  const first = rows[0];
-  if (!first) throw new Error('insertRows needs at least one row');
-  const cols = writableColumns(table, first);
-  const tuple = `(${cols.map(() => '?').join(', ')})`;
-  return {
-    sql: `INSERT INTO ${quoteQualified(table.schema, table.name)} (${cols.map(quoteId).join(', ')}) VALUES ${rows.map(() => tuple).join(', ')}`,
-    params: rows.flatMap((r) => cols.map((c) => valueOf(r, c))),
-  };
-}
-
-/** WHERE clause that identifies a row: by key, or by the whole before-image NULL-safely. */
-export function matchRow(table: TableInfo, before: RowImage): Statement {
-  if (table.key.length > 0) {
-    return { sql: table.key.map((c) => `${quoteId(c)} = ?`).join(' AND '), params: table.key.map((c) => valueOf(before, c)) };
-  }
-  const cols = writableColumns(table, before);
-  return { sql: cols.map((c) => `${quoteId(c)} <=> ?`).join(' AND '), params: cols.map((c) => valueOf(before, c)) };
-}
-
-function limitOne(table: TableInfo): string {
-  return table.key.length > 0 ? '' : ' LIMIT 1';
-}
-
-export function updateRow(table: TableInfo, before: RowImage, after: RowImage): Statement {
-  const cols = writableColumns(table, after);
-  const where = matchRow(table, before);
-  return {
-    sql: `UPDATE ${quoteQualified(table.schema, table.name)} SET ${cols.map((c) => `${quoteId(c)} = ?`).join(', ')} WHERE ${where.sql}${limitOne(table)}`,
-    params: [...cols.map((c) => valueOf(after, c)), ...where.params],
-  };
-}
-
-export function deleteRow(table: TableInfo, before: RowImage): Statement {
-  const where = matchRow(table, before);
-  return { sql: `DELETE FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql}${limitOne(table)}`, params: where.params };
 }
 
 /**
@@ -92,21 +25,6 @@ export function keyAfter(key: string[], last: unknown[]): Statement {
     params.push(...last.slice(0, i), last[i]);
   }
   return { sql: ors.length === 1 ? (ors[0] as string) : `(${ors.join(' OR ')})`, params };
-}
-
-/** `key <= last` as the negation of keyAfter (same column comparisons, same collation). */
-export function keyAtOrBefore(key: string[], last: unknown[]): Statement {
-  const after = keyAfter(key, last);
-  return { sql: `NOT ${after.sql}`, params: after.params };
-}
-
-/** The key range (after `from`, up to and including `to`); null bounds are open. */
-export function keyRange(key: string[], from: unknown[] | null, to: unknown[] | null): Statement {
-  const parts: Statement[] = [];
-  if (from) parts.push(keyAfter(key, from));
-  if (to) parts.push(keyAtOrBefore(key, to));
-  if (parts.length === 0) return { sql: '1 = 1', params: [] };
-  return { sql: parts.map((p) => p.sql).join(' AND '), params: parts.flatMap((p) => p.params) };
 }
 
 const BINARY_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob',
@@ -162,16 +80,6 @@ export function selectLiteralChunk(table: TableInfo, from: unknown[] | null, lim
   const where = from ? keyAfter(table.key, from) : { sql: '1 = 1', params: [] };
   return {
     sql: `SELECT ${[tuple, enumZeroExpr(table), ...table.key.map(quoteId)].join(', ')} FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql} ORDER BY ${table.key.map(quoteId).join(', ')} LIMIT ${Math.floor(limit)}`,
-    params: where.params,
-  };
-}
-
-/** Keyset page query over the writable columns. */
-export function selectChunk(table: TableInfo, from: unknown[] | null, limit: number): Statement {
-  const cols = table.writable.map(quoteId).join(', ');
-  const where = from ? keyAfter(table.key, from) : { sql: '1 = 1', params: [] };
-  return {
-    sql: `SELECT ${cols} FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql} ORDER BY ${table.key.map(quoteId).join(', ')} LIMIT ${Math.floor(limit)}`,
     params: where.params,
   };
 }
