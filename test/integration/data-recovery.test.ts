@@ -1,17 +1,24 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createContext, type TestContext } from '../helpers/context.js';
+import { createContext, rootConnection, type TestContext } from '../helpers/context.js';
 import { createServer, type Server, type Socket, connect } from 'node:net';
+import { Transform } from 'node:stream';
 import { copyTableDefs, pairContextFor, rows, startPair, waitTablesEqual } from '../helpers/data-fixtures.js';
 import { runBinlogSync } from '../../src/core/data/binlog-sync.js';
 
-/** A TCP proxy to the source whose open connections can be frozen (half-open link). */
-async function freezableProxy(port: number): Promise<{ port: number; freeze(): void; close(): Promise<void> }> {
+/**
+ * A TCP proxy to the source whose open connections can be frozen (half-open link), and
+ * whose server-to-client direction can be slowed to `bytesPerSec` (a slow link).
+ */
+async function freezableProxy(port: number, bytesPerSec = 0): Promise<{ port: number; freeze(): void; close(): Promise<void> }> {
   const live: Array<[Socket, Socket]> = [];
   const all: Socket[] = [];
   const server: Server = createServer((client) => {
     const upstream = connect(port, '127.0.0.1');
     client.pipe(upstream);
-    upstream.pipe(client);
+    if (bytesPerSec > 0) upstream.pipe(new Transform({
+      transform(chunk: Buffer, _enc, done) { setTimeout(() => done(null, chunk), (chunk.length / bytesPerSec) * 1000); },
+    })).pipe(client);
+    else upstream.pipe(client);
     const drop = () => { client.destroy(); upstream.destroy(); };
     client.on('error', drop);
     upstream.on('error', drop);
@@ -98,6 +105,62 @@ describe('recovery from lost connections', () => {
       abort.abort();
       await running;
       await proxy.close();
+    }
+  });
+
+  it('counts every byte of the binlog as progress: a long transfer of another database\'s transaction is no stall', async () => {
+    const proxy = await freezableProxy(t.ports.source, 1 << 20);
+    const { ctx, abort } = pairContextFor(t);
+    const other = `${t.sourceDb}_other`;
+    const running = runBinlogSync({
+      pairName: 'p', source: { ...ctx.source, port: proxy.port }, target: ctx.target, inScope: () => true, once: false, resnapshot: false,
+      replayDdl: false, syncObjects: false, schema: { initial: async () => undefined, objects: async () => undefined },
+      maxRetries: 3, retryDelay: 200, status: ctx.status, logger: ctx.logger, signal: abort.signal, watchdogMs: 1500,
+    });
+    try {
+      await t.source.query('INSERT INTO r VALUES (1, 1)');
+      await waitTablesEqual(t, ['r']);
+      // ~6 MB in another database: about 6 s through the 1 MB/s link, no event of ours in it
+      await t.source.query(`CREATE DATABASE \`${other}\`; CREATE TABLE \`${other}\`.big (id INT PRIMARY KEY, b LONGBLOB);
+        INSERT INTO \`${other}\`.big SELECT seq, RANDOM_BYTES(1024) FROM seq_1_to_6000`);
+      await t.source.query('INSERT INTO r VALUES (2, 2)');
+      await waitTablesEqual(t, ['r'], 60_000);
+      expect(ctx.status.current().lastError).toBeNull();
+    } finally {
+      abort.abort();
+      await running;
+      await proxy.close();
+      await t.source.query(`DROP DATABASE IF EXISTS \`${other}\``);
+    }
+  });
+
+  it('keeps the backlog of received changes bounded in bytes while the target is blocked', async () => {
+    process.env.DB_SYNC_MAX_BACKLOG_BYTES = String(4 << 20);
+    const run = startPair(t);
+    const blocker = await rootConnection(t.ports.target, t.targetDb);
+    try {
+      await t.source.query('INSERT INTO r VALUES (1, 1)');
+      await waitTablesEqual(t, ['r']);
+      await t.source.query('CREATE TABLE IF NOT EXISTS w (id INT PRIMARY KEY, b LONGBLOB)');
+      await copyTableDefs(t, ['w']);
+      await blocker.query('LOCK TABLES r WRITE, w WRITE');
+      await t.source.query('INSERT INTO r VALUES (2, 2)'); // the applier now waits for the lock
+      // row images hold Buffers, which live outside the V8 heap: count both
+      const used = () => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
+      const heapBefore = used();
+      // 64 MB of changes while the target cannot take any
+      for (let k = 0; k < 64; k++) await t.source.query(`INSERT INTO w SELECT seq + ${k * 16}, REPEAT(MD5(seq + ${k * 16}), 2048) FROM seq_1_to_16`);
+      await new Promise((r) => setTimeout(r, 3000));
+      const grown = used() - heapBefore;
+      await blocker.query('UNLOCK TABLES');
+      expect(grown, 'memory growth while 64 MB of changes waited').toBeLessThan(32 << 20);
+      await waitTablesEqual(t, ['r', 'w'], 120_000);
+      expect(run.status.current().lastError).toBeNull();
+    } finally {
+      delete process.env.DB_SYNC_MAX_BACKLOG_BYTES;
+      await blocker.query('UNLOCK TABLES').catch(() => undefined);
+      await blocker.end();
+      await run.stop();
     }
   });
 });

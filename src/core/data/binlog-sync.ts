@@ -59,6 +59,8 @@ export interface BinlogSyncOptions {
   signal: AbortSignal;
   chunkRows?: number;
   watchdogMs?: number;
+  /** Bound of received, unapplied binlog events in bytes (default 64 MiB). */
+  maxBacklogBytes?: number;
 }
 
 export const BINLOG_STREAM = 'binlog';
@@ -146,7 +148,7 @@ class Engine {
       copyState: (tables) => [[SNAPSHOT_STREAM, partialState(tables)]],
       serverPosition: () => serverPosition(control, caps.flavor),
       onProgress: (s) => status.streamProgress(s), onWarning: (w) => status.warn(w),
-      logger: o.logger, signal: o.signal, watchdogMs: o.watchdogMs,
+      logger: o.logger, signal: o.signal, watchdogMs: o.watchdogMs, maxBacklogBytes: o.maxBacklogBytes,
     };
     return new Engine(o, caps, applier, base, status, maxPacket);
   }

@@ -39,6 +39,7 @@ export async function runDataStep(ctx: PairContext, options: DataStepOptions): P
     maxRetries: config.settings.maxRetries, retryDelay: config.settings.retryDelay,
     status: ctx.status, logger: ctx.logger.child({ pipeline: 'data' }), signal: ctx.signal,
     chunkRows: positiveInt(process.env.DB_SYNC_SNAPSHOT_CHUNK_ROWS),
+    maxBacklogBytes: positiveInt(process.env.DB_SYNC_MAX_BACKLOG_BYTES),
   });
 }
 
@@ -68,7 +69,7 @@ function schemaHooks(ctx: PairContext): SchemaHooks {
   };
 }
 
-/** Tuning knob (snapshot rows per chunk); tests use small chunks to make a snapshot long. */
+/** Tuning knobs (snapshot rows per chunk, stream backlog bytes); tests use small values. */
 function positiveInt(text: string | undefined): number | undefined {
   const n = Number(text);
   return Number.isInteger(n) && n > 0 ? n : undefined;
