@@ -25,6 +25,7 @@ import type { RowsEvent } from './events.js';
 import { presentColumns, TableWriter, unknownColumns, type RowImage } from '../db/row-bytes.js';
 import { describeTable, type TableInfo } from '../db/table-info.js';
 import { APPLY_SQL_MODE } from '../db/session.js';
+import { keylessWarning } from './stream-status.js';
 import { PACKET_SLACK, TxnPipe } from './txn-pipe.js';
 
 export type TableMode = 'exact' | 'idempotent' | 'skip';
@@ -387,9 +388,6 @@ function splitCascade(table: string, parents: string[]): SyncError {
   });
 }
 
-export function keylessWarning(table: string): string {
-  return `table ${table} has no primary key or NOT NULL unique key: updates and deletes match the whole row (slow on big tables)`;
-}
 
 /** Key columns and values for error messages (values only, never whole rows). */
 export function describeKey(t: TableInfo, row: RowImage): string {

@@ -6,8 +6,9 @@
  *   are wrapped in `IF @db_sync_applying IS NULL THEN ... END IF`, so rows db-sync writes do
  *   not fire side effects a second time (the source's trigger effects arrive as their own
  *   row events). Writes by anyone else on the target still fire the triggers.
- * - foreign_key_checks=0: rows arrive in source commit order, which a target FK check
- *   could reject mid-snapshot (child chunk before parent chunk).
+ * - foreign_key_checks=0 to start with: snapshot chunks arrive table by table (a child chunk
+ *   may come before its parent's). The binlog applier then sets it per row event, as the
+ *   source session had it, so the target cascades like the source did.
  * - sql_mode: strict (a value the target cannot hold stops the pair rather than being
  *   clamped), but zero dates and invalid dates allowed (they are legal source values), and
  *   NO_AUTO_VALUE_ON_ZERO so an id of 0 stays 0.
