@@ -10,6 +10,7 @@ import { registerVerifyCommand } from './commands/verify.js';
 import { registerServiceCommands } from './commands/service.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerLogsCommand } from './commands/logs.js';
 import { VERSION } from './version.js';
 
 export function buildProgram(): Command {
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerVerifyCommand(program);
   registerServiceCommands(program);
   registerStatusCommand(program);
+  registerLogsCommand(program);
   registerDemoCommand(program);
   return program;
 }

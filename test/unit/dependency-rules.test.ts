@@ -27,6 +27,7 @@ describe('dependency rules', () => {
     ['mysql2', ['core/db/connection.ts']],
     ['@vlasky/zongji', ['core/data/binlog-client.ts']],
     ['pino', ['core/log.ts']],
+    ['pino-pretty', ['cli/views/log-view.ts']],
     ['@inquirer/prompts', ['cli/prompt.ts']],
   ])('imports %s in one place only', (pkg, allowed) => {
     const users = imports.filter((f) => f.specs.some((s) => s === pkg || s.startsWith(`${pkg}/`))).map((f) => f.file);
