@@ -11,6 +11,7 @@ import { registerServiceCommands } from './commands/service.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerLogsCommand } from './commands/logs.js';
+import { registerCutoverCommand } from './commands/cutover.js';
 import { VERSION } from './version.js';
 
 export function buildProgram(): Command {
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerServiceCommands(program);
   registerStatusCommand(program);
   registerLogsCommand(program);
+  registerCutoverCommand(program);
   registerDemoCommand(program);
   return program;
 }

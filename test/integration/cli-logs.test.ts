@@ -90,7 +90,8 @@ describe('db-sync logs', () => {
   });
 
   it('colours the level on a terminal, and not when NO_COLOR is set', async () => {
-    const { NO_COLOR: _drop, ...env } = { ...ctx.env, ...home() };
+    const env: NodeJS.ProcessEnv = { ...ctx.env, ...home() };
+    delete env.NO_COLOR;
     const tty = spawnPty([process.execPath, CLI, 'logs', '--lines', '5'], env, ROOT);
     expect(await tty.exit()).toBe(0);
     const raw = spawnPty([process.execPath, CLI, 'logs', '--lines', '5'], { ...env, NO_COLOR: '1' }, ROOT);
