@@ -106,11 +106,10 @@ interface Collected {
 
 function collect(groups: Map<string, FlagGroup>, env: NodeJS.ProcessEnv, origin: NpmOrigin): Collected {
   const out: Collected = { add: [], split: [], notes: [] };
-  // Environment order: npm exports the flags it did not know in the order they were typed.
-  for (const envKey of Object.keys(env)) {
-    const g = groups.get(envKey);
+  // In the order the command defines its options: npm's environment does not keep the typed order.
+  for (const [envKey, g] of groups) {
     const value = env[envKey];
-    if (!g || value === undefined) continue;
+    if (value === undefined) continue;
     const from = origin(envKey, value);
     if (from !== null) {
       if (value !== '') out.notes.push(`npm's setting ${g.key}=${value} (from ${from}) is not taken as db-sync's --${g.key}`);
@@ -141,16 +140,18 @@ export function npmCommand(env: NodeJS.ProcessEnv, words: string[]): string {
   return `${npm} -- ${own.map(shellWord).join(' ')}`.trimEnd();
 }
 
+/**
+ * npm passed the values of these flags on as plain words, in the typed order, but the order of
+ * the flags themselves is lost: refuse, with the command to type (values to fill in).
+ */
 function refuseSplit(env: NodeJS.ProcessEnv, words: string[], rest: number[], c: Collected): never {
   const keep = words.filter((_, i) => !rest.includes(i));
   const values = rest.map((i) => words[i]!);
-  const pairs = c.split.flatMap((f, i) => [f, values[i] ?? '<value>']);
-  const typed = [...keep, ...c.add.flat(), ...pairs, ...values.slice(c.split.length)];
-  const what = c.split.join(', ');
-  throw new SyncError('NPM_FLAG_VALUES', `npm kept ${what} for itself and passed ${values.length === 1 ? 'the value' : 'values'} `
-    + `on as plain ${values.length === 1 ? 'word' : 'words'}${values.length ? ` (${values.join(', ')})` : ''}, `
-    + 'so db-sync cannot tell which value belongs to which flag', {
-    hint: `Put -- after the script name so npm passes every word on unchanged: ${npmCommand(env, typed)}`,
+  const command = `${npmCommand(env, [...keep, ...c.add.flat()])}${c.split.map((f) => ` ${f} <value>`).join('')}`;
+  const passed = values.length === 0 ? 'no value' : `${values.length === 1 ? 'the value' : 'the values'} ${values.map((v) => `"${v}"`).join(', ')}`;
+  throw new SyncError('NPM_FLAG_VALUES', `npm kept ${c.split.join(', ')} for itself and passed ${passed} on as `
+    + `${values.length === 1 ? 'a plain word' : 'plain words'}, so db-sync cannot tell which value belongs to which flag`, {
+    hint: `Put -- after the script name so npm passes every word on unchanged: ${command}`,
   });
 }
 

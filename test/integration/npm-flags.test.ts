@@ -101,7 +101,8 @@ async function check(c: Case): Promise<void> {
   expect(p?.under, ctx).toBe(true);
   if (c.outcome === 'refused') {
     expect(p?.error?.code, ctx).toBe('NPM_FLAG_VALUES');
-    expect(p?.error?.hint, ctx).toMatch(new RegExp(`: npm run cli -- ${[...c.words, ...c.expected].join(' ').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+    expect(p?.error?.hint, ctx).toMatch(new RegExp(`: npm run cli -- ${[...c.words, c.expected[0], '<value>'].join(' ').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+    expect(p?.error?.message, ctx).toContain(`passed the value "${c.expected[1]}" on as a plain word`);
     return;
   }
   expect(p?.error, ctx).toBeUndefined();
