@@ -13,7 +13,9 @@ let argv = process.argv;
 if (underNpmScript(process.env)) {
   try {
     const result = recoverNpmFlags(program, argv, process.env, npmOrigin(process.env, process.ppid));
-    for (const note of result.notes) process.stderr.write(`note: ${note}; db-sync flags typed after \`--\` always reach it\n`);
+    for (const note of result.notes) {
+      process.stderr.write(`note: ${note}; db-sync flags typed after \`--\` always reach it\n`);
+    }
     argv = result.argv;
   } catch (err) {
     process.exit(printError(err));

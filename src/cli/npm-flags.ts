@@ -112,7 +112,7 @@ function collect(groups: Map<string, FlagGroup>, env: NodeJS.ProcessEnv, origin:
     if (value === undefined) continue;
     const from = origin(envKey, value);
     if (from !== null) {
-      if (value !== '') out.notes.push(`npm's setting ${g.key}=${value} (from ${from}) is not taken as db-sync's --${g.key}`);
+      if (value !== '') out.notes.push(`npm's setting ${g.key}=${value} (from ${from}) is not taken as --${g.key}`);
       continue;
     }
     for (const occ of value.split('\n\n')) {
@@ -148,9 +148,11 @@ function refuseSplit(env: NodeJS.ProcessEnv, words: string[], rest: number[], c:
   const keep = words.filter((_, i) => !rest.includes(i));
   const values = rest.map((i) => words[i]!);
   const command = `${npmCommand(env, [...keep, ...c.add.flat()])}${c.split.map((f) => ` ${f} <value>`).join('')}`;
-  const passed = values.length === 0 ? 'no value' : `${values.length === 1 ? 'the value' : 'the values'} ${values.map((v) => `"${v}"`).join(', ')}`;
+  const quoted = values.map((v) => `"${v}"`).join(', ');
+  const passed = values.length === 0 ? 'no value' : `${values.length === 1 ? 'the value' : 'the values'} ${quoted}`;
   throw new SyncError('NPM_FLAG_VALUES', `npm kept ${c.split.join(', ')} for itself and passed ${passed} on as `
-    + `${values.length === 1 ? 'a plain word' : 'plain words'}, so db-sync cannot tell which value belongs to which flag`, {
+    + `${values.length === 1 ? 'a plain word' : 'plain words'}, `
+    + 'so db-sync cannot tell which value belongs to which flag', {
     hint: `Put -- after the script name so npm passes every word on unchanged: ${command}`,
   });
 }
@@ -159,7 +161,8 @@ function refuseSplit(env: NodeJS.ProcessEnv, words: string[], rest: number[], c:
  * The argv db-sync would have got had npm passed everything on. Throws NPM_FLAG_VALUES when npm
  * separated a flag from its value and the value's place is ambiguous.
  */
-export function recoverNpmFlags(program: Command, argv: string[], env: NodeJS.ProcessEnv, origin: NpmOrigin): NpmFlagsResult {
+export function recoverNpmFlags(program: Command, argv: string[], env: NodeJS.ProcessEnv,
+  origin: NpmOrigin): NpmFlagsResult {
   const words = argv.slice(2);
   const { chain, start } = resolveCommand(program, words);
   const groups = flagGroups(chain);
@@ -177,6 +180,7 @@ export function recoverNpmFlags(program: Command, argv: string[], env: NodeJS.Pr
   }
   const recovered = c.add.flat();
   const dashdash = kept.indexOf('--');
-  const out = dashdash < 0 ? [...kept, ...recovered] : [...kept.slice(0, dashdash), ...recovered, ...kept.slice(dashdash)];
+  const out = dashdash < 0 ? [...kept, ...recovered]
+    : [...kept.slice(0, dashdash), ...recovered, ...kept.slice(dashdash)];
   return { argv: [...argv.slice(0, 2), ...out], recovered, notes: c.notes };
 }

@@ -66,7 +66,10 @@ export function npmStartEnv(startPid: number, proc = '/proc'): Map<string, strin
     if (isNpm(pid, proc)) {
       const text = readText(path.join(proc, String(pid), 'environ'));
       if (text === null) return null;
-      const vars = text.split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')).toLowerCase(), kv.slice(kv.indexOf('=') + 1)] as const);
+      const vars = text.split('\0').filter(Boolean).map((kv) => {
+        const eq = kv.indexOf('=');
+        return [kv.slice(0, eq).toLowerCase(), kv.slice(eq + 1)] as const;
+      });
       return new Map(vars);
     }
     pid = parentOf(pid, proc);

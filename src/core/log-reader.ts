@@ -26,7 +26,8 @@ export interface LogLine {
 export function parseLevel(name: string): number {
   const n = LEVELS[name.toLowerCase()];
   if (n === undefined) {
-    throw new SyncError('INVALID_ARGUMENT', `--level must be one of ${Object.keys(LEVELS).join(', ')}, got "${name}"`, {
+    const known = Object.keys(LEVELS).join(', ');
+    throw new SyncError('INVALID_ARGUMENT', `--level must be one of ${known}, got "${name}"`, {
       hint: 'e.g. --level warn (shows warn, error and fatal lines)',
     });
   }

@@ -43,6 +43,15 @@ describe('dependency rules', () => {
     }
   });
 
+  it('lets cutover read the data engine only through the checkpoint table API', () => {
+    for (const f of imports.filter((x) => x.file.startsWith('core/cutover/'))) {
+      for (const s of f.specs.filter((x) => x.startsWith('.'))) {
+        const target = resolvedArea(f.file, s).replace(/\.js$/, '.ts');
+        if (target.startsWith('core/data/')) expect(target, `${f.file} imports ${s}`).toBe('core/data/checkpoint.ts');
+      }
+    }
+  });
+
   it('keeps the pipelines (schema, routines, data, verify, poll) from importing each other', () => {
     const areas = ['schema', 'routines', 'data', 'verify', 'poll'];
     for (const f of imports) {

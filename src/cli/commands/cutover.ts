@@ -22,7 +22,9 @@ interface CutoverFlags {
 function seconds(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) {
-    throw new SyncError('INVALID_ARGUMENT', `${flag} expects a number of seconds > 0, got "${value}"`, { hint: `e.g. ${flag} 30` });
+    throw new SyncError('INVALID_ARGUMENT', `${flag} expects a number of seconds > 0, got "${value}"`, {
+      hint: `e.g. ${flag} 30`,
+    });
   }
   return Math.round(n * 1000);
 }
@@ -42,7 +44,8 @@ async function cutover(name: string, flags: CutoverFlags): Promise<number> {
   const timeoutMs = seconds(flags.timeout, '--timeout');
   const quietMs = seconds(flags.quietPeriod, '--quiet-period');
   if (!flags.yes && !flags.dryRun && !isInteractive()) {
-    throw new SyncError('CONFIRMATION_REQUIRED', 'cutover asks before each change, but there is no terminal to ask on', {
+    const why = 'cutover asks before each change, but there is no terminal to ask on';
+    throw new SyncError('CONFIRMATION_REQUIRED', why, {
       hint: `Pass --yes to confirm every step in advance (see the plan first: db-sync cutover ${name} --dry-run).`,
     });
   }
@@ -70,13 +73,16 @@ async function cutover(name: string, flags: CutoverFlags): Promise<number> {
 export function registerCutoverCommand(program: Command): void {
   program
     .command('cutover')
-    .description('The end of a migration: stop source writes, let the pair catch up, verify, disable the pair, enable the target\'s events')
+    .description('The end of a migration: stop source writes, let the pair catch up, verify, '
+      + 'disable the pair, enable the target\'s events')
     .argument('<pair>', 'sync pair name')
-    .option('--freeze-source', 'set the source read-only (SET GLOBAL read_only = ON) instead of waiting for writes to have stopped')
+    .option('--freeze-source', 'set the source read-only (SET GLOBAL read_only = ON) '
+      + 'instead of requiring that writes have stopped')
     .option('--yes', 'do not ask before each change (required without a terminal)')
     .option('--dry-run', 'print the plan and the current positions; change nothing')
     .option('--timeout <sec>', 'how long the pair may take to apply up to the source\'s final position', '120')
-    .option('--quiet-period <sec>', 'how long the source\'s binlog position must stay still to count as "no writes"', '5')
+    .option('--quiet-period <sec>', 'how long the source\'s binlog position must stay still '
+      + 'to count as "no writes"', '5')
     .addHelpText('after', '\nExamples:\n  db-sync cutover shop --dry-run\n  db-sync cutover shop --freeze-source\n'
       + '  db-sync cutover shop --freeze-source --yes --timeout 300   (scripts: no questions)')
     .action(action((name: string, flags: CutoverFlags) => cutover(name, flags)));

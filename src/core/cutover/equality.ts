@@ -21,8 +21,10 @@ export interface Equality {
   lines: string[];
 }
 
-export async function compareSourceAndTarget(input: EqualityInput, logger: Logger, signal: AbortSignal): Promise<Equality> {
-  const report = await verifyPair(input, { repair: false, sleepRatio: 0, maxExamples: 5, recheckDelays: [], logger, signal });
+export async function compareSourceAndTarget(input: EqualityInput, logger: Logger,
+  signal: AbortSignal): Promise<Equality> {
+  const options = { repair: false, sleepRatio: 0, maxExamples: 5, recheckDelays: [], logger, signal };
+  const report = await verifyPair(input, options);
   const lines = renderReport(report).split('\n');
   let drift = 0;
   if (input.pair.schema || input.pair.routines) {

@@ -11,15 +11,21 @@
  * a read_only set by step 1 is turned off again.
  */
 import { closeQuietly, openConnection, type Db } from '../db/connection.js';
-import { SyncError } from '../errors.js';
+import type { Flavor } from '../db/flavor.js';
 import type { Logger } from '../log.js';
 import { compareSourceAndTarget, type EqualityInput } from './equality.js';
+import { planLines, type PlanFacts } from './plan.js';
 import {
-  comparePoints, formatPoint, isReadOnly, readOnlyGrant, setReadOnly, sourceFlavor, sourceGtid, sourcePoint,
-  watchForWrites, type BinlogPoint,
+  abortedError, lagError, notEqualError, refuseFailing, refuseUnsupported, stillRunningError, writesError,
+  type PairRuntime,
+} from './refusals.js';
+import {
+  comparePoints, formatPoint, isReadOnly, setReadOnly, sourceFlavor, sourceGtid, sourcePoint, watchForWrites,
+  type BinlogPoint,
 } from './source.js';
-import { appliedPoint, disabledEvents, enableEvents, eventSchedulerOn, noCheckpoint, type AppliedPoint } from './target.js';
-import type { Flavor } from '../db/flavor.js';
+import { appliedPoint, disabledEvents, enableEvents, eventSchedulerOn, noCheckpoint } from './target.js';
+
+export type { PairRuntime } from './refusals.js';
 
 export interface CutoverOptions {
   freezeSource: boolean;
@@ -28,12 +34,6 @@ export interface CutoverOptions {
   timeoutMs: number;
   /** How long the source's binlog position must stay still. */
   quietMs: number;
-}
-
-/** The pair as a running service publishes it (status.json), or null when no service runs it. */
-export interface PairRuntime {
-  state: string;
-  lastError: { code: string; message: string } | null;
 }
 
 export interface CutoverIO {
@@ -54,13 +54,6 @@ export interface CutoverResult {
   eventsEnabled: string[];
 }
 
-interface Facts {
-  readOnly: boolean;
-  point: BinlogPoint;
-  applied: AppliedPoint;
-  events: string[];
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runCutover(input: EqualityInput, o: CutoverOptions, io: CutoverIO): Promise<CutoverResult> {
@@ -71,42 +64,28 @@ export async function runCutover(input: EqualityInput, o: CutoverOptions, io: Cu
   try {
     src = await openConnection(input.source);
     tgt = await openConnection(input.target);
-    const c = new Cutover(input, o, io, src, tgt, await sourceFlavor(src));
-    return await c.run();
+    return await new Cutover(input, o, io, { src, tgt, flavor: await sourceFlavor(src) }).run();
   } finally {
     await closeQuietly(src);
     await closeQuietly(tgt);
   }
 }
 
-function refuseUnsupported(input: EqualityInput): void {
-  if (!input.pair.data || input.pair.mode === 'poll') {
-    throw new SyncError('CUTOVER_UNSUPPORTED', `pair "${input.pair.name}" ${input.pair.data ? 'is in polling mode' : 'does not sync data'}`, {
-      hint: 'cutover waits for the pair\'s binlog checkpoint; for this pair stop the writes, run `db-sync verify PAIR`, '
-        + 'then `db-sync sync disable PAIR` and enable the target\'s events by hand (README, "Events").',
-    });
-  }
-}
-
-function refuseFailing(pair: string, rt: PairRuntime | null): void {
-  if (rt?.state !== 'error') return;
-  const why = rt.lastError ? `${rt.lastError.code}: ${rt.lastError.message}` : 'no error recorded';
-  throw new SyncError('CUTOVER_PAIR_ERROR', `pair "${pair}" is in error (${why})`, {
-    hint: `Fix the cause first (\`db-sync status\`, \`db-sync logs --pair ${pair} --level warn\`); cutover changes nothing while the pair fails.`,
-  });
+interface Servers {
+  src: Db;
+  tgt: Db;
+  flavor: Flavor;
 }
 
 class Cutover {
   private froze = false;
 
-  constructor(
-    private readonly input: EqualityInput, private readonly o: CutoverOptions, private readonly io: CutoverIO,
-    private readonly src: Db, private readonly tgt: Db, private readonly flavor: Flavor,
-  ) {}
+  constructor(private readonly input: EqualityInput, private readonly o: CutoverOptions,
+    private readonly io: CutoverIO, private readonly s: Servers) {}
 
   async run(): Promise<CutoverResult> {
     const facts = await this.facts();
-    this.describe(facts);
+    for (const line of planLines(this.input, facts, this.o, this.s.flavor)) this.io.say(line);
     if (this.o.dryRun) {
       this.io.say('dry run: nothing was changed.');
       return { dryRun: true, final: null, gtid: null, eventsEnabled: [] };
@@ -118,99 +97,56 @@ class Cutover {
       await this.verify(final);
       await this.disablePair();
       committed = true;
-      const eventsEnabled = await this.enableEvents(facts.events);
-      return this.finish(final, eventsEnabled);
+      return await this.finish(final, await this.enableEvents(facts.events));
     } catch (err) {
       if (this.froze && !committed) await this.unfreeze();
       throw err;
     }
   }
 
-  private async facts(): Promise<Facts> {
-    const applied = await appliedPoint(this.tgt, this.input.pair.name);
-    if (!applied) throw noCheckpoint(this.input.pair.name);
-    return {
-      readOnly: await isReadOnly(this.src), point: await sourcePoint(this.src, this.flavor, this.input.source), applied,
-      events: await disabledEvents(this.tgt, this.input.target.database),
-    };
-  }
+  private readonly position = () => sourcePoint(this.s.src, this.s.flavor, this.input.source);
 
-  private describe(f: Facts): void {
-    const { pair, source, target } = this.input;
-    const secs = (ms: number) => `${ms / 1000} s`;
-    const steps = [
-      this.o.freezeSource && !f.readOnly
-        ? `set the source read-only (SET GLOBAL read_only = ON; needs ${readOnlyGrant(this.flavor)}), then check that its binlog position stays still for ${secs(this.o.quietMs)}`
-        : `check that the source takes no writes: its binlog position must stay still for ${secs(this.o.quietMs)}`,
-      `wait until the pair has applied everything up to the source's final binlog position (at most ${secs(this.o.timeoutMs)})`,
-      'verify: compare every synced table by checksums, and the schema and programmable objects',
-      'disable the pair in config.json (a running service stops it within a second)',
-      f.events.length ? `enable ${f.events.length} event(s) on the target: ${f.events.map((e) => `ALTER EVENT ${e} ENABLE`).join('; ')}` : 'enable events on the target (none are disabled)',
-    ];
-    this.io.say(`cutover of pair "${pair.name}" (${pair.source} -> ${pair.target})`);
-    this.io.say(`  source: ${source.host}:${source.port}/${source.database}, binlog at ${formatPoint(f.point)}, read_only=${f.readOnly ? 'ON' : 'OFF'}`);
-    this.io.say(`  target: ${target.host}:${target.port}/${target.database}, pair applied up to ${formatPoint(f.applied)}`);
-    steps.forEach((s, i) => this.io.say(`step ${i + 1}/${steps.length}: ${s}`));
+  private async facts(): Promise<PlanFacts> {
+    const applied = await appliedPoint(this.s.tgt, this.input.pair.name);
+    if (!applied) throw noCheckpoint(this.input.pair.name);
+    const events = await disabledEvents(this.s.tgt, this.input.target.database);
+    return { readOnly: await isReadOnly(this.s.src), point: await this.position(), applied, events };
   }
 
   private async ask(question: string, before: string): Promise<void> {
-    if (await this.io.confirm(question)) return;
-    throw new SyncError('CUTOVER_ABORTED', `cutover stopped before ${before}`, {
-      hint: 'Nothing after that step was done; run `db-sync cutover` again when ready.',
-    });
+    if (!(await this.io.confirm(question))) throw abortedError(before);
   }
 
   /** Step 1: returns the source's final binlog position. */
-  private async stopWrites(f: Facts): Promise<BinlogPoint> {
+  private async stopWrites(f: PlanFacts): Promise<BinlogPoint> {
     if (this.o.freezeSource && !f.readOnly) {
       await this.ask('Set the source read-only now (SET GLOBAL read_only = ON)?', 'setting the source read-only');
-      await setReadOnly(this.src, true, this.flavor, this.input.source);
+      await setReadOnly(this.s.src, true, this.s.flavor, this.input.source);
       this.froze = true;
       this.io.say('step 1: source is read-only (read_only=ON)');
     }
     this.io.say(`step 1: watching the source's binlog position for ${this.o.quietMs / 1000} s ...`);
-    const check = await watchForWrites(() => sourcePoint(this.src, this.flavor, this.input.source), this.o.quietMs, this.io.signal);
-    if (check.moved) throw this.writesError(check.from, check.to, f.readOnly || this.froze);
+    const check = await watchForWrites(this.position, this.o.quietMs, this.io.signal);
+    if (check.moved) throw writesError(check.from, check.to, f.readOnly || this.froze);
     this.io.say(`step 1: no writes; the source's final binlog position is ${formatPoint(check.to)}`);
     return check.to;
-  }
-
-  private writesError(from: BinlogPoint, to: BinlogPoint, readOnly: boolean): SyncError {
-    const moved = `the source's binlog position moved from ${formatPoint(from)} to ${formatPoint(to)}`;
-    if (!readOnly) {
-      return new SyncError('CUTOVER_SOURCE_WRITES', `the source still takes writes: ${moved}`, {
-        hint: 'Stop the application\'s writes to the source, or pass --freeze-source to set it read-only (SET GLOBAL read_only = ON).',
-      });
-    }
-    return new SyncError('CUTOVER_SOURCE_WRITES', `the source still takes writes although read_only=ON: ${moved}`, {
-      hint: 'Accounts with READ_ONLY ADMIN or SUPER, replication threads and events defined by such accounts ignore read_only: '
-        + 'find them (SHOW PROCESSLIST, information_schema.EVENTS), stop them (e.g. SET GLOBAL event_scheduler = OFF), then run cutover again.',
-    });
   }
 
   /** Step 2: the pair's checkpoint reaches the final position. */
   private async waitApplied(final: BinlogPoint): Promise<void> {
     const deadline = Date.now() + this.o.timeoutMs;
     for (;;) {
-      const applied = await appliedPoint(this.tgt, this.input.pair.name);
+      const applied = await appliedPoint(this.s.tgt, this.input.pair.name);
       if (applied && comparePoints(applied, final) >= 0) {
         this.io.say(`step 2: the pair has applied up to ${formatPoint(applied)}`);
         return;
       }
       refuseFailing(this.input.pair.name, this.io.pairStatus());
-      if (Date.now() >= deadline || this.io.signal.aborted) throw this.lagError(applied, final);
+      if (Date.now() >= deadline || this.io.signal.aborted) {
+        throw lagError(this.input.pair.name, this.o.timeoutMs, applied, final, this.io.pairStatus());
+      }
       await sleep(250);
     }
-  }
-
-  private lagError(applied: BinlogPoint | null, final: BinlogPoint): SyncError {
-    const rt = this.io.pairStatus();
-    const state = rt ? `the service shows it ${rt.state}${rt.lastError ? ` (${rt.lastError.code}: ${rt.lastError.message})` : ''}` : 'no running service publishes it';
-    return new SyncError('CUTOVER_LAG_TIMEOUT', `pair "${this.input.pair.name}" did not catch up within ${this.o.timeoutMs / 1000} s: `
-      + `applied up to ${formatPoint(applied)}, the source is at ${formatPoint(final)}; ${state}`, {
-      hint: rt ? 'Check `db-sync status` and `db-sync logs --pair PAIR`; give it longer with --timeout SECONDS.'
-        : 'Start the service (`db-sync service start --daemon`) so the pair can catch up, then run cutover again.',
-    });
   }
 
   /** Step 3, and the source must still be where it was. */
@@ -218,29 +154,22 @@ class Cutover {
     this.io.say('step 3: verifying (checksums of every synced table, then the schema) ...');
     const eq = await compareSourceAndTarget(this.input, this.io.logger, this.io.signal);
     for (const l of eq.lines) this.io.say(`  ${l}`);
-    if (!eq.equal) {
-      throw new SyncError('CUTOVER_NOT_EQUAL', `the target differs from the source (${eq.lines.filter((l) => !/: OK /.test(l)).slice(0, 3).join('; ')})`, {
-        hint: `See \`db-sync verify ${this.input.pair.name}\` for the details; repair with \`db-sync verify ${this.input.pair.name} --repair\` `
-          + '(or `db-sync sync run PAIR --resnapshot`), then run cutover again.',
-      });
-    }
-    const now = await sourcePoint(this.src, this.flavor, this.input.source);
-    if (comparePoints(now, final) !== 0) throw this.writesError(final, now, this.froze);
+    if (!eq.equal) throw notEqualError(this.input.pair.name, eq.lines);
+    const now = await this.position();
+    if (comparePoints(now, final) !== 0) throw writesError(final, now, this.froze);
   }
 
-  /** Step 4. */
+  /** Step 4, then wait until a running service has stopped the pair. */
   private async disablePair(): Promise<void> {
     const name = this.input.pair.name;
     await this.ask(`Disable pair "${name}" in config.json now?`, 'disabling the pair');
     this.io.disablePair();
     this.io.say(`step 4: pair "${name}" disabled in config.json`);
     const deadline = Date.now() + 30_000;
-    for (let rt = this.io.pairStatus(); rt && rt.state !== 'disabled' && rt.state !== 'stopped'; rt = this.io.pairStatus()) {
-      if (Date.now() > deadline) {
-        throw new SyncError('CUTOVER_PAIR_STILL_RUNNING', `pair "${name}" is disabled in config.json but the service still runs it after 30 s (state ${rt.state})`, {
-          hint: 'Check `db-sync status`; once it shows the pair disabled, enable the events: ALTER EVENT name ENABLE (README, "Events").',
-        });
-      }
+    const running = (rt: PairRuntime | null): rt is PairRuntime =>
+      !!rt && rt.state !== 'disabled' && rt.state !== 'stopped';
+    for (let rt = this.io.pairStatus(); running(rt); rt = this.io.pairStatus()) {
+      if (Date.now() > deadline) throw stillRunningError(name, rt.state);
       await sleep(200);
     }
     this.io.say('step 4: the pair is stopped');
@@ -252,27 +181,29 @@ class Cutover {
       this.io.say('step 5: no events to enable on the target');
       return [];
     }
-    await this.ask(`Enable ${events.length} event(s) on the target now (${events.join(', ')})?`, 'enabling the events');
-    await enableEvents(this.tgt, this.input.target.database, events);
+    const question = `Enable ${events.length} event(s) on the target now (${events.join(', ')})?`;
+    await this.ask(question, 'enabling the events');
+    await enableEvents(this.s.tgt, this.input.target.database, events);
     this.io.say(`step 5: enabled on the target: ${events.join(', ')}`);
-    if (!(await eventSchedulerOn(this.tgt))) {
-      this.io.say('warning: event_scheduler is OFF on the target; the events run once you SET GLOBAL event_scheduler = ON there');
+    if (!(await eventSchedulerOn(this.s.tgt))) {
+      this.io.say('warning: event_scheduler is OFF on the target; the events run once you '
+        + 'SET GLOBAL event_scheduler = ON there');
     }
     return events;
   }
 
   private async finish(final: BinlogPoint, eventsEnabled: string[]): Promise<CutoverResult> {
-    const gtid = await sourceGtid(this.src, this.flavor);
-    const ro = await isReadOnly(this.src);
+    const gtid = await sourceGtid(this.s.src, this.s.flavor);
     this.io.say(`done. final source binlog position: ${formatPoint(final)}; GTID: ${gtid ?? '(none)'}`);
-    this.io.say(ro ? 'the source stays read-only (read_only=ON); point the application at the target now.'
+    this.io.say(await isReadOnly(this.s.src)
+      ? 'the source stays read-only (read_only=ON); point the application at the target now.'
       : 'the source is writable: make sure nothing writes to it any more, and point the application at the target.');
     return { dryRun: false, final, gtid, eventsEnabled };
   }
 
   private async unfreeze(): Promise<void> {
     try {
-      await setReadOnly(this.src, false, this.flavor, this.input.source);
+      await setReadOnly(this.s.src, false, this.s.flavor, this.input.source);
       this.io.say('the source is writable again (read_only=OFF): the cutover changed nothing');
     } catch (err) {
       this.io.say(`warning: could not turn read_only off again on the source: ${(err as Error).message}`);

@@ -34,10 +34,12 @@ export async function sourceFlavor(db: Db): Promise<Flavor> {
 
 export async function sourcePoint(db: Db, flavor: Flavor, conn: ConnectionConfig): Promise<BinlogPoint> {
   const newer = flavor.name === 'mysql' && (flavor.major > 8 || (flavor.major === 8 && flavor.minor >= 4));
-  const [row] = await queryRows<{ File: string; Position: number | string }>(db, newer ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS', [], endpointOf(conn));
+  const sql = newer ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS';
+  const [row] = await queryRows<{ File: string; Position: number | string }>(db, sql, [], endpointOf(conn));
   if (!row) {
     throw new SyncError('CUTOVER_NO_BINLOG', `the source (${conn.host}:${conn.port}) has no binary log`, {
-      hint: `cutover compares the pair's checkpoint with the source's binlog position; the source needs log_bin, and the user ${flavor.binlogMonitorGrant}.`,
+      hint: 'cutover compares the pair\'s checkpoint with the source\'s binlog position: the source needs log_bin, '
+        + `and the user ${flavor.binlogMonitorGrant}.`,
     });
   }
   return { file: row.File, pos: Number(row.Position) };
@@ -65,7 +67,8 @@ export async function setReadOnly(db: Db, on: boolean, flavor: Flavor, conn: Con
   try {
     await db.query(`SET GLOBAL read_only = ${on ? 'ON' : 'OFF'}`);
   } catch (err) {
-    throw new SyncError('CUTOVER_FREEZE_DENIED', `cannot set read_only=${on ? 'ON' : 'OFF'} on the source as ${conn.user}: ${(err as Error).message}`, {
+    const what = `cannot set read_only=${on ? 'ON' : 'OFF'} on the source as ${conn.user}`;
+    throw new SyncError('CUTOVER_FREEZE_DENIED', `${what}: ${(err as Error).message}`, {
       hint: `GRANT ${readOnlyGrant(flavor)} ON *.* TO '${conn.user}'@'%'; on the source, or stop the writes yourself `
         + '(e.g. SET GLOBAL read_only = ON as an administrator) and run cutover without --freeze-source.',
       cause: err,
@@ -80,7 +83,8 @@ export interface WriteCheck {
 }
 
 /** Does the source's binlog position move within `windowMs`? Any commit on the server moves it. */
-export async function watchForWrites(read: () => Promise<BinlogPoint>, windowMs: number, signal?: AbortSignal): Promise<WriteCheck> {
+export async function watchForWrites(read: () => Promise<BinlogPoint>, windowMs: number,
+  signal?: AbortSignal): Promise<WriteCheck> {
   const from = await read();
   const deadline = Date.now() + windowMs;
   let to = from;

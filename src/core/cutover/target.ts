@@ -30,16 +30,19 @@ export async function appliedPoint(db: Db, pair: string): Promise<AppliedPoint |
 }
 
 export function noCheckpoint(pair: string): SyncError {
-  return new SyncError('CUTOVER_NO_CHECKPOINT', `pair "${pair}" has no binlog checkpoint on the target (no row in ${CHECKPOINT_TABLE})`, {
-    hint: 'The pair has not streamed from the source\'s binlog yet: start the service (`db-sync service start --daemon`) '
-      + 'and wait until `db-sync status` shows it streaming. Pairs in polling mode cannot be cut over with this command.',
+  const what = `pair "${pair}" has no binlog checkpoint on the target (no row in ${CHECKPOINT_TABLE})`;
+  return new SyncError('CUTOVER_NO_CHECKPOINT', what, {
+    hint: 'The pair has not streamed from the source\'s binlog yet: start the service '
+      + '(`db-sync service start --daemon`) and wait until `db-sync status` shows it streaming. '
+      + 'Pairs in polling mode cannot be cut over with this command.',
   });
 }
 
 /** Events of the target database that db-sync created disabled. */
 export async function disabledEvents(db: Db, schema: string): Promise<string[]> {
-  const rows = await queryRows<{ name: string }>(db, "SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? "
-    + "AND STATUS IN ('SLAVESIDE_DISABLED', 'REPLICA_SIDE_DISABLED') ORDER BY EVENT_NAME", [schema]);
+  const sql = 'SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? '
+    + "AND STATUS IN ('SLAVESIDE_DISABLED', 'REPLICA_SIDE_DISABLED') ORDER BY EVENT_NAME";
+  const rows = await queryRows<{ name: string }>(db, sql, [schema]);
   return rows.map((r) => r.name);
 }
 
