@@ -1,35 +1,26 @@
 #!/usr/bin/env node
 /**
- * db-sync CLI: assembles the command groups. Commands are thin: parse, call core, render.
+ * db-sync CLI entry point. Under `npm run cli <command> --flag` npm keeps the flags for itself;
+ * they are recovered first (see npm-flags.ts), then commander parses.
  */
-import { Command } from 'commander';
-import { registerConnectionCommands } from './commands/connection.js';
-import { registerSyncCommands } from './commands/sync.js';
-import { registerSettingsCommands } from './commands/settings.js';
-import { registerPlanCommand } from './commands/plan.js';
-import { registerVerifyCommand } from './commands/verify.js';
-import { registerServiceCommands } from './commands/service.js';
-import { registerStatusCommand } from './commands/status.js';
-import { registerDemoCommand } from './commands/demo.js';
-import { VERSION } from './version.js';
+import { buildProgram } from './program.js';
+import { recoverNpmFlags, underNpmScript } from './npm-flags.js';
+import { npmOrigin } from './npm-origin.js';
+import { printError } from './run.js';
 
-export function buildProgram(): Command {
-  const program = new Command();
-  program
-    .name('db-sync')
-    .description('Keep a target MySQL/MariaDB database continuously equal to a source one')
-    .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)')
-    .enablePositionalOptions();
-  registerConnectionCommands(program);
-  registerSyncCommands(program);
-  registerSettingsCommands(program);
-  registerPlanCommand(program);
-  registerVerifyCommand(program);
-  registerServiceCommands(program);
-  registerStatusCommand(program);
-  registerDemoCommand(program);
-  return program;
+const program = buildProgram();
+let argv = process.argv;
+if (underNpmScript(process.env)) {
+  try {
+    const result = recoverNpmFlags(program, argv, process.env, npmOrigin(process.env, process.ppid));
+    for (const note of result.notes) {
+      process.stderr.write(`note: ${note}; db-sync flags typed after \`--\` always reach it\n`);
+    }
+    argv = result.argv;
+  } catch (err) {
+    process.exit(printError(err));
+  }
+  // Processes db-sync starts (the daemon) are not npm scripts: they must not recover the flags again.
+  delete process.env.npm_lifecycle_event;
 }
-
-await buildProgram().parseAsync(process.argv);
+await program.parseAsync(argv);

@@ -11,7 +11,10 @@ import { SyncError } from '../core/errors.js';
 import { alreadyRunning, isProcessAlive, runningPid } from './pid-file.js';
 import { readStatusFile } from './status-file.js';
 
-const CLI_MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+// Run from source (`npm run dev`, tsx): start the daemon from source too, with the same loader.
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const CLI_MAIN = fileURLToPath(new URL(`../cli/main.${FROM_SOURCE ? 'ts' : 'js'}`, import.meta.url));
+export const CLI_COMMAND = [...(FROM_SOURCE ? process.execArgv : []), CLI_MAIN];
 export const DAEMON_ENV = 'DB_SYNC_DAEMON_CHILD';
 
 function tail(file: string, lines = 15): string {
@@ -31,7 +34,7 @@ export async function startDaemon(paths: Paths, args: string[], timeoutMs = 30_0
   mkdirSync(paths.logDir, { recursive: true });
   const outFile = path.join(paths.logDir, 'daemon.out');
   const out = openSync(outFile, 'a', 0o600);
-  const child = spawn(process.execPath, [CLI_MAIN, 'service', 'start', ...args], {
+  const child = spawn(process.execPath, [...CLI_COMMAND, 'service', 'start', ...args], {
     detached: true, stdio: ['ignore', out, out], env: { ...process.env, [DAEMON_ENV]: '1' },
   });
   closeSync(out);

@@ -9,6 +9,8 @@ export interface PtySession {
   expect(pattern: RegExp | string, timeoutMs?: number): Promise<void>;
   write(text: string): void;
   output(): string;
+  /** Output with the terminal's escape sequences (colours) left in. */
+  raw(): string;
   exit(): Promise<number>;
 }
 
@@ -29,6 +31,7 @@ export function spawnPty(command: string[], env: NodeJS.ProcessEnv, cwd: string)
   const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
   return {
     output: () => out.replace(ANSI, ''),
+    raw: () => out,
     write: (text) => { child.stdin?.write(text); },
     exit: () => exited,
     expect(pattern, timeoutMs = 15_000) {

@@ -27,6 +27,7 @@ describe('dependency rules', () => {
     ['mysql2', ['core/db/connection.ts']],
     ['@vlasky/zongji', ['core/data/binlog-client.ts']],
     ['pino', ['core/log.ts']],
+    ['pino-pretty', ['cli/views/log-view.ts']],
     ['@inquirer/prompts', ['cli/prompt.ts']],
   ])('imports %s in one place only', (pkg, allowed) => {
     const users = imports.filter((f) => f.specs.some((s) => s === pkg || s.startsWith(`${pkg}/`))).map((f) => f.file);
@@ -38,6 +39,15 @@ describe('dependency rules', () => {
       for (const s of f.specs.filter((x) => x.startsWith('.'))) {
         const target = resolvedArea(f.file, s);
         expect(target.startsWith('cli/') || target.startsWith('daemon/'), `${f.file} imports ${s}`).toBe(false);
+      }
+    }
+  });
+
+  it('lets cutover read the data engine only through the checkpoint table API', () => {
+    for (const f of imports.filter((x) => x.file.startsWith('core/cutover/'))) {
+      for (const s of f.specs.filter((x) => x.startsWith('.'))) {
+        const target = resolvedArea(f.file, s).replace(/\.js$/, '.ts');
+        if (target.startsWith('core/data/')) expect(target, `${f.file} imports ${s}`).toBe('core/data/checkpoint.ts');
       }
     }
   });

@@ -7,15 +7,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ConfigStore, resolvePaths } from '../../core/config/store.js';
 import { closeQuietly, openConnection, queryRows, type Db } from '../../core/db/connection.js';
 import { quoteId } from '../../core/db/quote.js';
+import { CLI_COMMAND } from '../control.js';
 import { readStatusFile } from '../status-file.js';
 import { rootConnectionConfig, startServer, type LocalServer } from './mariadb-launcher.js';
 import { DEMO_DB, SAMPLE_SCHEMA, sampleData } from './sample-data.js';
 
-const CLI_MAIN = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 
 export interface DemoHandle {
   home: string;
@@ -114,7 +113,7 @@ async function runWith(home: string, source: LocalServer, target: LocalServer, w
 async function startServiceChild(store: ConfigStore, home: string): Promise<ChildProcess> {
   // Own process group: Ctrl-C in the terminal reaches only the demo, which stops the service
   // after the final comparison (a second signal would force it).
-  const child = spawn(process.execPath, [CLI_MAIN, 'service', 'start'], { env: { ...process.env, DB_SYNC_HOME: home }, stdio: 'ignore', detached: true });
+  const child = spawn(process.execPath, [...CLI_COMMAND, 'service', 'start'], { env: { ...process.env, DB_SYNC_HOME: home }, stdio: 'ignore', detached: true });
   try {
     await waitUntilUp(store, child);
     return child;

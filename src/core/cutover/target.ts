@@ -1,0 +1,56 @@
+/**
+ * The target side of a cut-over: how far the pair has applied (its binlog checkpoint, written
+ * in the same transaction as the rows, so it never claims more than the target has), and the
+ * events that were created disabled (DISABLE ON SLAVE) and are enabled at the end.
+ */
+import { CHECKPOINT_TABLE, readCheckpoint } from '../data/checkpoint.js';
+import { queryRows, type Db } from '../db/connection.js';
+import { quoteId } from '../db/quote.js';
+import { isSyncError, SyncError } from '../errors.js';
+import type { BinlogPoint } from './source.js';
+
+/** The 'binlog' checkpoint row's JSON state; only file and pos are relied on here. */
+export interface AppliedPoint extends BinlogPoint {
+  gtid?: string;
+  serverId?: number;
+}
+
+export const BINLOG_CHECKPOINT_STREAM = 'binlog';
+
+/** The pair's applied binlog position, or null when it has none (never streamed, poll mode). */
+export async function appliedPoint(db: Db, pair: string): Promise<AppliedPoint | null> {
+  try {
+    const state = await readCheckpoint<Partial<AppliedPoint>>(db, pair, BINLOG_CHECKPOINT_STREAM);
+    if (!state || typeof state.file !== 'string' || state.pos === undefined) return null;
+    return { ...state, file: state.file, pos: Number(state.pos) };
+  } catch (err) {
+    if (isSyncError(err) && err.details.dbCode === 'ER_NO_SUCH_TABLE') return null;
+    throw err;
+  }
+}
+
+export function noCheckpoint(pair: string): SyncError {
+  const what = `pair "${pair}" has no binlog checkpoint on the target (no row in ${CHECKPOINT_TABLE})`;
+  return new SyncError('CUTOVER_NO_CHECKPOINT', what, {
+    hint: 'The pair has not streamed from the source\'s binlog yet: start the service '
+      + '(`db-sync service start --daemon`) and wait until `db-sync status` shows it streaming. '
+      + 'Pairs in polling mode cannot be cut over with this command.',
+  });
+}
+
+/** Events of the target database that db-sync created disabled. */
+export async function disabledEvents(db: Db, schema: string): Promise<string[]> {
+  const sql = 'SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? '
+    + "AND STATUS IN ('SLAVESIDE_DISABLED', 'REPLICA_SIDE_DISABLED') ORDER BY EVENT_NAME";
+  const rows = await queryRows<{ name: string }>(db, sql, [schema]);
+  return rows.map((r) => r.name);
+}
+
+export async function enableEvents(db: Db, schema: string, names: string[]): Promise<void> {
+  for (const name of names) await db.query(`ALTER EVENT ${quoteId(schema)}.${quoteId(name)} ENABLE`);
+}
+
+export async function eventSchedulerOn(db: Db): Promise<boolean> {
+  const [row] = await queryRows<{ s: string }>(db, 'SELECT @@GLOBAL.event_scheduler AS s');
+  return String(row?.s).toUpperCase() === 'ON';
+}
