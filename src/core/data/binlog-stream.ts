@@ -296,6 +296,7 @@ class StreamLoop {
     this.o.applier.endSourceTxn();
     this.pending = { pos, gtid: gtid ?? this.appliedGtid };
     if (!this.o.applier.inTransaction) await this.heartbeat(false);
+    else if (this.o.applier.mustCommitAlone) await this.flush();
   }
 
   private async outcome(out: StatementOutcome, ev: Extract<ChangeEvent, { type: 'query' }>): Promise<void> {
@@ -328,6 +329,7 @@ class StreamLoop {
 
   private shouldFlush(): boolean {
     if (this.reached() || this.backlog === 0 || this.extra.length || this.copy.length) return true;
+    if (this.o.applier.mustCommitAlone) return true;
     if (this.o.until && this.pending && comparePositions(this.pending.pos, this.o.until) >= 0) return true;
     return this.groupTxns >= (this.o.maxGroupTxns ?? 500) || Date.now() - this.groupStart >= (this.o.maxGroupMs ?? 5);
   }
