@@ -59,11 +59,14 @@ describe('transactions in the stream', () => {
   it('applies grouped source transactions when one of them wrote an Aria table (no SAVEPOINT after it)', async () => {
     // found by the fuzzer (seed 2): a target transaction that wrote Aria refuses SAVEPOINT, which
     // the next grouped source transaction sets where it begins
-    await t.source.query('CREATE TABLE i (id INT PRIMARY KEY) ENGINE=InnoDB; CREATE TABLE ar (id INT PRIMARY KEY, v INT) ENGINE=Aria');
+    await t.source.query(`CREATE TABLE i (id INT PRIMARY KEY) ENGINE=InnoDB;
+      CREATE TABLE ar (id INT PRIMARY KEY, v INT) ENGINE=Aria`);
     await startPair(t, { once: true, ...schemaPair }).done;
     for (let k = 0; k < 20; k++) {
-      await t.source.query(`INSERT INTO i VALUES (${k}); REPLACE INTO ar VALUES (${k % 3}, ${k}); INSERT INTO i VALUES (${k + 100})`);
-      await t.source.query(`START TRANSACTION; REPLACE INTO ar VALUES (${k % 5}, ${k}); INSERT INTO i VALUES (${k + 200}); ROLLBACK`);
+      await t.source.query(`INSERT INTO i VALUES (${k}); REPLACE INTO ar VALUES (${k % 3}, ${k});
+        INSERT INTO i VALUES (${k + 100})`);
+      await t.source.query(`START TRANSACTION; REPLACE INTO ar VALUES (${k % 5}, ${k});
+        INSERT INTO i VALUES (${k + 200}); ROLLBACK`);
     }
     await startPair(t, { once: true, ...schemaPair }).done;
     await waitTablesEqual(t, ['i', 'ar']);
