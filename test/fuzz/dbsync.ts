@@ -6,10 +6,10 @@
  * wall-clock kill -9 after T ms (often during the snapshot).
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CLI } from '../helpers/context.js';
+import { ROOT } from '../helpers/context.js';
 import type { TestServer } from '../helpers/mariadb-server.js';
 import { Rng } from './prng.js';
 import { FUZZ_DB } from './workload.js';
@@ -31,10 +31,21 @@ export function killSchedule(seed: number, maxKills: number, ddl: boolean): Kill
   ])());
 }
 
-function cli(home: string, args: string[]): Promise<string> {
+/**
+ * The run's own copy of the build (dist/, package.json, node_modules linked): rebuilding the
+ * worktree during a long run must not change the program that restarts after a kill.
+ */
+function snapshotBuild(home: string): string {
+  cpSync(path.join(ROOT, 'dist'), path.join(home, 'app', 'dist'), { recursive: true });
+  copyFileSync(path.join(ROOT, 'package.json'), path.join(home, 'app', 'package.json'));
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(home, 'app', 'node_modules'));
+  return path.join(home, 'app', 'dist', 'cli', 'main.js');
+}
+
+function cli(home: string, cliPath: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const opts = { cwd: home, env: cleanEnv(), timeout: 60_000 };
-    execFile(process.execPath, [CLI, ...args], opts, (err, stdout, stderr) => {
+    execFile(process.execPath, [cliPath, ...args], opts, (err, stdout, stderr) => {
       if (err) reject(new Error(`db-sync ${args.join(' ')} failed: ${stderr || String(err)}`));
       else resolve(stdout);
     });
@@ -51,6 +62,7 @@ function cleanEnv(): NodeJS.ProcessEnv {
 export class DbSync {
   readonly home = mkdtempSync(path.join(os.tmpdir(), 'db-sync-fuzz-home-'));
   readonly logFile = path.join(this.home, 'sync-run.log');
+  private readonly cli = snapshotBuild(this.home);
   kills = 0;
   /** Set when db-sync stopped by itself with an error (a loud stop): its last output. */
   loudStop: string | null = null;
@@ -64,12 +76,13 @@ export class DbSync {
   constructor(private readonly schedule: KillPlan[]) {}
 
   async configure(source: TestServer, target: TestServer): Promise<void> {
+    const run = (args: string[]) => cli(this.home, this.cli, args);
     for (const [name, port] of [['src', source.port], ['dst', target.port]] as const) {
-      await cli(this.home, ['connection', 'add', '--name', name, '--host', '127.0.0.1', '--port', String(port),
+      await run(['connection', 'add', '--name', name, '--host', '127.0.0.1', '--port', String(port),
         '--user', 'root', '--no-password', '--database', FUZZ_DB]);
     }
-    await cli(this.home, ['sync', 'add', '--name', PAIR, '--source', 'src', '--target', 'dst', '--mode', 'binlog']);
-    await cli(this.home, ['settings', 'set', 'retryDelay=500', 'maxRetries=5']);
+    await run(['sync', 'add', '--name', PAIR, '--source', 'src', '--target', 'dst', '--mode', 'binlog']);
+    await run(['settings', 'set', 'retryDelay=500', 'maxRetries=5']);
   }
 
   /** Start (or restart) `sync run`: with the next kill of the schedule unless the run is finishing. */
@@ -82,7 +95,7 @@ export class DbSync {
     const at = new Date().toISOString();
     appendFileSync(this.logFile, `\n=== incarnation ${this.incarnation} kill plan ${JSON.stringify(plan)} at ${at}\n`);
     const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
-    const child = spawn(process.execPath, [CLI, 'sync', 'run', PAIR], { cwd: this.home, env, stdio });
+    const child = spawn(process.execPath, [this.cli, 'sync', 'run', PAIR], { cwd: this.home, env, stdio });
     this.child = child;
     child.stdout?.on('data', (d: Buffer) => appendFileSync(this.logFile, d));
     child.stderr?.on('data', (d: Buffer) => appendFileSync(this.logFile, d));
