@@ -18,6 +18,7 @@ import type { ConnectionConfig } from '../config/schema.js';
 import { driverOptions } from '../db/connection.js';
 import { SyncError } from '../errors.js';
 import type { BinlogPosition, ChangeEvent, RowImage } from './events.js';
+import { nowMs } from './lag.js';
 import { parseStatusVars } from './status-vars.js';
 
 export interface BinlogClientOptions {
@@ -34,6 +35,8 @@ export interface BinlogClientOptions {
 }
 
 export interface BinlogClient {
+  /** The position after the last event received (any database), null before the first. */
+  received(): BinlogPosition | null;
   stop(): void;
   pause(): void;
   resume(): void;
@@ -89,6 +92,7 @@ export function openBinlogClient(o: BinlogClientOptions): BinlogClient {
   // mysql2's socket (not in its typings): every chunk of the dump, filtered events included
   (zj.connection as unknown as { stream?: NodeJS.ReadableStream } | null)?.stream?.on('data', (chunk: Buffer) => o.onBytes?.(chunk.length));
   return {
+    received: () => translator.received,
     stop: () => { try { zj.stop(); } catch { /* already stopped */ } },
     pause: () => zj.connection?.pause(),
     resume: () => zj.connection?.resume(),
@@ -100,18 +104,21 @@ type Raw = AnyBinlogEvent & { size?: number; gtid?: string; nextPosition: number
 /** zongji events -> ChangeEvents; keeps the current file and whether a transaction is open. */
 class EventTranslator {
   private inTxn = false;
+  received: BinlogPosition | null = null;
 
   constructor(private file: string) {}
 
   translate(e: AnyBinlogEvent): ChangeEvent | null {
     const r = e as Raw;
-    const base = { timestamp: r.timestamp, size: Number(r.size ?? 0) };
+    const base = { timestamp: r.timestamp, size: Number(r.size ?? 0), receivedAt: nowMs() };
     const here = (): BinlogPosition => ({ file: this.file, pos: r.nextPosition });
     const name = e.getEventName();
+    if (r.nextPosition > 0 && name !== 'rotate') this.received = here();
     switch (name) {
       case 'rotate': {
         const rot = e as Extract<AnyBinlogEvent, { binlogName: string; position: number }>;
         this.file = rot.binlogName;
+        this.received = { file: this.file, pos: Number(rot.position) };
         return { type: 'position', position: { file: this.file, pos: Number(rot.position) }, ...base };
       }
       case 'mariadbgtid': {
@@ -140,7 +147,7 @@ class EventTranslator {
   }
 
   private query(q: Extract<AnyBinlogEvent, { query: string; schema: string }>, position: BinlogPosition,
-    base: { timestamp: number; size: number }): ChangeEvent {
+    base: { timestamp: number; size: number; receivedAt: number }): ChangeEvent {
     const raw = q as typeof q & { queryBuffer: Buffer; statusVarsBuffer: Buffer; gtid?: string };
     const text = q.query.trim();
     if (/^BEGIN$/i.test(text)) { this.inTxn = true; return { type: 'begin', gtid: raw.gtid, ...base }; }
@@ -153,7 +160,7 @@ class EventTranslator {
 }
 
 function rowsEvent(e: AnyBinlogEvent, name: 'writerows' | 'deleterows' | 'updaterows',
-  base: { timestamp: number; size: number }): ChangeEvent | null {
+  base: { timestamp: number; size: number; receivedAt: number }): ChangeEvent | null {
   const r = e as Extract<AnyBinlogEvent, { rows: unknown[] }> & { tableId: number; flags: number };
   const entry = r.tableMap[r.tableId];
   if (!entry) return null;

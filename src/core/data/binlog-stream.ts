@@ -23,13 +23,21 @@ import { crashPoint } from '../crash-point.js';
 import { StatementHandler, xaUnsupported, type StatementOutcome } from './statement-handler.js';
 import type { DdlJournal } from './ddl-replay.js';
 import type { ObjectType } from './statement-kind.js';
+import { LagTracker, nowMs, type ClockSample } from './lag.js';
+import { SourceWatch } from './source-watch.js';
 
 export interface StreamStats {
   events: number;
   rows: number;
   transactions: number;
-  /** Source timestamp (ms) of the last applied commit. */
-  lastEventTs: number;
+  /** Source commit to target commit (ms; lag.ts), 0 when caught up. */
+  lagMs: number;
+  /** Nothing received and unapplied, and no change event for QUIET_MS. */
+  caughtUp: boolean;
+  /** When the last change event arrived (ms), null when none did in this run. */
+  lastEventAt: number | null;
+  /** Bytes from the applied position to the source's binlog end (polled every 2 s), null before the first poll. */
+  distanceBytes: number | null;
   position: BinlogPosition;
   gtid?: string;
   /** True when nothing is queued (caught up). */
@@ -67,6 +75,9 @@ export interface StreamOptions {
   copyState?: (tables: string[]) => Array<[string, unknown]>;
   /** Current server binlog end, for the stall watchdog. */
   serverPosition: () => Promise<BinlogPosition>;
+  /** The source's binlog files and sizes (distance), and samples of its clock (lag). */
+  sourceFiles: () => Promise<Array<{ name: string; size: number }>>;
+  sourceClock: () => Promise<ClockSample[]>;
   onProgress: (stats: StreamStats) => void;
   onWarning?: (message: string) => void;
   logger: Logger;
@@ -114,7 +125,10 @@ class StreamLoop {
   private groupTxns = 0;
   private groupStart = 0;
   private lastCheckpointAt = Date.now();
-  private lastBytesAt = Date.now();
+  private lastBytesAt = nowMs();
+  private readonly lag = new LagTracker();
+  private readonly watch: SourceWatch;
+  private ticker: NodeJS.Timeout | null = null;
   /** Statements to commit with the next checkpoint (clearing the DDL journal). */
   private extra: Array<[string, unknown]> = [];
   private copy: string[] = [];
@@ -123,20 +137,25 @@ class StreamLoop {
 
   constructor(private readonly o: StreamOptions) {
     this.applied = o.start;
-    this.stats = { events: 0, rows: 0, transactions: 0, lastEventTs: 0, position: o.start, idle: true, backlogEvents: 0, backlogBytes: 0 };
+    this.stats = { events: 0, rows: 0, transactions: 0, lagMs: 0, caughtUp: true, lastEventAt: null, distanceBytes: null,
+      position: o.start, idle: true, backlogEvents: 0, backlogBytes: 0 };
     this.statements = new StatementHandler(o);
+    this.watch = new SourceWatch({ files: o.sourceFiles, clock: o.sourceClock, tracker: this.lag, logger: o.logger });
   }
 
   async run(): Promise<StreamResult> {
     if (this.reached()) return { position: this.applied, copy: [] };
     const onAbort = () => this.notify();
     this.o.signal.addEventListener('abort', onAbort, { once: true });
+    await this.watch.measureClock();
     this.client = openBinlogClient({
       connection: this.o.source, serverId: this.o.serverId, start: this.o.start, schema: this.o.sourceSchema,
       onEvent: (ev) => this.enqueue(ev),
       onError: (err) => { this.error ??= err; this.notify(); },
-      onBytes: () => { this.lastBytesAt = Date.now(); },
+      onBytes: () => { this.lastBytesAt = nowMs(); },
     });
+    // status keeps moving while the loop waits on a slow or locked target
+    this.ticker = setInterval(() => this.tick(), 1000);
     try {
       await this.loop();
       return { position: this.applied, copy: this.copy };
@@ -145,11 +164,13 @@ class StreamLoop {
       throw toSyncError(err);
     } finally {
       this.o.signal.removeEventListener('abort', onAbort);
+      if (this.ticker) clearInterval(this.ticker);
       this.client.stop();
     }
   }
 
   private enqueue(ev: ChangeEvent): void {
+    this.lag.received(ev);
     this.queue.push(ev);
     this.queuedBytes += ev.size;
     this.backpressure();
@@ -192,6 +213,7 @@ class StreamLoop {
         continue;
       }
       await this.handle(ev);
+      this.settle();
       if (this.reached() && this.atBoundary) return;
     }
   }
@@ -200,6 +222,7 @@ class StreamLoop {
     if (this.head >= this.queue.length) return undefined;
     const ev = this.queue[this.head++] as ChangeEvent;
     this.queuedBytes -= ev.size;
+    this.lag.taken(ev);
     if (this.head > 4096 && this.head * 2 > this.queue.length) { this.queue.splice(0, this.head); this.head = 0; }
     this.backpressure();
     return ev;
@@ -225,13 +248,13 @@ class StreamLoop {
 
   private async watchdog(): Promise<void> {
     const limit = this.o.watchdogMs ?? 15_000;
-    if (Date.now() - this.lastBytesAt < limit) return;
+    if (nowMs() - this.lastBytesAt < limit) return;
     // The control link may be frozen like the stream: no answer in time is a stall too.
     const server = await withTimeout(this.o.serverPosition(), limit, () => new SyncError('BINLOG_STREAM_STALLED',
       `no binlog data for ${Math.round(limit / 1000)} s and the source does not answer`, {
         hint: 'The link to the source stalled; db-sync reconnects and resumes from the last applied checkpoint.', retryable: true,
       }));
-    this.lastBytesAt = Date.now();
+    this.lastBytesAt = nowMs();
     const seen = this.pending?.pos ?? this.applied;
     if (comparePositions(server, seen) > 0) {
       throw new SyncError('BINLOG_STREAM_STALLED', `no binlog data for ${Math.round(limit / 1000)} s while the source moved to ${server.file}:${server.pos}`, {
@@ -246,7 +269,7 @@ class StreamLoop {
     switch (ev.type) {
       case 'begin': return this.begin();
       case 'rows': return this.rows(ev);
-      case 'commit': return this.commit(ev.position, ev.gtid, ev.timestamp);
+      case 'commit': return this.commit(ev.position, ev.gtid);
       case 'xa-prepare':
         if (this.txn.xa && this.txn.rows > 0) throw xaUnsupported();
         return this.endWithoutRows(ev.position, ev.gtid);
@@ -279,11 +302,10 @@ class StreamLoop {
     this.stats.rows += ev.rows.length;
   }
 
-  private async commit(pos: BinlogPosition, gtid: string | undefined, timestamp: number): Promise<void> {
+  private async commit(pos: BinlogPosition, gtid: string | undefined): Promise<void> {
     this.txn.open = false;
     this.o.applier.endSourceTxn();
     this.stats.transactions++;
-    this.stats.lastEventTs = timestamp;
     this.pending = { pos, gtid: gtid ?? this.appliedGtid };
     if (!this.o.applier.inTransaction) return this.heartbeat(this.extra.length > 0 || this.copy.length > 0);
     this.groupTxns++;
@@ -358,7 +380,27 @@ class StreamLoop {
     this.lastCheckpointAt = Date.now();
     this.stats.position = p.pos;
     this.stats.gtid = p.gtid;
+    this.settle();
     this.report();
+  }
+
+  /** Between source transactions with no target transaction open: the target holds all that was taken. */
+  private settle(): void {
+    if (this.atBoundary) this.lag.settled(nowMs());
+  }
+
+  private tick(): void {
+    this.report();
+    this.watch.poll({ applied: () => this.applied, received: () => this.client?.received() ?? null, lastBytesAt: () => this.lastBytesAt });
+  }
+
+  /** The oldest received event the loop has not taken (position events between transactions skipped). */
+  private firstQueued(): ChangeEvent | undefined {
+    for (let i = this.head; i < this.queue.length && i < this.head + 64; i++) {
+      const ev = this.queue[i] as ChangeEvent;
+      if (ev.type !== 'position') return ev;
+    }
+    return undefined;
   }
 
   /** A position with nothing to apply: checkpoint it at most every heartbeatMs (or now when forced / at `until`). */
@@ -379,7 +421,11 @@ class StreamLoop {
   }
 
   private report(): void {
-    this.o.onProgress({ ...this.stats, idle: this.backlog === 0, backlogEvents: this.backlog, backlogBytes: Math.max(0, this.queuedBytes) });
+    const lag = this.lag.lag(nowMs(), this.firstQueued());
+    this.o.onProgress({
+      ...this.stats, ...lag, distanceBytes: this.watch.distanceBytes,
+      idle: this.backlog === 0, backlogEvents: this.backlog, backlogBytes: Math.max(0, this.queuedBytes),
+    });
   }
 }
 

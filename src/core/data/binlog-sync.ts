@@ -20,7 +20,8 @@ import { runStream, type StreamOptions } from './binlog-stream.js';
 import { ensureCheckpointTable, readCheckpoint, type BinlogCheckpoint } from './checkpoint.js';
 import { DDL_JOURNAL, sessionBaseline, type DdlJournal } from './ddl-replay.js';
 import { comparePositions, formatPosition, type BinlogPosition } from './events.js';
-import { binlogFiles, serverPosition } from './position.js';
+import { binlogFiles, binlogSizes, serverPosition, sourceClock } from './position.js';
+import { nowMs } from './lag.js';
 import { acquirePairLock, RUNNER_STREAM } from './runner-lock.js';
 import { freshProgress, SNAPSHOT_STREAM, SnapshotRunner } from './snapshot-runner.js';
 import type { SnapshotState } from './snapshot.js';
@@ -147,6 +148,7 @@ class Engine {
       onObjects: (objects) => o.schema.objects(objects),
       copyState: (tables) => [[SNAPSHOT_STREAM, partialState(tables)]],
       serverPosition: () => serverPosition(control, caps.flavor),
+      sourceFiles: () => binlogSizes(control), sourceClock: () => sourceClock(control, nowMs),
       onProgress: (s) => status.streamProgress(s), onWarning: (w) => status.warn(w),
       logger: o.logger, signal: o.signal, watchdogMs: o.watchdogMs, maxBacklogBytes: o.maxBacklogBytes,
     };
