@@ -53,6 +53,10 @@ function formatPosition(p: PairStatus['position']): string {
 /** The one-line explanation of what the pair is doing or why it is not. */
 export function pairDetail(p: PairStatus, now: Date): string {
   const parts: string[] = p.state === 'streaming' ? backlogText(p) : [];
+  if (p.throttled) {
+    const waited = formatDuration((now.getTime() - Date.parse(p.throttled.since)) / 1000);
+    parts.push(`throttled (${p.throttled.reason}) for ${waited}`);
+  }
   if (p.state === 'snapshot' && p.snapshot) {
     const s = p.snapshot;
     const eta = s.etaSec === null ? '' : `, ETA ${formatDuration(s.etaSec)}`;

@@ -29,6 +29,7 @@ import type { SnapshotState } from './snapshot.js';
 import type { ObjectType } from './statement-kind.js';
 import { StreamStatus } from './stream-status.js';
 import { supervise } from './supervisor.js';
+import { SourceGuard, type GuardSettings } from '../guard/source-guard.js';
 
 export type { BinlogCheckpoint };
 
@@ -63,6 +64,8 @@ export interface BinlogSyncOptions {
   watchdogMs?: number;
   /** Bound of received, unapplied binlog events in bytes (default 64 MiB). */
   maxBacklogBytes?: number;
+  /** Throttle the snapshot's reads while the source is loaded; watch its history list length. */
+  guard?: GuardSettings;
 }
 
 export const BINLOG_STREAM = 'binlog';
@@ -101,6 +104,7 @@ async function runOnce(o: BinlogSyncOptions, caps: Capabilities, until: BinlogPo
   first: { resnapshot: boolean; recopy: string[] }): Promise<void> {
   const session = await BinarySession.open(o.target);
   const control = await openConnection(o.source);
+  const guard = o.guard ? new SourceGuard(control, o.guard, o.logger, o.signal) : undefined;
   try {
     await prepareApplySession(session);
     await ensureCheckpointTable(session);
@@ -113,13 +117,14 @@ async function runOnce(o: BinlogSyncOptions, caps: Capabilities, until: BinlogPo
     if (ckpt) ckpt = await checkSource(session, control, ckpt, caps, o);
     else if (o.replayDdl || o.syncObjects) await o.schema.initial();
     if (ckpt && o.syncObjects) await o.schema.objects('all');
-    const engine = await Engine.create(o, caps, session, control);
+    const engine = await Engine.create(o, caps, session, control, guard);
     if (first.recopy.length && ckpt) {
       await engine.recopy(first.recopy);
       first.recopy = [];
     }
     await engine.loop(ckpt, until);
   } finally {
+    await guard?.close();
     await closeWithin(control);
     await session.close();
   }
@@ -130,9 +135,10 @@ class Engine {
   private constructor(private readonly o: BinlogSyncOptions, private readonly caps: Capabilities,
     private readonly applier: Applier, private readonly base: Omit<StreamOptions, 'start' | 'until' | 'tableMode'>,
     private readonly status: StreamStatus, private readonly maxPacket: number,
-    private readonly gtidsAt: (p: BinlogPosition) => Promise<string | null>) {}
+    private readonly gtidsAt: (p: BinlogPosition) => Promise<string | null>, private readonly guard?: SourceGuard) {}
 
-  static async create(o: BinlogSyncOptions, caps: Capabilities, session: BinarySession, control: Db): Promise<Engine> {
+  static async create(o: BinlogSyncOptions, caps: Capabilities, session: BinarySession, control: Db,
+    guard?: SourceGuard): Promise<Engine> {
     const status = new StreamStatus(o.status);
     const [packet] = await session.rows<{ p: number | string }>('SELECT @@max_allowed_packet AS p');
     const maxPacket = Number(packet?.p ?? 16 << 20);
@@ -155,7 +161,7 @@ class Engine {
       logger: o.logger, signal: o.signal, watchdogMs: o.watchdogMs, maxBacklogBytes: o.maxBacklogBytes,
     };
     const gtidsAt = (p: BinlogPosition) => gtidPositionAt(control, caps, p);
-    return new Engine(o, caps, applier, base, status, maxPacket, gtidsAt);
+    return new Engine(o, caps, applier, base, status, maxPacket, gtidsAt, guard);
   }
 
   /** --recopy: copy these tables again from the current checkpoint on (a partial snapshot). */
@@ -178,6 +184,7 @@ class Engine {
           pairName: this.o.pairName, source: this.o.source, target: this.o.target, inScope: this.o.inScope, caps: this.caps,
           applier: this.applier, ownsSchema: this.o.replayDdl, maxPacket: this.maxPacket, identity, streamBase: this.base,
           statusHelper: this.status, logger: this.o.logger, signal: this.o.signal, chunkRows: this.o.chunkRows,
+          guard: this.guard,
         });
         ckpt = identity(await runner.run(ckpt, snap));
         if (this.o.signal.aborted) return;

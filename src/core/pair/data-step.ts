@@ -12,6 +12,7 @@ import { runBinlogSync, type SchemaHooks } from '../data/binlog-sync.js';
 import type { PairContext } from './sync-pair.js';
 import { tableFilter } from './table-filter.js';
 import { runSchemaStep, syncSchema } from './schema-step.js';
+import { guardSettings, reportTo } from '../guard/source-guard.js';
 
 export interface DataStepOptions {
   once: boolean;
@@ -40,6 +41,10 @@ export async function runDataStep(ctx: PairContext, options: DataStepOptions): P
     status: ctx.status, logger: ctx.logger.child({ pipeline: 'data' }), signal: ctx.signal,
     chunkRows: positiveInt(process.env.DB_SYNC_SNAPSHOT_CHUNK_ROWS),
     maxBacklogBytes: positiveInt(process.env.DB_SYNC_MAX_BACKLOG_BYTES),
+    guard: {
+      ...guardSettings(config, pair), ...reportTo(ctx.status),
+      historyIntervalMs: positiveInt(process.env.DB_SYNC_HISTORY_INTERVAL_MS),
+    },
   });
 }
 

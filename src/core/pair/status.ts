@@ -54,6 +54,12 @@ export interface PairStatus {
   retryCount: number;
   /** Failures since the service started (service; Prometheus db_sync_pair_errors_total). */
   errorsTotal: number;
+  /** Snapshot or reconciliation reads wait because the source is loaded: why and since when; else null. */
+  throttled: { reason: string; since: string } | null;
+  /** Seconds the pair's reads waited for the source (finished waits, since the service started). */
+  throttledSecTotal: number;
+  /** The source's InnoDB history list length while a snapshot holds its read view, else null. */
+  historyListLength: number | null;
   updatedAt: string;
 }
 
@@ -62,7 +68,8 @@ export function initialStatus(name: string, enabled: boolean): PairStatus {
     name, enabled, state: enabled ? 'starting' : 'disabled', mode: null, lagMs: null, caughtUp: null, lastEventAt: null,
     backlog: null, distanceBytes: null, lastError: null, nextRetryAt: null,
     snapshot: null, position: null, eventsPerSec: 0, rowsPerSec: 0, totals: { events: 0, rows: 0, transactions: 0 },
-    lastSchemaCheck: null, warnings: [], retryCount: 0, errorsTotal: 0, updatedAt: new Date().toISOString(),
+    lastSchemaCheck: null, warnings: [], retryCount: 0, errorsTotal: 0,
+    throttled: null, throttledSecTotal: 0, historyListLength: null, updatedAt: new Date().toISOString(),
   };
 }
 
