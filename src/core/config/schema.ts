@@ -70,6 +70,11 @@ export const settingsSchema = z.looseObject({
   retryDelay: intIn(0, 3_600_000).default(5000),
   /** Prometheus /metrics and /healthz on 127.0.0.1:<port>; off when absent. */
   metricsPort: intIn(1, 65535).optional(),
+  /**
+   * The most pairs one service holds (runs) at a time; the others wait as standbys. Several
+   * services with the same config then share the pairs. No limit when absent.
+   */
+  maxPairs: intIn(1, 100_000).optional(),
 });
 
 export const configSchema = z.looseObject({

@@ -2,7 +2,9 @@
  * The per-pair status every pipeline reports into and the service publishes
  * (status file / `status --json`). Plain data only.
  */
-export const PAIR_STATES = ['starting', 'schema', 'snapshot', 'streaming', 'polling', 'retrying', 'error', 'disabled', 'stopped'] as const;
+export const PAIR_STATES = [
+  'starting', 'standby', 'schema', 'snapshot', 'streaming', 'polling', 'retrying', 'error', 'disabled', 'stopped',
+] as const;
 export type PairState = (typeof PAIR_STATES)[number];
 
 export interface SnapshotProgress {
@@ -23,6 +25,14 @@ export interface PairErrorInfo {
   at: string;
 }
 
+/** Why a pair waits (state 'standby'): another runner holds its lock, or this service holds maxPairs pairs. */
+export interface StandbyInfo {
+  /** The runner that holds the pair's lock on the target, when known. */
+  holder: { host: string; pid: number; since: string } | null;
+  /** One line for people: `held by host:pid since ...`. */
+  note: string;
+}
+
 export interface PairStatus {
   name: string;
   enabled: boolean;
@@ -31,6 +41,8 @@ export interface PairStatus {
   /** Milliseconds the target is behind the source; a number whenever the pair streams or polls. */
   lagMs: number | null;
   lastError: PairErrorInfo | null;
+  /** In state 'standby': who holds the pair (else null). */
+  standby: StandbyInfo | null;
   nextRetryAt: string | null;
   snapshot: SnapshotProgress | null;
   position: { file?: string; pos?: number; gtid?: string } | null;
@@ -48,7 +60,8 @@ export interface PairStatus {
 
 export function initialStatus(name: string, enabled: boolean): PairStatus {
   return {
-    name, enabled, state: enabled ? 'starting' : 'disabled', mode: null, lagMs: null, lastError: null, nextRetryAt: null,
+    name, enabled, state: enabled ? 'starting' : 'disabled', mode: null, lagMs: null, lastError: null, standby: null,
+    nextRetryAt: null,
     snapshot: null, position: null, eventsPerSec: 0, rowsPerSec: 0, totals: { events: 0, rows: 0, transactions: 0 },
     lastSchemaCheck: null, warnings: [], retryCount: 0, errorsTotal: 0, updatedAt: new Date().toISOString(),
   };
