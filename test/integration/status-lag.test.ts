@@ -10,7 +10,7 @@ import type mysql from 'mysql2/promise';
 import { createContext, rootConnection, type TestContext } from '../helpers/context.js';
 import { freePort } from '../helpers/mariadb-server.js';
 import { startService, waitForPair, type RunningService } from './service-helpers.js';
-import type { PairStatus } from '../../src/core/pair/status.js';
+import type { PairStatus } from '../../src/core/status.js';
 
 let ctx: TestContext;
 let service: RunningService;

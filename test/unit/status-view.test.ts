@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { initialStatus, type PairStatus } from '../../src/core/pair/status.js';
+import { initialStatus, type PairStatus } from '../../src/core/status.js';
 import type { StatusDocument } from '../../src/daemon/status-file.js';
 import { health } from '../../src/daemon/metrics.js';
 import { formatBytes, formatDuration, formatLag, lagText, pairDetail, renderStatus } from '../../src/cli/views/status-view.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { SSL_MODES } from '../../core/config/schema.js';
 import { addConnection, findConnection, publicConnection, removeConnection } from '../../core/config/edit.js';
-import { checkCapabilities, type Capabilities } from '../../core/db/preflight.js';
+import { checkCapabilities, type Capabilities } from '../../core/preflight.js';
 import { SyncError } from '../../core/errors.js';
 import { action } from '../run.js';
 import { openStore } from '../context.js';

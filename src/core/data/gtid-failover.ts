@@ -6,7 +6,7 @@
  * the new server (its server_id, the binlog file:pos right after the checkpoint's GTIDs).
  */
 import { queryRows, type Db } from '../db/connection.js';
-import type { Capabilities } from '../db/preflight.js';
+import type { Capabilities } from '../preflight.js';
 import { SyncError } from '../errors.js';
 import type { BinlogCheckpoint } from './checkpoint.js';
 import { formatPosition } from './events.js';

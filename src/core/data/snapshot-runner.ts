@@ -10,16 +10,16 @@
  */
 import type { ConnectionConfig } from '../config/schema.js';
 import { closeWithin, openConnection, queryRows, type Db } from '../db/connection.js';
-import type { Capabilities } from '../db/preflight.js';
+import type { Capabilities } from '../preflight.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Applier, TableMode } from './applier.js';
+import { keylessWarning, type Applier, type TableMode } from './applier.js';
 import { runStream, type StreamOptions } from './binlog-stream.js';
 import { ChunkWriter } from './chunk-writer.js';
 import { comparePositions, formatPosition, type BinlogPosition } from './events.js';
 import { startConsistentSnapshot } from './position.js';
 import { copyTable, estimateRows, type SnapshotState, type TableProgress } from './snapshot.js';
-import { keylessWarning, type StreamStatus } from './stream-status.js';
+import type { StreamStatus } from './stream-status.js';
 import { describeTable, listSyncedTables } from '../db/table-info.js';
 import { recreateIfDifferent } from './target-table.js';
 import type { BinlogCheckpoint } from './checkpoint.js';

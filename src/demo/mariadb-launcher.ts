@@ -8,8 +8,8 @@ import { mkdtempSync, mkdirSync, rmSync, existsSync, readFileSync } from 'node:f
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { closeQuietly, openConnection } from '../../core/db/connection.js';
-import { SyncError } from '../../core/errors.js';
+import { closeQuietly, openConnection } from '../core/db/connection.js';
+import { SyncError } from '../core/errors.js';
 
 export interface ServerOptions {
   /** Source role: --log-bin, ROW, FULL image and metadata. */
