@@ -24,6 +24,8 @@ export interface CrashRun {
   /** What was in flight at the kill (the crash point's detail). */
   detail: string;
   signal: NodeJS.Signals | null;
+  /** Exit code when it ended on its own (an error, not the kill). */
+  code: number | null;
   stderr: string;
 }
 
@@ -35,10 +37,10 @@ export async function runToCrashPoint(args: string[], env: NodeJS.ProcessEnv, po
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const signal = await new Promise<NodeJS.Signals | null>((resolve) => {
-    child.once('exit', (_code, sig) => resolve(sig));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+    child.once('exit', (c, sig) => resolve([c, sig]));
   });
   clearTimeout(timer);
   const m = /db-sync crash point (\S+)(?: \((.*)\))?\n/.exec(stderr);
-  return { landed: m ? (m[1] as string) : null, detail: m?.[2] ?? '', signal, stderr };
+  return { landed: m ? (m[1] as string) : null, detail: m?.[2] ?? '', signal, code, stderr };
 }
