@@ -66,6 +66,8 @@ class StreamLoop {
   private readonly gtids: GtidState | null;
   private txn: SourceTxn = { open: false, rows: 0, xa: false };
   private groupTxns = 0;
+  /** stats.rows when the open target transaction began (crash-point detail: its rows). */
+  private groupRowsFrom = 0;
   private groupStart = 0;
   private lastCheckpointAt = Date.now();
   private lastBytesAt = nowMs();
@@ -317,9 +319,10 @@ class StreamLoop {
   private async flush(): Promise<void> {
     const p = this.pending;
     if (!p || this.txn.open) return;
-    crashPoint('stream.before-commit');
+    const rows = (): string => `${this.stats.rows - this.groupRowsFrom} rows in the transaction`;
+    crashPoint('stream.before-commit', rows);
     await this.o.applier.commit(this.checkpointRows(p));
-    crashPoint('stream.after-commit');
+    crashPoint('stream.after-commit', rows);
     this.advance(p);
     this.groupTxns = 0;
   }
@@ -329,6 +332,7 @@ class StreamLoop {
     this.appliedGtid = p.gtid;
     this.pending = null;
     this.extra = [];
+    this.groupRowsFrom = this.stats.rows;
     this.lastCheckpointAt = Date.now();
     this.stats.position = p.pos;
     this.stats.gtid = p.gtid;
