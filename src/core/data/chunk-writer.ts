@@ -52,7 +52,9 @@ export class ChunkWriter {
     try {
       return await fn();
     } catch (err) {
-      await this.session.send(Buffer.from('ROLLBACK', 'latin1')).catch(() => undefined);
+      // a failed chunk may have left the lenient sql_mode of an ENUM '' load behind
+      await this.session.send(Buffer.from(`ROLLBACK;\nSET SESSION sql_mode = '${APPLY_SQL_MODE}'`, 'latin1'))
+        .catch(() => undefined);
       throw err;
     }
   }

@@ -152,12 +152,17 @@ export class SnapshotRunner {
       if (table.keyKind === 'none') this.o.statusHelper.warn(keylessWarning(name));
       const report = (force = false) => this.o.statusHelper.snapshotProgress({ table: name, tablesDone, tablesTotal: tables.length, rowsDone, rowsTotal }, force);
       report(true);
-      await copyTable({
-        source: db, writer, state, table, targetTable, targetSchema: this.o.target.database,
-        chunkRows: this.o.chunkRows ?? 10_000, loadData, checkpoints: (s) => [[SNAPSHOT_STREAM, s]],
-        onChunk: (n) => { rowsDone += n; report(); }, logger: this.o.logger, signal: this.o.signal,
-        gate: this.o.guard && (() => this.o.guard!.gate()),
-      });
+      try {
+        await copyTable({
+          source: db, writer, state, table, targetTable, targetSchema: this.o.target.database,
+          chunkRows: this.o.chunkRows ?? 10_000, loadData, checkpoints: (s) => [[SNAPSHOT_STREAM, s]],
+          onChunk: (n) => { rowsDone += n; report(); }, logger: this.o.logger, signal: this.o.signal,
+          gate: this.o.guard && (() => this.o.guard!.gate()),
+        });
+      } finally {
+        // chunks load with foreign_key_checks=0 on the apply session: the applier must set it again
+        this.o.applier.forgetFkChecks();
+      }
       if (state.tables[name]?.done) tablesDone++;
       report(true);
     }
