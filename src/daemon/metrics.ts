@@ -21,6 +21,11 @@ export function health(pairs: PairStatus[]): Health {
   };
 }
 
+/** Finished waits plus the one in progress. */
+function throttledSec(p: PairStatus): number {
+  return p.throttledSecTotal + (p.throttled ? Math.max(0, Date.now() - Date.parse(p.throttled.since)) / 1000 : 0);
+}
+
 function buildRegistry(pairs: () => PairStatus[]): Registry {
   const register = new Registry();
   collectDefaultMetrics({ register, prefix: 'db_sync_' });
@@ -57,6 +62,11 @@ function buildRegistry(pairs: () => PairStatus[]): Registry {
   counter('db_sync_pair_rows_applied_total', 'Rows applied to the target by the current run of the pair', (p) => p.totals.rows);
   counter('db_sync_pair_events_applied_total', 'Change events applied by the current run of the pair', (p) => p.totals.events);
   counter('db_sync_pair_errors_total', 'Pair failures since the service started', (p) => p.errorsTotal);
+  gauge('db_sync_pair_throttled', '1 while the pair\'s snapshot/reconciliation reads wait for a loaded source',
+    (p) => (p.throttled ? 1 : 0));
+  counter('db_sync_pair_throttled_seconds_total', 'Seconds the pair\'s reads waited for the source', throttledSec);
+  gauge('db_sync_pair_source_history_list_length', 'Source InnoDB history list length while a snapshot runs',
+    (p) => p.historyListLength);
   gauge('db_sync_pair_snapshot_progress_ratio', 'Initial snapshot progress 0..1 (absent outside a snapshot)', (p) => (p.snapshot ? p.snapshot.percent / 100 : null));
   new Gauge({
     name: 'db_sync_pair_state', help: '1 for the state the pair is in, 0 for the others', labelNames: ['pair', 'state'], registers: [register],

@@ -9,7 +9,7 @@ import type { Config } from '../core/config/schema.js';
 import { SyncError, toSyncError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { PairStatus, StatusSink } from '../core/pair/status.js';
-import { pairContext, type PairContext, type RunPairOptions } from '../core/pair/sync-pair.js';
+import { pairContext, type PairContext, type RunPairOptions, type StandbyPolicy } from '../core/pair/sync-pair.js';
 import { DEFAULT_LIMITS, isRetryable, retryDelayMs, type RetryLimits } from './retry-policy.js';
 
 export type PairRunner = (ctx: PairContext, options: RunPairOptions) => Promise<void>;
@@ -24,6 +24,8 @@ export interface SupervisorOptions {
   /** Current retry settings (read at each failure, so live settings changes apply). */
   retrySettings: () => Config['settings'];
   limits?: Partial<RetryLimits>;
+  /** Wait as a standby while another runner holds the pair (and share maxPairs slots). */
+  standby?: StandbyPolicy;
 }
 
 export class PairSupervisor {
@@ -78,7 +80,7 @@ export class PairSupervisor {
     const { config, name, logger, status } = this.options;
     try {
       const ctx = pairContext(config(), name, { logger, signal: ac.signal, status: this.trackingSink(status) });
-      await this.options.runPair(ctx, { once: false });
+      await this.options.runPair(ctx, { once: false, standby: this.options.standby });
       return ac.signal.aborted ? null : toSyncErrorReturned();
     } catch (err) {
       return err;
@@ -105,7 +107,7 @@ export class PairSupervisor {
     return delay;
   }
 
-  /** Resets the failure count once the pair is healthy again (streaming or polling); counts engine-side retries. */
+  /** Resets the failure count once the pair is healthy again (streaming, polling or standby); counts engine-side retries. */
   private trackingSink(sink: StatusSink): StatusSink {
     return {
       update: (patch: Partial<PairStatus>) => {
@@ -114,7 +116,7 @@ export class PairSupervisor {
           sink.update({ ...patch, errorsTotal: sink.current().errorsTotal + 1 });
           return;
         }
-        if ((patch.state === 'streaming' || patch.state === 'polling') && this.failures > 0) {
+        if ((patch.state === 'streaming' || patch.state === 'polling' || patch.state === 'standby') && this.failures > 0) {
           this.failures = 0;
           sink.update({ ...patch, retryCount: 0, nextRetryAt: null });
           return;

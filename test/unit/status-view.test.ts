@@ -14,7 +14,8 @@ function doc(pairs: PairStatus[]): StatusDocument {
   return {
     service: {
       pid: 4242, startedAt: '2026-01-01T10:59:00Z', uptimeSec: 3660, version: '0.1.0', running: true, configFile: '/h/config.json',
-      logDir: '/h/logs', metricsPort: null, configLoadedAt: '2026-01-01T10:59:00Z', configError: null, updatedAt: '2026-01-01T11:59:59Z',
+      logDir: '/h/logs', metricsPort: null, configLoadedAt: '2026-01-01T10:59:00Z', configError: null,
+      maxPairs: null, heldPairs: 1, updatedAt: '2026-01-01T11:59:59Z',
     },
     pairs,
   };

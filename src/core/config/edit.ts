@@ -45,7 +45,9 @@ export function addConnection(config: Config, input: Record<string, unknown>): C
 }
 
 export function pairsUsing(config: Config, connection: string): string[] {
-  return config.syncPairs.filter((p) => p.source === connection || p.target === connection).map((p) => p.name);
+  return config.syncPairs
+    .filter((p) => p.source === connection || p.target === connection || p.throttleReplicas.includes(connection))
+    .map((p) => p.name);
 }
 
 export function removeConnection(config: Config, name: string): void {

@@ -26,6 +26,12 @@ export interface BinlogClientOptions {
   /** Unique per stream: the server drops an older dump thread with the same id. */
   serverId: number;
   start: BinlogPosition;
+  /**
+   * Start from this GTID state instead (the checkpoint's `gtids`): the server finds the place
+   * itself, as for a replica (MariaDB: @slave_connect_state with @slave_gtid_strict_mode=1;
+   * MySQL: COM_BINLOG_DUMP_GTID). `start` then only names the file the stream begins in.
+   */
+  gtids?: string;
   /** Only this database's table maps (and so row events) are decoded. */
   schema: string;
   onEvent: (event: ChangeEvent) => void;
@@ -85,8 +91,9 @@ export function openBinlogClient(o: BinlogClientOptions): BinlogClient {
     if (ev) o.onEvent(ev);
   });
   zj.on('error', (err: Error & { code?: string; fatal?: boolean; errno?: number }) => o.onError(binlogError(err)));
+  const from = o.gtids !== undefined ? { gtidSet: o.gtids, gtidStrictMode: true } : { filename: o.start.file, position: o.start.pos };
   zj.start({
-    serverId: o.serverId, filename: o.start.file, position: o.start.pos,
+    serverId: o.serverId, ...from,
     includeEvents: EVENTS, includeSchema: { [o.schema]: true }, exactValues: true,
   } as Parameters<typeof zj.start>[0]);
   // mysql2's socket (not in its typings): every chunk of the dump, filtered events included
@@ -176,6 +183,13 @@ function rowsEvent(e: AnyBinlogEvent, name: 'writerows' | 'deleterows' | 'update
  * which a retry would only repeat.
  */
 function binlogError(err: Error & { code?: string; errno?: number; fatal?: boolean }): SyncError {
+  if (err.errno === 1236 && /GTID/i.test(err.message) && !/purged/i.test(err.message)) {
+    // the server's own check of a GTID start (ER_GTID_POSITION_NOT_FOUND_IN_BINLOG*, ..._HOLE)
+    return new SyncError('SOURCE_MISSING_GTIDS', `the source does not have the transactions the target already has: ${err.message}`, {
+      hint: 'The source is not the server the checkpoint came from, or lost transactions. Re-copy the data: `db-sync sync run PAIR --resnapshot`, or `--adopt-source-position` then `db-sync verify PAIR --repair`.',
+      cause: err,
+    });
+  }
   if (err.errno === 1236) {
     return new SyncError('BINLOG_PURGED', `the source cannot stream from the saved binlog position: ${err.message}`, {
       hint: 'The binlog the pair needs was purged (or the source changed). Re-copy the data: `db-sync sync run PAIR --resnapshot`; keep binlogs longer (binlog_expire_logs_seconds) to avoid this.',

@@ -22,6 +22,8 @@ import { comparePositions, type BinlogPosition, type ChangeEvent, type RowsEvent
 import { crashPoint } from '../crash-point.js';
 import { StatementHandler, xaUnsupported, type StatementOutcome } from './statement-handler.js';
 import type { DdlJournal } from './ddl-replay.js';
+import type { FlavorName } from '../db/flavor.js';
+import { GtidState } from './gtid.js';
 import type { ObjectType } from './statement-kind.js';
 import { LagTracker, nowMs, type ClockSample } from './lag.js';
 import { SourceWatch } from './source-watch.js';
@@ -53,6 +55,11 @@ export interface StreamOptions {
   targetSchema: string;
   serverId: number;
   start: BinlogPosition;
+  /**
+   * The GTID state the target holds at `start` (MariaDB position / MySQL set): the dump starts
+   * from it, and every checkpoint carries it with the commits applied since. Absent: by file:pos.
+   */
+  startGtids?: { flavor: FlavorName; gtids: string };
   /** Stop once the applied position reaches this (catch-up, --once). */
   until: BinlogPosition | null;
   applier: Applier;
@@ -62,7 +69,7 @@ export interface StreamOptions {
   replayDdl: boolean;
   syncObjects: boolean;
   /** Checkpoint rows to commit with every target transaction, given the position covered. */
-  checkpoints: (pos: BinlogPosition, gtid: string | undefined) => Array<[string, unknown]>;
+  checkpoints: (pos: BinlogPosition, gtid: string | undefined, gtids: string | undefined) => Array<[string, unknown]>;
   /** The DDL journal left by a run that died during a DDL statement. */
   journal: DdlJournal | null;
   /** SET statement restoring the apply session after a replayed statement. */
@@ -103,6 +110,13 @@ export async function runStream(o: StreamOptions): Promise<StreamResult> {
   return new StreamLoop(o).run();
 }
 
+interface Pending {
+  pos: BinlogPosition;
+  /** The last group's GTID / the whole GTID state the target holds after it. */
+  gtid?: string;
+  gtids?: string;
+}
+
 interface SourceTxn {
   open: boolean;
   /** In-scope row events applied so far. */
@@ -120,7 +134,8 @@ class StreamLoop {
   private paused = false;
   private applied: BinlogPosition;
   private appliedGtid: string | undefined;
-  private pending: { pos: BinlogPosition; gtid?: string } | null = null;
+  private pending: Pending | null = null;
+  private readonly gtids: GtidState | null;
   private txn: SourceTxn = { open: false, rows: 0, xa: false };
   private groupTxns = 0;
   private groupStart = 0;
@@ -141,6 +156,7 @@ class StreamLoop {
       position: o.start, idle: true, backlogEvents: 0, backlogBytes: 0 };
     this.statements = new StatementHandler(o);
     this.watch = new SourceWatch({ files: o.sourceFiles, clock: o.sourceClock, tracker: this.lag, logger: o.logger });
+    this.gtids = o.startGtids ? new GtidState(o.startGtids.flavor, o.startGtids.gtids) : null;
   }
 
   async run(): Promise<StreamResult> {
@@ -150,6 +166,7 @@ class StreamLoop {
     await this.watch.measureClock();
     this.client = openBinlogClient({
       connection: this.o.source, serverId: this.o.serverId, start: this.o.start, schema: this.o.sourceSchema,
+      gtids: this.gtids?.toString(),
       onEvent: (ev) => this.enqueue(ev),
       onError: (err) => { this.error ??= err; this.notify(); },
       onBytes: () => { this.lastBytesAt = nowMs(); },
@@ -275,8 +292,9 @@ class StreamLoop {
         return this.endWithoutRows(ev.position, ev.gtid);
       case 'query': return this.outcome(await this.statements.handle(ev, this.txn, () => this.flushForDdl()), ev);
       case 'position':
-        if (this.txn.open) return;
-        this.pending = { pos: ev.position, gtid: this.appliedGtid };
+        // never backwards: a GTID start sends the first file's head before the start point
+        if (this.txn.open || comparePositions(ev.position, this.pending?.pos ?? this.applied) <= 0) return;
+        this.mark(ev.position, undefined);
         if (!this.o.applier.inTransaction) await this.heartbeat(false);
     }
   }
@@ -306,7 +324,7 @@ class StreamLoop {
     this.txn.open = false;
     this.o.applier.endSourceTxn();
     this.stats.transactions++;
-    this.pending = { pos, gtid: gtid ?? this.appliedGtid };
+    this.mark(pos, gtid);
     if (!this.o.applier.inTransaction) return this.heartbeat(this.extra.length > 0 || this.copy.length > 0);
     this.groupTxns++;
     if (this.shouldFlush()) await this.flush();
@@ -316,8 +334,9 @@ class StreamLoop {
   private async endWithoutRows(pos: BinlogPosition, gtid: string | undefined): Promise<void> {
     this.txn.open = false;
     this.o.applier.endSourceTxn();
-    this.pending = { pos, gtid: gtid ?? this.appliedGtid };
+    this.mark(pos, gtid);
     if (!this.o.applier.inTransaction) await this.heartbeat(false);
+    else if (this.o.applier.mustCommitAlone) await this.flush();
   }
 
   private async outcome(out: StatementOutcome, ev: Extract<ChangeEvent, { type: 'query' }>): Promise<void> {
@@ -337,7 +356,7 @@ class StreamLoop {
         this.extra.push(...out.extra);
         if (out.copy.length) this.copy.push(...out.copy);
         if (ev.inTxn) return; // CREATE ... SELECT: its rows and XID follow
-        this.pending = { pos: ev.position, gtid: ev.gtid ?? this.appliedGtid };
+        this.mark(ev.position, ev.gtid);
         return this.heartbeat(true);
       }
     }
@@ -350,12 +369,19 @@ class StreamLoop {
 
   private shouldFlush(): boolean {
     if (this.reached() || this.backlog === 0 || this.extra.length || this.copy.length) return true;
+    if (this.o.applier.mustCommitAlone) return true;
     if (this.o.until && this.pending && comparePositions(this.pending.pos, this.o.until) >= 0) return true;
     return this.groupTxns >= (this.o.maxGroupTxns ?? 500) || Date.now() - this.groupStart >= (this.o.maxGroupMs ?? 5);
   }
 
-  private checkpointRows(p: { pos: BinlogPosition; gtid?: string }): Array<[string, unknown]> {
-    const rows = [...this.o.checkpoints(p.pos, p.gtid), ...this.extra];
+  /** A source group ended at `pos` (its GTID, if any, is now part of the state to checkpoint). */
+  private mark(pos: BinlogPosition, gtid: string | undefined): void {
+    if (gtid && this.gtids) this.gtids.add(gtid);
+    this.pending = { pos, gtid: gtid ?? this.appliedGtid, gtids: this.gtids?.toString() };
+  }
+
+  private checkpointRows(p: Pending): Array<[string, unknown]> {
+    const rows = [...this.o.checkpoints(p.pos, p.gtid, p.gtids), ...this.extra];
     if (this.copy.length && !this.o.catchUp && this.o.copyState) rows.push(...this.o.copyState(this.copy));
     return rows;
   }
@@ -370,7 +396,7 @@ class StreamLoop {
     this.groupTxns = 0;
   }
 
-  private advance(p: { pos: BinlogPosition; gtid?: string }): void {
+  private advance(p: Pending): void {
     this.applied = p.pos;
     this.appliedGtid = p.gtid;
     this.pending = null;

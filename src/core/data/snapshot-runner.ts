@@ -23,6 +23,7 @@ import { keylessWarning, type StreamStatus } from './stream-status.js';
 import { describeTable, listSyncedTables } from '../db/table-info.js';
 import { recreateIfDifferent } from './target-table.js';
 import type { BinlogCheckpoint } from './checkpoint.js';
+import type { SourceGuard } from '../guard/source-guard.js';
 
 export interface SnapshotRunnerOptions {
   pairName: string;
@@ -40,6 +41,8 @@ export interface SnapshotRunnerOptions {
   logger: Logger;
   signal: AbortSignal;
   chunkRows?: number;
+  /** Waits between chunks while the source is loaded; watches the history list while the read view is open. */
+  guard?: SourceGuard;
 }
 
 export const SNAPSHOT_STREAM = 'snapshot';
@@ -53,8 +56,10 @@ export class SnapshotRunner {
 
   async run(ckpt: BinlogCheckpoint | null, saved: SnapshotState | null): Promise<BinlogPosition> {
     const db = await openConnection(this.o.source);
+    let stopWatch: (() => void) | undefined;
     try {
       const at = await startConsistentSnapshot(db, this.o.caps.flavor);
+      stopWatch = this.o.guard?.watchHistory();
       const inScope = await listSyncedTables(db, this.o.source.database, this.o.inScope);
       const state: SnapshotState = saved ?? { tables: {}, startedAt: new Date().toISOString() };
       if (!ckpt) {
@@ -75,6 +80,7 @@ export class SnapshotRunner {
       await db.query('COMMIT');
       return at;
     } finally {
+      stopWatch?.();
       await closeWithin(db);
     }
   }
@@ -130,6 +136,8 @@ export class SnapshotRunner {
       if (this.o.signal.aborted) return;
       const progress = (state.tables[name] ??= freshProgress());
       if (progress.done) continue;
+      await this.o.guard?.gate();
+      if (this.o.signal.aborted) return;
       const table = await describeTable(db, this.o.source.database, name);
       if (!table) continue; // dropped since listing: its DROP arrives in the stream
       if (this.o.ownsSchema && !progress.lastKey && progress.rows === 0) {
@@ -148,6 +156,7 @@ export class SnapshotRunner {
         source: db, writer, state, table, targetTable, targetSchema: this.o.target.database,
         chunkRows: this.o.chunkRows ?? 10_000, loadData, checkpoints: (s) => [[SNAPSHOT_STREAM, s]],
         onChunk: (n) => { rowsDone += n; report(); }, logger: this.o.logger, signal: this.o.signal,
+        gate: this.o.guard && (() => this.o.guard!.gate()),
       });
       if (state.tables[name]?.done) tablesDone++;
       report(true);

@@ -55,6 +55,8 @@ export interface CopyOptions {
   onChunk: (rows: number) => void;
   logger: Logger;
   signal: AbortSignal;
+  /** Awaited before each chunk's read (the source-load throttle); never inside a chunk. */
+  gate?: () => Promise<void>;
 }
 
 const MAX_STATEMENT_BYTES = 4 << 20;
@@ -106,12 +108,14 @@ export async function copyTable(o: CopyOptions): Promise<void> {
     if (o.loadData) return { count: rows.length, last, enumZeros, inserts: [], data: tsvData(rows) };
     return { count: rows.length, last, enumZeros, inserts: insertBatches(target, o.table.writable, rows.map((r) => String(r[0]))) };
   };
+  // The next read waits for the throttle while the current chunk is written to the target.
+  const gatedRead = (from: unknown[] | null) => (o.gate ? o.gate().then(() => read(from)) : read(from));
   const load = loadDataSql(o.table, target);
   let from = p.lastKey ? decodeKey(p.lastKey) : null;
-  let pending: Promise<Chunk> | null = read(from);
+  let pending: Promise<Chunk> | null = gatedRead(from);
   while (pending) {
     const chunk: Chunk = await pending;
-    pending = chunk.last && !o.signal.aborted ? read(chunk.last) : null;
+    pending = chunk.last && !o.signal.aborted ? gatedRead(chunk.last) : null;
     Object.assign(p, { rows: p.rows + chunk.count, lastKey: chunk.last ? encodeKey(chunk.last) : p.lastKey, done: chunk.last === null });
     // One transaction, sent back to back: replace exactly this key range, record progress.
     const del = Buffer.concat([Buffer.from(`DELETE FROM ${target} WHERE `, 'utf8'), keyRangeBytes(o.targetTable, from, chunk.last)]);

@@ -251,6 +251,16 @@ export class BinarySession {
     }
   }
 
+  /** COM_PING (queued behind a command in flight, like any command): keeps an idle session alive. */
+  async ping(): Promise<void> {
+    await this.db.ping();
+  }
+
+  /** Drop the socket now: nothing queued or sent later reaches the server on this session. */
+  destroy(): void {
+    (this.db as unknown as { destroy?: () => void }).destroy?.();
+  }
+
   close(ms?: number): Promise<void> {
     return closeWithin(this.db, ms);
   }

@@ -6,7 +6,10 @@
 import type { Config, ConnectionConfig, SyncPairConfig } from '../config/schema.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { StandbyPolicy } from '../data/standby.js';
 import type { StatusSink } from './status.js';
+
+export type { StandbyPolicy };
 import { runSchemaStep } from './schema-step.js';
 import { runDataStep } from './data-step.js';
 
@@ -27,6 +30,8 @@ export interface RunPairOptions {
   resnapshot?: boolean;
   /** Copy these tables again from the current checkpoint on. */
   recopy?: string[];
+  /** The service: wait as a standby while another runner holds the pair (binlog mode). */
+  standby?: StandbyPolicy;
 }
 
 export function pairContext(config: Config, pairName: string, base: Omit<PairContext, 'config' | 'pair' | 'source' | 'target'>): PairContext {
@@ -46,7 +51,7 @@ export async function runPair(ctx: PairContext, options: RunPairOptions): Promis
   const { pair } = ctx;
   if (pair.data) {
     // the data step runs the schema step where its mode needs it (see data-step.ts)
-    await runDataStep(ctx, { once: options.once, resnapshot: options.resnapshot, recopy: options.recopy });
+    await runDataStep(ctx, options);
     return;
   }
   if (pair.schema || pair.routines) {

@@ -16,6 +16,7 @@ import { describeTable } from '../db/table-info.js';
 import { verifyTable, type VerifyConnections } from '../checksum/verify-table.js';
 import { pollTable, type PollDeps, type PollTableState, type Watermark } from './poll-table.js';
 import { timestampColumn } from './timestamp-column.js';
+import { guardSettings, reportTo, SourceGuard } from '../guard/source-guard.js';
 
 export interface PollingOptions {
   /** Copy, run one poll cycle and one reconciliation, then return. */
@@ -31,6 +32,10 @@ export interface PollingOptions {
 export async function runPolling(ctx: PairContext, options: PollingOptions): Promise<void> {
   ctx.status.update({ state: 'polling', mode: 'poll' });
   const conns = await openVerifyConnections(ctx, true);
+  // the reconciliation's source reads wait while the source is loaded (the small poll reads do not)
+  const guard = new SourceGuard(conns.source, { ...guardSettings(ctx.config, ctx.pair), ...reportTo(ctx.status) },
+    ctx.logger, ctx.signal);
+  conns.sourceGate = () => guard.gate();
   try {
     const write = conns.targetWrite!;
     await ensureCheckpointTable(write);
@@ -52,6 +57,7 @@ export async function runPolling(ctx: PairContext, options: PollingOptions): Pro
       if (ctx.signal.aborted) return;
     }
   } finally {
+    await guard.close();
     await closeVerifyConnections(conns);
   }
 }
