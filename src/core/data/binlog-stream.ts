@@ -27,6 +27,7 @@ import { GtidState } from './gtid.js';
 import type { ObjectType } from './statement-kind.js';
 import { LagTracker, nowMs, type ClockSample } from './lag.js';
 import { SourceWatch } from './source-watch.js';
+import { withTimeout } from './supervisor.js';
 
 export interface StreamStats {
   events: number;
@@ -451,11 +452,4 @@ class StreamLoop {
       idle: this.backlog === 0, backlogEvents: this.backlog, backlogBytes: Math.max(0, this.queuedBytes),
     });
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(onTimeout()), ms); });
-  p.catch(() => undefined);
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
