@@ -75,6 +75,9 @@ export interface PairStatus {
   updatedAt: string;
 }
 
+/** Stream measurements that mean nothing once the stream stopped (its received backlog is dropped). */
+export const STREAM_STOPPED: Pick<PairStatus, 'caughtUp' | 'backlog' | 'distanceBytes'> = { caughtUp: null, backlog: null, distanceBytes: null };
+
 export function initialStatus(name: string, enabled: boolean): PairStatus {
   return {
     name, enabled, state: enabled ? 'starting' : 'disabled', mode: null, lagMs: null, caughtUp: null, lastEventAt: null,

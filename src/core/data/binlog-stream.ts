@@ -22,6 +22,7 @@ import { StatementHandler, xaUnsupported, type StatementOutcome } from './statem
 import { GtidState } from './gtid.js';
 import { LagTracker, nowMs } from './lag.js';
 import { SourceWatch } from './source-watch.js';
+import { withTimeout } from './supervisor.js';
 
 export type { StreamOptions, StreamStats } from './stream-types.js';
 
@@ -383,11 +384,4 @@ class StreamLoop {
       idle: this.backlog === 0, backlogEvents: this.backlog, backlogBytes: Math.max(0, this.queuedBytes),
     });
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(onTimeout()), ms); });
-  p.catch(() => undefined);
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
