@@ -132,7 +132,7 @@ export function watchPairLock(session: BinarySession, target: ConnectionConfig, 
         + 'or stands by while another runner holds it. Check the network to the target if this repeats.',
     });
     logger.warn({ why }, 'lost the pair\'s lock: applying stopped');
-    session.destroy();
+    session.destroy(`lock lost: ${why}`);
     clearInterval(timer);
     drop(watch);
     watch = null;
