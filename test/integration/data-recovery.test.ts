@@ -14,8 +14,11 @@ describe('recovery from lost connections', () => {
   afterEach(async () => { await t.close(); });
 
   async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
+    await waitUntil(async () => cond(), ms);
+  }
+  async function waitUntil(cond: () => Promise<boolean>, ms = 15_000): Promise<void> {
     const deadline = Date.now() + ms;
-    while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (!(await cond()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   }
 
   it('reconnects the binlog stream after the source kills it and resumes from the checkpoint', async () => {
@@ -23,7 +26,10 @@ describe('recovery from lost connections', () => {
     try {
       await t.source.query('INSERT INTO r VALUES (1, 1)');
       await waitTablesEqual(t, ['r']);
-      const dumps = await rows<{ id: number }>(t.source, "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'");
+      // the row may have come with the snapshot: wait for the stream's connection
+      const dumpsSql = "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'";
+      let dumps: Array<{ id: number }> = [];
+      await waitUntil(async () => (dumps = await rows<{ id: number }>(t.source, dumpsSql)).length > 0);
       expect(dumps.length).toBeGreaterThan(0);
       for (const d of dumps) await t.source.query(`KILL ${Number(d.id)}`);
       await t.source.query('INSERT INTO r VALUES (2, 2), (3, 3)');
