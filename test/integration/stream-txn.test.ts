@@ -56,6 +56,22 @@ describe('transactions in the stream', () => {
     expect((await rows<{ id: number }>(t.target, 'SELECT id FROM m ORDER BY id')).map((r) => r.id)).toEqual([1, 2]);
   });
 
+  it('applies grouped source transactions when one of them wrote an Aria table (no SAVEPOINT after it)', async () => {
+    // found by the fuzzer (seed 2): a target transaction that wrote Aria refuses SAVEPOINT, which
+    // the next grouped source transaction sets where it begins
+    await t.source.query(`CREATE TABLE i (id INT PRIMARY KEY) ENGINE=InnoDB;
+      CREATE TABLE ar (id INT PRIMARY KEY, v INT) ENGINE=Aria`);
+    await startPair(t, { once: true, ...schemaPair }).done;
+    for (let k = 0; k < 20; k++) {
+      await t.source.query(`INSERT INTO i VALUES (${k}); REPLACE INTO ar VALUES (${k % 3}, ${k});
+        INSERT INTO i VALUES (${k + 100})`);
+      await t.source.query(`START TRANSACTION; REPLACE INTO ar VALUES (${k % 5}, ${k});
+        INSERT INTO i VALUES (${k + 200}); ROLLBACK`);
+    }
+    await startPair(t, { once: true, ...schemaPair }).done;
+    await waitTablesEqual(t, ['i', 'ar']);
+  });
+
   it('refuses an XA transaction on a synced table with XA_UNSUPPORTED, and applies XA ... ONE PHASE', async () => {
     await t.source.query('CREATE TABLE x (id INT PRIMARY KEY)');
     await startPair(t, { once: true, ...schemaPair }).done;

@@ -63,8 +63,22 @@ export function renderCapabilities(name: string, c: Capabilities): string {
     lines.push('  change capture:  polling only as a source (mode auto falls back to poll); for binlog capture:');
     for (const p of c.binlogProblems) lines.push(`    - ${p}`);
   }
+  lines.push(...renderGtid(c));
   for (const w of c.warnings) lines.push(`  warning:         ${w}`);
   return lines.join('\n');
+}
+
+function renderGtid(c: Capabilities): string[] {
+  const g = c.gtid;
+  const onOff = (v: boolean | null) => (v === null ? '-' : v ? 'ON' : 'OFF');
+  const settings = c.flavor.name === 'mariadb'
+    ? `gtid_domain_id=${g.domainId ?? '-'}, gtid_strict_mode=${onOff(g.strict)}, log_slave_updates=${onOff(g.logReplicaUpdates)}`
+    : `enforce_gtid_consistency=${onOff(g.strict)}, log_replica_updates=${onOff(g.logReplicaUpdates)}`;
+  return [
+    `  GTID:            ${c.gtidMode ? `on, position ${g.position || '(empty)'}` : 'off'}; ${settings}`,
+    `  failover:        ${c.gtidMode ? 'pairs resume by GTID on a promoted replica that has' : 'pairs stop with SOURCE_CHANGED on another server; for GTID failover'}:`,
+    ...g.failoverNeeds.map((n) => `    - ${n}`),
+  ];
 }
 
 export function registerConnectionCommands(program: Command): void {

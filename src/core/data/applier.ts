@@ -62,6 +62,11 @@ export class Applier {
   private txnWrote = false;
   private txnSavepoint = false;
   private fkChecks: boolean | null = null;
+  /**
+   * The open target transaction wrote a non-transactional table: Aria then refuses any later
+   * SAVEPOINT in it (ER_CHECK_NOT_IMPLEMENTED), so no further source transaction may join it.
+   */
+  private wroteNonTransactional = false;
   /** Multi-row INSERT being built: consecutive exact inserts into one table with one column set. */
   private batch: { t: Target; cols: string[]; head: Buffer; tuples: Buffer[]; rows: RowImage[]; bytes: number } | null = null;
   rowsApplied = 0;
@@ -72,6 +77,11 @@ export class Applier {
 
   get inTransaction(): boolean {
     return this.open;
+  }
+
+  /** The open target transaction must commit at the end of the current source transaction. */
+  get mustCommitAlone(): boolean {
+    return this.open && this.wroteNonTransactional;
   }
 
   get session(): BinarySession {
@@ -182,6 +192,7 @@ export class Applier {
     const t = await this.target(ev.table);
     const effective = mode === 'exact' && !t.info.transactional && t.info.key.length ? 'idempotent' : mode;
     await this.markTxnStart();
+    if (!t.info.transactional) this.wroteNonTransactional = true;
     await this.setFkChecks(ev.fkChecks && t.fkSafe && effective === 'exact');
     for (const row of ev.op === 'update' ? ev.rows.flatMap((r) => [r.before, r.after]) : ev.rows) this.checkShape(t, row);
     if (ev.op === 'insert') {
@@ -351,6 +362,7 @@ export class Applier {
     this.holdsEarlierTxns = false;
     this.txnWrote = false;
     this.txnSavepoint = false;
+    this.wroteNonTransactional = false;
     this.batch = null;
     this.pipe.reset();
   }

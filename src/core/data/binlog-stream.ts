@@ -22,14 +22,24 @@ import { comparePositions, type BinlogPosition, type ChangeEvent, type RowsEvent
 import { crashPoint } from '../crash-point.js';
 import { StatementHandler, xaUnsupported, type StatementOutcome } from './statement-handler.js';
 import type { DdlJournal } from './ddl-replay.js';
+import type { FlavorName } from '../db/flavor.js';
+import { GtidState } from './gtid.js';
 import type { ObjectType } from './statement-kind.js';
+import { LagTracker, nowMs, type ClockSample } from './lag.js';
+import { SourceWatch } from './source-watch.js';
 
 export interface StreamStats {
   events: number;
   rows: number;
   transactions: number;
-  /** Source timestamp (ms) of the last applied commit. */
-  lastEventTs: number;
+  /** Source commit to target commit (ms; lag.ts), 0 when caught up. */
+  lagMs: number;
+  /** Nothing received and unapplied, and no change event for QUIET_MS. */
+  caughtUp: boolean;
+  /** When the last change event arrived (ms), null when none did in this run. */
+  lastEventAt: number | null;
+  /** Bytes from the applied position to the source's binlog end (polled every 2 s), null before the first poll. */
+  distanceBytes: number | null;
   position: BinlogPosition;
   gtid?: string;
   /** True when nothing is queued (caught up). */
@@ -45,6 +55,11 @@ export interface StreamOptions {
   targetSchema: string;
   serverId: number;
   start: BinlogPosition;
+  /**
+   * The GTID state the target holds at `start` (MariaDB position / MySQL set): the dump starts
+   * from it, and every checkpoint carries it with the commits applied since. Absent: by file:pos.
+   */
+  startGtids?: { flavor: FlavorName; gtids: string };
   /** Stop once the applied position reaches this (catch-up, --once). */
   until: BinlogPosition | null;
   applier: Applier;
@@ -54,7 +69,7 @@ export interface StreamOptions {
   replayDdl: boolean;
   syncObjects: boolean;
   /** Checkpoint rows to commit with every target transaction, given the position covered. */
-  checkpoints: (pos: BinlogPosition, gtid: string | undefined) => Array<[string, unknown]>;
+  checkpoints: (pos: BinlogPosition, gtid: string | undefined, gtids: string | undefined) => Array<[string, unknown]>;
   /** The DDL journal left by a run that died during a DDL statement. */
   journal: DdlJournal | null;
   /** SET statement restoring the apply session after a replayed statement. */
@@ -67,6 +82,9 @@ export interface StreamOptions {
   copyState?: (tables: string[]) => Array<[string, unknown]>;
   /** Current server binlog end, for the stall watchdog. */
   serverPosition: () => Promise<BinlogPosition>;
+  /** The source's binlog files and sizes (distance), and samples of its clock (lag). */
+  sourceFiles: () => Promise<Array<{ name: string; size: number }>>;
+  sourceClock: () => Promise<ClockSample[]>;
   onProgress: (stats: StreamStats) => void;
   onWarning?: (message: string) => void;
   logger: Logger;
@@ -92,6 +110,13 @@ export async function runStream(o: StreamOptions): Promise<StreamResult> {
   return new StreamLoop(o).run();
 }
 
+interface Pending {
+  pos: BinlogPosition;
+  /** The last group's GTID / the whole GTID state the target holds after it. */
+  gtid?: string;
+  gtids?: string;
+}
+
 interface SourceTxn {
   open: boolean;
   /** In-scope row events applied so far. */
@@ -109,12 +134,16 @@ class StreamLoop {
   private paused = false;
   private applied: BinlogPosition;
   private appliedGtid: string | undefined;
-  private pending: { pos: BinlogPosition; gtid?: string } | null = null;
+  private pending: Pending | null = null;
+  private readonly gtids: GtidState | null;
   private txn: SourceTxn = { open: false, rows: 0, xa: false };
   private groupTxns = 0;
   private groupStart = 0;
   private lastCheckpointAt = Date.now();
-  private lastBytesAt = Date.now();
+  private lastBytesAt = nowMs();
+  private readonly lag = new LagTracker();
+  private readonly watch: SourceWatch;
+  private ticker: NodeJS.Timeout | null = null;
   /** Statements to commit with the next checkpoint (clearing the DDL journal). */
   private extra: Array<[string, unknown]> = [];
   private copy: string[] = [];
@@ -123,20 +152,27 @@ class StreamLoop {
 
   constructor(private readonly o: StreamOptions) {
     this.applied = o.start;
-    this.stats = { events: 0, rows: 0, transactions: 0, lastEventTs: 0, position: o.start, idle: true, backlogEvents: 0, backlogBytes: 0 };
+    this.stats = { events: 0, rows: 0, transactions: 0, lagMs: 0, caughtUp: true, lastEventAt: null, distanceBytes: null,
+      position: o.start, idle: true, backlogEvents: 0, backlogBytes: 0 };
     this.statements = new StatementHandler(o);
+    this.watch = new SourceWatch({ files: o.sourceFiles, clock: o.sourceClock, tracker: this.lag, logger: o.logger });
+    this.gtids = o.startGtids ? new GtidState(o.startGtids.flavor, o.startGtids.gtids) : null;
   }
 
   async run(): Promise<StreamResult> {
     if (this.reached()) return { position: this.applied, copy: [] };
     const onAbort = () => this.notify();
     this.o.signal.addEventListener('abort', onAbort, { once: true });
+    await this.watch.measureClock();
     this.client = openBinlogClient({
       connection: this.o.source, serverId: this.o.serverId, start: this.o.start, schema: this.o.sourceSchema,
+      gtids: this.gtids?.toString(),
       onEvent: (ev) => this.enqueue(ev),
       onError: (err) => { this.error ??= err; this.notify(); },
-      onBytes: () => { this.lastBytesAt = Date.now(); },
+      onBytes: () => { this.lastBytesAt = nowMs(); },
     });
+    // status keeps moving while the loop waits on a slow or locked target
+    this.ticker = setInterval(() => this.tick(), 1000);
     try {
       await this.loop();
       return { position: this.applied, copy: this.copy };
@@ -145,11 +181,13 @@ class StreamLoop {
       throw toSyncError(err);
     } finally {
       this.o.signal.removeEventListener('abort', onAbort);
+      if (this.ticker) clearInterval(this.ticker);
       this.client.stop();
     }
   }
 
   private enqueue(ev: ChangeEvent): void {
+    this.lag.received(ev);
     this.queue.push(ev);
     this.queuedBytes += ev.size;
     this.backpressure();
@@ -192,6 +230,7 @@ class StreamLoop {
         continue;
       }
       await this.handle(ev);
+      this.settle();
       if (this.reached() && this.atBoundary) return;
     }
   }
@@ -200,6 +239,7 @@ class StreamLoop {
     if (this.head >= this.queue.length) return undefined;
     const ev = this.queue[this.head++] as ChangeEvent;
     this.queuedBytes -= ev.size;
+    this.lag.taken(ev);
     if (this.head > 4096 && this.head * 2 > this.queue.length) { this.queue.splice(0, this.head); this.head = 0; }
     this.backpressure();
     return ev;
@@ -225,13 +265,13 @@ class StreamLoop {
 
   private async watchdog(): Promise<void> {
     const limit = this.o.watchdogMs ?? 15_000;
-    if (Date.now() - this.lastBytesAt < limit) return;
+    if (nowMs() - this.lastBytesAt < limit) return;
     // The control link may be frozen like the stream: no answer in time is a stall too.
     const server = await withTimeout(this.o.serverPosition(), limit, () => new SyncError('BINLOG_STREAM_STALLED',
       `no binlog data for ${Math.round(limit / 1000)} s and the source does not answer`, {
         hint: 'The link to the source stalled; db-sync reconnects and resumes from the last applied checkpoint.', retryable: true,
       }));
-    this.lastBytesAt = Date.now();
+    this.lastBytesAt = nowMs();
     const seen = this.pending?.pos ?? this.applied;
     if (comparePositions(server, seen) > 0) {
       throw new SyncError('BINLOG_STREAM_STALLED', `no binlog data for ${Math.round(limit / 1000)} s while the source moved to ${server.file}:${server.pos}`, {
@@ -246,14 +286,15 @@ class StreamLoop {
     switch (ev.type) {
       case 'begin': return this.begin();
       case 'rows': return this.rows(ev);
-      case 'commit': return this.commit(ev.position, ev.gtid, ev.timestamp);
+      case 'commit': return this.commit(ev.position, ev.gtid);
       case 'xa-prepare':
         if (this.txn.xa && this.txn.rows > 0) throw xaUnsupported();
         return this.endWithoutRows(ev.position, ev.gtid);
       case 'query': return this.outcome(await this.statements.handle(ev, this.txn, () => this.flushForDdl()), ev);
       case 'position':
-        if (this.txn.open) return;
-        this.pending = { pos: ev.position, gtid: this.appliedGtid };
+        // never backwards: a GTID start sends the first file's head before the start point
+        if (this.txn.open || comparePositions(ev.position, this.pending?.pos ?? this.applied) <= 0) return;
+        this.mark(ev.position, undefined);
         if (!this.o.applier.inTransaction) await this.heartbeat(false);
     }
   }
@@ -279,12 +320,11 @@ class StreamLoop {
     this.stats.rows += ev.rows.length;
   }
 
-  private async commit(pos: BinlogPosition, gtid: string | undefined, timestamp: number): Promise<void> {
+  private async commit(pos: BinlogPosition, gtid: string | undefined): Promise<void> {
     this.txn.open = false;
     this.o.applier.endSourceTxn();
     this.stats.transactions++;
-    this.stats.lastEventTs = timestamp;
-    this.pending = { pos, gtid: gtid ?? this.appliedGtid };
+    this.mark(pos, gtid);
     if (!this.o.applier.inTransaction) return this.heartbeat(this.extra.length > 0 || this.copy.length > 0);
     this.groupTxns++;
     if (this.shouldFlush()) await this.flush();
@@ -294,8 +334,9 @@ class StreamLoop {
   private async endWithoutRows(pos: BinlogPosition, gtid: string | undefined): Promise<void> {
     this.txn.open = false;
     this.o.applier.endSourceTxn();
-    this.pending = { pos, gtid: gtid ?? this.appliedGtid };
+    this.mark(pos, gtid);
     if (!this.o.applier.inTransaction) await this.heartbeat(false);
+    else if (this.o.applier.mustCommitAlone) await this.flush();
   }
 
   private async outcome(out: StatementOutcome, ev: Extract<ChangeEvent, { type: 'query' }>): Promise<void> {
@@ -315,7 +356,7 @@ class StreamLoop {
         this.extra.push(...out.extra);
         if (out.copy.length) this.copy.push(...out.copy);
         if (ev.inTxn) return; // CREATE ... SELECT: its rows and XID follow
-        this.pending = { pos: ev.position, gtid: ev.gtid ?? this.appliedGtid };
+        this.mark(ev.position, ev.gtid);
         return this.heartbeat(true);
       }
     }
@@ -328,12 +369,19 @@ class StreamLoop {
 
   private shouldFlush(): boolean {
     if (this.reached() || this.backlog === 0 || this.extra.length || this.copy.length) return true;
+    if (this.o.applier.mustCommitAlone) return true;
     if (this.o.until && this.pending && comparePositions(this.pending.pos, this.o.until) >= 0) return true;
     return this.groupTxns >= (this.o.maxGroupTxns ?? 500) || Date.now() - this.groupStart >= (this.o.maxGroupMs ?? 5);
   }
 
-  private checkpointRows(p: { pos: BinlogPosition; gtid?: string }): Array<[string, unknown]> {
-    const rows = [...this.o.checkpoints(p.pos, p.gtid), ...this.extra];
+  /** A source group ended at `pos` (its GTID, if any, is now part of the state to checkpoint). */
+  private mark(pos: BinlogPosition, gtid: string | undefined): void {
+    if (gtid && this.gtids) this.gtids.add(gtid);
+    this.pending = { pos, gtid: gtid ?? this.appliedGtid, gtids: this.gtids?.toString() };
+  }
+
+  private checkpointRows(p: Pending): Array<[string, unknown]> {
+    const rows = [...this.o.checkpoints(p.pos, p.gtid, p.gtids), ...this.extra];
     if (this.copy.length && !this.o.catchUp && this.o.copyState) rows.push(...this.o.copyState(this.copy));
     return rows;
   }
@@ -348,7 +396,7 @@ class StreamLoop {
     this.groupTxns = 0;
   }
 
-  private advance(p: { pos: BinlogPosition; gtid?: string }): void {
+  private advance(p: Pending): void {
     this.applied = p.pos;
     this.appliedGtid = p.gtid;
     this.pending = null;
@@ -356,7 +404,27 @@ class StreamLoop {
     this.lastCheckpointAt = Date.now();
     this.stats.position = p.pos;
     this.stats.gtid = p.gtid;
+    this.settle();
     this.report();
+  }
+
+  /** Between source transactions with no target transaction open: the target holds all that was taken. */
+  private settle(): void {
+    if (this.atBoundary) this.lag.settled(nowMs());
+  }
+
+  private tick(): void {
+    this.report();
+    this.watch.poll({ applied: () => this.applied, received: () => this.client?.received() ?? null, lastBytesAt: () => this.lastBytesAt });
+  }
+
+  /** The oldest received event the loop has not taken (position events between transactions skipped). */
+  private firstQueued(): ChangeEvent | undefined {
+    for (let i = this.head; i < this.queue.length && i < this.head + 64; i++) {
+      const ev = this.queue[i] as ChangeEvent;
+      if (ev.type !== 'position') return ev;
+    }
+    return undefined;
   }
 
   /** A position with nothing to apply: checkpoint it at most every heartbeatMs (or now when forced / at `until`). */
@@ -377,7 +445,11 @@ class StreamLoop {
   }
 
   private report(): void {
-    this.o.onProgress({ ...this.stats, idle: this.backlog === 0, backlogEvents: this.backlog, backlogBytes: Math.max(0, this.queuedBytes) });
+    const lag = this.lag.lag(nowMs(), this.firstQueued());
+    this.o.onProgress({
+      ...this.stats, ...lag, distanceBytes: this.watch.distanceBytes,
+      idle: this.backlog === 0, backlogEvents: this.backlog, backlogBytes: Math.max(0, this.queuedBytes),
+    });
   }
 }
 

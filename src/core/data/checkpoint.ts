@@ -17,7 +17,13 @@ export const CHECKPOINT_TABLE = '_db_sync_checkpoint';
 export interface BinlogCheckpoint {
   file: string;
   pos: number;
+  /** The last applied transaction's GTID (shown in status). */
   gtid?: string;
+  /**
+   * Every transaction the target holds, as a GTID state (MariaDB position `0-1-42,1-3-7`, MySQL
+   * set `uuid:1-42`): the resume point when the source has GTIDs, also on another server.
+   */
+  gtids?: string;
   serverId: number;
   serverUuid: string | null;
   flavor: string;
