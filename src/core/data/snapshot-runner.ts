@@ -151,6 +151,9 @@ export class SnapshotRunner {
     let tablesDone = tables.filter((t) => state.tables[t]?.done).length;
     const writer = new ChunkWriter(this.o.applier.session, this.o.pairName, this.o.maxPacket);
     this.o.statusHelper.snapshotStarted(rowsDone);
+    // in 'snapshot' from here on, also while the first table waits for the throttle
+    const tablesTotal = tables.length;
+    this.o.statusHelper.snapshotProgress({ table: null, tablesDone, tablesTotal, rowsDone, rowsTotal }, true);
     const retention = this.retentionCheck(rowsDone, rowsTotal);
     for (const name of tables) {
       if (this.o.signal.aborted) return;
