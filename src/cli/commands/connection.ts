@@ -3,6 +3,8 @@ import { SSL_MODES } from '../../core/config/schema.js';
 import { addConnection, editConnection, findConnection, publicConnection, removeConnection } from '../../core/config/edit.js';
 import { checkCapabilities, type Capabilities } from '../../core/preflight.js';
 import { SyncError } from '../../core/errors.js';
+import { retentionReport } from '../../core/guard/retention.js';
+import { retentionLines } from '../views/retention-view.js';
 import { action } from '../run.js';
 import { openStore } from '../context.js';
 import { askPassword, askText, isInteractive, missingFlagsError } from '../prompt.js';
@@ -150,10 +152,12 @@ export function registerConnectionCommands(program: Command): void {
     .argument('<name>', 'connection name')
     .option('--json', 'machine-readable output')
     .action(action(async (name: string, flags: { json?: boolean }) => {
-      const conn = findConnection(openStore().load(), name);
+      const config = openStore().load();
+      const conn = findConnection(config, name);
       const caps = await checkCapabilities(conn);
-      if (flags.json) printJson({ name, ok: caps.canRead, ...caps });
-      else process.stdout.write(`${renderCapabilities(name, caps)}\n`);
+      const retention = caps.logBin ? await retentionReport(config, conn) : null;
+      if (flags.json) printJson({ name, ok: caps.canRead, ...caps, retention });
+      else process.stdout.write(`${[renderCapabilities(name, caps), ...retentionLines(retention)].join('\n')}\n`);
       return caps.canRead ? 0 : 1;
     }));
 
