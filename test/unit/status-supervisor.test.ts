@@ -118,7 +118,7 @@ describe('pair supervisor', () => {
 
   it('stops during a retry wait without waiting for the delay', async () => {
     const { sup, sink } = supervise('p', async () => {
-      throw new SyncError('X', 'x', { retryable: false });
+      throw new SyncError('INTERNAL', 'x', { retryable: false });
     }, { errorRetryMs: 60_000, backoffCapMs: 60_000 });
     sup.start();
     await waitFor(sink, () => sink.current().state === 'error');
@@ -142,8 +142,8 @@ describe('retry policy', () => {
     expect(retryDelayMs(1, false, settings)).toBe(60_000);
   });
   it('decides from SyncError.retryable, and treats raw socket errors as retryable', () => {
-    expect(isRetryable(new SyncError('A', 'a', { retryable: true }))).toBe(true);
-    expect(isRetryable(new SyncError('A', 'connection refused'))).toBe(false);
+    expect(isRetryable(new SyncError('INTERNAL', 'a', { retryable: true }))).toBe(true);
+    expect(isRetryable(new SyncError('INTERNAL', 'connection refused'))).toBe(false);
     expect(isRetryable(Object.assign(new Error('x'), { code: 'ECONNRESET' }))).toBe(true);
     expect(isRetryable(new Error('ECONNRESET'))).toBe(false);
   });
