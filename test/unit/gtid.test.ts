@@ -58,8 +58,10 @@ function binlog(file: string, list: string, gtids: string[]): BinlogEventRow[] {
     pos += size;
     return r;
   };
-  const rows = [row('Format_desc', 'Server ver', 252), row('Gtid_list', `[${list}]`, 29), row('Binlog_checkpoint', file, 43)];
-  for (const g of gtids) rows.push(row('Gtid', `BEGIN GTID ${g}`), row('Table_map', 't'), row('Write_rows_v1', 't'), row('Xid', 'COMMIT'));
+  const rows = [row('Format_desc', 'Server ver', 252), row('Gtid_list', `[${list}]`, 29), row('Binlog_checkpoint',
+    file, 43)];
+  for (const g of gtids) rows.push(row('Gtid', `BEGIN GTID ${g}`), row('Table_map', 't'), row('Write_rows_v1', 't'),
+    row('Xid', 'COMMIT'));
   return rows;
 }
 
@@ -67,7 +69,8 @@ const check = (ckpt: string, rows: BinlogEventRow[]) => {
   const scan = new HistoryScan(parseMariaGtids(ckpt));
   scan.feed(rows);
   const r = scan.result();
-  return { missing: r.missing.map((g) => `${g.domain}-${g.server}-${g.seq}`), extra: r.extra.map((g) => `${g.domain}-${g.server}-${g.seq}`), anchor: r.anchor };
+  return { missing: r.missing.map((g) => `${g.domain}-${g.server}-${g.seq}`),
+    extra: r.extra.map((g) => `${g.domain}-${g.server}-${g.seq}`), anchor: r.anchor };
 };
 
 describe('a promoted server\'s binlog history against the checkpoint', () => {
@@ -80,7 +83,8 @@ describe('a promoted server\'s binlog history against the checkpoint', () => {
   });
 
   it('names a transaction of the old primary that never reached it as missing', () => {
-    expect(check('0-1-6', binlog('b.000002', '0-1-3', ['0-1-4', '0-1-5', '0-2-6', '0-2-7']))).toMatchObject({ missing: ['0-1-6'], anchor: null });
+    expect(check('0-1-6', binlog('b.000002', '0-1-3', ['0-1-4', '0-1-5', '0-2-6',
+      '0-2-7']))).toMatchObject({ missing: ['0-1-6'], anchor: null });
   });
 
   it('names a transaction written on the replica before the checkpoint as extra', () => {
@@ -90,7 +94,8 @@ describe('a promoted server\'s binlog history against the checkpoint', () => {
   });
 
   it('accepts a replica\'s own writes after the checkpoint and an older failover in the history', () => {
-    expect(check('0-1-6', binlog('b.000002', '0-3-2', ['0-1-3', '0-1-4', '0-1-5', '0-1-6', '0-2-7', '1-2-1']))).toMatchObject({ missing: [], extra: [] });
+    expect(check('0-1-6', binlog('b.000002', '0-3-2', ['0-1-3', '0-1-4', '0-1-5', '0-1-6', '0-2-7',
+      '1-2-1']))).toMatchObject({ missing: [], extra: [] });
   });
 
   it('starts at the newest binlog file whose GTID list is not beyond the checkpoint', () => {
@@ -112,18 +117,23 @@ describe('MySQL GTID wire format (through the patched zongji)', () => {
     new Binlog(() => undefined).start(null, { writePacket: (p: { buffer: Buffer }) => { sent = p.buffer; } });
     const u64 = (n: number) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(n)); return b; };
     const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b; };
-    const data = Buffer.concat([u64(1), Buffer.from(uuid.replace(/-/g, ''), 'hex'), u64(2), u64(1), u64(6), u64(7), u64(8)]);
-    const expected = Buffer.concat([Buffer.from([0x1e]), Buffer.from([0, 0]), u32(0x40000001), u32(0), u64(4), u32(data.length), data]);
+    const data = Buffer.concat([u64(1), Buffer.from(uuid.replace(/-/g, ''), 'hex'), u64(2), u64(1), u64(6), u64(7),
+      u64(8)]);
+    const expected = Buffer.concat([Buffer.from([0x1e]), Buffer.from([0, 0]), u32(0x40000001), u32(0), u64(4),
+      u32(data.length), data]);
     expect(sent).not.toBeNull();
-    expect((sent as unknown as Buffer).subarray(4).toString('hex')).toBe(expected.toString('hex')); // after the 4-byte packet header
+    // after the 4-byte packet header
+    expect((sent as unknown as Buffer).subarray(4).toString('hex')).toBe(expected.toString('hex'));
   });
 
   it('decodes a GTID_EVENT (type 33) body into uuid:gno', () => {
-    const body = Buffer.concat([Buffer.from([1]), Buffer.from(uuid.replace(/-/g, ''), 'hex'), Buffer.from('2a00000000000000', 'hex'),
+    const body = Buffer.concat([Buffer.from([1]), Buffer.from(uuid.replace(/-/g, ''), 'hex'),
+      Buffer.from('2a00000000000000', 'hex'),
       Buffer.alloc(17)]); // logical timestamps etc. follow; skipped
     const parser = new reader.Parser();
     parser.append(body);
-    const ev = new events.Gtid(parser, { eventType: 33, timestamp: 0, nextPosition: 0, size: body.length }, { useChecksum: false });
+    const ev = new events.Gtid(parser, { eventType: 33, timestamp: 0, nextPosition: 0, size: body.length },
+      { useChecksum: false });
     expect(ev.gtid).toBe(`${uuid}:42`);
     const s = new GtidState('mysql', `${uuid}:1-41`);
     s.add(ev.gtid);
