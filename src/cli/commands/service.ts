@@ -5,7 +5,7 @@ import { runPair } from '../../core/pair/sync-pair.js';
 import { DAEMON_ENV, startDaemon, stopDaemon } from '../../daemon/control.js';
 import { runService } from '../../daemon/main.js';
 import { runningPid } from '../../daemon/pid-file.js';
-import { formatDuration, lagText } from '../views/status-view.js';
+import { formatDuration, lagText, stateLabel } from '../views/status-view.js';
 import { action, CliExit } from '../run.js';
 import { openStore } from '../context.js';
 import { VERSION } from '../version.js';
@@ -84,7 +84,7 @@ function status(): number {
   for (const p of doc?.pairs ?? []) {
     const err = (p.state === 'retrying' || p.state === 'error') && p.lastError ? ` (${p.lastError.code}: ${p.lastError.message})` : '';
     const lag = lagText(p, new Date());
-    lines.push(`  ${p.name}: ${p.state}${p.lagMs !== null ? `, ${lag.startsWith('caught') ? '' : 'lag '}${lag}` : ''}${err}`);
+    lines.push(`  ${p.name}: ${stateLabel(p)}${p.lagMs !== null ? `, ${lag.startsWith('caught') ? '' : 'lag '}${lag}` : ''}${err}`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import logUpdate from 'log-update';
 import type { ConfigStore } from '../../core/config/store.js';
-import { initialStatus } from '../../core/pair/status.js';
+import { initialStatus } from '../../core/status.js';
 import { isProcessAlive } from '../../daemon/pid-file.js';
 import { readStatusFile, type StatusDocument } from '../../daemon/status-file.js';
 import { renderStatus } from '../views/status-view.js';

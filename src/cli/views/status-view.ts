@@ -1,7 +1,7 @@
 /**
  * Renders the service status document as a readable table (pure: document + now -> text).
  */
-import type { PairStatus } from '../../core/pair/status.js';
+import type { PairStatus } from '../../core/status.js';
 import type { StatusDocument } from '../../daemon/status-file.js';
 import { renderTable } from './table.js';
 
@@ -50,6 +50,11 @@ function formatPosition(p: PairStatus['position']): string {
   return p.file ? `${p.file}:${p.pos ?? 0}` : '-';
 }
 
+/** The state as shown: `standby (held by host:pid since ...)` for a standby, else the state's name. */
+export function stateLabel(p: PairStatus): string {
+  return p.state === 'standby' && p.standby ? `standby (${p.standby.note})` : p.state;
+}
+
 /** The one-line explanation of what the pair is doing or why it is not. */
 export function pairDetail(p: PairStatus, now: Date): string {
   const parts: string[] = p.state === 'streaming' ? backlogText(p) : [];
@@ -82,14 +87,16 @@ export function serviceLine(doc: StatusDocument | null, alive: boolean, now: Dat
   if (!alive) return `service not running; last known state from ${s.updatedAt} (stale)`;
   const up = formatDuration((now.getTime() - Date.parse(s.startedAt)) / 1000);
   const extra = s.configError ? `\nconfig reload refused: ${s.configError}` : '';
-  return `service running (PID ${s.pid}, up ${up}, v${s.version}${s.metricsPort ? `, metrics on 127.0.0.1:${s.metricsPort}` : ''})${extra}`;
+  const metrics = s.metricsPort ? `, metrics on 127.0.0.1:${s.metricsPort}` : '';
+  const cap = s.maxPairs ? `, holds ${s.heldPairs} of maxPairs ${s.maxPairs}` : '';
+  return `service running (PID ${s.pid}, up ${up}, v${s.version}${metrics}${cap})${extra}`;
 }
 
 export function renderStatus(doc: StatusDocument | null, alive: boolean, now = new Date(), width = process.stdout.columns ?? 200): string {
   const head = ['PAIR', 'STATE', 'LAG', 'EVENTS/S', 'ROWS/S', 'ROWS TOTAL', 'POSITION', 'DETAIL'];
   const detailWidth = Math.max(20, width - 100);
   const rows = (doc?.pairs ?? []).map((p) => [
-    p.name, p.state, lagText(p, now), Math.round(p.eventsPerSec), Math.round(p.rowsPerSec), p.totals.rows,
+    p.name, stateLabel(p), lagText(p, now), Math.round(p.eventsPerSec), Math.round(p.rowsPerSec), p.totals.rows,
     formatPosition(p.position), truncate(pairDetail(p, now), detailWidth),
   ]);
   const body = rows.length > 0 ? renderTable(head, rows) : 'no sync pairs configured (add one with `db-sync sync add`)';

@@ -78,6 +78,11 @@ export const settingsSchema = z.looseObject({
   throttleReplicaLag: intIn(1, 86_400).default(10),
   /** Warn when the source's InnoDB history list length passes this while a snapshot holds its read view (0: never). */
   historyListWarn: intIn(0, 1_000_000_000).default(1_000_000),
+  /**
+   * The most pairs one service holds (runs) at a time; the others wait as standbys. Several
+   * services with the same config then share the pairs. No limit when absent.
+   */
+  maxPairs: intIn(1, 100_000).optional(),
 });
 
 export const configSchema = z.looseObject({

@@ -10,11 +10,11 @@
 import { createHash } from 'node:crypto';
 import type { ConnectionConfig } from '../config/schema.js';
 import { BinarySession, closeQuietly, closeWithin, openConnection, queryRows, type Db } from '../db/connection.js';
-import { checkCapabilities, type Capabilities } from '../db/preflight.js';
+import { checkCapabilities, type Capabilities } from '../preflight.js';
 import { prepareApplySession } from '../db/session.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { StatusSink } from '../pair/status.js';
+import type { StatusSink } from '../status.js';
 import { Applier } from './applier.js';
 import { runStream, type StreamOptions } from './binlog-stream.js';
 import { ensureCheckpointTable, readCheckpoint, writeCheckpoint, type BinlogCheckpoint } from './checkpoint.js';
@@ -23,7 +23,8 @@ import { DDL_JOURNAL, sessionBaseline, type DdlJournal } from './ddl-replay.js';
 import { comparePositions, formatPosition, type BinlogPosition } from './events.js';
 import { binlogFiles, binlogSizes, serverPosition, sourceClock } from './position.js';
 import { nowMs } from './lag.js';
-import { acquirePairLock, RUNNER_STREAM } from './runner-lock.js';
+import { boundSessionTimeouts, RUNNER_STREAM, watchPairLock, type LockWatch } from './runner-lock.js';
+import { takePairLock, type StandbyPolicy, type TakenLock } from './standby.js';
 import { freshProgress, SNAPSHOT_STREAM, SnapshotRunner } from './snapshot-runner.js';
 import type { SnapshotState } from './snapshot.js';
 import type { ObjectType } from './statement-kind.js';
@@ -66,6 +67,8 @@ export interface BinlogSyncOptions {
   maxBacklogBytes?: number;
   /** Throttle the snapshot's reads while the source is loaded; watch its history list length. */
   guard?: GuardSettings;
+  /** Wait while another runner holds the pair (a service); without it, PAIR_LOCKED at once. */
+  standby?: StandbyPolicy;
 }
 
 export const BINLOG_STREAM = 'binlog';
@@ -103,31 +106,52 @@ export function streamServerId(o: { pairName: string; source: ConnectionConfig; 
 async function runOnce(o: BinlogSyncOptions, caps: Capabilities, until: BinlogPosition | null,
   first: { resnapshot: boolean; recopy: string[] }): Promise<void> {
   const session = await BinarySession.open(o.target);
-  const control = await openConnection(o.source);
-  const guard = o.guard ? new SourceGuard(control, o.guard, o.logger, o.signal) : undefined;
+  let lock: TakenLock | null = null;
+  let watch: LockWatch | null = null;
+  let control: Db | undefined;
+  let guard: SourceGuard | undefined;
   try {
     await prepareApplySession(session);
+    await boundSessionTimeouts(session);
     await ensureCheckpointTable(session);
-    await acquirePairLock(session, o.target.database, o.pairName);
-    if (first.resnapshot) {
-      await queryRows(session, `DELETE FROM _db_sync_checkpoint WHERE pair_name = ? AND stream <> ?`, [o.pairName, RUNNER_STREAM]);
-      first.resnapshot = false;
-    }
-    let ckpt = await readCheckpoint<BinlogCheckpoint>(session, o.pairName, BINLOG_STREAM);
-    if (ckpt) ckpt = await checkSource(session, control, ckpt, caps, o);
-    else if (o.replayDdl || o.syncObjects) await o.schema.initial();
-    if (ckpt && o.syncObjects) await o.schema.objects('all');
-    const engine = await Engine.create(o, caps, session, control, guard);
-    if (first.recopy.length && ckpt) {
-      await engine.recopy(first.recopy);
-      first.recopy = [];
-    }
-    await engine.loop(ckpt, until);
+    lock = await takePairLock(session, { ...o, targetDb: o.target.database });
+    if (!lock) return;
+    watch = watchPairLock(session, o.target, lock.me, o.pairName, o.logger);
+    // from here on, losing the lock ends the run like a stop, then fails it (PAIR_LOCK_LOST)
+    const run: BinlogSyncOptions = { ...o, signal: AbortSignal.any([o.signal, watch.signal]) };
+    control = await openConnection(o.source);
+    guard = o.guard ? new SourceGuard(control, o.guard, o.logger, run.signal) : undefined;
+    await underLock(run, caps, until, first, session, control, guard);
+  } catch (err) {
+    throw watch?.lost() ?? err;
   } finally {
+    await watch?.stop();
     await guard?.close();
     await closeWithin(control);
     await session.close();
+    lock?.release();
   }
+  const lost = watch?.lost();
+  if (lost) throw lost;
+}
+
+async function underLock(o: BinlogSyncOptions, caps: Capabilities, until: BinlogPosition | null,
+  first: { resnapshot: boolean; recopy: string[] }, session: BinarySession, control: Db,
+  guard: SourceGuard | undefined): Promise<void> {
+  if (first.resnapshot) {
+    await queryRows(session, `DELETE FROM _db_sync_checkpoint WHERE pair_name = ? AND stream <> ?`, [o.pairName, RUNNER_STREAM]);
+    first.resnapshot = false;
+  }
+  let ckpt = await readCheckpoint<BinlogCheckpoint>(session, o.pairName, BINLOG_STREAM);
+  if (ckpt) ckpt = await checkSource(session, control, ckpt, caps, o);
+  else if (o.replayDdl || o.syncObjects) await o.schema.initial();
+  if (ckpt && o.syncObjects) await o.schema.objects('all');
+  const engine = await Engine.create(o, caps, session, control, guard);
+  if (first.recopy.length && ckpt) {
+    await engine.recopy(first.recopy);
+    first.recopy = [];
+  }
+  await engine.loop(ckpt, until);
 }
 
 /** Snapshot and stream over one apply session. */

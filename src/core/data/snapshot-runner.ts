@@ -10,16 +10,16 @@
  */
 import type { ConnectionConfig } from '../config/schema.js';
 import { closeWithin, openConnection, queryRows, type Db } from '../db/connection.js';
-import type { Capabilities } from '../db/preflight.js';
+import type { Capabilities } from '../preflight.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Applier, TableMode } from './applier.js';
+import { keylessWarning, type Applier, type TableMode } from './applier.js';
 import { runStream, type StreamOptions } from './binlog-stream.js';
 import { ChunkWriter } from './chunk-writer.js';
 import { comparePositions, formatPosition, type BinlogPosition } from './events.js';
 import { startConsistentSnapshot } from './position.js';
 import { copyTable, estimateRows, type SnapshotState, type TableProgress } from './snapshot.js';
-import { keylessWarning, type StreamStatus } from './stream-status.js';
+import type { StreamStatus } from './stream-status.js';
 import { describeTable, listSyncedTables } from '../db/table-info.js';
 import { recreateIfDifferent } from './target-table.js';
 import type { BinlogCheckpoint } from './checkpoint.js';
@@ -176,13 +176,18 @@ export class SnapshotRunner {
       const report = (force = false) => this.o.statusHelper.snapshotProgress({ table: name, tablesDone, tablesTotal: tables.length, rowsDone, rowsTotal }, force);
       report(true);
       void retention(rowsDone);
-      await copyTable({
-        source: db, writer, state, table, targetTable, targetSchema: this.o.target.database,
-        chunkRows: this.o.chunkRows ?? 10_000, loadData, checkpoints: (s) => [[SNAPSHOT_STREAM, s]],
-        onChunk: (n) => { rowsDone += n; report(); void retention(rowsDone); },
-        logger: this.o.logger, signal: this.o.signal,
-        gate: this.o.guard && (() => this.o.guard!.gate()),
-      });
+      try {
+        await copyTable({
+          source: db, writer, state, table, targetTable, targetSchema: this.o.target.database,
+          chunkRows: this.o.chunkRows ?? 10_000, loadData, checkpoints: (s) => [[SNAPSHOT_STREAM, s]],
+          onChunk: (n) => { rowsDone += n; report(); void retention(rowsDone); },
+          logger: this.o.logger, signal: this.o.signal,
+          gate: this.o.guard && (() => this.o.guard!.gate()),
+        });
+      } finally {
+        // chunks load with foreign_key_checks=0 on the apply session: the applier must set it again
+        this.o.applier.forgetFkChecks();
+      }
       if (state.tables[name]?.done) tablesDone++;
       report(true);
     }

@@ -8,6 +8,7 @@
  */
 import type { Logger } from '../log.js';
 import { comparePositions, type BinlogPosition } from './events.js';
+import { withTimeout } from './supervisor.js';
 import { binlogDistance, clockOffset, nowMs, type ClockSample, type LagTracker } from './lag.js';
 
 export interface SourceWatchOptions {
@@ -19,6 +20,7 @@ export interface SourceWatchOptions {
 
 const POLL_MS = 2000;
 const CLOCK_MS = 60_000;
+const CLOCK_WAIT_MS = 5000;
 
 export class SourceWatch {
   /** Bytes from the applied checkpoint to the source's binlog end at the last poll, null before one. */
@@ -29,9 +31,10 @@ export class SourceWatch {
 
   constructor(private readonly o: SourceWatchOptions) {}
 
+  /** At most CLOCK_WAIT_MS: a source that does not answer must not hold up the stream (its watchdog acts). */
   async measureClock(): Promise<void> {
     try {
-      this.o.tracker.clockOffsetMs = clockOffset(await this.o.clock());
+      this.o.tracker.clockOffsetMs = clockOffset(await withTimeout(this.o.clock(), CLOCK_WAIT_MS, () => new Error('no answer')));
       this.o.logger.debug({ clockOffsetMs: this.o.tracker.clockOffsetMs }, 'source clock offset measured');
     } catch (err) {
       this.o.logger.debug({ err: (err as Error).message }, 'cannot read the source clock; the lag estimate keeps the last offset');

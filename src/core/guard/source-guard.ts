@@ -9,7 +9,7 @@
 import type { Config, ConnectionConfig, SyncPairConfig } from '../config/schema.js';
 import { closeQuietly, openConnection, type Db } from '../db/connection.js';
 import type { Logger } from '../log.js';
-import type { StatusSink } from '../pair/status.js';
+import type { StatusSink } from '../status.js';
 import {
   historyWarning, snapshotRetentionWarning, throttleReason, type ReplicaSample, type ThrottleLimits,
 } from './decide.js';

@@ -2,7 +2,9 @@
  * The per-pair status every pipeline reports into and the service publishes
  * (status file / `status --json`). Plain data only.
  */
-export const PAIR_STATES = ['starting', 'schema', 'snapshot', 'streaming', 'polling', 'retrying', 'error', 'disabled', 'stopped'] as const;
+export const PAIR_STATES = [
+  'starting', 'standby', 'schema', 'snapshot', 'streaming', 'polling', 'retrying', 'error', 'disabled', 'stopped',
+] as const;
 export type PairState = (typeof PAIR_STATES)[number];
 
 export interface SnapshotProgress {
@@ -21,6 +23,14 @@ export interface PairErrorInfo {
   message: string;
   hint?: string;
   at: string;
+}
+
+/** Why a pair waits (state 'standby'): another runner holds its lock, or this service holds maxPairs pairs. */
+export interface StandbyInfo {
+  /** The runner that holds the pair's lock on the target, when known. */
+  holder: { host: string; pid: number; since: string } | null;
+  /** One line for people: `held by host:pid since ...`. */
+  note: string;
 }
 
 export interface PairStatus {
@@ -42,6 +52,8 @@ export interface PairStatus {
   /** Binlog mode: bytes from the applied checkpoint to the source's binlog end (polled every 2 s); else null. */
   distanceBytes: number | null;
   lastError: PairErrorInfo | null;
+  /** In state 'standby': who holds the pair (else null). */
+  standby: StandbyInfo | null;
   nextRetryAt: string | null;
   snapshot: SnapshotProgress | null;
   position: { file?: string; pos?: number; gtid?: string } | null;
@@ -63,10 +75,13 @@ export interface PairStatus {
   updatedAt: string;
 }
 
+/** Stream measurements that mean nothing once the stream stopped (its received backlog is dropped). */
+export const STREAM_STOPPED: Pick<PairStatus, 'caughtUp' | 'backlog' | 'distanceBytes'> = { caughtUp: null, backlog: null, distanceBytes: null };
+
 export function initialStatus(name: string, enabled: boolean): PairStatus {
   return {
     name, enabled, state: enabled ? 'starting' : 'disabled', mode: null, lagMs: null, caughtUp: null, lastEventAt: null,
-    backlog: null, distanceBytes: null, lastError: null, nextRetryAt: null,
+    backlog: null, distanceBytes: null, lastError: null, standby: null, nextRetryAt: null,
     snapshot: null, position: null, eventsPerSec: 0, rowsPerSec: 0, totals: { events: 0, rows: 0, transactions: 0 },
     lastSchemaCheck: null, warnings: [], retryCount: 0, errorsTotal: 0,
     throttled: null, throttledSecTotal: 0, historyListLength: null, updatedAt: new Date().toISOString(),
