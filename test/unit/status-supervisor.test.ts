@@ -5,7 +5,7 @@ import { createStatusSink, type PairState } from '../../src/core/status.js';
 import type { PairContext } from '../../src/core/pair/sync-pair.js';
 import { configSchema } from '../../src/core/config/schema.js';
 import { PairSupervisor, type PairRunner } from '../../src/daemon/supervisor.js';
-import { isRetryable, retryDelayMs } from '../../src/daemon/retry-policy.js';
+import { isRetryable, retryDelayMs } from '../../src/core/retry.js';
 
 const config = configSchema.parse({
   settings: { maxRetries: 2, retryDelay: 20 },
