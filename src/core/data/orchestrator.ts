@@ -16,7 +16,7 @@ import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { StatusSink } from '../status.js';
 import { Applier } from './applier.js';
-import { runStream, type StreamOptions } from './binlog-stream.js';
+import { runStream, type StreamOptions } from './apply-loop.js';
 import { ensureCheckpointTable, readCheckpoint, writeCheckpoint, type BinlogCheckpoint } from './checkpoint.js';
 import { canFailOver, reanchorOnNewServer } from './gtid-failover.js';
 import { DDL_JOURNAL, sessionBaseline, type DdlJournal } from './ddl-replay.js';
