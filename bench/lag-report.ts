@@ -3,6 +3,7 @@
  * db-sync *reports* matches the real lag, next to what native replication reports
  * (Seconds_Behind_Master), under steady single-row INSERT loads (LAG_RATES, default 200,1000
  * per second; LAG_ROUNDS rounds, default 3; LAG_SECONDS per run, default 12).
+ * LAG_CLI runs another build (a comparison), LAG_KINDS picks dbsync and/or native.
  * - real lag per row: first moment MAX(id) on the target covered it - the source's NOW(6) at
  *   insert (same machine, same clock), as in bench/run.ts;
  * - reported: db-sync's `lagMs` from the status file the service publishes every second, and
@@ -17,7 +18,8 @@ import mysql from 'mysql2/promise';
 import { startServer, type TestServer } from '../test/helpers/mariadb-server.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const CLI = path.join(ROOT, 'dist/cli/main.js');
+const CLI = process.env.LAG_CLI ?? path.join(ROOT, 'dist/cli/main.js');
+const KINDS = (process.env.LAG_KINDS ?? 'dbsync,native').split(',') as Array<'dbsync' | 'native'>;
 const RATES = (process.env.LAG_RATES ?? '200,1000').split(',').map(Number);
 const ROUNDS = Number(process.env.LAG_ROUNDS ?? 3);
 const SECONDS = Number(process.env.LAG_SECONDS ?? 12);
@@ -154,7 +156,7 @@ async function main(): Promise<void> {
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const rate of RATES) {
-        for (const kind of ['dbsync', 'native'] as const) console.log(JSON.stringify(await run(kind, src, dst, rate, round)));
+        for (const kind of KINDS) console.log(JSON.stringify(await run(kind, src, dst, rate, round)));
       }
     }
   } finally {

@@ -1,39 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createContext, rootConnection, type TestContext } from '../helpers/context.js';
-import { createServer, type Server, type Socket, connect } from 'node:net';
-import { Transform } from 'node:stream';
 import { copyTableDefs, pairContextFor, rows, startPair, waitTablesEqual } from '../helpers/data-fixtures.js';
 import { runBinlogSync } from '../../src/core/data/binlog-sync.js';
-
-/**
- * A TCP proxy to the source whose open connections can be frozen (half-open link), and
- * whose server-to-client direction can be slowed to `bytesPerSec` (a slow link).
- */
-async function freezableProxy(port: number, bytesPerSec = 0): Promise<{ port: number; freeze(): void; close(): Promise<void> }> {
-  const live: Array<[Socket, Socket]> = [];
-  const all: Socket[] = [];
-  const server: Server = createServer((client) => {
-    const upstream = connect(port, '127.0.0.1');
-    client.pipe(upstream);
-    if (bytesPerSec > 0) upstream.pipe(new Transform({
-      transform(chunk: Buffer, _enc, done) { setTimeout(() => done(null, chunk), (chunk.length / bytesPerSec) * 1000); },
-    })).pipe(client);
-    else upstream.pipe(client);
-    const drop = () => { client.destroy(); upstream.destroy(); };
-    client.on('error', drop);
-    upstream.on('error', drop);
-    live.push([client, upstream]);
-    all.push(client, upstream);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  return {
-    port: typeof addr === 'object' && addr ? addr.port : 0,
-    // stop forwarding on every existing connection but keep the sockets open; new ones pass
-    freeze: () => { for (const [a, b] of live.splice(0)) { a.unpipe(b); b.unpipe(a); a.pause(); b.pause(); } },
-    close: async () => { for (const sock of all) sock.destroy(); await new Promise((r) => server.close(r)); },
-  };
-}
+import { freezableProxy } from '../helpers/tcp-proxy.js';
 
 describe('recovery from lost connections', () => {
   let t: TestContext;

@@ -156,7 +156,9 @@ class StreamLoop {
     this.stats = { events: 0, rows: 0, transactions: 0, lagMs: 0, caughtUp: true, lastEventAt: null, distanceBytes: null,
       position: o.start, idle: true, backlogEvents: 0, backlogBytes: 0 };
     this.statements = new StatementHandler(o);
-    this.watch = new SourceWatch({ files: o.sourceFiles, clock: o.sourceClock, tracker: this.lag, logger: o.logger });
+    this.watch = new SourceWatch({
+      files: o.sourceFiles, clock: o.sourceClock, tracker: this.lag, logger: o.logger, onUpdate: () => this.report(),
+    });
     this.gtids = o.startGtids ? new GtidState(o.startGtids.flavor, o.startGtids.gtids) : null;
   }
 

@@ -16,6 +16,8 @@ export interface SourceWatchOptions {
   clock: () => Promise<ClockSample[]>;
   tracker: LagTracker;
   logger: Logger;
+  /** A poll brought new values (publish them now rather than at the next tick). */
+  onUpdate: () => void;
 }
 
 const POLL_MS = 2000;
@@ -60,6 +62,7 @@ export class SourceWatch {
       const ahead = !!end && !!received && comparePositions({ file: end.name, pos: end.size }, received) > 0;
       this.o.tracker.sourceEnd(sent, answered, ahead, state.lastBytesAt());
       this.distanceBytes = binlogDistance(files, state.applied());
+      this.o.onUpdate();
     } catch (err) {
       this.o.logger.debug({ err: (err as Error).message }, 'cannot read the source binlog end; distance not updated');
     }
