@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { SyncError } from '../core/errors.js';
-import { PAIR_STATES, type PairStatus } from '../core/pair/status.js';
+import { PAIR_STATES, type PairStatus } from '../core/status.js';
 
 export interface Health {
   healthy: boolean;

@@ -6,7 +6,7 @@ import type { Config, LogLevel } from '../core/config/schema.js';
 import type { ConfigStore } from '../core/config/store.js';
 import { toSyncError } from '../core/errors.js';
 import { setLogLevel, type Logger } from '../core/log.js';
-import { createStatusSink, initialStatus, type PairStatus, type StatusSink } from '../core/pair/status.js';
+import { createStatusSink, initialStatus, type PairStatus, type StatusSink } from '../core/status.js';
 import { watchConfig, type ConfigWatcher } from './config-watcher.js';
 import { startMetricsServer, type MetricsServer } from './metrics.js';
 import type { RetryLimits } from './retry-policy.js';

@@ -8,7 +8,7 @@
 import type { Config } from '../core/config/schema.js';
 import { SyncError, toSyncError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { STREAM_STOPPED, type PairStatus, type StatusSink } from '../core/pair/status.js';
+import { STREAM_STOPPED, type PairStatus, type StatusSink } from '../core/status.js';
 import { pairContext, type PairContext, type RunPairOptions, type StandbyPolicy } from '../core/pair/sync-pair.js';
 import { DEFAULT_LIMITS, isRetryable, retryDelayMs, type RetryLimits } from './retry-policy.js';
 

@@ -27,7 +27,8 @@ export async function waitDbSync(target: Conn, db: string, end: Pos, sync: DbSyn
       const got = await rows<{ stream: string; state: string }>(target,
         `SELECT stream, state FROM \`${db}\`._db_sync_checkpoint WHERE pair_name = ?`, [PAIR]);
       const binlog = got.find((r) => r.stream === 'binlog');
-      const snapshot = got.find((r) => r.stream === 'snapshot');
+      // a finished snapshot leaves its row with the JSON state null
+      const snapshot = got.find((r) => r.stream === 'snapshot' && r.state !== 'null');
       if (binlog) {
         const p = JSON.parse(binlog.state) as Pos;
         last = `checkpoint ${p.file}:${p.pos}${snapshot ? ' (snapshot in progress)' : ''}`;

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createContext, rootConnection, type TestContext } from '../helpers/context.js';
+import { tcpProxy } from '../helpers/tcp-proxy.js';
 import { copyTableDefs, pairContextFor, rows, startPair, waitTablesEqual } from '../helpers/data-fixtures.js';
 import { runBinlogSync } from '../../src/core/data/binlog-sync.js';
-import { freezableProxy } from '../helpers/tcp-proxy.js';
 
 describe('recovery from lost connections', () => {
   let t: TestContext;
@@ -14,8 +14,11 @@ describe('recovery from lost connections', () => {
   afterEach(async () => { await t.close(); });
 
   async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
+    await waitUntil(async () => cond(), ms);
+  }
+  async function waitUntil(cond: () => Promise<boolean>, ms = 15_000): Promise<void> {
     const deadline = Date.now() + ms;
-    while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (!(await cond()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   }
 
   it('reconnects the binlog stream after the source kills it and resumes from the checkpoint', async () => {
@@ -23,7 +26,10 @@ describe('recovery from lost connections', () => {
     try {
       await t.source.query('INSERT INTO r VALUES (1, 1)');
       await waitTablesEqual(t, ['r']);
-      const dumps = await rows<{ id: number }>(t.source, "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'");
+      // the row may have come with the snapshot: wait for the stream's connection
+      const dumpsSql = "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'";
+      let dumps: Array<{ id: number }> = [];
+      await waitUntil(async () => (dumps = await rows<{ id: number }>(t.source, dumpsSql)).length > 0);
       expect(dumps.length).toBeGreaterThan(0);
       for (const d of dumps) await t.source.query(`KILL ${Number(d.id)}`);
       await t.source.query('INSERT INTO r VALUES (2, 2), (3, 3)');
@@ -54,7 +60,7 @@ describe('recovery from lost connections', () => {
   });
 
   it('notices a stalled binlog link (no events while the source moves on) and restarts the stream', async () => {
-    const proxy = await freezableProxy(t.ports.source);
+    const proxy = await tcpProxy(t.ports.source);
     const { ctx, abort } = pairContextFor(t);
     const source = { ...ctx.source, port: proxy.port };
     const running = runBinlogSync({
@@ -78,7 +84,7 @@ describe('recovery from lost connections', () => {
   });
 
   it('counts every byte of the binlog as progress: a long transfer of another database\'s transaction is no stall', async () => {
-    const proxy = await freezableProxy(t.ports.source, 1 << 20);
+    const proxy = await tcpProxy(t.ports.source, 1 << 20);
     const { ctx, abort } = pairContextFor(t);
     const other = `${t.sourceDb}_other`;
     const running = runBinlogSync({

@@ -11,10 +11,10 @@ import type mysql from 'mysql2/promise';
 import { createContext, rootConnection, type TestContext } from '../helpers/context.js';
 import { freePort } from '../helpers/mariadb-server.js';
 import { startService, waitForPair, type RunningService } from './service-helpers.js';
-import type { PairStatus } from '../../src/core/pair/status.js';
+import type { PairStatus } from '../../src/core/status.js';
 import { runBinlogSync } from '../../src/core/data/binlog-sync.js';
 import { copyTableDefs, pairContextFor, waitTablesEqual } from '../helpers/data-fixtures.js';
-import { freezableProxy } from '../helpers/tcp-proxy.js';
+import { tcpProxy } from '../helpers/tcp-proxy.js';
 
 let ctx: TestContext;
 let service: RunningService;
@@ -162,7 +162,7 @@ describe('a starved binlog link', () => {
   afterAll(async () => { await t?.close(); });
 
   it('is not "caught up": the lag grows from when the source moved on while nothing arrives', async () => {
-    const proxy = await freezableProxy(t.ports.source);
+    const proxy = await tcpProxy(t.ports.source);
     const { ctx, abort } = pairContextFor(t);
     const running = runBinlogSync({
       pairName: 'p', source: { ...ctx.source, port: proxy.port }, target: ctx.target, inScope: () => true, once: false,

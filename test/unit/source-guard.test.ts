@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import {
   historyWarning, retentionSec, snapshotRetentionWarning, stoppedPairRisk, throttleReason, type StoppedPairInput,
 } from '../../src/core/guard/decide.js';
-import { initialStatus } from '../../src/core/pair/status.js';
+import { initialStatus } from '../../src/core/status.js';
 import { pairDetail } from '../../src/cli/views/status-view.js';
 import { configSchema } from '../../src/core/config/schema.js';
 import { referenceProblems } from '../../src/core/config/store.js';

@@ -93,7 +93,7 @@ describe('sync service orchestration', () => {
 
   it('opens, moves and closes the metrics endpoint when settings.metricsPort changes while running', async () => {
     const { store, service, file } = setup();
-    const { freePort } = await import('../../src/daemon/demo/mariadb-launcher.js');
+    const { freePort } = await import('../../src/demo/mariadb-launcher.js');
     const [p1, p2] = [await freePort(), await freePort()];
     await service.start();
     store.update((c) => { c.settings.metricsPort = p1; });

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { SyncError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/log.js';
-import { createStatusSink, type PairState } from '../../src/core/pair/status.js';
+import { createStatusSink, type PairState } from '../../src/core/status.js';
 import type { PairContext } from '../../src/core/pair/sync-pair.js';
 import { configSchema } from '../../src/core/config/schema.js';
 import { PairSupervisor, type PairRunner } from '../../src/daemon/supervisor.js';

@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest';
-import { initialStatus, type PairStatus } from '../../src/core/pair/status.js';
+import { initialStatus, type PairStatus } from '../../src/core/status.js';
 import type { StatusDocument } from '../../src/daemon/status-file.js';
 import { health } from '../../src/daemon/metrics.js';
-import { formatBytes, formatDuration, formatLag, lagText, pairDetail, renderStatus } from '../../src/cli/views/status-view.js';
+import { formatBytes, formatDuration, formatLag, lagText, pairDetail, renderStatus, stateLabel } from '../../src/cli/views/status-view.js';
 
 const now = new Date('2026-01-01T12:00:00Z');
 
@@ -66,7 +66,16 @@ describe('status view', () => {
     expect(renderStatus(null, false, now)).toContain('service not running');
   });
 
+  it('shows a standby pair with who holds it, in the table and as its state', () => {
+    const standby = { holder: { host: 'db-a', pid: 77, since: '2026-01-01T11:00:00Z' }, note: 'held by db-a:77 since 2026-01-01T11:00:00Z' };
+    const p = pair({ state: 'standby', standby });
+    expect(stateLabel(p)).toBe('standby (held by db-a:77 since 2026-01-01T11:00:00Z)');
+    expect(stateLabel(pair({ state: 'streaming' }))).toBe('streaming');
+    expect(renderStatus(doc([p]), true, now, 200)).toMatch(/│ p +│ standby \(held by db-a:77 since 2026-01-01T11:00:00Z\) +│/);
+  });
+
   it('is healthy unless an enabled pair is in error', () => {
+    expect(health([pair({ state: 'standby' })]).healthy).toBe(true);
     expect(health([pair({ state: 'retrying' }), initialStatus('q', false)]).healthy).toBe(true);
     expect(health([pair({ state: 'error' })]).healthy).toBe(false);
     expect(health([{ ...pair({ state: 'error' }), enabled: false }]).healthy).toBe(true);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import logUpdate from 'log-update';
 import { SyncError } from '../../core/errors.js';
-import { startDemo, type DemoHandle } from '../../daemon/demo/run-demo.js';
+import { startDemo, type DemoHandle } from '../../demo/run-demo.js';
 import { renderStatus } from '../views/status-view.js';
 import { action } from '../run.js';
 import { readServiceStatus } from './status.js';

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { LOG_LEVELS, type LogLevel } from '../../core/config/schema.js';
 import { SyncError } from '../../core/errors.js';
 import { flushLogger } from '../../core/log.js';
-import { createStatusSink, type PairStatus } from '../../core/pair/status.js';
+import { createStatusSink, type PairStatus } from '../../core/status.js';
 import { pairContext, runPair } from '../../core/pair/sync-pair.js';
 import { action } from '../run.js';
 import { commandLogger, openStore, shutdownSignal } from '../context.js';

@@ -3,7 +3,7 @@ import { SyncError } from '../../core/errors.js';
 import { flushLogger } from '../../core/log.js';
 import { planSchema } from '../../core/pair/schema-step.js';
 import { pairContext, type PairContext } from '../../core/pair/sync-pair.js';
-import { createStatusSink } from '../../core/pair/status.js';
+import { createStatusSink } from '../../core/status.js';
 import { renderReport } from '../../core/verify/render-report.js';
 import { verifyPair } from '../../core/verify/verify-pair.js';
 import { waitForLag } from '../../core/verify/wait-for-lag.js';

@@ -1,7 +1,7 @@
 /**
  * Renders the service status document as a readable table (pure: document + now -> text).
  */
-import type { PairStatus } from '../../core/pair/status.js';
+import type { PairStatus } from '../../core/status.js';
 import type { StatusDocument } from '../../daemon/status-file.js';
 import { renderTable } from './table.js';
 

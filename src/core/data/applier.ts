@@ -25,8 +25,14 @@ import type { RowsEvent } from './events.js';
 import { presentColumns, TableWriter, unknownColumns, type RowImage } from '../db/row-bytes.js';
 import { describeTable, type TableInfo } from '../db/table-info.js';
 import { APPLY_SQL_MODE } from '../db/session.js';
-import { keylessWarning } from './stream-status.js';
 import { PACKET_SLACK, TxnPipe } from './txn-pipe.js';
+
+
+/** The warning for a table without a key (shown once per table in status). */
+export function keylessWarning(table: string): string {
+  return `table ${table} has no primary key or NOT NULL unique key: updates and deletes match the whole row`
+    + ' (slow on big tables)';
+}
 
 export type TableMode = 'exact' | 'idempotent' | 'skip';
 

@@ -186,7 +186,7 @@ function binlogError(err: Error & { code?: string; errno?: number; fatal?: boole
   if (err.errno === 1236 && /GTID/i.test(err.message) && !/purged/i.test(err.message)) {
     // the server's own check of a GTID start (ER_GTID_POSITION_NOT_FOUND_IN_BINLOG*, ..._HOLE)
     return new SyncError('SOURCE_MISSING_GTIDS', `the source does not have the transactions the target already has: ${err.message}`, {
-      hint: 'The source is not the server the checkpoint came from, or lost transactions. Re-copy the data: `db-sync sync run PAIR --resnapshot`, or `--adopt-source-position` then `db-sync verify PAIR --repair`.',
+      hint: 'The source is not the server the checkpoint came from, or lost transactions. Re-copy the data: `db-sync sync run PAIR --resnapshot`; `db-sync verify PAIR --repair` shows and repairs the rows that differ.',
       cause: err,
     });
   }

@@ -13,90 +13,18 @@
  * Returns when `until` is reached, the signal aborts, or tables must be copied first (a
  * table entered the pair's scope); throws SyncError on failure (retries are the caller's).
  */
-import type { ConnectionConfig } from '../config/schema.js';
 import { SyncError, toSyncError } from '../errors.js';
-import type { Logger } from '../log.js';
-import type { Applier, TableMode } from './applier.js';
 import { openBinlogClient, type BinlogClient } from './binlog-client.js';
+import type { StreamOptions, StreamStats } from './stream-types.js';
 import { comparePositions, type BinlogPosition, type ChangeEvent, type RowsEvent } from './events.js';
 import { crashPoint } from '../crash-point.js';
 import { StatementHandler, xaUnsupported, type StatementOutcome } from './statement-handler.js';
-import type { DdlJournal } from './ddl-replay.js';
-import type { FlavorName } from '../db/flavor.js';
 import { GtidState } from './gtid.js';
-import type { ObjectType } from './statement-kind.js';
-import { LagTracker, nowMs, type ClockSample } from './lag.js';
+import { LagTracker, nowMs } from './lag.js';
 import { SourceWatch } from './source-watch.js';
 import { withTimeout } from './supervisor.js';
 
-export interface StreamStats {
-  events: number;
-  rows: number;
-  transactions: number;
-  /** Source commit to target commit (ms; lag.ts), 0 when caught up. */
-  lagMs: number;
-  /** Nothing received and unapplied, and no change event for QUIET_MS. */
-  caughtUp: boolean;
-  /** When the last change event arrived (ms), null when none did in this run. */
-  lastEventAt: number | null;
-  /** Bytes from the applied position to the source's binlog end (polled every 2 s), null before the first poll. */
-  distanceBytes: number | null;
-  position: BinlogPosition;
-  gtid?: string;
-  /** True when nothing is queued (caught up). */
-  idle: boolean;
-  /** Events and bytes received but not applied yet. */
-  backlogEvents: number;
-  backlogBytes: number;
-}
-
-export interface StreamOptions {
-  source: ConnectionConfig;
-  sourceSchema: string;
-  targetSchema: string;
-  serverId: number;
-  start: BinlogPosition;
-  /**
-   * The GTID state the target holds at `start` (MariaDB position / MySQL set): the dump starts
-   * from it, and every checkpoint carries it with the commits applied since. Absent: by file:pos.
-   */
-  startGtids?: { flavor: FlavorName; gtids: string };
-  /** Stop once the applied position reaches this (catch-up, --once). */
-  until: BinlogPosition | null;
-  applier: Applier;
-  tableMode: (table: string) => TableMode;
-  inScope: (table: string) => boolean;
-  /** Replay table DDL (the pair syncs schema); sync programmable objects (the pair syncs routines). */
-  replayDdl: boolean;
-  syncObjects: boolean;
-  /** Checkpoint rows to commit with every target transaction, given the position covered. */
-  checkpoints: (pos: BinlogPosition, gtid: string | undefined, gtids: string | undefined) => Array<[string, unknown]>;
-  /** The DDL journal left by a run that died during a DDL statement. */
-  journal: DdlJournal | null;
-  /** SET statement restoring the apply session after a replayed statement. */
-  baseline: string;
-  /** Views, triggers, routines, events changed on the source: re-sync them (must not throw for their own failures). */
-  onObjects: (objects: Array<{ type: ObjectType; name: string }>) => Promise<void>;
-  /** A resumed snapshot's catch-up: DDL touched `table` / tables entered the scope (copied later). */
-  catchUp?: { onTableDdl: (table: string) => void; onCopy: (tables: string[]) => void };
-  /** Snapshot state to commit when tables must be copied before streaming on. */
-  copyState?: (tables: string[]) => Array<[string, unknown]>;
-  /** Current server binlog end, for the stall watchdog. */
-  serverPosition: () => Promise<BinlogPosition>;
-  /** The source's binlog files and sizes (distance), and samples of its clock (lag). */
-  sourceFiles: () => Promise<Array<{ name: string; size: number }>>;
-  sourceClock: () => Promise<ClockSample[]>;
-  onProgress: (stats: StreamStats) => void;
-  onWarning?: (message: string) => void;
-  logger: Logger;
-  signal: AbortSignal;
-  watchdogMs?: number;
-  heartbeatMs?: number;
-  maxGroupTxns?: number;
-  maxGroupMs?: number;
-  /** Backlog bound in bytes (default 64 MiB). */
-  maxBacklogBytes?: number;
-}
+export type { StreamOptions, StreamStats } from './stream-types.js';
 
 export interface StreamResult {
   position: BinlogPosition;
@@ -139,6 +67,8 @@ class StreamLoop {
   private readonly gtids: GtidState | null;
   private txn: SourceTxn = { open: false, rows: 0, xa: false };
   private groupTxns = 0;
+  /** stats.rows when the open target transaction began (crash-point detail: its rows). */
+  private groupRowsFrom = 0;
   private groupStart = 0;
   private lastCheckpointAt = Date.now();
   private lastBytesAt = nowMs();
@@ -392,9 +322,10 @@ class StreamLoop {
   private async flush(): Promise<void> {
     const p = this.pending;
     if (!p || this.txn.open) return;
-    crashPoint('stream.before-commit');
+    const rows = (): string => `${this.stats.rows - this.groupRowsFrom} rows in the transaction`;
+    crashPoint('stream.before-commit', rows);
     await this.o.applier.commit(this.checkpointRows(p));
-    crashPoint('stream.after-commit');
+    crashPoint('stream.after-commit', rows);
     this.advance(p);
     this.groupTxns = 0;
   }
@@ -404,6 +335,7 @@ class StreamLoop {
     this.appliedGtid = p.gtid;
     this.pending = null;
     this.extra = [];
+    this.groupRowsFrom = this.stats.rows;
     this.lastCheckpointAt = Date.now();
     this.stats.position = p.pos;
     this.stats.gtid = p.gtid;

@@ -10,11 +10,11 @@
 import { createHash } from 'node:crypto';
 import type { ConnectionConfig } from '../config/schema.js';
 import { BinarySession, closeQuietly, closeWithin, openConnection, queryRows, type Db } from '../db/connection.js';
-import { checkCapabilities, type Capabilities } from '../db/preflight.js';
+import { checkCapabilities, type Capabilities } from '../preflight.js';
 import { prepareApplySession } from '../db/session.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { StatusSink } from '../pair/status.js';
+import type { StatusSink } from '../status.js';
 import { Applier } from './applier.js';
 import { runStream, type StreamOptions } from './binlog-stream.js';
 import { ensureCheckpointTable, readCheckpoint, writeCheckpoint, type BinlogCheckpoint } from './checkpoint.js';

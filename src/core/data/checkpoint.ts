@@ -28,11 +28,7 @@ export interface BinlogCheckpoint {
   serverUuid: string | null;
   flavor: string;
 }
-export const INTERNAL_TABLE_PREFIX = '_db_sync_';
-
-export function isInternalTable(name: string): boolean {
-  return name.startsWith(INTERNAL_TABLE_PREFIX);
-}
+export { INTERNAL_TABLE_PREFIX, isInternalTable } from '../table-filter.js';
 
 export async function ensureCheckpointTable(db: Queryable): Promise<void> {
   await queryRows(db,

@@ -6,7 +6,7 @@
  * the new server (its server_id, the binlog file:pos right after the checkpoint's GTIDs).
  */
 import { queryRows, type Db } from '../db/connection.js';
-import type { Capabilities } from '../db/preflight.js';
+import type { Capabilities } from '../preflight.js';
 import { SyncError } from '../errors.js';
 import type { BinlogCheckpoint } from './checkpoint.js';
 import { formatPosition } from './events.js';
@@ -15,9 +15,9 @@ import { formatMysqlGtidSet, parseMariaGtids, parseMysqlGtidSet, subtractMysqlGt
 import { binlogFiles } from './position.js';
 
 const PAGE = 5000;
-const FIX = 'Make the target equal to this server again: `db-sync sync run PAIR --resnapshot` (copies everything), '
-  + 'or continue from this server\'s current position with `db-sync sync run PAIR --adopt-source-position` and '
-  + 'then repair the differences with `db-sync verify PAIR --repair`.';
+const FIX = 'Choices: `db-sync sync run PAIR --resnapshot` copies everything again from this server; '
+  + '`db-sync verify PAIR --repair` shows and repairs the rows these transactions made differ (the target stays usable '
+  + 'meanwhile), but the pair only streams again after --resnapshot.';
 
 /** True when the checkpoint can be carried to another server by its GTIDs. */
 export function canFailOver(ckpt: BinlogCheckpoint, caps: Capabilities): boolean {

@@ -26,6 +26,12 @@ export const RUNNER_STREAM = 'runner';
 export const HOLD_TIMEOUT_S = 5;
 /** How often the holder pings its session and checks its lock from the watch connection. */
 const WATCH_EVERY_MS = 1000;
+/**
+ * The holder gives its session up after this much silence from the target. Safety does not
+ * depend on it (a session the server dropped applies nothing, and the standby waits for the
+ * server, not for us); it is long enough that a slow moment of a busy host is no failover.
+ */
+const GIVE_UP_MS = 3 * HOLD_TIMEOUT_S * 1000;
 
 export interface RunnerInfo {
   host: string;
@@ -132,7 +138,7 @@ export function watchPairLock(session: BinarySession, target: ConnectionConfig, 
         + 'or stands by while another runner holds it. Check the network to the target if this repeats.',
     });
     logger.warn({ why }, 'lost the pair\'s lock: applying stopped');
-    session.destroy();
+    session.destroy(`lock lost: ${why}`);
     clearInterval(timer);
     drop(watch);
     watch = null;
@@ -160,8 +166,8 @@ export function watchPairLock(session: BinarySession, target: ConnectionConfig, 
       session.ping().catch(() => undefined).finally(() => { pinging = false; });
     }
     if (!checking) void check();
-    if (Date.now() - lastGood > HOLD_TIMEOUT_S * 1000) {
-      lose(`the target has not answered for ${HOLD_TIMEOUT_S} s (its server drops the session by then)`);
+    if (Date.now() - lastGood > GIVE_UP_MS) {
+      lose(`the target has not answered for ${GIVE_UP_MS / 1000} s (its server drops a silent session after ${HOLD_TIMEOUT_S} s)`);
     }
   };
   const timer = setInterval(tick, WATCH_EVERY_MS);

@@ -10,16 +10,16 @@
  */
 import type { ConnectionConfig } from '../config/schema.js';
 import { closeWithin, openConnection, queryRows, type Db } from '../db/connection.js';
-import type { Capabilities } from '../db/preflight.js';
+import type { Capabilities } from '../preflight.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Applier, TableMode } from './applier.js';
+import { keylessWarning, type Applier, type TableMode } from './applier.js';
 import { runStream, type StreamOptions } from './binlog-stream.js';
 import { ChunkWriter } from './chunk-writer.js';
 import { comparePositions, formatPosition, type BinlogPosition } from './events.js';
 import { startConsistentSnapshot } from './position.js';
 import { copyTable, estimateRows, type SnapshotState, type TableProgress } from './snapshot.js';
-import { keylessWarning, type StreamStatus } from './stream-status.js';
+import type { StreamStatus } from './stream-status.js';
 import { describeTable, listSyncedTables } from '../db/table-info.js';
 import { recreateIfDifferent } from './target-table.js';
 import type { BinlogCheckpoint } from './checkpoint.js';
@@ -85,6 +85,25 @@ export class SnapshotRunner {
     }
   }
 
+  /**
+   * Warns (once) when the copy, at the pace so far, needs more of the source's binlog retention
+   * than is safe: checked at most every 5 s, from 5 s into the copy on.
+   */
+  private retentionCheck(rowsAtStart: number, rowsTotal: number): (rowsDone: number) => Promise<void> {
+    const started = Date.now();
+    let last = 0;
+    return async (rowsDone) => {
+      const elapsed = (Date.now() - started) / 1000;
+      if (!this.o.guard || elapsed < 5 || Date.now() - last < 5000 || rowsDone <= rowsAtStart) return;
+      last = Date.now();
+      const neededSec = (elapsed * (rowsTotal - rowsAtStart)) / (rowsDone - rowsAtStart);
+      const warning = await this.o.guard.snapshotWarning(neededSec).catch(() => null);
+      if (!warning) return;
+      this.o.logger.warn({ neededSec: Math.round(neededSec) }, warning);
+      this.o.statusHelper.warn(warning);
+    };
+  }
+
   /** Tables linked by foreign keys resume together: a group with an unfinished table starts over. */
   private async regroup(db: Db, state: SnapshotState, inScope: string[]): Promise<void> {
     const links = await queryRows<{ a: string; b: string }>(db,
@@ -132,6 +151,10 @@ export class SnapshotRunner {
     let tablesDone = tables.filter((t) => state.tables[t]?.done).length;
     const writer = new ChunkWriter(this.o.applier.session, this.o.pairName, this.o.maxPacket);
     this.o.statusHelper.snapshotStarted(rowsDone);
+    // in 'snapshot' from here on, also while the first table waits for the throttle
+    const tablesTotal = tables.length;
+    this.o.statusHelper.snapshotProgress({ table: null, tablesDone, tablesTotal, rowsDone, rowsTotal }, true);
+    const retention = this.retentionCheck(rowsDone, rowsTotal);
     for (const name of tables) {
       if (this.o.signal.aborted) return;
       const progress = (state.tables[name] ??= freshProgress());
@@ -152,12 +175,19 @@ export class SnapshotRunner {
       if (table.keyKind === 'none') this.o.statusHelper.warn(keylessWarning(name));
       const report = (force = false) => this.o.statusHelper.snapshotProgress({ table: name, tablesDone, tablesTotal: tables.length, rowsDone, rowsTotal }, force);
       report(true);
-      await copyTable({
-        source: db, writer, state, table, targetTable, targetSchema: this.o.target.database,
-        chunkRows: this.o.chunkRows ?? 10_000, loadData, checkpoints: (s) => [[SNAPSHOT_STREAM, s]],
-        onChunk: (n) => { rowsDone += n; report(); }, logger: this.o.logger, signal: this.o.signal,
-        gate: this.o.guard && (() => this.o.guard!.gate()),
-      });
+      void retention(rowsDone);
+      try {
+        await copyTable({
+          source: db, writer, state, table, targetTable, targetSchema: this.o.target.database,
+          chunkRows: this.o.chunkRows ?? 10_000, loadData, checkpoints: (s) => [[SNAPSHOT_STREAM, s]],
+          onChunk: (n) => { rowsDone += n; report(); void retention(rowsDone); },
+          logger: this.o.logger, signal: this.o.signal,
+          gate: this.o.guard && (() => this.o.guard!.gate()),
+        });
+      } finally {
+        // chunks load with foreign_key_checks=0 on the apply session: the applier must set it again
+        this.o.applier.forgetFkChecks();
+      }
       if (state.tables[name]?.done) tablesDone++;
       report(true);
     }

@@ -10,7 +10,7 @@
  */
 import type { BinarySession } from '../db/connection.js';
 import type { Logger } from '../log.js';
-import type { StandbyInfo, StatusSink } from '../pair/status.js';
+import type { StandbyInfo, StatusSink } from '../status.js';
 import { describeHolder, isHolder, pairLockedError, pairLockHolder, tryPairLock, type LockHolder,
   type RunnerInfo } from './runner-lock.js';
 import { sleep } from './supervisor.js';

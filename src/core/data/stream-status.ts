@@ -2,14 +2,10 @@
  * Turns stream and snapshot progress into PairStatus updates (throttled): rates over a
  * sliding window; lag, backlog and distance as the stream measured them (lag.ts).
  */
-import type { SnapshotProgress, StatusSink } from '../pair/status.js';
-import type { StreamStats } from './binlog-stream.js';
+import type { SnapshotProgress, StatusSink } from '../status.js';
+import type { StreamStats } from './stream-types.js';
 
 const MIN_INTERVAL_MS = 500;
-
-export function keylessWarning(table: string): string {
-  return `table ${table} has no primary key or NOT NULL unique key: updates and deletes match the whole row (slow on big tables)`;
-}
 
 export class StreamStatus {
   private last = 0;

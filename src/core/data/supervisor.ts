@@ -7,7 +7,7 @@
 import { mapDbError } from '../db/connection.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { STREAM_STOPPED, type StatusSink } from '../pair/status.js';
+import { STREAM_STOPPED, type StatusSink } from '../status.js';
 
 export interface SuperviseOptions {
   maxRetries: number;

@@ -256,9 +256,14 @@ export class BinarySession {
     await this.db.ping();
   }
 
-  /** Drop the socket now: nothing queued or sent later reaches the server on this session. */
-  destroy(): void {
-    (this.db as unknown as { destroy?: () => void }).destroy?.();
+  /**
+   * Drop the socket now: the command in flight and every later one fail at once
+   * (PROTOCOL_CONNECTION_LOST); nothing more reaches the server on this session. (The
+   * driver's own destroy() only ends the stream and leaves a pending command waiting forever.)
+   */
+  destroy(reason: string): void {
+    const conn = (this.db as unknown as { connection: { stream?: { destroy(err?: Error): void } } }).connection;
+    conn.stream?.destroy(Object.assign(new Error(reason), { code: 'PROTOCOL_CONNECTION_LOST' }));
   }
 
   close(ms?: number): Promise<void> {

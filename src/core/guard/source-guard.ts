@@ -9,9 +9,11 @@
 import type { Config, ConnectionConfig, SyncPairConfig } from '../config/schema.js';
 import { closeQuietly, openConnection, type Db } from '../db/connection.js';
 import type { Logger } from '../log.js';
-import type { StatusSink } from '../pair/status.js';
-import { historyWarning, throttleReason, type ReplicaSample, type ThrottleLimits } from './decide.js';
-import { historyListLength, replicaLagSec, threadsRunning } from './load.js';
+import type { StatusSink } from '../status.js';
+import {
+  historyWarning, snapshotRetentionWarning, throttleReason, type ReplicaSample, type ThrottleLimits,
+} from './decide.js';
+import { binlogRetention, historyListLength, replicaLagSec, threadsRunning } from './load.js';
 
 export interface ThrottleState {
   reason: string;
@@ -67,6 +69,8 @@ export class SourceGuard {
   private sampledAt = 0;
   private reason: string | null = null;
   private readonly replicaDbs = new Map<string, Db>();
+  private retention: number | null = null;
+  private retentionWarned = false;
 
   constructor(private readonly db: Db, readonly settings: GuardSettings, private readonly logger: Logger,
     private readonly signal?: AbortSignal, private readonly intervalMs = INTERVAL_MS) {}
@@ -144,6 +148,15 @@ export class SourceGuard {
       clearInterval(timer);
       onHistory(null, null);
     };
+  }
+
+  /** Once per guard: the warning when the source's binlog retention is short for a snapshot needing `neededSec`. */
+  async snapshotWarning(neededSec: number): Promise<string | null> {
+    if (this.retentionWarned) return null;
+    this.retention ??= (await binlogRetention(this.db).catch(() => null))?.retention ?? 0;
+    const warning = snapshotRetentionWarning(this.retention, neededSec);
+    this.retentionWarned = !!warning;
+    return warning;
   }
 
   async close(): Promise<void> {

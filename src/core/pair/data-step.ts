@@ -5,13 +5,13 @@
  * schema under the pair's lock, then table DDL is replayed from the binlog and programmable
  * objects are re-synced when the stream changes them).
  */
-import { checkCapabilities } from '../db/preflight.js';
+import { checkCapabilities } from '../preflight.js';
 import { resolveMode } from '../poll/mode.js';
 import { runPolling } from '../poll/poll-runner.js';
 import { runBinlogSync, type SchemaHooks } from '../data/binlog-sync.js';
 import type { StandbyPolicy } from '../data/standby.js';
-import type { PairContext } from './sync-pair.js';
-import { tableFilter } from './table-filter.js';
+import type { PipelineContext as PairContext } from '../pipeline.js';
+import { tableFilter } from '../table-filter.js';
 import { runSchemaStep, syncSchema } from './schema-step.js';
 import { guardSettings, reportTo } from '../guard/source-guard.js';
 

@@ -2,11 +2,11 @@
  * What a connection can do, checked all at once: each problem is phrased as its fix.
  * Used by `connection test` and by the data pipeline to choose binlog vs polling.
  */
-import type { ConnectionConfig } from '../config/schema.js';
-import { openConnection, queryRows, closeQuietly, type Db } from './connection.js';
-import { parseFlavor, type Flavor } from './flavor.js';
-import { quoteId } from './quote.js';
-import { isTransactional } from './table-info.js';
+import type { ConnectionConfig } from './config/schema.js';
+import { openConnection, queryRows, closeQuietly, type Db } from './db/connection.js';
+import { parseFlavor, type Flavor } from './db/flavor.js';
+import { quoteId } from './db/quote.js';
+import { isTransactional } from './db/table-info.js';
 
 export interface Capabilities {
   flavor: Flavor;
