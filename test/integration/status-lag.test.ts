@@ -60,7 +60,7 @@ async function checksum(db: mysql.Connection): Promise<string> {
 describe('lag, backlog and distance in status --json and /metrics', () => {
   beforeAll(async () => {
     ctx = await createContext('lag');
-    await ctx.source.query('CREATE TABLE ticks (id INT AUTO_INCREMENT PRIMARY KEY, n INT NOT NULL, at DATETIME(6) NOT NULL)');
+    await ctx.source.query('CREATE TABLE ticks (id INT AUTO_INCREMENT PRIMARY KEY, n INT NOT NULL, at DATETIME(6))');
     ctx.writeConfig();
     metricsPort = await freePort();
     service = startService(ctx.home, ['--metrics-port', String(metricsPort)]);
@@ -117,7 +117,9 @@ describe('lag, backlog and distance in status --json and /metrics', () => {
         expect(p.backlog!.events, JSON.stringify(p)).toBeGreaterThan(0);
         expect(p.backlog!.bytes).toBeGreaterThan(0);
       }
-      for (let i = 1; i < lags.length; i++) expect(lags[i]!, `lags ${lags.join(', ')}`).toBeGreaterThan(lags[i - 1]! + 300);
+      for (let i = 1; i < lags.length; i++) {
+        expect(lags[i]!, `lags ${lags.join(', ')}`).toBeGreaterThan(lags[i - 1]! + 300);
+      }
       expect(lags.at(-1)!).toBeGreaterThan(2500);
       expect(samples.at(-1)!.backlog!.events).toBeGreaterThan(samples[0]!.backlog!.events);
       // the source's binlog moved on past the checkpoint (polled every 2 s)
@@ -137,7 +139,8 @@ describe('lag, backlog and distance in status --json and /metrics', () => {
   it('after the load stops, the pair is caught up, nothing is pending and the target equals the source', async () => {
     const n = await load!.stop();
     load = undefined;
-    const p = await waitForPair(ctx.home, 'p', 'caught up with the distance polled', (s) => s.caughtUp === true && s.distanceBytes === 0, 30_000);
+    const settled = (s: PairStatus) => s.caughtUp === true && s.distanceBytes === 0;
+    const p = await waitForPair(ctx.home, 'p', 'caught up with the distance polled', settled, 30_000);
     expect(p.lagMs).toBe(0);
     expect(p.backlog).toEqual({ events: 0, bytes: 0 });
     const json = await statusJson();
@@ -145,7 +148,8 @@ describe('lag, backlog and distance in status --json and /metrics', () => {
     expect((await ctx.cli(['status'])).stdout).toMatch(/caught up, last event \d+s ago/);
     expect(await metric('db_sync_pair_caught_up')).toBe(1);
     expect(await metric('db_sync_pair_binlog_distance_bytes')).toBe(0);
-    expect(await metric('db_sync_pair_last_event_timestamp_seconds')).toBeCloseTo(Date.parse(json.lastEventAt!) / 1000, 2);
+    const lastEvent = await metric('db_sync_pair_last_event_timestamp_seconds');
+    expect(lastEvent).toBeCloseTo(Date.parse(json.lastEventAt!) / 1000, 2);
     const [[count]] = await ctx.target.query('SELECT COUNT(*) AS c FROM ticks') as unknown as [[{ c: number }]];
     expect(Number(count.c)).toBe(n);
     expect(await checksum(ctx.target)).toBe(await checksum(ctx.source));
@@ -166,7 +170,8 @@ describe('a starved binlog link', () => {
     const { ctx, abort } = pairContextFor(t);
     const running = runBinlogSync({
       pairName: 'p', source: { ...ctx.source, port: proxy.port }, target: ctx.target, inScope: () => true, once: false,
-      resnapshot: false, replayDdl: false, syncObjects: false, schema: { initial: async () => undefined, objects: async () => undefined },
+      resnapshot: false, replayDdl: false, syncObjects: false,
+      schema: { initial: async () => undefined, objects: async () => undefined },
       maxRetries: 3, retryDelay: 200, status: ctx.status, logger: ctx.logger, signal: abort.signal, watchdogMs: 60_000,
     });
     try {
