@@ -3,6 +3,7 @@
  * db-sync *reports* matches the real lag, next to what native replication reports
  * (Seconds_Behind_Master), under steady single-row INSERT loads (LAG_RATES, default 200,1000
  * per second; LAG_ROUNDS rounds, default 3; LAG_SECONDS per run, default 12).
+ * LAG_CLI runs another build (a comparison), LAG_KINDS picks dbsync and/or native.
  * - real lag per row: first moment MAX(id) on the target covered it - the source's NOW(6) at
  *   insert (same machine, same clock), as in bench/run.ts;
  * - reported: db-sync's `lagMs` from the status file the service publishes every second, and
@@ -17,11 +18,14 @@ import mysql from 'mysql2/promise';
 import { startServer, type TestServer } from '../test/helpers/mariadb-server.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const CLI = path.join(ROOT, 'dist/cli/main.js');
+const CLI = process.env.LAG_CLI ?? path.join(ROOT, 'dist/cli/main.js');
+const KINDS = (process.env.LAG_KINDS ?? 'dbsync,native').split(',') as Array<'dbsync' | 'native'>;
 const RATES = (process.env.LAG_RATES ?? '200,1000').split(',').map(Number);
 const ROUNDS = Number(process.env.LAG_ROUNDS ?? 3);
 const SECONDS = Number(process.env.LAG_SECONDS ?? 12);
 const TABLE = 'CREATE TABLE lagt (id BIGINT AUTO_INCREMENT PRIMARY KEY, ts_src DATETIME(6) NOT NULL, pad VARCHAR(40))';
+
+interface Published { state: string; lagMs: number | null; updatedAt: string }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.timeOrigin + performance.now();
@@ -36,7 +40,8 @@ function stats(xs: number[]) {
 
 /** Single-row autocommit INSERTs at `rate`/s for SECONDS over 2 paced connections; returns the rate reached. */
 async function write(src: TestServer, db: string, rate: number): Promise<number> {
-  const conns = await Promise.all([0, 1].map(() => mysql.createConnection({ host: '127.0.0.1', port: src.port, user: 'root', database: db })));
+  const open = () => mysql.createConnection({ host: '127.0.0.1', port: src.port, user: 'root', database: db });
+  const conns = await Promise.all([open(), open()]);
   const per = rate / conns.length;
   const start = Date.now();
   let sent = 0;
@@ -74,11 +79,18 @@ async function watch(dst: TestServer, db: string, reported: () => Promise<number
       await sleep(250);
     }
   })();
-  return { stop: async () => { stopped = true; await Promise.all([visible, sampling]); await c.end(); return { seen, reports }; } };
+  const stop = async () => {
+    stopped = true;
+    await Promise.all([visible, sampling]);
+    await c.end();
+    return { seen, reports };
+  };
+  return { stop };
 }
 
 function realLags(src: TestServer, db: string, seen: Array<[number, number]>): number[] {
-  const rows = q(src, `SELECT id, UNIX_TIMESTAMP(ts_src) FROM ${db}.lagt ORDER BY id`).split('\n').map((l) => l.split('\t').map(Number) as [number, number]);
+  const text = q(src, `SELECT id, UNIX_TIMESTAMP(ts_src) FROM ${db}.lagt ORDER BY id`);
+  const rows = text.split('\n').map((l) => l.split('\t').map(Number) as [number, number]);
   const out: number[] = [];
   let j = 0;
   for (const [id, ts] of rows) {
@@ -105,11 +117,13 @@ async function run(kind: 'dbsync' | 'native', src: TestServer, dst: TestServer, 
       ],
       syncPairs: [{ name: 'p', source: 'src', target: 'dst', schema: false, routines: false }],
     }));
-    const child = spawn(process.execPath, [CLI, 'service', 'start'], { env: { ...process.env, DB_SYNC_HOME: home }, stdio: 'ignore' });
+    const env = { ...process.env, DB_SYNC_HOME: home };
+    const child = spawn(process.execPath, [CLI, 'service', 'start'], { env, stdio: 'ignore' });
     const exited = new Promise((r) => child.once('exit', r));
     const pair = () => {
       try {
-        return (JSON.parse(readFileSync(path.join(home, 'status.json'), 'utf8')) as { pairs: Array<{ state: string; lagMs: number | null; updatedAt: string }> }).pairs[0];
+        const doc = JSON.parse(readFileSync(path.join(home, 'status.json'), 'utf8')) as { pairs: Published[] };
+        return doc.pairs[0];
       } catch { return undefined; }
     };
     while (pair()?.state !== 'streaming') await sleep(200);
@@ -125,13 +139,15 @@ async function run(kind: 'dbsync' | 'native', src: TestServer, dst: TestServer, 
   } else {
     q(dst, `STOP SLAVE; SET GLOBAL replicate_do_db = '${db}'`);
     const [file, pos] = q(src, 'SHOW MASTER STATUS').split('\t');
-    q(dst, `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${src.port}, MASTER_USER='root', MASTER_PASSWORD='', MASTER_LOG_FILE='${file}', MASTER_LOG_POS=${pos}; START SLAVE`);
+    q(dst, `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${src.port}, MASTER_USER='root', MASTER_PASSWORD='',
+      MASTER_LOG_FILE='${file}', MASTER_LOG_POS=${pos}; START SLAVE`);
     q(src, `CREATE DATABASE ${db}; USE ${db}; ${TABLE}`);
     await sleep(1000);
     const c = await mysql.createConnection({ host: '127.0.0.1', port: dst.port, user: 'root' });
     reported = async () => {
       const [[r]] = (await c.query('SHOW SLAVE STATUS')) as unknown as [[{ Seconds_Behind_Master: number | null }]];
-      return r?.Seconds_Behind_Master === null || r?.Seconds_Behind_Master === undefined ? null : Number(r.Seconds_Behind_Master) * 1000;
+      const sbm = r?.Seconds_Behind_Master;
+      return sbm === null || sbm === undefined ? null : Number(sbm) * 1000;
     };
     stop = async () => { await c.end(); q(dst, 'STOP SLAVE'); };
   }
@@ -142,7 +158,8 @@ async function run(kind: 'dbsync' | 'native', src: TestServer, dst: TestServer, 
   const { seen, reports } = await w.stop();
   await stop();
   const inLoad = reports.filter(([t]) => t >= from && t <= to).map(([, v]) => v);
-  return { kind, rate, round, achieved: Math.round(achieved), real: stats(realLags(src, db, seen)), reportedMs: stats(inLoad) };
+  const real = stats(realLags(src, db, seen));
+  return { kind, rate, round, achieved: Math.round(achieved), real, reportedMs: stats(inLoad) };
 }
 
 async function main(): Promise<void> {
@@ -154,7 +171,7 @@ async function main(): Promise<void> {
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const rate of RATES) {
-        for (const kind of ['dbsync', 'native'] as const) console.log(JSON.stringify(await run(kind, src, dst, rate, round)));
+        for (const kind of KINDS) console.log(JSON.stringify(await run(kind, src, dst, rate, round)));
       }
     }
   } finally {

@@ -48,16 +48,23 @@ function buildRegistry(pairs: () => PairStatus[]): Registry {
         for (const p of pairs()) this.inc({ pair: p.name }, value(p));
       },
     });
-  gauge('db_sync_pair_lag_seconds', 'Source commit to target commit in seconds, ms precision; 0 when caught up (absent when unknown)',
+  gauge('db_sync_pair_lag_seconds',
+    'Source commit to target commit in seconds, ms precision; 0 when caught up (absent when unknown)',
     (p) => (p.lagMs === null ? null : p.lagMs / 1000));
-  gauge('db_sync_pair_lag_ms', 'The lag in milliseconds (as db_sync_pair_lag_seconds; kept for existing dashboards)', (p) => p.lagMs);
-  gauge('db_sync_pair_backlog_events', 'Change events received from the binlog, not yet applied (binlog mode)', (p) => p.backlog?.events ?? null);
-  gauge('db_sync_pair_backlog_bytes', 'Binlog bytes of the events received, not yet applied (binlog mode)', (p) => p.backlog?.bytes ?? null);
-  gauge('db_sync_pair_binlog_distance_bytes', 'Bytes from the applied checkpoint to the source binlog end (binlog mode, polled every 2 s)',
+  gauge('db_sync_pair_lag_ms', 'The lag in milliseconds (as db_sync_pair_lag_seconds; kept for existing dashboards)',
+    (p) => p.lagMs);
+  gauge('db_sync_pair_backlog_events', 'Change events received from the binlog, not yet applied (binlog mode)',
+    (p) => p.backlog?.events ?? null);
+  gauge('db_sync_pair_backlog_bytes', 'Binlog bytes of the events received, not yet applied (binlog mode)',
+    (p) => p.backlog?.bytes ?? null);
+  gauge('db_sync_pair_binlog_distance_bytes',
+    'Bytes from the applied checkpoint to the source binlog end (binlog mode, polled every 2 s)',
     (p) => p.distanceBytes);
-  gauge('db_sync_pair_caught_up', '1 when nothing is received and unapplied and no change arrived for 2 s (binlog mode)',
+  gauge('db_sync_pair_caught_up',
+    '1 when nothing is received and unapplied and no change arrived for 2 s (binlog mode)',
     (p) => (p.caughtUp === null ? null : Number(p.caughtUp)));
-  gauge('db_sync_pair_last_event_timestamp_seconds', 'Unix time the last change event arrived (binlog mode; absent before the first)',
+  gauge('db_sync_pair_last_event_timestamp_seconds',
+    'Unix time the last change event arrived (binlog mode; absent before the first)',
     (p) => (p.lastEventAt === null ? null : Date.parse(p.lastEventAt) / 1000));
   counter('db_sync_pair_rows_applied_total', 'Rows applied to the target by the current run of the pair', (p) => p.totals.rows);
   counter('db_sync_pair_events_applied_total', 'Change events applied by the current run of the pair', (p) => p.totals.events);

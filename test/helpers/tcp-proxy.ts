@@ -11,6 +11,8 @@ export interface TcpProxy {
   port: number;
   /** Stop forwarding on every existing connection but keep the sockets open; new ones pass. */
   freeze(): void;
+  /** The same for the connection opened last only (e.g. a binlog dump opened after its control connection). */
+  freezeLast(): void;
   /** freeze(), and new connections hang (accepted, never forwarded) until heal(). */
   partition(): void;
   /** New connections pass again (frozen ones stay frozen). */
@@ -43,12 +45,12 @@ export async function tcpProxy(port: number, bytesPerSec = 0): Promise<TcpProxy>
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const addr = server.address();
-  const freeze = () => {
-    for (const [a, b] of live.splice(0)) { frozen.add(a); a.unpipe(b); b.unpipe(a); a.pause(); b.pause(); }
-  };
+  const stop = ([a, b]: [Socket, Socket]) => { frozen.add(a); a.unpipe(b); b.unpipe(a); a.pause(); b.pause(); };
+  const freeze = () => { for (const pair of live.splice(0)) stop(pair); };
   return {
     port: typeof addr === 'object' && addr ? addr.port : 0,
     freeze,
+    freezeLast: () => { const pair = live.pop(); if (pair) stop(pair); },
     partition: () => { cut = true; freeze(); },
     heal: () => { cut = false; },
     close: async () => { for (const sock of all) sock.destroy(); await new Promise((r) => server.close(r)); },

@@ -3,7 +3,8 @@
  * write load `status --json` shows a millisecond lag; with the target blocked (a LOCK TABLES
  * on the target) the backlog fills and the lag grows every second, in status and /metrics;
  * once the load stops the pair is "caught up" with nothing pending, and the target equals the
- * source (server-side checksums).
+ * source (server-side checksums). A starved link (the binlog connection frozen, the source
+ * moving on) shows a lag growing from when the source moved on, not "caught up".
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type mysql from 'mysql2/promise';
@@ -11,24 +12,13 @@ import { createContext, rootConnection, type TestContext } from '../helpers/cont
 import { freePort } from '../helpers/mariadb-server.js';
 import { startService, waitForPair, type RunningService } from './service-helpers.js';
 import type { PairStatus } from '../../src/core/status.js';
+import { runBinlogSync } from '../../src/core/data/binlog-sync.js';
+import { copyTableDefs, pairContextFor, waitTablesEqual } from '../helpers/data-fixtures.js';
+import { tcpProxy } from '../helpers/tcp-proxy.js';
 
 let ctx: TestContext;
 let service: RunningService;
 let metricsPort: number;
-
-beforeAll(async () => {
-  ctx = await createContext('lag');
-  await ctx.source.query('CREATE TABLE ticks (id INT AUTO_INCREMENT PRIMARY KEY, n INT NOT NULL, at DATETIME(6) NOT NULL)');
-  ctx.writeConfig();
-  metricsPort = await freePort();
-  service = startService(ctx.home, ['--metrics-port', String(metricsPort)]);
-  await waitForPair(ctx.home, 'p', 'streaming', (p) => p.state === 'streaming');
-});
-afterAll(async () => {
-  await load?.stop();
-  await service?.terminate();
-  await ctx?.close();
-});
 
 /** Single-row transactions on the source at `rate` per second, paced by the clock. */
 function steadyLoad(rate: number): { stop(): Promise<number> } {
@@ -68,6 +58,20 @@ async function checksum(db: mysql.Connection): Promise<string> {
 }
 
 describe('lag, backlog and distance in status --json and /metrics', () => {
+  beforeAll(async () => {
+    ctx = await createContext('lag');
+    await ctx.source.query('CREATE TABLE ticks (id INT AUTO_INCREMENT PRIMARY KEY, n INT NOT NULL, at DATETIME(6))');
+    ctx.writeConfig();
+    metricsPort = await freePort();
+    service = startService(ctx.home, ['--metrics-port', String(metricsPort)]);
+    await waitForPair(ctx.home, 'p', 'streaming', (p) => p.state === 'streaming');
+  });
+  afterAll(async () => {
+    await load?.stop();
+    await service?.terminate();
+    await ctx?.close();
+  });
+
   it('shows a millisecond lag under a steady load of 100 transactions per second', async () => {
     load = steadyLoad(100);
     await sleep(3000);
@@ -113,7 +117,9 @@ describe('lag, backlog and distance in status --json and /metrics', () => {
         expect(p.backlog!.events, JSON.stringify(p)).toBeGreaterThan(0);
         expect(p.backlog!.bytes).toBeGreaterThan(0);
       }
-      for (let i = 1; i < lags.length; i++) expect(lags[i]!, `lags ${lags.join(', ')}`).toBeGreaterThan(lags[i - 1]! + 300);
+      for (let i = 1; i < lags.length; i++) {
+        expect(lags[i]!, `lags ${lags.join(', ')}`).toBeGreaterThan(lags[i - 1]! + 300);
+      }
       expect(lags.at(-1)!).toBeGreaterThan(2500);
       expect(samples.at(-1)!.backlog!.events).toBeGreaterThan(samples[0]!.backlog!.events);
       // the source's binlog moved on past the checkpoint (polled every 2 s)
@@ -133,7 +139,8 @@ describe('lag, backlog and distance in status --json and /metrics', () => {
   it('after the load stops, the pair is caught up, nothing is pending and the target equals the source', async () => {
     const n = await load!.stop();
     load = undefined;
-    const p = await waitForPair(ctx.home, 'p', 'caught up with the distance polled', (s) => s.caughtUp === true && s.distanceBytes === 0, 30_000);
+    const settled = (s: PairStatus) => s.caughtUp === true && s.distanceBytes === 0;
+    const p = await waitForPair(ctx.home, 'p', 'caught up with the distance polled', settled, 30_000);
     expect(p.lagMs).toBe(0);
     expect(p.backlog).toEqual({ events: 0, bytes: 0 });
     const json = await statusJson();
@@ -141,9 +148,63 @@ describe('lag, backlog and distance in status --json and /metrics', () => {
     expect((await ctx.cli(['status'])).stdout).toMatch(/caught up, last event \d+s ago/);
     expect(await metric('db_sync_pair_caught_up')).toBe(1);
     expect(await metric('db_sync_pair_binlog_distance_bytes')).toBe(0);
-    expect(await metric('db_sync_pair_last_event_timestamp_seconds')).toBeCloseTo(Date.parse(json.lastEventAt!) / 1000, 2);
+    const lastEvent = await metric('db_sync_pair_last_event_timestamp_seconds');
+    expect(lastEvent).toBeCloseTo(Date.parse(json.lastEventAt!) / 1000, 2);
     const [[count]] = await ctx.target.query('SELECT COUNT(*) AS c FROM ticks') as unknown as [[{ c: number }]];
     expect(Number(count.c)).toBe(n);
     expect(await checksum(ctx.target)).toBe(await checksum(ctx.source));
+  });
+});
+
+describe('a starved binlog link', () => {
+  let t: TestContext;
+  beforeAll(async () => {
+    t = await createContext('lagstarve');
+    await t.source.query('CREATE TABLE r (id INT PRIMARY KEY, v INT)');
+    await copyTableDefs(t, ['r']);
+  });
+  afterAll(async () => { await t?.close(); });
+
+  it('is not "caught up": the lag grows from when the source moved on while nothing arrives', async () => {
+    const proxy = await tcpProxy(t.ports.source);
+    const { ctx, abort } = pairContextFor(t);
+    const running = runBinlogSync({
+      pairName: 'p', source: { ...ctx.source, port: proxy.port }, target: ctx.target, inScope: () => true, once: false,
+      resnapshot: false, replayDdl: false, syncObjects: false,
+      schema: { initial: async () => undefined, objects: async () => undefined },
+      maxRetries: 3, retryDelay: 200, status: ctx.status, logger: ctx.logger, signal: abort.signal, watchdogMs: 60_000,
+    });
+    try {
+      await t.source.query('INSERT INTO r VALUES (1, 1)');
+      await waitTablesEqual(t, ['r']);
+      // caught up, and the source's binlog end polled with nothing missing
+      const deadline = Date.now() + 15_000;
+      const settled = () => ctx.status.current().caughtUp === true && ctx.status.current().distanceBytes === 0;
+      while (!settled() && Date.now() < deadline) await sleep(100);
+      expect(ctx.status.current()).toMatchObject({ caughtUp: true, lagMs: 0, distanceBytes: 0 });
+      // the binlog connection (opened last) stops forwarding; the control connection still answers
+      proxy.freezeLast();
+      const t0 = Date.now();
+      await t.source.query('INSERT INTO r VALUES (2, 2)');
+      // found at the first poll (every 2 s) after a second without bytes
+      await sleep(4000);
+      const first = ctx.status.current();
+      await sleep(2000);
+      const second = ctx.status.current();
+      const sinceInsert = Date.now() - t0;
+      for (const s of [first, second]) {
+        expect(s.caughtUp, JSON.stringify(s)).toBe(false);
+        expect(s.backlog).toEqual({ events: 0, bytes: 0 });
+      }
+      expect(first.lagMs!).toBeGreaterThan(1500);
+      expect(second.lagMs!).toBeGreaterThan(first.lagMs! + 1000);
+      // counted from the last poll that found nothing missing: at most one poll interval (2 s) early
+      expect(second.lagMs!).toBeLessThan(sinceInsert + 2500);
+      expect(second.distanceBytes!).toBeGreaterThan(0);
+    } finally {
+      abort.abort();
+      await running;
+      await proxy.close();
+    }
   });
 });

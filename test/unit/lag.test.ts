@@ -1,12 +1,15 @@
 import { describe, it, expect } from 'vitest';
-import { binlogDistance, clockOffset, LagTracker, pairLag, QUIET_MS, sourceCommitEstimate } from '../../src/core/data/lag.js';
+import {
+  binlogDistance, clockOffset, LagTracker, pairLag, QUIET_MS, sourceCommitEstimate,
+} from '../../src/core/data/lag.js';
 import type { ChangeEvent } from '../../src/core/data/events.js';
 
 const T = 1_767_268_800_000; // 2026-01-01T12:00:00Z, a whole second
 
 /** A binlog event: header second of source time `sourceMs`, received at `receivedAt`. */
 function ev(type: ChangeEvent['type'], sourceMs: number, receivedAt: number, inTxn?: boolean) {
-  return { type, timestamp: Math.floor(sourceMs / 1000) * 1000, receivedAt, ...(inTxn === undefined ? {} : { inTxn }) };
+  const timestamp = Math.floor(sourceMs / 1000) * 1000;
+  return { type, timestamp, receivedAt, ...(inTxn === undefined ? {} : { inTxn }) };
 }
 
 describe('source commit estimate', () => {
@@ -43,11 +46,13 @@ describe('pair lag', () => {
   const base = { now: T, oldestPendingAt: null, lastLagMs: null, lastEventAt: null, behindSince: null };
 
   it('is the age of the oldest received, uncommitted transaction', () => {
-    expect(pairLag({ ...base, oldestPendingAt: T - 1234.5, lastLagMs: 3 })).toEqual({ lagMs: 1234.5, caughtUp: false });
+    expect(pairLag({ ...base, oldestPendingAt: T - 1234.5, lastLagMs: 3 }))
+      .toEqual({ lagMs: 1234.5, caughtUp: false });
   });
 
   it('is the last applied transaction lag while events keep coming', () => {
-    expect(pairLag({ ...base, lastLagMs: 2.7, lastEventAt: T - QUIET_MS + 1 })).toEqual({ lagMs: 2.7, caughtUp: false });
+    expect(pairLag({ ...base, lastLagMs: 2.7, lastEventAt: T - QUIET_MS + 1 }))
+      .toEqual({ lagMs: 2.7, caughtUp: false });
   });
 
   it('is caught up after QUIET_MS without events, or before the first', () => {
@@ -56,7 +61,8 @@ describe('pair lag', () => {
   });
 
   it('on a starved link is the time since the source went ahead of what arrived', () => {
-    expect(pairLag({ ...base, lastLagMs: 2, lastEventAt: T - 60_000, behindSince: T - 7000 })).toEqual({ lagMs: 7000, caughtUp: false });
+    expect(pairLag({ ...base, lastLagMs: 2, lastEventAt: T - 60_000, behindSince: T - 7000 }))
+      .toEqual({ lagMs: 7000, caughtUp: false });
   });
 });
 
@@ -112,7 +118,10 @@ describe('lag tracker', () => {
 });
 
 describe('binlog distance', () => {
-  const files = [{ name: 'mysql-bin.000001', size: 1000 }, { name: 'mysql-bin.000002', size: 600 }, { name: 'mysql-bin.000003', size: 256 }];
+  const files = [
+    { name: 'mysql-bin.000001', size: 1000 }, { name: 'mysql-bin.000002', size: 600 },
+    { name: 'mysql-bin.000003', size: 256 },
+  ];
 
   it('adds the rest of the checkpoint file and every later file', () => {
     expect(binlogDistance(files, { file: 'mysql-bin.000002', pos: 400 })).toBe(200 + 256);

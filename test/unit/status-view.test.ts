@@ -24,8 +24,10 @@ function doc(pairs: PairStatus[]): StatusDocument {
 describe('status view', () => {
   it('formats durations and lag the way operators read them', () => {
     expect([formatDuration(5), formatDuration(65), formatDuration(3720), formatDuration(90_000)]).toEqual(['5s', '1m 5s', '1h 2m', '1d 1h']);
-    expect([formatLag(null), formatLag(2.36), formatLag(12.4), formatLag(2500)]).toEqual(['-', '2.4 ms', '12 ms', '2.5 s']);
-    expect([formatBytes(512), formatBytes(36_045), formatBytes(5 << 20), formatBytes(3 * 2 ** 30)]).toEqual(['512 B', '35.2 KiB', '5.0 MiB', '3.0 GiB']);
+    expect([formatLag(null), formatLag(2.36), formatLag(12.4), formatLag(2500)])
+      .toEqual(['-', '2.4 ms', '12 ms', '2.5 s']);
+    expect([formatBytes(512), formatBytes(36_045), formatBytes(5 << 20), formatBytes(3 * 2 ** 30)])
+      .toEqual(['512 B', '35.2 KiB', '5.0 MiB', '3.0 GiB']);
   });
 
   it('shows lag in ms for a pair with work and "caught up, last event N ago" for an idle one', () => {
@@ -33,14 +35,17 @@ describe('status view', () => {
     expect(lagText(busy, now)).toBe('3.2 ms');
     const idle = pair({ state: 'streaming', lagMs: 0, caughtUp: true, lastEventAt: '2026-01-01T11:59:48Z' });
     expect(lagText(idle, now)).toBe('caught up, last event 12s ago');
-    expect(lagText(pair({ state: 'streaming', lagMs: 0, caughtUp: true }), now)).toBe('caught up, no event since start');
+    const fresh = pair({ state: 'streaming', lagMs: 0, caughtUp: true });
+    expect(lagText(fresh, now)).toBe('caught up, no event since start');
     // a stopped pair is not "caught up", whatever it last published
     expect(lagText({ ...idle, state: 'retrying' }, now)).toBe('0.0 ms');
     expect(renderStatus(doc([idle]), true, now, 200)).toMatch(/│ p +│ streaming +│ caught up, last event 12s ago │/);
   });
 
   it('shows the backlog and the distance to the source binlog end of a streaming pair', () => {
-    const slow = pair({ state: 'streaming', lagMs: 4200, caughtUp: false, backlog: { events: 120, bytes: 36_045 }, distanceBytes: 5 << 20 });
+    const slow = pair({
+      state: 'streaming', lagMs: 4200, caughtUp: false, backlog: { events: 120, bytes: 36_045 }, distanceBytes: 5 << 20,
+    });
     expect(pairDetail(slow, now)).toBe('backlog 120 events (35.2 KiB); 5.0 MiB of source binlog to apply');
     expect(pairDetail({ ...slow, backlog: { events: 0, bytes: 0 }, distanceBytes: 0 }, now)).toBe('');
   });

@@ -84,7 +84,8 @@ function status(): number {
   for (const p of doc?.pairs ?? []) {
     const err = (p.state === 'retrying' || p.state === 'error') && p.lastError ? ` (${p.lastError.code}: ${p.lastError.message})` : '';
     const lag = lagText(p, new Date());
-    lines.push(`  ${p.name}: ${stateLabel(p)}${p.lagMs !== null ? `, ${lag.startsWith('caught') ? '' : 'lag '}${lag}` : ''}${err}`);
+    const lagPart = p.lagMs === null ? '' : `, ${lag.startsWith('caught') ? '' : 'lag '}${lag}`;
+    lines.push(`  ${p.name}: ${stateLabel(p)}${lagPart}${err}`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;

@@ -39,7 +39,8 @@ export function lagText(p: PairStatus, now: Date): string {
 /** Events waiting for the target, and how far the applied position is from the source's binlog end. */
 function backlogText(p: PairStatus): string[] {
   const parts: string[] = [];
-  if (p.backlog && p.backlog.events > 0) parts.push(`backlog ${p.backlog.events} events (${formatBytes(p.backlog.bytes)})`);
+  const b = p.backlog;
+  if (b && b.events > 0) parts.push(`backlog ${b.events} events (${formatBytes(b.bytes)})`);
   if (p.distanceBytes) parts.push(`${formatBytes(p.distanceBytes)} of source binlog to apply`);
   return parts;
 }

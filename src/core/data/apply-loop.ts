@@ -83,10 +83,14 @@ class StreamLoop {
 
   constructor(private readonly o: StreamOptions) {
     this.applied = o.start;
-    this.stats = { events: 0, rows: 0, transactions: 0, lagMs: 0, caughtUp: true, lastEventAt: null, distanceBytes: null,
-      position: o.start, idle: true, backlogEvents: 0, backlogBytes: 0 };
+    this.stats = {
+      events: 0, rows: 0, transactions: 0, lagMs: 0, caughtUp: true, lastEventAt: null, distanceBytes: null,
+      position: o.start, idle: true, backlogEvents: 0, backlogBytes: 0,
+    };
     this.statements = new StatementHandler(o);
-    this.watch = new SourceWatch({ files: o.sourceFiles, clock: o.sourceClock, tracker: this.lag, logger: o.logger });
+    this.watch = new SourceWatch({
+      files: o.sourceFiles, clock: o.sourceClock, tracker: this.lag, logger: o.logger, onUpdate: () => this.report(),
+    });
     this.gtids = o.startGtids ? new GtidState(o.startGtids.flavor, o.startGtids.gtids) : null;
   }
 
@@ -348,7 +352,9 @@ class StreamLoop {
 
   private tick(): void {
     this.report();
-    this.watch.poll({ applied: () => this.applied, received: () => this.client?.received() ?? null, lastBytesAt: () => this.lastBytesAt });
+    this.watch.poll({
+      applied: () => this.applied, received: () => this.client?.received() ?? null, lastBytesAt: () => this.lastBytesAt,
+    });
   }
 
   /** The oldest received event the loop has not taken (position events between transactions skipped). */

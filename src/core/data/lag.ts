@@ -72,12 +72,14 @@ export interface Lag {
 export function pairLag(i: LagInput): Lag {
   if (i.oldestPendingAt !== null) return { lagMs: Math.max(0, i.now - i.oldestPendingAt), caughtUp: false };
   if (i.behindSince !== null) return { lagMs: Math.max(0, i.now - i.behindSince), caughtUp: false };
-  if (i.lastEventAt !== null && i.lastLagMs !== null && i.now - i.lastEventAt < QUIET_MS) return { lagMs: i.lastLagMs, caughtUp: false };
+  const recent = i.lastEventAt !== null && i.now - i.lastEventAt < QUIET_MS;
+  if (recent && i.lastLagMs !== null) return { lagMs: i.lastLagMs, caughtUp: false };
   return { lagMs: 0, caughtUp: true };
 }
 
 /** Bytes from `from` to the end of the source's binlog (SHOW BINARY LOGS); null when `from`'s file is gone. */
-export function binlogDistance(files: Array<{ name: string; size: number }>, from: { file: string; pos: number }): number | null {
+export function binlogDistance(files: Array<{ name: string; size: number }>,
+  from: { file: string; pos: number }): number | null {
   const i = files.findIndex((f) => f.name === from.file);
   if (i < 0) return null;
   let bytes = Math.max(0, (files[i] as { size: number }).size - from.pos);
@@ -152,7 +154,10 @@ export class LagTracker {
   lag(now: number, queued: Timed | undefined): Lag & { lastEventAt: number | null } {
     const oldest = this.pendingSince ?? (queued && isWork(queued) ? this.estimate(queued) : null);
     return {
-      ...pairLag({ now, oldestPendingAt: oldest, lastLagMs: this.lastLagMs, lastEventAt: this.lastEventAt, behindSince: this.behindSince }),
+      ...pairLag({
+        now, oldestPendingAt: oldest, lastLagMs: this.lastLagMs, lastEventAt: this.lastEventAt,
+        behindSince: this.behindSince,
+      }),
       lastEventAt: this.lastEventAt,
     };
   }

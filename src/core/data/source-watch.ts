@@ -16,6 +16,15 @@ export interface SourceWatchOptions {
   clock: () => Promise<ClockSample[]>;
   tracker: LagTracker;
   logger: Logger;
+  /** A poll brought new values (publish them now rather than at the next tick). */
+  onUpdate: () => void;
+}
+
+/** What the stream has applied and received, and when its last byte arrived. */
+export interface StreamState {
+  applied: () => BinlogPosition;
+  received: () => BinlogPosition | null;
+  lastBytesAt: () => number;
 }
 
 const POLL_MS = 2000;
@@ -34,23 +43,25 @@ export class SourceWatch {
   /** At most CLOCK_WAIT_MS: a source that does not answer must not hold up the stream (its watchdog acts). */
   async measureClock(): Promise<void> {
     try {
-      this.o.tracker.clockOffsetMs = clockOffset(await withTimeout(this.o.clock(), CLOCK_WAIT_MS, () => new Error('no answer')));
+      const samples = await withTimeout(this.o.clock(), CLOCK_WAIT_MS, () => new Error('no answer'));
+      this.o.tracker.clockOffsetMs = clockOffset(samples);
       this.o.logger.debug({ clockOffsetMs: this.o.tracker.clockOffsetMs }, 'source clock offset measured');
     } catch (err) {
-      this.o.logger.debug({ err: (err as Error).message }, 'cannot read the source clock; the lag estimate keeps the last offset');
+      const msg = 'cannot read the source clock; the lag estimate keeps the last offset';
+      this.o.logger.debug({ err: (err as Error).message }, msg);
     }
     this.clockAt = nowMs();
   }
 
   /** Start a poll unless one runs or the last was less than POLL_MS ago. */
-  poll(state: { applied: () => BinlogPosition; received: () => BinlogPosition | null; lastBytesAt: () => number }): void {
+  poll(state: StreamState): void {
     if (this.busy || nowMs() - this.polledAt < POLL_MS) return;
     this.busy = true;
     this.polledAt = nowMs();
     void this.pollOnce(state).finally(() => { this.busy = false; });
   }
 
-  private async pollOnce(state: Parameters<SourceWatch['poll']>[0]): Promise<void> {
+  private async pollOnce(state: StreamState): Promise<void> {
     try {
       const sent = nowMs();
       const files = await this.o.files();
@@ -60,6 +71,7 @@ export class SourceWatch {
       const ahead = !!end && !!received && comparePositions({ file: end.name, pos: end.size }, received) > 0;
       this.o.tracker.sourceEnd(sent, answered, ahead, state.lastBytesAt());
       this.distanceBytes = binlogDistance(files, state.applied());
+      this.o.onUpdate();
     } catch (err) {
       this.o.logger.debug({ err: (err as Error).message }, 'cannot read the source binlog end; distance not updated');
     }
