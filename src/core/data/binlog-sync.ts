@@ -22,7 +22,7 @@ import { DDL_JOURNAL, sessionBaseline, type DdlJournal } from './ddl-replay.js';
 import { comparePositions, formatPosition, type BinlogPosition } from './events.js';
 import { binlogFiles, serverPosition } from './position.js';
 import { acquirePairLock, RUNNER_STREAM } from './runner-lock.js';
-import { freshProgress, SNAPSHOT_STREAM, SnapshotRunner } from './snapshot-runner.js';
+import { freshProgress, partialState, SNAPSHOT_STREAM, SnapshotRunner } from './snapshot-runner.js';
 import type { SnapshotState } from './snapshot.js';
 import type { ObjectType } from './statement-kind.js';
 import { StreamStatus } from './stream-status.js';
@@ -176,6 +176,8 @@ class Engine {
         });
         ckpt = identity(await runner.run(ckpt, snap));
         if (this.o.signal.aborted) return;
+        // tables changed during the copy are copied again from a newer read first
+        if (await readCheckpoint(this.applier.session, this.o.pairName, SNAPSHOT_STREAM)) continue;
       }
       const start = { file: ckpt.file, pos: ckpt.pos };
       if (until && comparePositions(start, until) >= 0) return;
@@ -188,10 +190,6 @@ class Engine {
       ckpt = identity(result.position, ckpt.gtid);
     }
   }
-}
-
-function partialState(tables: string[]): SnapshotState {
-  return { tables: Object.fromEntries(tables.map((t) => [t, freshProgress()])), startedAt: new Date().toISOString(), partial: true };
 }
 
 function identityOf(caps: Capabilities): (pos: BinlogPosition, gtid?: string) => BinlogCheckpoint {
