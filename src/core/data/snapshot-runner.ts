@@ -17,10 +17,10 @@ import { keylessWarning, type Applier, type TableMode } from './applier.js';
 import { runStream, type StreamOptions } from './apply-loop.js';
 import { ChunkWriter } from './chunk-writer.js';
 import { comparePositions, formatPosition, type BinlogPosition } from './events.js';
-import { startConsistentSnapshot } from './position.js';
+import { definition, isTableDefChanged, openSnapshotRead } from './snapshot-read.js';
 import { copyTable, estimateRows, type SnapshotState, type TableProgress } from './snapshot.js';
 import type { StreamStatus } from './stream-status.js';
-import { describeTable, listSyncedTables } from '../db/table-info.js';
+import { describeTable } from '../db/table-info.js';
 import { recreateIfDifferent } from './target-table.js';
 import type { BinlogCheckpoint } from './checkpoint.js';
 import type { SourceGuard } from '../guard/source-guard.js';
@@ -58,9 +58,10 @@ export class SnapshotRunner {
     const db = await openConnection(this.o.source);
     let stopWatch: (() => void) | undefined;
     try {
-      const at = await startConsistentSnapshot(db, this.o.caps.flavor);
+      const read = await openSnapshotRead(db, this.o.caps.flavor, this.o.source.database, this.o.inScope,
+        this.o.logger);
       stopWatch = this.o.guard?.watchHistory();
-      const inScope = await listSyncedTables(db, this.o.source.database, this.o.inScope);
+      const { at, tables: inScope } = read;
       const state: SnapshotState = saved ?? { tables: {}, startedAt: new Date().toISOString() };
       if (!ckpt) {
         await this.o.applier.commit([['binlog', this.o.identity(at)], [SNAPSHOT_STREAM, state]]);
@@ -73,10 +74,15 @@ export class SnapshotRunner {
       this.o.logger.info({ at: formatPosition(at), tables: tables.length, resumed: !!saved, partial: !!state.partial }, 'snapshot: copying tables');
       const loadData = process.env.DB_SYNC_SNAPSHOT_LOAD_DATA !== '0' && await localInfileEnabled(this.o.applier);
       if (!loadData) this.o.logger.info('snapshot: target has local_infile off, copying with INSERTs');
-      await this.copyAll(db, tables, state, loadData);
+      const deferred = await this.copyAll(db, tables, state, loadData, read.shapes);
       if (this.o.signal.aborted) return at;
-      await this.o.applier.commit([['binlog', this.o.identity(at)], [SNAPSHOT_STREAM, null]]);
-      this.o.logger.info({ at: formatPosition(at) }, 'snapshot complete');
+      // tables changed after P were not copied as they were at P: copy them from a newer read
+      const next = deferred.length ? partialState(deferred) : null;
+      await this.o.applier.commit([['binlog', this.o.identity(at)], [SNAPSHOT_STREAM, next]]);
+      if (next) {
+        this.o.logger.info({ at: formatPosition(at), tables: deferred },
+          'snapshot: tables changed while copying are copied again from a newer read');
+      } else this.o.logger.info({ at: formatPosition(at) }, 'snapshot complete');
       await db.query('COMMIT');
       return at;
     } finally {
@@ -134,17 +140,30 @@ export class SnapshotRunner {
       if (!p) return state.partial ? 'exact' : 'skip';
       return p.done ? 'exact' : p.lastKey ? 'idempotent' : 'skip';
     };
+    const base = this.o.streamBase;
     await runStream({
-      ...this.o.streamBase, start: from, until: to, tableMode,
+      ...base, start: from, until: to, tableMode,
+      // the progress changes below commit with the position they belong to
+      checkpoints: (pos, gtid, gtids) => [...base.checkpoints(pos, gtid, gtids), [SNAPSHOT_STREAM, state]],
       catchUp: {
-        // a table being copied whose definition changes starts over (its copied key range may mean nothing now)
-        onTableDdl: (t) => { const p = state.tables[t]; if (p && !p.done) state.tables[t] = freshProgress(); },
+        // DDL naming a table not copied completely (a copy in progress means nothing now, a rename
+        // carries a table not copied to a new name): every table it names is copied from scratch
+        onTableDdl: (names) => {
+          if (!names.some((t) => tableMode(t) !== 'exact')) return;
+          for (const t of names) state.tables[t] = freshProgress();
+        },
         onCopy: (tables) => { for (const t of tables) state.tables[t] = freshProgress(); },
       },
     });
   }
 
-  private async copyAll(db: Db, tables: string[], state: SnapshotState, loadData: boolean): Promise<void> {
+  /** Copy the tables; returns those that no longer had their definition of the read's position (copied later). */
+  private async copyAll(db: Db, tables: string[], state: SnapshotState, loadData: boolean,
+    shapes: Map<string, string>): Promise<string[]> {
+    const deferred: string[] = [];
+    const changed = async (name: string) =>
+      (await definition(db, this.o.source.database, name)) !== (shapes.get(name) ?? null);
+    const defer = (name: string) => { state.tables[name] = freshProgress(); deferred.push(name); };
     const estimates = await estimateRows(db, this.o.source.database, tables);
     const rowsTotal = tables.reduce((n, t) => n + (state.tables[t]?.done ? state.tables[t]?.rows ?? 0 : estimates.get(t) ?? 0), 0);
     let rowsDone = tables.reduce((n, t) => n + (state.tables[t]?.rows ?? 0), 0);
@@ -156,13 +175,13 @@ export class SnapshotRunner {
     this.o.statusHelper.snapshotProgress({ table: null, tablesDone, tablesTotal, rowsDone, rowsTotal }, true);
     const retention = this.retentionCheck(rowsDone, rowsTotal);
     for (const name of tables) {
-      if (this.o.signal.aborted) return;
+      if (this.o.signal.aborted) return deferred;
       const progress = (state.tables[name] ??= freshProgress());
       if (progress.done) continue;
       await this.o.guard?.gate();
-      if (this.o.signal.aborted) return;
+      if (this.o.signal.aborted) return deferred;
       const table = await describeTable(db, this.o.source.database, name);
-      if (!table) continue; // dropped since listing: its DROP arrives in the stream
+      if (!table) { defer(name); continue; } // dropped since the read began: its rows after P are skipped
       if (this.o.ownsSchema && !progress.lastKey && progress.rows === 0) {
         await recreateIfDifferent(db, this.o.applier, name, this.o.target.database, this.o.logger);
       }
@@ -184,14 +203,27 @@ export class SnapshotRunner {
           logger: this.o.logger, signal: this.o.signal,
           gate: this.o.guard && (() => this.o.guard!.gate()),
         });
+      } catch (err) {
+        // the read's metadata lock now holds the definition: compare it with the one at P
+        if (!isTableDefChanged(err) && !(await changed(name))) throw err;
+        defer(name);
+        continue;
       } finally {
         // chunks load with foreign_key_checks=0 on the apply session: the applier must set it again
         this.o.applier.forgetFkChecks();
       }
+      if (await changed(name)) { defer(name); continue; }
       if (state.tables[name]?.done) tablesDone++;
       report(true);
     }
+    return deferred;
   }
+}
+
+/** A snapshot of just these tables (the others are in sync already). */
+export function partialState(tables: string[]): SnapshotState {
+  const progress = Object.fromEntries(tables.map((t) => [t, freshProgress()]));
+  return { tables: progress, startedAt: new Date().toISOString(), partial: true };
 }
 
 /** Connected components of an undirected graph given as edges. */
