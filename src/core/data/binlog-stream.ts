@@ -139,6 +139,9 @@ class StreamLoop {
       onError: (err) => { this.error ??= err; this.notify(); },
       onBytes: () => { this.lastBytesAt = Date.now(); },
     });
+    // The loop reports as it goes; while it waits on the target (a lock, a slow commit) this
+    // publishes the growing lag, which `verify` waits on before a re-check.
+    const tick = setInterval(() => this.report(), 1000);
     try {
       await this.loop();
       return { position: this.applied, copy: this.copy };
@@ -146,6 +149,7 @@ class StreamLoop {
       await this.o.applier.rollback();
       throw toSyncError(err);
     } finally {
+      clearInterval(tick);
       this.o.signal.removeEventListener('abort', onAbort);
       this.client.stop();
     }
@@ -381,7 +385,8 @@ class StreamLoop {
   }
 
   private report(): void {
-    this.o.onProgress({ ...this.stats, idle: this.backlog === 0, backlogEvents: this.backlog, backlogBytes: Math.max(0, this.queuedBytes) });
+    // Idle: everything received is applied (nothing queued, nothing uncommitted on the target).
+    this.o.onProgress({ ...this.stats, idle: this.backlog === 0 && this.atBoundary, backlogEvents: this.backlog, backlogBytes: Math.max(0, this.queuedBytes) });
   }
 }
 
