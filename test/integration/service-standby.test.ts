@@ -141,13 +141,17 @@ describe('a standby service', () => {
   });
 
   it('takes over at once when the holder is stopped with `service stop`', async () => {
+    let stopMs = 0;
     const ms = await handOver(async () => {
+      const t0 = Date.now();
       const stop = await runCli(['service', 'stop'], { ...ctx.env, DB_SYNC_HOME: homes[0] });
       expect(stop.code, stop.stderr).toBe(0);
-      return Date.now();
+      stopMs = Date.now() - t0;
+      return t0;
     });
-    console.log(`takeover after service stop returned: ${ms} ms`);
-    expect(ms).toBeLessThan(2_500);
+    console.log(`service stop took ${stopMs} ms; the standby streamed ${ms} ms after the stop began`);
+    // the standby waits inside GET_LOCK: the server hands it the lock as the holder's session closes
+    expect(ms).toBeLessThan(stopMs + 500);
   });
 });
 

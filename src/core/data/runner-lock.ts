@@ -57,18 +57,29 @@ export async function boundSessionTimeouts(session: BinarySession): Promise<void
   await session.run(`SET SESSION wait_timeout = ${s}, SESSION net_read_timeout = ${s}, SESSION net_write_timeout = ${s}`);
 }
 
-/** One attempt without waiting: the lock (recorded as ours), or who holds it. */
-export async function tryPairLock(session: BinarySession, targetDb: string, pair: string): Promise<RunnerInfo | LockHolder> {
+/**
+ * One attempt, waiting up to `waitS` seconds for a holder to let go: our connection id when
+ * we got the lock, or who holds it.
+ */
+export async function tryPairLock(session: BinarySession, targetDb: string, pair: string,
+  waitS = 0): Promise<{ connectionId: number } | LockHolder> {
   const name = pairLockName(targetDb, pair);
-  // evaluated left to right: IS_USED_LOCK names us when GET_LOCK just succeeded
+  // evaluated left to right: IS_USED_LOCK names the holder after GET_LOCK gave up
   const [row] = await session.rows<{ got: number | string | null; id: number | string; holder: number | string | null }>(
-    'SELECT GET_LOCK(?, 0) AS got, CONNECTION_ID() AS id, IS_USED_LOCK(?) AS holder', [name, name]);
-  if (Number(row?.got) === 1) {
-    const me: RunnerInfo = { host: os.hostname(), pid: process.pid, since: new Date().toISOString(), connectionId: Number(row?.id) };
-    await session.send(checkpointBytes(pair, RUNNER_STREAM, me));
-    return me;
-  }
+    'SELECT GET_LOCK(?, ?) AS got, CONNECTION_ID() AS id, IS_USED_LOCK(?) AS holder', [name, waitS, name]);
+  if (Number(row?.got) === 1) return { connectionId: Number(row?.id) };
   return holderOf(session, pair, Number(row?.holder ?? 0));
+}
+
+/** Write who holds the pair beside the checkpoints (host, pid, since, connection id). */
+export async function recordRunner(session: BinarySession, pair: string, connectionId: number): Promise<RunnerInfo> {
+  const me: RunnerInfo = { host: os.hostname(), pid: process.pid, since: new Date().toISOString(), connectionId };
+  await session.send(checkpointBytes(pair, RUNNER_STREAM, me));
+  return me;
+}
+
+export async function releasePairLock(session: BinarySession, targetDb: string, pair: string): Promise<void> {
+  await session.run('DO RELEASE_LOCK(?)', [pairLockName(targetDb, pair)]);
 }
 
 /** Who holds the pair's lock now, or null when it is free. */
@@ -84,7 +95,7 @@ async function holderOf(session: BinarySession, pair: string, connectionId: numb
   return { connectionId, runner: info && info.connectionId === connectionId ? info : null };
 }
 
-export function isHolder(r: RunnerInfo | LockHolder): r is LockHolder {
+export function isHolder(r: { connectionId: number } | LockHolder): r is LockHolder {
   return 'runner' in r;
 }
 
@@ -102,12 +113,6 @@ export function pairLockedError(pair: string, h: LockHolder): SyncError {
       + '`sync run`); the lock is released as soon as its connection to the target closes. A service waits as a standby instead.',
     details: { holder: h.runner, connectionId: h.connectionId },
   });
-}
-
-export async function acquirePairLock(session: BinarySession, targetDb: string, pair: string): Promise<RunnerInfo> {
-  const r = await tryPairLock(session, targetDb, pair);
-  if (isHolder(r)) throw pairLockedError(pair, r);
-  return r;
 }
 
 /** The holder's side of the lock while it runs: keep the session alive, notice when the lock is gone. */
