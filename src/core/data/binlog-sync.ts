@@ -130,7 +130,8 @@ async function runOnce(o: BinlogSyncOptions, caps: Capabilities, until: BinlogPo
 async function underLock(o: BinlogSyncOptions, caps: Capabilities, until: BinlogPosition | null,
   first: { resnapshot: boolean; recopy: string[] }, session: BinarySession, control: Db): Promise<void> {
   if (first.resnapshot) {
-    await queryRows(session, `DELETE FROM _db_sync_checkpoint WHERE pair_name = ? AND stream <> ?`, [o.pairName, RUNNER_STREAM]);
+    await queryRows(session, `DELETE FROM _db_sync_checkpoint WHERE pair_name = ? AND stream <> ?`,
+      [o.pairName, RUNNER_STREAM]);
     first.resnapshot = false;
   }
   const ckpt = await readCheckpoint<BinlogCheckpoint>(session, o.pairName, BINLOG_STREAM);
