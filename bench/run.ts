@@ -1,7 +1,9 @@
 /**
  * Benchmark (not a test): `npm run bench`. Two throwaway MariaDB servers on this machine.
  * 1. Snapshot of a 1,000,000-row table: db-sync (`sync run --once`, peak RSS sampled from
- *    /proc) vs `mariadb-dump --single-transaction | mariadb`.
+ *    /proc) vs `mydumper -t 2` + `myloader -t 2` (Debian package mydumper, installed with apt
+ *    when missing) and `mariadb-dump --single-transaction | mariadb`, in BENCH_SNAPSHOT_ROUNDS
+ *    rounds (3); each round runs every tool once, and the ratios are taken within a round.
  * 2. Change-stream lag of single-row autocommit INSERTs at fixed rates: db-sync vs native
  *    MariaDB replication (CHANGE MASTER on the target server, one applier thread). Lag per
  *    row = target commit-time column (DEFAULT NOW(6), a target-only column) - source NOW(6).
@@ -54,37 +56,90 @@ function startDbSync(home: string, args: string[]): { child: ChildProcess; peakR
   return { child, peakRssMb: () => peak, exit };
 }
 
+/** mydumper/myloader (Debian package `mydumper`): installed with apt when missing and we are root. */
+function ensureMydumper(): { dump: string; load: string } {
+  const which = (b: string) => { try { return execFileSync('which', [b]).toString().trim(); } catch { return ''; } };
+  if (!which('mydumper') && process.getuid?.() === 0) {
+    console.log('mydumper not found: installing the Debian package mydumper with apt');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    execFileSync('bash', ['-c', 'apt-get install -y -qq mydumper >/dev/null || (apt-get update -qq && apt-get install -y -qq mydumper >/dev/null)'], { env, stdio: 'inherit' });
+  }
+  const dump = which('mydumper');
+  const load = which('myloader');
+  if (!dump || !load) throw new Error('the anchor needs mydumper and myloader: install the Debian package mydumper (apt-get install mydumper)');
+  return { dump, load };
+}
+
+const MYDUMPER_THREADS = 2;
+/** Rows per mydumper chunk file: without chunks a single table is one file and myloader loads it on one thread. */
+const MYDUMPER_ROWS = Number(process.env.BENCH_MYDUMPER_ROWS ?? 100_000);
+
+/** `mydumper -t 2` into a directory, then `myloader -t 2` from it; seconds of each. */
+function mydumperCopy(tools: { dump: string; load: string }, src: TestServer, dst: TestServer, db: string) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'db-sync-bench-mydumper-'));
+  try {
+    const conn = (s: TestServer) => ['-h', '127.0.0.1', '-P', String(s.port), '-u', 'root'];
+    const t0 = Date.now();
+    execFileSync(tools.dump, [...conn(src), '-t', String(MYDUMPER_THREADS), '-r', String(MYDUMPER_ROWS), '--trx-consistency-only',
+      '-B', 'snap', '-T', 'big', '-o', dir, '-v', '1']);
+    const t1 = Date.now();
+    execFileSync(tools.load, [...conn(dst), '-t', String(MYDUMPER_THREADS), '-d', dir, '-B', db, '-o', '-v', '1']);
+    const t2 = Date.now();
+    return { dumpSec: (t1 - t0) / 1000, loadSec: (t2 - t1) / 1000, totalSec: (t2 - t0) / 1000 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const checksum = (s: TestServer, table: string) => q(s, `CHECKSUM TABLE ${table}`).split('\t')[1];
+const SNAPSHOT_ROUNDS = Number(process.env.BENCH_SNAPSHOT_ROUNDS ?? 3);
+const WITH_MYSQLDUMP = process.env.BENCH_MYSQLDUMP !== '0';
+const spread = (xs: number[]) => ({ min: +Math.min(...xs).toFixed(2), median: +[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(2),
+  max: +Math.max(...xs).toFixed(2) });
+
+/**
+ * The 1M-row copy, db-sync against its anchors in the same round (the machine is shared, so
+ * only ratios from one round compare): mydumper -t 2 | myloader -t 2 (the anchor a DBA uses
+ * for a fast logical copy) and mariadb-dump | mariadb. Each round copies with each tool once.
+ */
 async function snapshotBench(src: TestServer, dst: TestServer) {
+  const tools = ensureMydumper();
   q(src, `CREATE DATABASE snap; SET SESSION max_recursive_iterations = ${ROWS + 10};
     CREATE TABLE snap.big (id INT UNSIGNED PRIMARY KEY, a INT, b INT, s VARCHAR(64), dt DATETIME);
     INSERT INTO snap.big WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS})
       SELECT i, i * 7 % 1000003, i % 977, CONCAT('row-', i, '-', MD5(i)), '2024-01-01 00:00:00' + INTERVAL i SECOND FROM n;`);
   const create = q(src, 'SHOW CREATE TABLE snap.big').split('\t')[1]!.replace(/\\n/g, '\n');
-  // Alternate the two copies twice and keep each one's best time: the machine is shared.
-  const dumpTimes: number[] = [];
-  const dbSyncTimes: number[] = [];
-  let peakRssMb = 0;
-  let checksumEqual = true;
-  for (let round = 0; round < 2; round++) {
-    q(dst, `DROP DATABASE IF EXISTS snap_dump; DROP DATABASE IF EXISTS snap_dbsync; CREATE DATABASE snap_dump; CREATE DATABASE snap_dbsync`);
+  const want = checksum(src, 'snap.big');
+  const rounds: Array<Record<string, number | boolean>> = [];
+  for (let round = 0; round < SNAPSHOT_ROUNDS; round++) {
+    q(dst, `DROP DATABASE IF EXISTS snap_dump; DROP DATABASE IF EXISTS snap_dbsync; DROP DATABASE IF EXISTS snap_mydumper;
+      CREATE DATABASE snap_dump; CREATE DATABASE snap_dbsync; CREATE DATABASE snap_mydumper`);
     q(dst, create, 'snap_dbsync');
-    const t0 = Date.now();
-    const dump = `${findBinary(['mariadb-dump'])} --no-defaults -h127.0.0.1 -P${src.port} -uroot --single-transaction snap big | ${findBinary(['mariadb'])} --no-defaults -h127.0.0.1 -P${dst.port} -uroot snap_dump`;
-    execFileSync('bash', ['-o', 'pipefail', '-c', dump]);
-    dumpTimes.push((Date.now() - t0) / 1000);
+    const my = mydumperCopy(tools, src, dst, 'snap_mydumper');
+    let dumpSec = NaN;
+    if (WITH_MYSQLDUMP) {
+      const t0 = Date.now();
+      const dump = `${findBinary(['mariadb-dump'])} --no-defaults -h127.0.0.1 -P${src.port} -uroot --single-transaction snap big | ${findBinary(['mariadb'])} --no-defaults -h127.0.0.1 -P${dst.port} -uroot snap_dump`;
+      execFileSync('bash', ['-o', 'pipefail', '-c', dump]);
+      dumpSec = (Date.now() - t0) / 1000;
+    }
     const home = dbSyncHome(src, dst, 'snap', 'snap_dbsync');
     const t1 = Date.now();
     const run = startDbSync(home, ['--once']);
     if ((await run.exit) !== 0) throw new Error('db-sync snapshot failed');
-    dbSyncTimes.push((Date.now() - t1) / 1000);
-    peakRssMb = Math.max(peakRssMb, run.peakRssMb());
-    checksumEqual &&= q(src, 'CHECKSUM TABLE snap.big').split('\t')[1] === q(dst, 'CHECKSUM TABLE snap_dbsync.big').split('\t')[1];
+    const dbSyncSec = (Date.now() - t1) / 1000;
     rmSync(home, { recursive: true, force: true });
+    const r = { dbSyncSec, peakRssMb: Math.round(run.peakRssMb()), mydumperSec: my.totalSec, mydumperDumpSec: my.dumpSec,
+      myloaderSec: my.loadSec, vsMydumper: +(my.totalSec / dbSyncSec).toFixed(2), mysqldumpSec: dumpSec,
+      vsMysqldump: +(dumpSec / dbSyncSec).toFixed(2),
+      checksumEqual: checksum(dst, 'snap_dbsync.big') === want && checksum(dst, 'snap_mydumper.big') === want };
+    console.log('snapshot round', round + 1, JSON.stringify(r));
+    rounds.push(r);
   }
-  const dumpSec = Math.min(...dumpTimes);
-  const dbSyncSec = Math.min(...dbSyncTimes);
-  return { rows: ROWS, dumpTimes, dbSyncTimes, dumpRowsPerSec: Math.round(ROWS / dumpSec), dbSyncRowsPerSec: Math.round(ROWS / dbSyncSec),
-    speedup: +(dumpSec / dbSyncSec).toFixed(2), peakRssMb: Math.round(peakRssMb), checksumEqual };
+  const col = (k: string) => rounds.map((r) => Number(r[k]));
+  return { rows: ROWS, rounds, dbSyncSec: spread(col('dbSyncSec')), mydumperSec: spread(col('mydumperSec')),
+    vsMydumper: spread(col('vsMydumper')), ...(WITH_MYSQLDUMP ? { vsMysqldump: spread(col('vsMysqldump')) } : {}),
+    peakRssMb: Math.max(...col('peakRssMb')), checksumEqual: rounds.every((r) => r.checksumEqual) };
 }
 
 const LAG_TABLE = 'CREATE TABLE lagt (id BIGINT AUTO_INCREMENT PRIMARY KEY, ts_src DATETIME(6) NOT NULL, pad VARCHAR(40))';

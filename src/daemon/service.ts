@@ -6,7 +6,7 @@ import type { Config, LogLevel } from '../core/config/schema.js';
 import type { ConfigStore } from '../core/config/store.js';
 import { toSyncError } from '../core/errors.js';
 import { setLogLevel, type Logger } from '../core/log.js';
-import { createStatusSink, initialStatus, type PairStatus, type StatusSink } from '../core/pair/status.js';
+import { createStatusSink, initialStatus, type PairStatus, type StatusSink } from '../core/status.js';
 import { watchConfig, type ConfigWatcher } from './config-watcher.js';
 import { startMetricsServer, type MetricsServer } from './metrics.js';
 import type { RetryLimits } from './retry-policy.js';
@@ -31,7 +31,7 @@ export interface ServiceOptions {
 interface RunningPair {
   supervisor: PairSupervisor;
   sink: StatusSink;
-  /** Pair + its two connections + the intervals it runs with, serialized: a change restarts the pair. */
+  /** Pair + its connections + the intervals and throttle limits it runs with, serialized: a change restarts it. */
   definition: string;
   logger: Logger;
 }
@@ -39,8 +39,11 @@ interface RunningPair {
 export function pairDefinition(config: Config, name: string): string {
   const pair = config.syncPairs.find((p) => p.name === name);
   const conn = (n: string | undefined) => config.connections.find((c) => c.name === n) ?? null;
-  const { pollInterval, schemaCheckInterval } = config.settings;
-  return JSON.stringify({ pair, source: conn(pair?.source), target: conn(pair?.target), pollInterval, schemaCheckInterval });
+  const s = config.settings;
+  const replicas = (pair?.throttleReplicas ?? []).map(conn);
+  const throttle = [s.throttleThreadsRunning, s.throttleReplicaLag, s.historyListWarn, ...replicas];
+  return JSON.stringify({ pair, source: conn(pair?.source), target: conn(pair?.target),
+    pollInterval: s.pollInterval, schemaCheckInterval: s.schemaCheckInterval, throttle });
 }
 
 export class SyncService {

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import writeFileAtomic from 'write-file-atomic';
-import type { PairStatus } from '../core/pair/status.js';
+import type { PairStatus } from '../core/status.js';
 
 export interface ServiceInfo {
   pid: number;

@@ -8,7 +8,7 @@
 import type { Config } from '../core/config/schema.js';
 import { SyncError, toSyncError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import type { PairStatus, StatusSink } from '../core/pair/status.js';
+import { STREAM_STOPPED, type PairStatus, type StatusSink } from '../core/status.js';
 import { pairContext, type PairContext, type RunPairOptions, type StandbyPolicy } from '../core/pair/sync-pair.js';
 import { DEFAULT_LIMITS, isRetryable, retryDelayMs, type RetryLimits } from './retry-policy.js';
 
@@ -69,7 +69,7 @@ export class PairSupervisor {
       const delay = this.recordFailure(outcome);
       await sleep(delay, this.stopper.signal);
     }
-    status.update({ state: 'stopped', nextRetryAt: null, eventsPerSec: 0, rowsPerSec: 0 });
+    status.update({ ...STREAM_STOPPED, state: 'stopped', nextRetryAt: null, eventsPerSec: 0, rowsPerSec: 0 });
     logger.info('pair stopped');
   }
 
@@ -100,14 +100,14 @@ export class PairSupervisor {
     status.update({
       state: retryable ? 'retrying' : 'error', nextRetryAt, retryCount: this.failures, errorsTotal: prev.errorsTotal + 1,
       lastError: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}), at: new Date().toISOString() },
-      eventsPerSec: 0, rowsPerSec: 0,
+      eventsPerSec: 0, rowsPerSec: 0, ...STREAM_STOPPED,
     });
     const log = retryable ? logger.warn.bind(logger) : logger.error.bind(logger);
     log({ code: e.code, err: e.message, retryable, attempt: this.failures, retryInMs: delay }, retryable ? 'pair failed; retrying' : 'pair failed; will try again later');
     return delay;
   }
 
-  /** Resets the failure count once the pair is healthy again (streaming, polling, standby); counts engine-side retries. */
+  /** Resets the failure count once the pair is healthy (streaming, polling, standby); counts engine-side retries. */
   private trackingSink(sink: StatusSink): StatusSink {
     return {
       update: (patch: Partial<PairStatus>) => {

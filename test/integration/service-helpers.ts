@@ -8,7 +8,7 @@ import path from 'node:path';
 import type mysql from 'mysql2/promise';
 import { CLI, ROOT } from '../helpers/context.js';
 import type { StatusDocument } from '../../src/daemon/status-file.js';
-import type { PairStatus } from '../../src/core/pair/status.js';
+import type { PairStatus } from '../../src/core/status.js';
 
 /** True once schema and data steps are on this branch (the stubs throw "... sync is not implemented yet"). */
 export const engineAvailable = ['schema-step.ts', 'data-step.ts'].every(

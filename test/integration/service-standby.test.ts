@@ -15,7 +15,8 @@ import { copyTableDefs } from '../helpers/data-fixtures.js';
 import { ensureCheckpointTable } from '../../src/core/data/checkpoint.js';
 import { tcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { startService, waitForPair, writeServiceConfig, type RunningService } from './service-helpers.js';
-import { auditWrites, EVENTS_DDL, foreignWrites, stats, waitChecksumsEqual, writeLoad, writerSequence } from './standby-helpers.js';
+import { auditWrites, EVENTS_DDL, foreignWrites, stats, waitChecksumsEqual, writeLoad, writerSequence }
+  from './standby-helpers.js';
 
 let ctx: TestContext;
 let homes: string[];
@@ -49,7 +50,8 @@ afterEach(async () => {
 /** The pair "p" in config folder `i`; its target through `targetPort` (a proxy) when given. */
 function configure(i: number, targetPort = ctx.ports.target): void {
   writeServiceConfig(homes[i]!, [{
-    name: 'p', source: { port: ctx.ports.source, database: ctx.sourceDb }, target: { port: targetPort, database: ctx.targetDb },
+    name: 'p', source: { port: ctx.ports.source, database: ctx.sourceDb },
+    target: { port: targetPort, database: ctx.targetDb },
     options: { schema: false, routines: false },
   }]);
 }
@@ -60,13 +62,16 @@ function start(i: number): RunningService {
   return s;
 }
 
-const streaming = (i: number, ms = 60_000) => waitForPair(homes[i]!, 'p', 'streaming', (p) => p.state === 'streaming', ms);
-const standbyOf = (i: number, holder: RunningService, ms = 60_000) => waitForPair(homes[i]!, 'p', `standby held by ${holder.child.pid}`,
-  (p) => p.state === 'standby' && p.standby?.holder?.pid === holder.child.pid, ms);
+const streaming = (i: number, ms = 60_000) =>
+  waitForPair(homes[i]!, 'p', 'streaming', (p) => p.state === 'streaming', ms);
+const standbyOf = (i: number, holder: RunningService, ms = 60_000) =>
+  waitForPair(homes[i]!, 'p', `standby held by ${holder.child.pid}`,
+    (p) => p.state === 'standby' && p.standby?.holder?.pid === holder.child.pid, ms);
 
 /** When the service's pair last turned 'streaming', by its own log line. */
 function streamedAt(s: RunningService): number {
-  const lines = s.output().split('\n').filter((l) => l.includes('"msg":"pair state"') && l.includes('"state":"streaming"'));
+  const lines = s.output().split('\n')
+    .filter((l) => l.includes('"msg":"pair state"') && l.includes('"state":"streaming"'));
   const last = lines.at(-1);
   if (!last) throw new Error(`no streaming state in the log of service ${s.child.pid}`);
   return Date.parse((JSON.parse(last) as { time: string }).time);
@@ -92,7 +97,8 @@ async function expectOneApplierAndEqual(): Promise<number[]> {
 }
 
 describe('a standby service', () => {
-  it('takes over within 10 s after each of 10 kill -9s of the holder under a write load; target equals source', async () => {
+  it('takes over within 10 s after each of 10 kill -9s of the holder under a write load; target equals source',
+    async () => {
     configure(0);
     configure(1);
     let holder = start(0);
@@ -130,7 +136,8 @@ describe('a standby service', () => {
     expect(Math.max(...takeover)).toBeLessThan(10_000);
   });
 
-  it('takes over when the holder loses its network to the target; the old holder applies nothing afterwards', async () => {
+  it('takes over when the holder loses its network to the target; the old holder applies nothing afterwards',
+    async () => {
     const link = await tcpProxy(ctx.ports.target);
     proxy = link;
     const ms = await handOver(async () => {
@@ -158,7 +165,8 @@ describe('a standby service', () => {
       stopMs = Date.now() - t0;
       return exited;
     });
-    console.log(`service stop took ${stopMs} ms (the CLI's start included); the standby streamed ${ms} ms after the holder exited`);
+    console.log(`service stop took ${stopMs} ms (the CLI's start included); `
+      + `the standby streamed ${ms} ms after the holder exited`);
     // the standby waits inside GET_LOCK: the server hands it the lock as the holder's session closes
     expect(ms).toBeLessThan(500);
   });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import logUpdate from 'log-update';
 import { SyncError } from '../../core/errors.js';
-import { startDemo, type DemoHandle } from '../../daemon/demo/run-demo.js';
+import { startDemo, type DemoHandle } from '../../demo/run-demo.js';
 import { renderStatus } from '../views/status-view.js';
 import { action } from '../run.js';
 import { readServiceStatus } from './status.js';
@@ -42,7 +42,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--rate <n>', 'write transactions per second on the source', '20')
     .action(action(async (opts: { duration?: string; rate: string }) => {
       const duration = opts.duration === undefined ? undefined : Number(opts.duration);
-      if (duration !== undefined && !(duration > 0)) throw new SyncError('INVALID_ARGUMENT', '--duration must be a positive number of seconds', { hint: 'e.g. --duration 30' });
+      if (duration !== undefined && !(duration > 0)) throw new SyncError('INVALID_INPUT', '--duration must be a positive number of seconds', { hint: 'e.g. --duration 30' });
       const demo = await startDemo({ writesPerSec: Number(opts.rate) || 20, say: (l) => process.stdout.write(`${l}\n`) });
       const started = Date.now();
       let equal = false;

@@ -112,8 +112,8 @@ export function describeHolder(h: LockHolder): string {
 export function pairLockedError(pair: string, h: LockHolder): SyncError {
   const who = h.runner ? `${h.runner.host} (pid ${h.runner.pid}) since ${h.runner.since}` : describeHolder(h);
   return new SyncError('PAIR_LOCKED', `pair "${pair}" is already being synced by ${who}`, {
-    hint: 'Only one runner may apply a pair. Stop the other one first (`db-sync service stop` on that host, or end its '
-      + '`sync run`); the lock is released as soon as its connection to the target closes. '
+    hint: 'Only one runner may apply a pair. Stop the other one first (`db-sync service stop` on that host, '
+      + 'or end its `sync run`); the lock is released as soon as its connection to the target closes. '
       + 'A service waits as a standby instead.',
     details: { holder: h.runner, connectionId: h.connectionId },
   });

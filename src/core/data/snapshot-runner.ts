@@ -10,19 +10,20 @@
  */
 import type { ConnectionConfig } from '../config/schema.js';
 import { closeWithin, openConnection, queryRows, type Db } from '../db/connection.js';
-import type { Capabilities } from '../db/preflight.js';
+import type { Capabilities } from '../preflight.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Applier, TableMode } from './applier.js';
+import { keylessWarning, type Applier, type TableMode } from './applier.js';
 import { runStream, type StreamOptions } from './binlog-stream.js';
 import { ChunkWriter } from './chunk-writer.js';
 import { comparePositions, formatPosition, type BinlogPosition } from './events.js';
 import { startConsistentSnapshot } from './position.js';
 import { copyTable, estimateRows, type SnapshotState, type TableProgress } from './snapshot.js';
-import { keylessWarning, type StreamStatus } from './stream-status.js';
+import type { StreamStatus } from './stream-status.js';
 import { describeTable, listSyncedTables } from '../db/table-info.js';
 import { recreateIfDifferent } from './target-table.js';
 import type { BinlogCheckpoint } from './checkpoint.js';
+import type { SourceGuard } from '../guard/source-guard.js';
 
 export interface SnapshotRunnerOptions {
   pairName: string;
@@ -40,6 +41,8 @@ export interface SnapshotRunnerOptions {
   logger: Logger;
   signal: AbortSignal;
   chunkRows?: number;
+  /** Waits between chunks while the source is loaded; watches the history list while the read view is open. */
+  guard?: SourceGuard;
 }
 
 export const SNAPSHOT_STREAM = 'snapshot';
@@ -53,8 +56,10 @@ export class SnapshotRunner {
 
   async run(ckpt: BinlogCheckpoint | null, saved: SnapshotState | null): Promise<BinlogPosition> {
     const db = await openConnection(this.o.source);
+    let stopWatch: (() => void) | undefined;
     try {
       const at = await startConsistentSnapshot(db, this.o.caps.flavor);
+      stopWatch = this.o.guard?.watchHistory();
       const inScope = await listSyncedTables(db, this.o.source.database, this.o.inScope);
       const state: SnapshotState = saved ?? { tables: {}, startedAt: new Date().toISOString() };
       if (!ckpt) {
@@ -75,8 +80,28 @@ export class SnapshotRunner {
       await db.query('COMMIT');
       return at;
     } finally {
+      stopWatch?.();
       await closeWithin(db);
     }
+  }
+
+  /**
+   * Warns (once) when the copy, at the pace so far, needs more of the source's binlog retention
+   * than is safe: checked at most every 5 s, from 5 s into the copy on.
+   */
+  private retentionCheck(rowsAtStart: number, rowsTotal: number): (rowsDone: number) => Promise<void> {
+    const started = Date.now();
+    let last = 0;
+    return async (rowsDone) => {
+      const elapsed = (Date.now() - started) / 1000;
+      if (!this.o.guard || elapsed < 5 || Date.now() - last < 5000 || rowsDone <= rowsAtStart) return;
+      last = Date.now();
+      const neededSec = (elapsed * (rowsTotal - rowsAtStart)) / (rowsDone - rowsAtStart);
+      const warning = await this.o.guard.snapshotWarning(neededSec).catch(() => null);
+      if (!warning) return;
+      this.o.logger.warn({ neededSec: Math.round(neededSec) }, warning);
+      this.o.statusHelper.warn(warning);
+    };
   }
 
   /** Tables linked by foreign keys resume together: a group with an unfinished table starts over. */
@@ -126,10 +151,16 @@ export class SnapshotRunner {
     let tablesDone = tables.filter((t) => state.tables[t]?.done).length;
     const writer = new ChunkWriter(this.o.applier.session, this.o.pairName, this.o.maxPacket);
     this.o.statusHelper.snapshotStarted(rowsDone);
+    // in 'snapshot' from here on, also while the first table waits for the throttle
+    const tablesTotal = tables.length;
+    this.o.statusHelper.snapshotProgress({ table: null, tablesDone, tablesTotal, rowsDone, rowsTotal }, true);
+    const retention = this.retentionCheck(rowsDone, rowsTotal);
     for (const name of tables) {
       if (this.o.signal.aborted) return;
       const progress = (state.tables[name] ??= freshProgress());
       if (progress.done) continue;
+      await this.o.guard?.gate();
+      if (this.o.signal.aborted) return;
       const table = await describeTable(db, this.o.source.database, name);
       if (!table) continue; // dropped since listing: its DROP arrives in the stream
       if (this.o.ownsSchema && !progress.lastKey && progress.rows === 0) {
@@ -144,11 +175,19 @@ export class SnapshotRunner {
       if (table.keyKind === 'none') this.o.statusHelper.warn(keylessWarning(name));
       const report = (force = false) => this.o.statusHelper.snapshotProgress({ table: name, tablesDone, tablesTotal: tables.length, rowsDone, rowsTotal }, force);
       report(true);
-      await copyTable({
-        source: db, writer, state, table, targetTable, targetSchema: this.o.target.database,
-        chunkRows: this.o.chunkRows ?? 10_000, loadData, checkpoints: (s) => [[SNAPSHOT_STREAM, s]],
-        onChunk: (n) => { rowsDone += n; report(); }, logger: this.o.logger, signal: this.o.signal,
-      });
+      void retention(rowsDone);
+      try {
+        await copyTable({
+          source: db, writer, state, table, targetTable, targetSchema: this.o.target.database,
+          chunkRows: this.o.chunkRows ?? 10_000, loadData, checkpoints: (s) => [[SNAPSHOT_STREAM, s]],
+          onChunk: (n) => { rowsDone += n; report(); void retention(rowsDone); },
+          logger: this.o.logger, signal: this.o.signal,
+          gate: this.o.guard && (() => this.o.guard!.gate()),
+        });
+      } finally {
+        // chunks load with foreign_key_checks=0 on the apply session: the applier must set it again
+        this.o.applier.forgetFkChecks();
+      }
       if (state.tables[name]?.done) tablesDone++;
       report(true);
     }

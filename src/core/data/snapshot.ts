@@ -17,7 +17,9 @@ import { queryArrays, queryRows, streamRows, type Db } from '../db/connection.js
 import { quoteId, quoteQualified } from '../db/quote.js';
 import type { Logger } from '../log.js';
 import type { ChunkWriter } from './chunk-writer.js';
-import { enumZeroExpr, loadDataSql, selectLiteralChunk, selectTsvChunk, tupleExpr } from '../db/row-sql.js';
+import {
+  enumZeroExpr, loadDataSql, selectLiteralChunk, selectTsvChunk, tsvFieldExpr, tupleExpr,
+} from '../db/row-sql.js';
 import { keyRangeBytes } from '../db/row-bytes.js';
 import type { TableInfo } from '../db/table-info.js';
 
@@ -55,6 +57,8 @@ export interface CopyOptions {
   onChunk: (rows: number) => void;
   logger: Logger;
   signal: AbortSignal;
+  /** Awaited before each chunk's read (the source-load throttle); never inside a chunk. */
+  gate?: () => Promise<void>;
 }
 
 const MAX_STATEMENT_BYTES = 4 << 20;
@@ -101,17 +105,22 @@ export async function copyTable(o: CopyOptions): Promise<void> {
   const read = async (from: unknown[] | null): Promise<Chunk> => {
     const st = (o.loadData ? selectTsvChunk : selectLiteralChunk)(o.table, from, o.chunkRows);
     const rows = await queryArrays(o.source, st.sql, st.params);
+    if (o.loadData) {
+      for (const r of rows) if (r[0] === null) r[0] = await longLine(o.source, o.table, keyIdx.map((i) => r[i]));
+    }
     const last = rows.length === o.chunkRows ? keyIdx.map((i) => (rows[rows.length - 1] as unknown[])[i]) : null;
     const enumZeros = rows.reduce((n: number, r) => n + Number(r[1] ?? 0), 0);
     if (o.loadData) return { count: rows.length, last, enumZeros, inserts: [], data: tsvData(rows) };
     return { count: rows.length, last, enumZeros, inserts: insertBatches(target, o.table.writable, rows.map((r) => String(r[0]))) };
   };
+  // The next read waits for the throttle while the current chunk is written to the target.
+  const gatedRead = (from: unknown[] | null) => (o.gate ? o.gate().then(() => read(from)) : read(from));
   const load = loadDataSql(o.table, target);
   let from = p.lastKey ? decodeKey(p.lastKey) : null;
-  let pending: Promise<Chunk> | null = read(from);
+  let pending: Promise<Chunk> | null = gatedRead(from);
   while (pending) {
     const chunk: Chunk = await pending;
-    pending = chunk.last && !o.signal.aborted ? read(chunk.last) : null;
+    pending = chunk.last && !o.signal.aborted ? gatedRead(chunk.last) : null;
     Object.assign(p, { rows: p.rows + chunk.count, lastKey: chunk.last ? encodeKey(chunk.last) : p.lastKey, done: chunk.last === null });
     // One transaction, sent back to back: replace exactly this key range, record progress.
     const del = Buffer.concat([Buffer.from(`DELETE FROM ${target} WHERE `, 'utf8'), keyRangeBytes(o.targetTable, from, chunk.last)]);
@@ -135,6 +144,39 @@ interface Chunk {
 }
 
 const LF = Buffer.from('\n');
+const TAB = Buffer.from('\t');
+const PIECE_BYTES = 2 << 20;
+
+/**
+ * The LOAD DATA line of a row whose rendering is longer than the source's max_allowed_packet
+ * (the server then returns NULL for the whole line, or for a field): built here field by
+ * field, a long value in pieces of its bytes, all read in the snapshot's consistent read.
+ */
+async function longLine(source: Db, table: TableInfo, key: unknown[]): Promise<Buffer> {
+  const where = table.key.map((c) => `${quoteId(c)} = ?`).join(' AND ');
+  const from = `FROM ${quoteQualified(table.schema, table.name)} WHERE ${where}`;
+  const byName = new Map(table.columns.map((c) => [c.name, c]));
+  const fields: Buffer[] = [];
+  for (const name of table.writable) {
+    const col = byName.get(name) ?? { name, dataType: '' };
+    const [whole] = await queryArrays(source, `SELECT ${tsvFieldExpr(col)} ${from}`, key);
+    if (whole?.[0] !== null && whole?.[0] !== undefined) { fields.push(asBuffer(whole[0])); continue; }
+    const parts: Buffer[] = [];
+    for (let offset = 1; ; offset += PIECE_BYTES) {
+      const piece = { offset, length: PIECE_BYTES };
+      const length = `LENGTH(SUBSTRING(CAST(${quoteId(name)} AS BINARY), ${offset}, ${PIECE_BYTES}))`;
+      const [r] = await queryArrays(source, `SELECT ${tsvFieldExpr(col, piece)}, ${length} ${from}`, key);
+      parts.push(asBuffer(r?.[0]));
+      if (Number(r?.[1] ?? 0) < PIECE_BYTES) break;
+    }
+    fields.push(Buffer.concat(parts));
+  }
+  return Buffer.concat(fields.flatMap((f, i) => (i ? [TAB, f] : [f])));
+}
+
+function asBuffer(v: unknown): Buffer {
+  return Buffer.isBuffer(v) ? v : Buffer.from(String(v ?? ''), 'binary');
+}
 
 /** LOAD DATA input from rows whose first column is a line rendered by tsvLineExpr (binary: Buffers). */
 function tsvData(rows: unknown[][]): Buffer {

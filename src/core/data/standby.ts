@@ -10,7 +10,7 @@
  */
 import type { BinarySession } from '../db/connection.js';
 import type { Logger } from '../log.js';
-import type { StandbyInfo, StatusSink } from '../pair/status.js';
+import type { StandbyInfo, StatusSink } from '../status.js';
 import { describeHolder, isHolder, pairLockedError, pairLockHolder, recordRunner, releasePairLock, tryPairLock,
   type LockHolder, type RunnerInfo } from './runner-lock.js';
 import { sleep } from './supervisor.js';
@@ -73,7 +73,8 @@ export async function takePairLock(session: BinarySession, o: TakeLockOptions): 
     }
     if (why.note !== shown) o.logger.info({ standby: why.note }, 'standing by');
     shown = why.note;
-    o.status.update({ state: 'standby', standby: why, nextRetryAt: null, lagMs: null, eventsPerSec: 0, rowsPerSec: 0 });
+    o.status.update({ state: 'standby', standby: why, nextRetryAt: null, lagMs: null, eventsPerSec: 0,
+      rowsPerSec: 0 });
     if (full) await sleep(STANDBY_RETRY_MS, o.signal);
     if (o.signal.aborted) return null;
   }

@@ -7,7 +7,7 @@
 import { mapDbError } from '../db/connection.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { StatusSink } from '../pair/status.js';
+import { STREAM_STOPPED, type StatusSink } from '../status.js';
 
 export interface SuperviseOptions {
   maxRetries: number;
@@ -43,7 +43,7 @@ export async function supervise(run: () => Promise<void>, o: SuperviseOptions): 
       const at = new Date().toISOString();
       o.logger.warn({ code: err.code, err: err.message, attempt, delayMs: delay }, 'data sync failed; retrying from the last checkpoint');
       o.status.update({
-        state: 'retrying', nextRetryAt: new Date(Date.now() + delay).toISOString(),
+        ...STREAM_STOPPED, state: 'retrying', nextRetryAt: new Date(Date.now() + delay).toISOString(),
         lastError: { code: err.code, message: err.message, hint: err.hint, at },
       });
       await sleep(delay, o.signal);
@@ -59,4 +59,12 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
     function done() { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/** `p`, or `onTimeout()` as a rejection after `ms` (`p` runs on; its late failure is ignored). */
+export function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(onTimeout()), ms); });
+  p.catch(() => undefined);
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }

@@ -5,14 +5,15 @@
  * schema under the pair's lock, then table DDL is replayed from the binlog and programmable
  * objects are re-synced when the stream changes them).
  */
-import { checkCapabilities } from '../db/preflight.js';
+import { checkCapabilities } from '../preflight.js';
 import { resolveMode } from '../poll/mode.js';
 import { runPolling } from '../poll/poll-runner.js';
 import { runBinlogSync, type SchemaHooks } from '../data/binlog-sync.js';
 import type { StandbyPolicy } from '../data/standby.js';
-import type { PairContext } from './sync-pair.js';
-import { tableFilter } from './table-filter.js';
+import type { PipelineContext as PairContext } from '../pipeline.js';
+import { tableFilter } from '../table-filter.js';
 import { runSchemaStep, syncSchema } from './schema-step.js';
+import { guardSettings, reportTo } from '../guard/source-guard.js';
 
 export interface DataStepOptions {
   once: boolean;
@@ -43,6 +44,10 @@ export async function runDataStep(ctx: PairContext, options: DataStepOptions): P
     status: ctx.status, logger: ctx.logger.child({ pipeline: 'data' }), signal: ctx.signal,
     chunkRows: positiveInt(process.env.DB_SYNC_SNAPSHOT_CHUNK_ROWS),
     maxBacklogBytes: positiveInt(process.env.DB_SYNC_MAX_BACKLOG_BYTES),
+    guard: {
+      ...guardSettings(config, pair), ...reportTo(ctx.status),
+      historyIntervalMs: positiveInt(process.env.DB_SYNC_HISTORY_INTERVAL_MS),
+    },
   });
 }
 

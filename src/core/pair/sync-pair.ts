@@ -3,36 +3,17 @@
  * core/schema and core/data together (they never import each other). The CLI's
  * `sync run` and the service both call runPair().
  */
-import type { Config, ConnectionConfig, SyncPairConfig } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
 import { SyncError } from '../errors.js';
-import type { Logger } from '../log.js';
-import type { StandbyPolicy } from '../data/standby.js';
-import type { StatusSink } from './status.js';
-
-export type { StandbyPolicy };
+import type { PipelineContext } from '../pipeline.js';
 import { runSchemaStep } from './schema-step.js';
 import { runDataStep } from './data-step.js';
+import type { RunPairOptions } from './run-options.js';
 
-export interface PairContext {
-  config: Config;
-  pair: SyncPairConfig;
-  source: ConnectionConfig;
-  target: ConnectionConfig;
-  logger: Logger;
-  signal: AbortSignal;
-  status: StatusSink;
-}
-
-export interface RunPairOptions {
-  /** Catch up to the source's position as of the start, then return. */
-  once: boolean;
-  /** Forget the data checkpoints and copy all rows again. */
-  resnapshot?: boolean;
-  /** Copy these tables again from the current checkpoint on. */
-  recopy?: string[];
-  /** The service: wait as a standby while another runner holds the pair (binlog mode). */
-  standby?: StandbyPolicy;
-}
+export type { StandbyPolicy } from '../data/standby.js';
+export type { RunPairOptions };
+/** A pair's pipeline context (the pair composes the pipelines with it). */
+export type PairContext = PipelineContext;
 
 export function pairContext(config: Config, pairName: string, base: Omit<PairContext, 'config' | 'pair' | 'source' | 'target'>): PairContext {
   const pair = config.syncPairs.find((p) => p.name === pairName);

@@ -38,8 +38,19 @@ export interface PairStatus {
   enabled: boolean;
   state: PairState;
   mode: 'binlog' | 'poll' | null;
-  /** Milliseconds the target is behind the source; a number whenever the pair streams or polls. */
+  /**
+   * Milliseconds the target is behind the source; a number whenever the pair streams or polls.
+   * Binlog mode: source commit to target commit (0.1 ms steps), 0 when caught up.
+   */
   lagMs: number | null;
+  /** Binlog mode: nothing received and unapplied, and no change event for 2 s; else null. */
+  caughtUp: boolean | null;
+  /** Binlog mode: when the last change event arrived (ISO), null when none did since the pair started. */
+  lastEventAt: string | null;
+  /** Binlog mode: change events (and their binlog bytes) received but not applied yet; else null. */
+  backlog: { events: number; bytes: number } | null;
+  /** Binlog mode: bytes from the applied checkpoint to the source's binlog end (polled every 2 s); else null. */
+  distanceBytes: number | null;
   lastError: PairErrorInfo | null;
   /** In state 'standby': who holds the pair (else null). */
   standby: StandbyInfo | null;
@@ -55,15 +66,25 @@ export interface PairStatus {
   retryCount: number;
   /** Failures since the service started (service; Prometheus db_sync_pair_errors_total). */
   errorsTotal: number;
+  /** Snapshot or reconciliation reads wait because the source is loaded: why and since when; else null. */
+  throttled: { reason: string; since: string } | null;
+  /** Seconds the pair's reads waited for the source (finished waits, since the service started). */
+  throttledSecTotal: number;
+  /** The source's InnoDB history list length while a snapshot holds its read view, else null. */
+  historyListLength: number | null;
   updatedAt: string;
 }
 
+/** Stream measurements that mean nothing once the stream stopped (its received backlog is dropped). */
+export const STREAM_STOPPED: Pick<PairStatus, 'caughtUp' | 'backlog' | 'distanceBytes'> = { caughtUp: null, backlog: null, distanceBytes: null };
+
 export function initialStatus(name: string, enabled: boolean): PairStatus {
   return {
-    name, enabled, state: enabled ? 'starting' : 'disabled', mode: null, lagMs: null, lastError: null, standby: null,
-    nextRetryAt: null,
+    name, enabled, state: enabled ? 'starting' : 'disabled', mode: null, lagMs: null, caughtUp: null, lastEventAt: null,
+    backlog: null, distanceBytes: null, lastError: null, standby: null, nextRetryAt: null,
     snapshot: null, position: null, eventsPerSec: 0, rowsPerSec: 0, totals: { events: 0, rows: 0, transactions: 0 },
-    lastSchemaCheck: null, warnings: [], retryCount: 0, errorsTotal: 0, updatedAt: new Date().toISOString(),
+    lastSchemaCheck: null, warnings: [], retryCount: 0, errorsTotal: 0,
+    throttled: null, throttledSecTotal: 0, historyListLength: null, updatedAt: new Date().toISOString(),
   };
 }
 

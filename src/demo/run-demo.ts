@@ -7,11 +7,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigStore, resolvePaths } from '../../core/config/store.js';
-import { closeQuietly, openConnection, queryRows, type Db } from '../../core/db/connection.js';
-import { quoteId } from '../../core/db/quote.js';
-import { CLI_COMMAND } from '../control.js';
-import { readStatusFile } from '../status-file.js';
+import { ConfigStore, resolvePaths } from '../core/config/store.js';
+import { closeQuietly, openConnection, queryRows, type Db } from '../core/db/connection.js';
+import { quoteId } from '../core/db/quote.js';
+import { CLI_COMMAND } from '../daemon/control.js';
+import { readStatusFile } from '../daemon/status-file.js';
 import { rootConnectionConfig, startServer, type LocalServer } from './mariadb-launcher.js';
 import { DEMO_DB, SAMPLE_SCHEMA, sampleData } from './sample-data.js';
 
