@@ -139,7 +139,8 @@ async function underLock(o: BinlogSyncOptions, caps: Capabilities, until: Binlog
   first: { resnapshot: boolean; recopy: string[] }, session: BinarySession, control: Db,
   guard: SourceGuard | undefined): Promise<void> {
   if (first.resnapshot) {
-    await queryRows(session, `DELETE FROM _db_sync_checkpoint WHERE pair_name = ? AND stream <> ?`, [o.pairName, RUNNER_STREAM]);
+    await queryRows(session, `DELETE FROM _db_sync_checkpoint WHERE pair_name = ? AND stream <> ?`,
+      [o.pairName, RUNNER_STREAM]);
     first.resnapshot = false;
   }
   let ckpt = await readCheckpoint<BinlogCheckpoint>(session, o.pairName, BINLOG_STREAM);
