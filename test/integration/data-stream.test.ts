@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createContext, type TestContext } from '../helpers/context.js';
 import { copyTableDefs, expectTablesEqual, rows, startPair, waitTablesEqual } from '../helpers/data-fixtures.js';
 
@@ -59,8 +59,11 @@ describe('data sync: snapshot then binlog stream', () => {
   it('streams a mixed multi-table workload with rolled-back transactions and ends equal', async () => {
     const run = startPair(t);
     try {
+      // the workload must reach the stream, not only the snapshot
+      await vi.waitFor(() => expect(run.status.current().state).toBe('streaming'), { timeout: 30_000, interval: 50 });
       for (let round = 0; round < 15; round++) await workload(t, round);
       await waitTablesEqual(t, TABLES);
+      await vi.waitFor(() => expect(run.status.current().totals.transactions).toBeGreaterThan(0), { timeout: 5000 });
       expect(run.status.current().state).toBe('streaming');
       expect(run.status.current().totals.transactions).toBeGreaterThan(0);
     } finally {
