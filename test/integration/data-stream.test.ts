@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createContext, type TestContext } from '../helpers/context.js';
-import { copyTableDefs, expectTablesEqual, rows, startPair, waitTablesEqual } from '../helpers/data-fixtures.js';
+import { copyTableDefs, expectTablesEqual, waitUntil, rows, startPair, waitTablesEqual } from '../helpers/data-fixtures.js';
 
 const TABLES = ['accounts', 'orders', 'tags', 'log_nokey'];
 
@@ -61,8 +61,10 @@ describe('data sync: snapshot then binlog stream', () => {
     try {
       for (let round = 0; round < 15; round++) await workload(t, round);
       await waitTablesEqual(t, TABLES);
+      // The status is published just after the commit the tables show: wait for it, not race it.
+      await waitUntil('the status to count the transactions', () => run.status.current().totals.transactions > 0,
+        10_000, () => run.status.current());
       expect(run.status.current().state).toBe('streaming');
-      expect(run.status.current().totals.transactions).toBeGreaterThan(0);
     } finally {
       await run.stop();
     }
