@@ -59,6 +59,8 @@ describe('data sync: snapshot then binlog stream', () => {
   it('streams a mixed multi-table workload with rolled-back transactions and ends equal', async () => {
     const run = startPair(t);
     try {
+      // Streaming first, so the workload goes through the stream (not into a late snapshot).
+      await waitUntil('the pair to stream', () => run.status.current().state === 'streaming', 60_000, () => run.status.current());
       for (let round = 0; round < 15; round++) await workload(t, round);
       await waitTablesEqual(t, TABLES);
       // The status is published just after the commit the tables show: wait for it, not race it.
