@@ -157,15 +157,19 @@ async function optionalRow(db: Db, sql: string): Promise<Record<string, unknown>
 /** GTID mode and what a failover to one of this server's replicas needs (README "Source failover"). */
 async function readGtidInfo(db: Db, flavor: Flavor, logBin: boolean): Promise<GtidInfo> {
   if (flavor.name === 'mariadb') {
-    const r = await optionalRow(db, 'SELECT @@gtid_binlog_pos AS p, @@gtid_domain_id AS d, @@gtid_strict_mode AS s, @@log_slave_updates AS u');
+    const r = await optionalRow(db,
+      'SELECT @@gtid_binlog_pos AS p, @@gtid_domain_id AS d, @@gtid_strict_mode AS s, @@log_slave_updates AS u');
     const domain = r.d === undefined ? null : Number(r.d);
     return {
       position: logBin ? String(r.p ?? '') : null, domainId: domain, strict: r.s === undefined ? null : on(r.s),
       logReplicaUpdates: r.u === undefined ? null : on(r.u),
       failoverNeeds: [
-        'every replica that may be promoted: log_bin=ON and log_slave_updates=ON (its binlog must hold this server\'s transactions), binlog_format=ROW, binlog_row_image=FULL, binlog_row_metadata=FULL',
-        `replicas replicate with MASTER_USE_GTID=slave_pos and keep gtid_domain_id=${domain ?? '?'} (after promotion its writes continue this domain)`,
-        'gtid_strict_mode=ON on every server, so a transaction written on a replica stops its replication instead of diverging',
+        'every replica that may be promoted: log_bin=ON and log_slave_updates=ON (its binlog must hold this ' +
+          'server\'s transactions), binlog_format=ROW, binlog_row_image=FULL, binlog_row_metadata=FULL',
+        `replicas replicate with MASTER_USE_GTID=slave_pos and keep gtid_domain_id=${domain ?? '?'} (after ` +
+          `promotion its writes continue this domain)`,
+        'gtid_strict_mode=ON on every server, so a transaction written on a replica stops its replication instead ' +
+          'of diverging',
       ],
     };
   }
@@ -173,11 +177,14 @@ async function readGtidInfo(db: Db, flavor: Flavor, logBin: boolean): Promise<Gt
   const u = await optionalRow(db, 'SELECT @@log_replica_updates AS u');
   const mode = on(r.m);
   return {
-    position: mode && logBin ? String(r.p ?? '').replace(/\s/g, '') : null, domainId: null, strict: r.s === undefined ? null : on(r.s),
+    position: mode && logBin ? String(r.p ?? '').replace(/\s/g, '') : null, domainId: null,
+      strict: r.s === undefined ? null : on(r.s),
     logReplicaUpdates: u.u === undefined ? null : on(u.u),
     failoverNeeds: [
-      ...(mode ? [] : ['SET GLOBAL gtid_mode=ON (with enforce_gtid_consistency=ON) on this server and its replicas: without GTIDs a pair cannot follow a failover']),
-      'every replica that may be promoted: gtid_mode=ON, log_bin, log_replica_updates=ON, binlog_format=ROW, binlog_row_image=FULL, binlog_row_metadata=FULL',
+      ...(mode ? [] : ['SET GLOBAL gtid_mode=ON (with enforce_gtid_consistency=ON) on this server and its ' +
+        'replicas: without GTIDs a pair cannot follow a failover']),
+      'every replica that may be promoted: gtid_mode=ON, log_bin, log_replica_updates=ON, binlog_format=ROW, ' +
+        'binlog_row_image=FULL, binlog_row_metadata=FULL',
     ],
   };
 }

@@ -9,7 +9,7 @@ import { setLogLevel, type Logger } from '../core/log.js';
 import { createStatusSink, initialStatus, type PairStatus, type StatusSink } from '../core/status.js';
 import { watchConfig, type ConfigWatcher } from './config-watcher.js';
 import { startMetricsServer, type MetricsServer } from './metrics.js';
-import type { RetryLimits } from './retry-policy.js';
+import type { RetryLimits } from '../core/retry.js';
 import { writeStatusFile, type StatusDocument } from './status-file.js';
 import { PairSupervisor, type PairRunner } from './supervisor.js';
 import type { StandbyPolicy } from '../core/pair/sync-pair.js';

@@ -10,7 +10,8 @@ import { SyncError, toSyncError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { STREAM_STOPPED, type PairStatus, type StatusSink } from '../core/status.js';
 import { pairContext, type PairContext, type RunPairOptions, type StandbyPolicy } from '../core/pair/sync-pair.js';
-import { DEFAULT_LIMITS, isRetryable, retryDelayMs, type RetryLimits } from './retry-policy.js';
+import { DEFAULT_LIMITS, isRetryable, retryDelayMs, type RetryLimits } from '../core/retry.js';
+import { sleep } from '../core/sleep.js';
 
 export type PairRunner = (ctx: PairContext, options: RunPairOptions) => Promise<void>;
 
@@ -134,16 +135,3 @@ function toSyncErrorReturned(): SyncError {
   });
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { closeQuietly, openConnection } from '../core/db/connection.js';
 import { SyncError } from '../core/errors.js';
+import { sleep } from '../core/sleep.js';
 
 export interface ServerOptions {
   /** Source role: --log-bin, ROW, FULL image and metadata. */
@@ -99,7 +100,7 @@ async function waitReady(port: number, child: ChildProcess, datadir: string, tim
       return;
     } catch (err) {
       lastErr = err;
-      await new Promise((r) => setTimeout(r, 150));
+      await sleep(150);
     }
   }
   throw new Error(`mariadbd on port ${port} not ready after ${timeoutMs} ms: ${String(lastErr)}`);

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createContext, rootConnection, type TestContext } from '../helpers/context.js';
 import { tcpProxy } from '../helpers/tcp-proxy.js';
 import { copyTableDefs, pairContextFor, rows, startPair, waitTablesEqual } from '../helpers/data-fixtures.js';
-import { runBinlogSync } from '../../src/core/data/binlog-sync.js';
+import { runBinlogSync } from '../../src/core/data/orchestrator.js';
 
 describe('recovery from lost connections', () => {
   let t: TestContext;

@@ -49,7 +49,8 @@ async function topology(label: string) {
     MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1; START SLAVE;`);
   target.sql(`CREATE DATABASE ${DB};`);
   home = mkdtempSync(path.join(os.tmpdir(), 'db-sync-failover-'));
-  writeServiceConfig(home, [{ name: 'p', source: { port: primary.port, database: DB }, target: { port: target.port, database: DB } }],
+  writeServiceConfig(home, [{ name: 'p', source: { port: primary.port, database: DB }, target: { port: target.port,
+    database: DB } }],
     { retryDelay: 300, maxRetries: 100 });
   service = startService(home);
   await waitForPair(home, 'p', 'streaming', (p) => p.state === 'streaming');
@@ -109,23 +110,27 @@ async function waitEqual(a: TestServer, b: TestServer, ms = 60_000): Promise<voi
 async function promote(replica: TestServer): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (!/read all relay log/.test(replica.sql('SHOW SLAVE STATUS\\G'))) {
-    if (Date.now() > deadline) throw new Error(`replica did not drain its relay log: ${replica.sql('SHOW SLAVE STATUS\\G')}`);
+    if (Date.now() > deadline) throw new Error(`replica did not drain its relay log: ` +
+      `${replica.sql('SHOW SLAVE STATUS\\G')}`);
     await sleep(100);
   }
   replica.sql('STOP SLAVE; RESET SLAVE ALL;');
 }
 
 const checkpoint = (target: TestServer) => JSON.parse(target.sql(
-  `SELECT state FROM ${DB}._db_sync_checkpoint WHERE pair_name = 'p' AND stream = 'binlog'`).trim()) as Record<string, unknown>;
+  `SELECT state FROM ${DB}._db_sync_checkpoint WHERE pair_name = 'p' AND stream = ` +
+    `'binlog'`).trim()) as Record<string, unknown>;
 
 const repoint = async (to: TestServer) => {
-  const r = await runCli(['connection', 'edit', 'p-src', '--port', String(to.port)], { ...process.env, DB_SYNC_HOME: home });
+  const r = await runCli(['connection', 'edit', 'p-src', '--port', String(to.port)], { ...process.env,
+    DB_SYNC_HOME: home });
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
 };
 
 describe('source failover by GTID', () => {
-  it('continues on the promoted replica without a snapshot, with writes before, during and after the switch', async () => {
+  it('continues on the promoted replica without a snapshot, with writes before, during and after the switch',
+    async () => {
     const { primary, replica, target } = await topology('fo');
     const w = writer(primary);
     await sleep(2500);
@@ -134,7 +139,8 @@ describe('source failover by GTID', () => {
     w.switchTo(replica); // writes while the pair still points at the dead primary
     await sleep(1500);
     await repoint(replica);
-    await waitForPair(home, 'p', 'streaming from the new primary', (p) => p.state === 'streaming' && checkpoint(target).serverId === 42, 60_000);
+    await waitForPair(home, 'p', 'streaming from the new primary',
+      (p) => p.state === 'streaming' && checkpoint(target).serverId === 42, 60_000);
     await sleep(2000); // writes after the switch
     await w.stop();
     await waitEqual(replica, target);

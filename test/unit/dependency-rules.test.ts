@@ -29,7 +29,7 @@ function resolvedArea(from: string, spec: string): string {
 describe('dependency rules', () => {
   it.each([
     ['mysql2', ['core/db/connection.ts']],
-    ['@vlasky/zongji', ['core/data/binlog-client.ts']],
+    ['@vlasky/zongji', ['core/data/binlog-reader.ts']],
     ['pino', ['core/log.ts']],
     ['pino-pretty', ['cli/views/log-view.ts']],
     ['@inquirer/prompts', ['cli/prompt.ts']],

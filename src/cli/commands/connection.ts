@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { SSL_MODES } from '../../core/config/schema.js';
-import { addConnection, editConnection, findConnection, publicConnection, removeConnection } from '../../core/config/edit.js';
+import { addConnection, editConnection, findConnection, publicConnection,
+  removeConnection } from '../../core/config/edit.js';
 import { checkCapabilities, type Capabilities } from '../../core/preflight.js';
 import { SyncError } from '../../core/errors.js';
 import { retentionReport } from '../../core/guard/retention.js';
@@ -72,11 +73,14 @@ function renderGtid(c: Capabilities): string[] {
   const g = c.gtid;
   const onOff = (v: boolean | null) => (v === null ? '-' : v ? 'ON' : 'OFF');
   const settings = c.flavor.name === 'mariadb'
-    ? `gtid_domain_id=${g.domainId ?? '-'}, gtid_strict_mode=${onOff(g.strict)}, log_slave_updates=${onOff(g.logReplicaUpdates)}`
+    ? `gtid_domain_id=${g.domainId ?? '-'}, gtid_strict_mode=${onOff(g.strict)}, ` +
+      `log_slave_updates=${onOff(g.logReplicaUpdates)}`
     : `enforce_gtid_consistency=${onOff(g.strict)}, log_replica_updates=${onOff(g.logReplicaUpdates)}`;
   return [
     `  GTID:            ${c.gtidMode ? `on, position ${g.position || '(empty)'}` : 'off'}; ${settings}`,
-    `  failover:        ${c.gtidMode ? 'pairs resume by GTID on a promoted replica that has' : 'pairs stop with SOURCE_CHANGED on another server; for GTID failover'}:`,
+    `  failover:        ` +
+      `${c.gtidMode ? 'pairs resume by GTID on a promoted replica that has'
+        : 'pairs stop with SOURCE_CHANGED on another server; for GTID failover'}:`,
     ...g.failoverNeeds.map((n) => `    - ${n}`),
   ];
 }
@@ -121,13 +125,17 @@ export function registerConnectionCommands(program: Command): void {
     .option('--database <name>', 'database (schema)')
     .option('--ssl-mode <mode>', `TLS: ${SSL_MODES.join('|')}`)
     .option('--ssl-ca <file>', 'CA certificate file for TLS verification')
-    .addHelpText('after', '\nExample (source failover to a promoted replica):\n  db-sync connection edit prod --host db2.example.com --port 3306')
+    .addHelpText('after',
+      '\nExample (source failover to a promoted replica):\n  db-sync connection edit prod --host db2.example.com ' +
+        '--port 3306')
     .action(action(async (name: string, flags: AddFlags) => {
       const entry = toEntry(flags);
-      const changes = Object.fromEntries(Object.entries(entry).filter(([k, v]) => v !== undefined && (k !== 'port' || flags.port !== undefined)));
+      const changes = Object.fromEntries(Object.entries(entry).filter(([k,
+        v]) => v !== undefined && (k !== 'port' || flags.port !== undefined)));
       if (Object.keys(changes).length === 0) {
         throw new SyncError('MISSING_FLAGS', `connection edit ${name}: nothing to change`, {
-          hint: 'Pass at least one of --host, --port, --user, --password, --password-env, --database, --ssl-mode, --ssl-ca.',
+          hint: 'Pass at least one of --host, --port, --user, --password, --password-env, --database, --ssl-mode, ' +
+            '--ssl-ca.',
         });
       }
       let conn = findConnection(openStore().load(), name);

@@ -22,7 +22,7 @@ interface CutoverFlags {
 function seconds(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) {
-    throw new SyncError('INVALID_ARGUMENT', `${flag} expects a number of seconds > 0, got "${value}"`, {
+    throw new SyncError('INVALID_INPUT', `${flag} expects a number of seconds > 0, got "${value}"`, {
       hint: `e.g. ${flag} 30`,
     });
   }

@@ -23,7 +23,7 @@ function parseStart(opts: StartOptions): { logLevel?: LogLevel; metricsPort?: nu
   let metricsPort: number | undefined;
   if (opts.logLevel !== undefined) {
     if (!(LOG_LEVELS as readonly string[]).includes(opts.logLevel)) {
-      throw new SyncError('INVALID_ARGUMENT', `--log-level must be one of ${LOG_LEVELS.join(', ')}`, { hint: 'e.g. --log-level debug' });
+      throw new SyncError('INVALID_INPUT', `--log-level must be one of ${LOG_LEVELS.join(', ')}`, { hint: 'e.g. --log-level debug' });
     }
     logLevel = opts.logLevel as LogLevel;
     args.push('--log-level', logLevel);
@@ -31,7 +31,7 @@ function parseStart(opts: StartOptions): { logLevel?: LogLevel; metricsPort?: nu
   if (opts.metricsPort !== undefined) {
     metricsPort = Number(opts.metricsPort);
     if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535) {
-      throw new SyncError('INVALID_ARGUMENT', `--metrics-port must be a port number, got "${opts.metricsPort}"`, { hint: 'e.g. --metrics-port 9464' });
+      throw new SyncError('INVALID_INPUT', `--metrics-port must be a port number, got "${opts.metricsPort}"`, { hint: 'e.g. --metrics-port 9464' });
     }
     args.push('--metrics-port', String(metricsPort));
   }

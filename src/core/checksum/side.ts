@@ -9,6 +9,7 @@ import { quoteId } from '../db/quote.js';
 import { chunkChecksumSql, rowHashHexExpr, type HashAlgo } from './canonical.js';
 import { keyIn, orderBy, rangePredicate, type KeyRange, type KeyTuple } from './key-range.js';
 import type { TableInfo } from '../db/table-info.js';
+import { sleep } from '../sleep.js';
 
 export interface Side {
   db: Db;
@@ -69,7 +70,7 @@ async function timed<T>(side: Side, sql: string, params: unknown[]): Promise<T[]
   const rows = await queryRows<T>(side.db, sql, params);
   side.queries += 1;
   const ms = Date.now() - started;
-  if (side.sleepRatio > 0 && ms > 0) await new Promise((r) => setTimeout(r, ms * side.sleepRatio));
+  if (side.sleepRatio > 0 && ms > 0) await sleep(ms * side.sleepRatio);
   return rows;
 }
 

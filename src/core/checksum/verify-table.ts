@@ -4,7 +4,7 @@
  */
 import type { Db } from '../db/connection.js';
 import type { HashAlgo } from './canonical.js';
-import { toSyncError } from '../errors.js';
+import { toSyncError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { diffCounts, type TableDiff } from './classify.js';
 import { compareTable, DEFAULT_COMPARE, type CompareOptions } from './compare-table.js';
@@ -34,7 +34,7 @@ export interface TableReport {
    */
   noPrimaryKey?: boolean;
   repaired?: RepairResult;
-  error?: { code: string; message: string; hint?: string; retryable: boolean };
+  error?: { code: ErrorCode; message: string; hint?: string; retryable: boolean };
   elapsedMs: number;
 }
 

@@ -24,22 +24,29 @@ export function canFailOver(ckpt: BinlogCheckpoint, caps: Capabilities): boolean
   return ckpt.gtids !== undefined && ckpt.flavor === caps.flavor.name && caps.gtidMode;
 }
 
-export async function reanchorOnNewServer(db: Db, ckpt: BinlogCheckpoint, caps: Capabilities): Promise<BinlogCheckpoint> {
+export async function reanchorOnNewServer(db: Db, ckpt: BinlogCheckpoint,
+  caps: Capabilities): Promise<BinlogCheckpoint> {
   const moved = { serverId: caps.serverId, serverUuid: caps.serverUuid };
   if (caps.flavor.name === 'mysql') return { ...ckpt, ...moved, ...(await mysqlAnchor(db, ckpt)) };
   const result = await scanMariaHistory(db, ckpt);
   const where = `the new source (server_id ${caps.serverId})`;
   if (result.missing.length) {
-    const has = result.missing.map((g) => `domain ${g.domain}: ${formatGtids(result.seen.get(g.domain) ?? []).split(',').slice(-3).join(',') || 'nothing'}`);
-    throw new SyncError('SOURCE_MISSING_GTIDS', `${where} lacks transactions the target already has: ${formatGtids(result.missing)} `
-      + `(its binlog has, last: ${has.join('; ')}). The old source committed them and db-sync applied them, but they never reached this server.`, {
+    const has = result.missing.map((g) => `domain ${g.domain}: ` +
+      `${formatGtids(result.seen.get(g.domain) ?? []).split(',').slice(-3).join(',') || 'nothing'}`);
+    throw new SyncError('SOURCE_MISSING_GTIDS',
+      `${where} lacks transactions the target already has: ${formatGtids(result.missing)} `
+      + `(its binlog has, last: ${has.join('; ')}). The old source committed them and db-sync applied them, but ` +
+        `they never reached this server.`, {
       hint: `Bring these transactions to this server, or: ${FIX}`, details: { missing: formatGtids(result.missing) },
     });
   }
   if (result.extra.length) {
-    throw new SyncError('SOURCE_DIVERGED', `${where} has transactions the old source never had, before the checkpoint ${ckpt.gtids}: `
-      + `${formatGtids(result.extra)} (errant transactions written on the replica; the server would skip them silently).`, {
-      hint: `Check what they changed (mariadb-binlog --start-position on that server). ${FIX}`, details: { extra: formatGtids(result.extra) },
+    throw new SyncError('SOURCE_DIVERGED',
+      `${where} has transactions the old source never had, before the checkpoint ${ckpt.gtids}: `
+      + `${formatGtids(result.extra)} (errant transactions written on the replica; the server would skip them ` +
+        `silently).`, {
+      hint: `Check what they changed (mariadb-binlog --start-position on that server). ${FIX}`,
+        details: { extra: formatGtids(result.extra) },
     });
   }
   return { ...ckpt, ...moved, ...(result.anchor as { file: string; pos: number }) };
@@ -55,9 +62,11 @@ async function scanMariaHistory(db: Db, ckpt: BinlogCheckpoint): Promise<History
   }
   const first = startFile(lists, target);
   if (first < 0) {
-    throw new SyncError('BINLOG_PURGED', `the new source's oldest binlog (${files[0] ?? 'none'}) starts after the checkpoint ${ckpt.gtids}: `
+    throw new SyncError('BINLOG_PURGED',
+      `the new source's oldest binlog (${files[0] ?? 'none'}) starts after the checkpoint ${ckpt.gtids}: `
       + 'the binlogs that follow it were purged there', {
-      hint: 'Re-copy the data: `db-sync sync run PAIR --resnapshot`; keep binlogs longer on every server that may be promoted.',
+      hint: 'Re-copy the data: `db-sync sync run PAIR --resnapshot`; keep binlogs longer on every server that may ' +
+        'be promoted.',
     });
   }
   const scan = new HistoryScan(target);
@@ -81,18 +90,21 @@ async function scanMariaHistory(db: Db, ckpt: BinlogCheckpoint): Promise<History
  * The binlog file:pos is learnt from the first event: until then the oldest file stands in.
  */
 async function mysqlAnchor(db: Db, ckpt: BinlogCheckpoint): Promise<{ file: string; pos: number }> {
-  const [row] = await queryRows<{ e: string; p: string }>(db, 'SELECT @@GLOBAL.gtid_executed AS e, @@GLOBAL.gtid_purged AS p');
+  const [row] = await queryRows<{ e: string; p: string }>(db,
+    'SELECT @@GLOBAL.gtid_executed AS e, @@GLOBAL.gtid_purged AS p');
   const mine = parseMysqlGtidSet(ckpt.gtids);
   const missing = subtractMysqlGtidSets(mine, parseMysqlGtidSet(row?.e));
   if (missing.size) {
-    throw new SyncError('SOURCE_MISSING_GTIDS', `the new source lacks transactions the target already has: ${formatMysqlGtidSet(missing)}`, {
+    throw new SyncError('SOURCE_MISSING_GTIDS',
+      `the new source lacks transactions the target already has: ${formatMysqlGtidSet(missing)}`, {
       hint: `Bring these transactions to this server, or: ${FIX}`, details: { missing: formatMysqlGtidSet(missing) },
     });
   }
   const extra = subtractMysqlGtidSets(parseMysqlGtidSet(row?.e), mine);
   const gone = subtractMysqlGtidSets(extra, subtractMysqlGtidSets(extra, parseMysqlGtidSet(row?.p)));
   if (gone.size) {
-    throw new SyncError('SOURCE_DIVERGED', `the new source has transactions the target lacks and has purged their binlogs: ${formatMysqlGtidSet(gone)}`, {
+    throw new SyncError('SOURCE_DIVERGED',
+      `the new source has transactions the target lacks and has purged their binlogs: ${formatMysqlGtidSet(gone)}`, {
       hint: FIX, details: { extra: formatMysqlGtidSet(gone) },
     });
   }

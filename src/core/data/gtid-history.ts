@@ -42,14 +42,16 @@ const same = (a: MariaGtid, b: MariaGtid) => a.domain === b.domain && a.server =
  */
 export function startFile(lists: MariaGtid[][], ckpt: MariaGtid[]): number {
   for (let i = lists.length - 1; i >= 0; i--) {
-    const beyond = (lists[i] ?? []).some((e) => ckpt.some((c) => c.domain === e.domain && e.seq >= c.seq && !same(e, c)));
+    const beyond = (lists[i] ?? []).some((e) => ckpt.some((c) => c.domain === e.domain && e.seq >= c.seq && !same(e,
+      c)));
     if (!beyond) return i;
   }
   return -1;
 }
 
 /** Event types that sit between event groups (a group ends before them). */
-const BETWEEN = new Set(['Gtid', 'Gtid_list', 'Binlog_checkpoint', 'Rotate', 'Stop', 'Format_desc', 'Start_encryption']);
+const BETWEEN = new Set(['Gtid', 'Gtid_list', 'Binlog_checkpoint', 'Rotate', 'Stop', 'Format_desc',
+  'Start_encryption']);
 
 export class HistoryScan {
   /** Per domain, in binlog order: the start file's GTID list, then every group's GTID. */

@@ -54,7 +54,8 @@ export function parseMysqlGtidSet(text: string | null | undefined): MysqlGtidSet
 }
 
 function addInterval(set: MysqlGtidSet, uuid: string, start: bigint, end: bigint): void {
-  const list = [...(set.get(uuid) ?? []), [start, end] as [bigint, bigint]].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const list = [...(set.get(uuid) ?? []), [start, end] as [bigint, bigint]].sort((a,
+    b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const merged: Array<[bigint, bigint]> = [];
   for (const [s, e] of list) {
     const last = merged[merged.length - 1];

@@ -14,7 +14,7 @@ import type { Capabilities } from '../preflight.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { keylessWarning, type Applier, type TableMode } from './applier.js';
-import { runStream, type StreamOptions } from './binlog-stream.js';
+import { runStream, type StreamOptions } from './apply-loop.js';
 import { ChunkWriter } from './chunk-writer.js';
 import { comparePositions, formatPosition, type BinlogPosition } from './events.js';
 import { startConsistentSnapshot } from './position.js';

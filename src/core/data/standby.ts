@@ -13,7 +13,7 @@ import type { Logger } from '../log.js';
 import type { StandbyInfo, StatusSink } from '../status.js';
 import { describeHolder, isHolder, pairLockedError, pairLockHolder, tryPairLock, type LockHolder,
   type RunnerInfo } from './runner-lock.js';
-import { sleep } from './supervisor.js';
+import { sleep } from '../sleep.js';
 
 /** A standby tries the lock again this often (the takeover waits at most this long after the release). */
 export const STANDBY_RETRY_MS = 1000;

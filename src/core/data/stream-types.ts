@@ -1,6 +1,6 @@
 /**
  * The change stream's options and statistics: plain types shared by the apply loop
- * (binlog-stream.ts), its statement handler and the status helper, so none of them imports
+ * (apply-loop.ts), its statement handler and the status helper, so none of them imports
  * another for its types.
  */
 import type { ConnectionConfig } from '../config/schema.js';

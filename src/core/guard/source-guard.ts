@@ -14,6 +14,7 @@ import {
   historyWarning, snapshotRetentionWarning, throttleReason, type ReplicaSample, type ThrottleLimits,
 } from './decide.js';
 import { binlogRetention, historyListLength, replicaLagSec, threadsRunning } from './load.js';
+import { sleep } from '../sleep.js';
 
 export interface ThrottleState {
   reason: string;
@@ -165,10 +166,3 @@ export class SourceGuard {
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => { clearTimeout(t); signal?.removeEventListener('abort', done); resolve(); };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}

@@ -8,7 +8,7 @@
 import { checkCapabilities } from '../preflight.js';
 import { resolveMode } from '../poll/mode.js';
 import { runPolling } from '../poll/poll-runner.js';
-import { runBinlogSync, type SchemaHooks } from '../data/binlog-sync.js';
+import { runBinlogSync, type SchemaHooks } from '../data/orchestrator.js';
 import type { StandbyPolicy } from '../data/standby.js';
 import type { PipelineContext as PairContext } from '../pipeline.js';
 import { tableFilter } from '../table-filter.js';

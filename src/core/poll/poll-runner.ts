@@ -17,6 +17,7 @@ import { verifyTable, type VerifyConnections } from '../checksum/verify-table.js
 import { pollTable, type PollDeps, type PollTableState, type Watermark } from './poll-table.js';
 import { timestampColumn } from './timestamp-column.js';
 import { guardSettings, reportTo, SourceGuard } from '../guard/source-guard.js';
+import { sleep } from '../sleep.js';
 
 export interface PollingOptions {
   /** Copy, run one poll cycle and one reconciliation, then return. */
@@ -186,10 +187,3 @@ function isStructureError(err: unknown): boolean {
   return errno === 1054 || errno === 1146;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const onAbort = () => { clearTimeout(t); resolve(); };
-    const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}

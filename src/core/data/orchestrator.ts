@@ -16,7 +16,7 @@ import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { StatusSink } from '../status.js';
 import { Applier } from './applier.js';
-import { runStream, type StreamOptions } from './binlog-stream.js';
+import { runStream, type StreamOptions } from './apply-loop.js';
 import { ensureCheckpointTable, readCheckpoint, writeCheckpoint, type BinlogCheckpoint } from './checkpoint.js';
 import { canFailOver, reanchorOnNewServer } from './gtid-failover.js';
 import { DDL_JOURNAL, sessionBaseline, type DdlJournal } from './ddl-replay.js';
@@ -219,10 +219,12 @@ class Engine {
       this.o.logger.info({ from: formatPosition(start), until: until ? formatPosition(until) : null }, 'streaming binlog changes');
       const gtids = ckpt.gtids ?? (await this.gtidsAt(start)) ?? undefined;
       const result = await runStream({ ...this.base, journal: await readCheckpoint<DdlJournal>(this.applier.session, this.o.pairName, DDL_JOURNAL),
-        start, until, tableMode: () => 'exact', ...(gtids !== undefined ? { startGtids: { flavor: this.caps.flavor.name, gtids } } : {}) });
+        start, until, tableMode: () => 'exact',
+          ...(gtids !== undefined ? { startGtids: { flavor: this.caps.flavor.name, gtids } } : {}) });
       if (!result.copy.length) return;
       this.o.logger.info({ tables: result.copy, at: formatPosition(result.position) }, 'tables entered the pair\'s scope: copying them');
-      ckpt = (await readCheckpoint<BinlogCheckpoint>(this.applier.session, this.o.pairName, BINLOG_STREAM)) ?? identity(result.position, ckpt.gtid);
+      ckpt = (await readCheckpoint<BinlogCheckpoint>(this.applier.session, this.o.pairName,
+        BINLOG_STREAM)) ?? identity(result.position, ckpt.gtid);
     }
   }
 }
@@ -233,7 +235,8 @@ function partialState(tables: string[]): SnapshotState {
 
 function identityOf(caps: Capabilities): (pos: BinlogPosition, gtid?: string, gtids?: string) => BinlogCheckpoint {
   return (pos, gtid, gtids) => ({
-    file: pos.file, pos: pos.pos, ...(gtid ? { gtid } : {}), ...(gtids !== undefined ? { gtids } : {}), serverId: caps.serverId, serverUuid: caps.serverUuid, flavor: caps.flavor.name,
+    file: pos.file, pos: pos.pos, ...(gtid ? { gtid } : {}), ...(gtids !== undefined ? { gtids } : {}),
+      serverId: caps.serverId, serverUuid: caps.serverUuid, flavor: caps.flavor.name,
   });
 }
 
@@ -254,7 +257,8 @@ async function gtidPositionAt(db: Db, caps: Capabilities, p: BinlogPosition): Pr
  */
 async function checkSource(session: BinarySession, db: Db, ckpt: BinlogCheckpoint, caps: Capabilities,
   o: BinlogSyncOptions): Promise<BinlogCheckpoint> {
-  const moved = ckpt.serverId !== caps.serverId || (!!ckpt.serverUuid && !!caps.serverUuid && ckpt.serverUuid !== caps.serverUuid);
+  const moved = ckpt.serverId !== caps.serverId
+    || (!!ckpt.serverUuid && !!caps.serverUuid && ckpt.serverUuid !== caps.serverUuid);
   if (!moved) {
     await verifyBinlogFile(db, ckpt);
     return ckpt;
@@ -262,9 +266,14 @@ async function checkSource(session: BinarySession, db: Db, ckpt: BinlogCheckpoin
   const snapshotOpen = await readCheckpoint(session, o.pairName, SNAPSHOT_STREAM);
   if (!canFailOver(ckpt, caps) || snapshotOpen) {
     const why = snapshotOpen ? 'a snapshot or copy was in progress there' : !caps.gtidMode ? 'the source has no GTIDs'
-      : ckpt.gtids === undefined ? 'the checkpoint has no GTID state (written before db-sync resumed by GTID)' : `the flavor changed (${ckpt.flavor} -> ${caps.flavor.name})`;
-    throw new SyncError('SOURCE_CHANGED', `the checkpoint was taken on source server_id ${ckpt.serverId}${ckpt.serverUuid ? ` (${ckpt.serverUuid})` : ''}, but the source is now server_id ${caps.serverId}, and ${why}`, {
-      hint: 'Binlog positions of another server mean nothing here. Re-copy the data from the current source: `db-sync sync run PAIR --resnapshot`.',
+      : ckpt.gtids === undefined ? 'the checkpoint has no GTID state (written before db-sync resumed by ' +
+        'GTID)' : `the flavor changed (${ckpt.flavor} -> ${caps.flavor.name})`;
+    throw new SyncError('SOURCE_CHANGED',
+      `the checkpoint was taken on source server_id ` +
+        `${ckpt.serverId}${ckpt.serverUuid ? ` (${ckpt.serverUuid})` : ''}, but the source is now server_id ` +
+          `${caps.serverId}, and ${why}`, {
+      hint: 'Binlog positions of another server mean nothing here. Re-copy the data from the current source: ' +
+        '`db-sync sync run PAIR --resnapshot`.',
     });
   }
   const anchored = await reanchorOnNewServer(db, ckpt, caps);

@@ -14,7 +14,7 @@
  * table entered the pair's scope); throws SyncError on failure (retries are the caller's).
  */
 import { SyncError, toSyncError } from '../errors.js';
-import { openBinlogClient, type BinlogClient } from './binlog-client.js';
+import { openBinlogClient, type BinlogClient } from './binlog-reader.js';
 import type { StreamOptions, StreamStats } from './stream-types.js';
 import { comparePositions, type BinlogPosition, type ChangeEvent, type RowsEvent } from './events.js';
 import { crashPoint } from '../crash-point.js';

@@ -91,7 +91,8 @@ export function openBinlogClient(o: BinlogClientOptions): BinlogClient {
     if (ev) o.onEvent(ev);
   });
   zj.on('error', (err: Error & { code?: string; fatal?: boolean; errno?: number }) => o.onError(binlogError(err)));
-  const from = o.gtids !== undefined ? { gtidSet: o.gtids, gtidStrictMode: true } : { filename: o.start.file, position: o.start.pos };
+  const from = o.gtids !== undefined ? { gtidSet: o.gtids, gtidStrictMode: true } : { filename: o.start.file,
+    position: o.start.pos };
   zj.start({
     serverId: o.serverId, ...from,
     includeEvents: EVENTS, includeSchema: { [o.schema]: true }, exactValues: true,
@@ -185,8 +186,10 @@ function rowsEvent(e: AnyBinlogEvent, name: 'writerows' | 'deleterows' | 'update
 function binlogError(err: Error & { code?: string; errno?: number; fatal?: boolean }): SyncError {
   if (err.errno === 1236 && /GTID/i.test(err.message) && !/purged/i.test(err.message)) {
     // the server's own check of a GTID start (ER_GTID_POSITION_NOT_FOUND_IN_BINLOG*, ..._HOLE)
-    return new SyncError('SOURCE_MISSING_GTIDS', `the source does not have the transactions the target already has: ${err.message}`, {
-      hint: 'The source is not the server the checkpoint came from, or lost transactions. Re-copy the data: `db-sync sync run PAIR --resnapshot`; `db-sync verify PAIR --repair` shows and repairs the rows that differ.',
+    return new SyncError('SOURCE_MISSING_GTIDS',
+      `the source does not have the transactions the target already has: ${err.message}`, {
+      hint: 'The source is not the server the checkpoint came from, or lost transactions. Re-copy the data: ' +
+        '`db-sync sync run PAIR --resnapshot`; `db-sync verify PAIR --repair` shows and repairs the rows that differ.',
       cause: err,
     });
   }
