@@ -55,9 +55,11 @@ async function runAndKill(t: TestContext, ms: number, ready?: () => Promise<bool
   await exited;
 }
 
+/** The snapshot's progress: its shared row and the rows of its key ranges (null when no snapshot runs). */
 async function snapshotState(t: TestContext): Promise<string | null> {
-  const r = await rows<{ state: string }>(t.target, "SELECT state FROM _db_sync_checkpoint WHERE pair_name = 'p' AND stream = 'snapshot'").catch(() => []);
-  return r[0]?.state ?? null;
+  const r = await rows<{ state: string }>(t.target, `SELECT state FROM _db_sync_checkpoint
+    WHERE pair_name = 'p' AND (stream = 'snapshot' OR stream LIKE 'snapshot/%') ORDER BY stream`).catch(() => []);
+  return r.length ? r.map((x) => x.state).join('\n') : null;
 }
 
 describe('crash safety', () => {

@@ -24,6 +24,7 @@ import { binlogFiles, serverPosition } from './position.js';
 import { acquirePairLock, RUNNER_STREAM } from './runner-lock.js';
 import { freshProgress, SNAPSHOT_STREAM, SnapshotRunner } from './snapshot-runner.js';
 import type { SnapshotState } from './snapshot.js';
+import { deleteRangesSql, rangeStream, readRanges } from './snapshot-ranges.js';
 import type { ObjectType } from './statement-kind.js';
 import { StreamStatus } from './stream-status.js';
 import { supervise } from './supervisor.js';
@@ -58,6 +59,10 @@ export interface BinlogSyncOptions {
   logger: Logger;
   signal: AbortSignal;
   chunkRows?: number;
+  /** Bytes of rendered rows per snapshot chunk (default 4 MiB) when chunkRows is not given. */
+  chunkBytes?: number;
+  /** Target connections loading the snapshot (default from the target's cores). */
+  snapshotParallel?: number;
   watchdogMs?: number;
   /** Bound of received, unapplied binlog events in bytes (default 64 MiB). */
   maxBacklogBytes?: number;
@@ -159,7 +164,9 @@ class Engine {
     const state = saved ?? partialState([]);
     for (const t of tables) state.tables[t] = freshProgress();
     if (!saved) state.partial = true;
-    await this.applier.commit([[SNAPSHOT_STREAM, state]]);
+    // a snapshot in progress may have copied key ranges of these tables: they start over
+    const ranges = (await readRanges(this.applier.session, this.o.pairName)).filter((r) => tables.includes(r.table));
+    await this.applier.commit([[SNAPSHOT_STREAM, state]], deleteRangesSql(this.o.pairName, ranges.map(rangeStream)));
     this.o.logger.info({ tables }, 'tables will be copied again');
   }
 
@@ -173,6 +180,7 @@ class Engine {
           pairName: this.o.pairName, source: this.o.source, target: this.o.target, inScope: this.o.inScope, caps: this.caps,
           applier: this.applier, ownsSchema: this.o.replayDdl, maxPacket: this.maxPacket, identity, streamBase: this.base,
           statusHelper: this.status, logger: this.o.logger, signal: this.o.signal, chunkRows: this.o.chunkRows,
+          chunkBytes: this.o.chunkBytes, parallel: this.o.snapshotParallel,
         });
         ckpt = identity(await runner.run(ckpt, snap));
         if (this.o.signal.aborted) return;

@@ -15,13 +15,15 @@ import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Applier, TableMode } from './applier.js';
 import { runStream, type StreamOptions } from './binlog-stream.js';
-import { ChunkWriter } from './chunk-writer.js';
 import { comparePositions, formatPosition, type BinlogPosition } from './events.js';
+import { copyParallel } from './parallel-copy.js';
 import { startConsistentSnapshot } from './position.js';
-import { copyTable, estimateRows, type SnapshotState, type TableProgress } from './snapshot.js';
-import { keylessWarning, type StreamStatus } from './stream-status.js';
-import { describeTable, listSyncedTables } from '../db/table-info.js';
-import { recreateIfDifferent } from './target-table.js';
+import type { SnapshotState, TableProgress } from './snapshot.js';
+import {
+  attachRanges, defaultParallel, deleteRangesSql, rangeStream, readRanges, sharedState, tableStarted, targetCores,
+} from './snapshot-ranges.js';
+import type { StreamStatus } from './stream-status.js';
+import { listSyncedTables } from '../db/table-info.js';
 import type { BinlogCheckpoint } from './checkpoint.js';
 
 export interface SnapshotRunnerOptions {
@@ -40,6 +42,10 @@ export interface SnapshotRunnerOptions {
   logger: Logger;
   signal: AbortSignal;
   chunkRows?: number;
+  /** Bytes of rendered rows per chunk when chunkRows is not given (default 4 MiB). */
+  chunkBytes?: number;
+  /** Loader connections on the target (default: from the target's cores, see defaultParallel). */
+  parallel?: number;
 }
 
 export const SNAPSHOT_STREAM = 'snapshot';
@@ -57,12 +63,19 @@ export class SnapshotRunner {
       const at = await startConsistentSnapshot(db, this.o.caps.flavor);
       const inScope = await listSyncedTables(db, this.o.source.database, this.o.inScope);
       const state: SnapshotState = saved ?? { tables: {}, startedAt: new Date().toISOString() };
+      const stored = await readRanges(this.o.applier.session, this.o.pairName);
       if (!ckpt) {
-        await this.o.applier.commit([['binlog', this.o.identity(at)], [SNAPSHOT_STREAM, state]]);
+        await this.o.applier.commit([['binlog', this.o.identity(at)], [SNAPSHOT_STREAM, sharedState(state)]],
+          deleteRangesSql(this.o.pairName, stored.map(rangeStream)));
       } else {
+        attachRanges(state, stored);
         await this.regroup(db, state, inScope);
         await this.catchUp({ file: ckpt.file, pos: ckpt.pos }, at, state);
         if (this.o.signal.aborted) return at;
+        // tables started over (foreign-key group, DDL in the catch-up) lose their range rows now
+        const kept = new Set(Object.values(state.tables).flatMap((p) => p.ranges ?? []).map(rangeStream));
+        await this.o.applier.commit([[SNAPSHOT_STREAM, sharedState(state)]],
+          deleteRangesSql(this.o.pairName, stored.map(rangeStream).filter((st) => !kept.has(st))));
       }
       const tables = state.partial ? inScope.filter((t) => t in state.tables) : inScope;
       this.o.logger.info({ at: formatPosition(at), tables: tables.length, resumed: !!saved, partial: !!state.partial }, 'snapshot: copying tables');
@@ -70,7 +83,8 @@ export class SnapshotRunner {
       if (!loadData) this.o.logger.info('snapshot: target has local_infile off, copying with INSERTs');
       await this.copyAll(db, tables, state, loadData);
       if (this.o.signal.aborted) return at;
-      await this.o.applier.commit([['binlog', this.o.identity(at)], [SNAPSHOT_STREAM, null]]);
+      await this.o.applier.commit([['binlog', this.o.identity(at)], [SNAPSHOT_STREAM, null]],
+        deleteRangesSql(this.o.pairName, 'all'));
       this.o.logger.info({ at: formatPosition(at) }, 'snapshot complete');
       await db.query('COMMIT');
       return at;
@@ -107,7 +121,7 @@ export class SnapshotRunner {
     const tableMode = (t: string): TableMode => {
       const p = state.tables[t];
       if (!p) return state.partial ? 'exact' : 'skip';
-      return p.done ? 'exact' : p.lastKey ? 'idempotent' : 'skip';
+      return p.done ? 'exact' : tableStarted(p) ? 'idempotent' : 'skip';
     };
     await runStream({
       ...this.o.streamBase, start: from, until: to, tableMode,
@@ -120,38 +134,14 @@ export class SnapshotRunner {
   }
 
   private async copyAll(db: Db, tables: string[], state: SnapshotState, loadData: boolean): Promise<void> {
-    const estimates = await estimateRows(db, this.o.source.database, tables);
-    const rowsTotal = tables.reduce((n, t) => n + (state.tables[t]?.done ? state.tables[t]?.rows ?? 0 : estimates.get(t) ?? 0), 0);
-    let rowsDone = tables.reduce((n, t) => n + (state.tables[t]?.rows ?? 0), 0);
-    let tablesDone = tables.filter((t) => state.tables[t]?.done).length;
-    const writer = new ChunkWriter(this.o.applier.session, this.o.pairName, this.o.maxPacket);
-    this.o.statusHelper.snapshotStarted(rowsDone);
-    for (const name of tables) {
-      if (this.o.signal.aborted) return;
-      const progress = (state.tables[name] ??= freshProgress());
-      if (progress.done) continue;
-      const table = await describeTable(db, this.o.source.database, name);
-      if (!table) continue; // dropped since listing: its DROP arrives in the stream
-      if (this.o.ownsSchema && !progress.lastKey && progress.rows === 0) {
-        await recreateIfDifferent(db, this.o.applier, name, this.o.target.database, this.o.logger);
-      }
-      const targetTable = await describeTable(this.o.applier.session, this.o.target.database, name);
-      if (!targetTable) {
-        throw new SyncError('TARGET_TABLE_MISSING', `table ${name} does not exist in the target database ${this.o.target.database}`, {
-          hint: 'Enable schema sync for the pair (schema: true) or create the table on the target, then run the pair again.',
-        });
-      }
-      if (table.keyKind === 'none') this.o.statusHelper.warn(keylessWarning(name));
-      const report = (force = false) => this.o.statusHelper.snapshotProgress({ table: name, tablesDone, tablesTotal: tables.length, rowsDone, rowsTotal }, force);
-      report(true);
-      await copyTable({
-        source: db, writer, state, table, targetTable, targetSchema: this.o.target.database,
-        chunkRows: this.o.chunkRows ?? 10_000, loadData, checkpoints: (s) => [[SNAPSHOT_STREAM, s]],
-        onChunk: (n) => { rowsDone += n; report(); }, logger: this.o.logger, signal: this.o.signal,
-      });
-      if (state.tables[name]?.done) tablesDone++;
-      report(true);
-    }
+    const parallel = this.o.parallel ?? defaultParallel(await targetCores(this.o.applier.session));
+    this.o.logger.info({ parallel }, 'snapshot: loader connections');
+    await copyParallel({
+      pairName: this.o.pairName, source: db, sourceSchema: this.o.source.database, target: this.o.target,
+      applier: this.o.applier, tables, state, loadData, ownsSchema: this.o.ownsSchema, parallel,
+      chunkRows: this.o.chunkRows, chunkBytes: this.o.chunkBytes ?? 4 << 20, maxPacket: this.o.maxPacket,
+      statusHelper: this.o.statusHelper, logger: this.o.logger, signal: this.o.signal,
+    });
   }
 }
 
