@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { configSchema } from '../src/core/config/schema.js';
 import { silentLogger } from '../src/core/log.js';
-import { createStatusSink } from '../src/core/pair/status.js';
+import { createStatusSink } from '../src/core/status.js';
 import { pairContext } from '../src/core/pair/sync-pair.js';
 import { runPolling } from '../src/core/poll/poll-runner.js';
 import { verifyPair } from '../src/core/verify/verify-pair.js';

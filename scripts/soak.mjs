@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => import(path.join(ROOT, 'dist', p));
-const { startServer, rootConnectionConfig } = await dist('daemon/demo/mariadb-launcher.js');
+const { startServer, rootConnectionConfig } = await dist('demo/mariadb-launcher.js');
 const { openConnection, queryRows, closeQuietly } = await dist('core/db/connection.js');
 const { ConfigStore, resolvePaths } = await dist('core/config/store.js');
 

@@ -2,9 +2,13 @@
  * Deterministic crash points for kill -9 tests and the fuzzer. A test sets
  * DB_SYNC_CRASH_POINT=name:N (several separated by commas); the N-th time the process passes
  * `crashPoint(name)` it kills itself with SIGKILL, exactly as `kill -9` would, at a known
- * instant (e.g. after a statement was sent but before its COMMIT). Unset, a call costs one
- * Map lookup. Names in use: see CRASH_POINTS.
+ * instant (e.g. after a statement was sent but before its COMMIT). Just before, it writes one
+ * line to stderr, `db-sync crash point NAME:N (DETAIL)`, so a test can check where the kill
+ * landed (DETAIL: what was in flight, e.g. the rows of the open transaction). Unset, a call
+ * costs one Map lookup. Names in use: see CRASH_POINTS.
  */
+import { writeSync } from 'node:fs';
+
 export const CRASH_POINTS = [
   /** Stream: rows of a source transaction were sent to the target, its COMMIT not yet. */
   'stream.before-commit',
@@ -31,11 +35,13 @@ function parsePlan(text: string | undefined): Map<string, number> {
   return out;
 }
 
-export function crashPoint(name: CrashPointName): void {
+export function crashPoint(name: CrashPointName, detail?: () => string): void {
   plan ??= parsePlan(process.env.DB_SYNC_CRASH_POINT);
   const at = plan.get(name);
   if (at === undefined) return;
   const n = (hits.get(name) ?? 0) + 1;
   hits.set(name, n);
-  if (n === at) process.kill(process.pid, 'SIGKILL');
+  if (n !== at) return;
+  writeSync(2, `db-sync crash point ${name}:${n}${detail ? ` (${detail()})` : ''}\n`);
+  process.kill(process.pid, 'SIGKILL');
 }

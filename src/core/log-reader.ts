@@ -27,7 +27,7 @@ export function parseLevel(name: string): number {
   const n = LEVELS[name.toLowerCase()];
   if (n === undefined) {
     const known = Object.keys(LEVELS).join(', ');
-    throw new SyncError('INVALID_ARGUMENT', `--level must be one of ${known}, got "${name}"`, {
+    throw new SyncError('INVALID_INPUT', `--level must be one of ${known}, got "${name}"`, {
       hint: 'e.g. --level warn (shows warn, error and fatal lines)',
     });
   }

@@ -10,6 +10,7 @@ import type { Paths } from '../core/config/store.js';
 import { SyncError } from '../core/errors.js';
 import { alreadyRunning, isProcessAlive, runningPid } from './pid-file.js';
 import { readStatusFile } from './status-file.js';
+import { sleep } from '../core/sleep.js';
 
 // Run from source (`npm run dev`, tsx): start the daemon from source too, with the same loader.
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
@@ -22,7 +23,6 @@ function tail(file: string, lines = 15): string {
   return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
 }
 
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Start the service detached (own session, stdin closed, stdout/stderr appended to
@@ -51,7 +51,7 @@ export async function startDaemon(paths: Paths, args: string[], timeoutMs = 30_0
       }
       const doc = readStatusFile(paths.statusFile);
       if (doc && doc.service.pid === pid && doc.service.running) return pid;
-      await delay(100);
+      await sleep(100);
     }
     throw new SyncError('SERVICE_START_TIMEOUT', `the service (PID ${pid}) did not report itself up within ${timeoutMs / 1000} s`, {
       hint: `It may still be starting: check \`db-sync service status\` and ${outFile}.`,
@@ -78,7 +78,7 @@ export async function stopDaemon(paths: Paths, deadlineMs = 20_000): Promise<Sto
   const deadline = Date.now() + deadlineMs;
   while (Date.now() < deadline) {
     if (!isProcessAlive(pid)) return { pid, stopped: true };
-    await delay(100);
+    await sleep(100);
   }
   return { pid, stopped: false };
 }

@@ -6,12 +6,13 @@ import type { Config, LogLevel } from '../core/config/schema.js';
 import type { ConfigStore } from '../core/config/store.js';
 import { toSyncError } from '../core/errors.js';
 import { setLogLevel, type Logger } from '../core/log.js';
-import { createStatusSink, initialStatus, type PairStatus, type StatusSink } from '../core/pair/status.js';
+import { createStatusSink, initialStatus, type PairStatus, type StatusSink } from '../core/status.js';
 import { watchConfig, type ConfigWatcher } from './config-watcher.js';
 import { startMetricsServer, type MetricsServer } from './metrics.js';
-import type { RetryLimits } from './retry-policy.js';
+import type { RetryLimits } from '../core/retry.js';
 import { writeStatusFile, type StatusDocument } from './status-file.js';
 import { PairSupervisor, type PairRunner } from './supervisor.js';
+import type { StandbyPolicy } from '../core/pair/sync-pair.js';
 
 export interface ServiceOptions {
   store: ConfigStore;
@@ -30,7 +31,7 @@ export interface ServiceOptions {
 interface RunningPair {
   supervisor: PairSupervisor;
   sink: StatusSink;
-  /** Pair + its two connections + the intervals it runs with, serialized: a change restarts the pair. */
+  /** Pair + its connections + the intervals and throttle limits it runs with, serialized: a change restarts it. */
   definition: string;
   logger: Logger;
 }
@@ -38,8 +39,11 @@ interface RunningPair {
 export function pairDefinition(config: Config, name: string): string {
   const pair = config.syncPairs.find((p) => p.name === name);
   const conn = (n: string | undefined) => config.connections.find((c) => c.name === n) ?? null;
-  const { pollInterval, schemaCheckInterval } = config.settings;
-  return JSON.stringify({ pair, source: conn(pair?.source), target: conn(pair?.target), pollInterval, schemaCheckInterval });
+  const s = config.settings;
+  const replicas = (pair?.throttleReplicas ?? []).map(conn);
+  const throttle = [s.throttleThreadsRunning, s.throttleReplicaLag, s.historyListWarn, ...replicas];
+  return JSON.stringify({ pair, source: conn(pair?.source), target: conn(pair?.target),
+    pollInterval: s.pollInterval, schemaCheckInterval: s.schemaCheckInterval, throttle });
 }
 
 export class SyncService {
@@ -57,6 +61,21 @@ export class SyncService {
   private publishing: Promise<void> = Promise.resolve();
   private stopped = false;
   private reloading: Promise<void> = Promise.resolve();
+  /** Pairs whose lock this service holds (or is trying to take this instant): capped by settings.maxPairs. */
+  private held = 0;
+  private readonly standby: StandbyPolicy = {
+    claim: () => {
+      const max = this.config.settings.maxPairs;
+      if (max !== undefined && this.held >= max) return null;
+      this.held += 1;
+      let given = false;
+      return () => {
+        if (!given) this.held -= 1;
+        given = true;
+      };
+    },
+    fullNote: () => `free, but this service already holds maxPairs = ${this.config.settings.maxPairs} pairs`,
+  };
 
   constructor(private readonly options: ServiceOptions) {
     this.config = options.store.load();
@@ -155,7 +174,7 @@ export class SyncService {
     const sink = createStatusSink(name, true, (s) => this.onPairChange(s));
     const supervisor = new PairSupervisor({
       name, config: () => this.config, runPair: this.options.runPair, logger, status: sink,
-      retrySettings: () => this.config.settings, limits: this.options.limits,
+      retrySettings: () => this.config.settings, limits: this.options.limits, standby: this.standby,
     });
     this.running.set(name, { supervisor, sink, definition, logger });
     supervisor.start();
@@ -186,7 +205,8 @@ export class SyncService {
       service: {
         pid: process.pid, startedAt: this.startedAt.toISOString(), uptimeSec: Math.round((now.getTime() - this.startedAt.getTime()) / 1000),
         version: this.options.version, running, configFile: paths.configFile, logDir: paths.logDir, metricsPort: this.metrics?.port ?? null,
-        configLoadedAt: this.configLoadedAt.toISOString(), configError: this.configError, updatedAt: now.toISOString(),
+        configLoadedAt: this.configLoadedAt.toISOString(), configError: this.configError,
+        maxPairs: this.config.settings.maxPairs ?? null, heldPairs: this.held, updatedAt: now.toISOString(),
       },
       pairs: this.statuses(),
     };

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import writeFileAtomic from 'write-file-atomic';
-import type { PairStatus } from '../core/pair/status.js';
+import type { PairStatus } from '../core/status.js';
 
 export interface ServiceInfo {
   pid: number;
@@ -21,6 +21,10 @@ export interface ServiceInfo {
   configLoadedAt: string;
   /** Why the last reload was refused (invalid config), null when it applied. */
   configError: string | null;
+  /** settings.maxPairs: the most pairs this service holds at a time, null for no limit. */
+  maxPairs: number | null;
+  /** Pairs whose lock this service holds now (the others are standbys). */
+  heldPairs: number;
   updatedAt: string;
 }
 

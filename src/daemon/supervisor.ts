@@ -8,9 +8,10 @@
 import type { Config } from '../core/config/schema.js';
 import { SyncError, toSyncError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import type { PairStatus, StatusSink } from '../core/pair/status.js';
-import { pairContext, type PairContext, type RunPairOptions } from '../core/pair/sync-pair.js';
-import { DEFAULT_LIMITS, isRetryable, retryDelayMs, type RetryLimits } from './retry-policy.js';
+import { STREAM_STOPPED, type PairStatus, type StatusSink } from '../core/status.js';
+import { pairContext, type PairContext, type RunPairOptions, type StandbyPolicy } from '../core/pair/sync-pair.js';
+import { DEFAULT_LIMITS, isRetryable, retryDelayMs, type RetryLimits } from '../core/retry.js';
+import { sleep } from '../core/sleep.js';
 
 export type PairRunner = (ctx: PairContext, options: RunPairOptions) => Promise<void>;
 
@@ -24,6 +25,8 @@ export interface SupervisorOptions {
   /** Current retry settings (read at each failure, so live settings changes apply). */
   retrySettings: () => Config['settings'];
   limits?: Partial<RetryLimits>;
+  /** Wait as a standby while another runner holds the pair (and share maxPairs slots). */
+  standby?: StandbyPolicy;
 }
 
 export class PairSupervisor {
@@ -67,7 +70,7 @@ export class PairSupervisor {
       const delay = this.recordFailure(outcome);
       await sleep(delay, this.stopper.signal);
     }
-    status.update({ state: 'stopped', nextRetryAt: null, eventsPerSec: 0, rowsPerSec: 0 });
+    status.update({ ...STREAM_STOPPED, state: 'stopped', nextRetryAt: null, eventsPerSec: 0, rowsPerSec: 0 });
     logger.info('pair stopped');
   }
 
@@ -78,7 +81,7 @@ export class PairSupervisor {
     const { config, name, logger, status } = this.options;
     try {
       const ctx = pairContext(config(), name, { logger, signal: ac.signal, status: this.trackingSink(status) });
-      await this.options.runPair(ctx, { once: false });
+      await this.options.runPair(ctx, { once: false, standby: this.options.standby });
       return ac.signal.aborted ? null : toSyncErrorReturned();
     } catch (err) {
       return err;
@@ -98,14 +101,14 @@ export class PairSupervisor {
     status.update({
       state: retryable ? 'retrying' : 'error', nextRetryAt, retryCount: this.failures, errorsTotal: prev.errorsTotal + 1,
       lastError: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}), at: new Date().toISOString() },
-      eventsPerSec: 0, rowsPerSec: 0,
+      eventsPerSec: 0, rowsPerSec: 0, ...STREAM_STOPPED,
     });
     const log = retryable ? logger.warn.bind(logger) : logger.error.bind(logger);
     log({ code: e.code, err: e.message, retryable, attempt: this.failures, retryInMs: delay }, retryable ? 'pair failed; retrying' : 'pair failed; will try again later');
     return delay;
   }
 
-  /** Resets the failure count once the pair is healthy again (streaming or polling); counts engine-side retries. */
+  /** Resets the failure count once the pair is healthy again (streaming, polling or standby); counts engine-side retries. */
   private trackingSink(sink: StatusSink): StatusSink {
     return {
       update: (patch: Partial<PairStatus>) => {
@@ -114,7 +117,7 @@ export class PairSupervisor {
           sink.update({ ...patch, errorsTotal: sink.current().errorsTotal + 1 });
           return;
         }
-        if ((patch.state === 'streaming' || patch.state === 'polling') && this.failures > 0) {
+        if ((patch.state === 'streaming' || patch.state === 'polling' || patch.state === 'standby') && this.failures > 0) {
           this.failures = 0;
           sink.update({ ...patch, retryCount: 0, nextRetryAt: null });
           return;
@@ -132,16 +135,3 @@ function toSyncErrorReturned(): SyncError {
   });
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { expect } from 'vitest';
 import { configSchema } from '../../src/core/config/schema.js';
 import { silentLogger } from '../../src/core/log.js';
-import { createStatusSink, type StatusSink } from '../../src/core/pair/status.js';
+import { createStatusSink, type StatusSink } from '../../src/core/status.js';
 import { runDataStep } from '../../src/core/pair/data-step.js';
 import type { PairContext } from '../../src/core/pair/sync-pair.js';
 import { findBinary } from './mariadb-server.js';

@@ -1,12 +1,12 @@
 /**
  * Throwaway MariaDB servers for tests and benchmarks. The launcher lives in
- * src/daemon/demo/mariadb-launcher.ts (the demo ships it in dist); this adds the tests'
+ * src/demo/mariadb-launcher.ts (the demo ships it in dist); this adds the tests'
  * mysql2 root connection on top.
  */
 import mysql from 'mysql2/promise';
-import { startServer as launch, type LocalServer, type ServerOptions } from '../../src/daemon/demo/mariadb-launcher.js';
+import { startServer as launch, type LocalServer, type ServerOptions } from '../../src/demo/mariadb-launcher.js';
 
-export { findBinary, freePort, stopAll, type ServerOptions } from '../../src/daemon/demo/mariadb-launcher.js';
+export { findBinary, freePort, stopAll, type ServerOptions } from '../../src/demo/mariadb-launcher.js';
 
 export interface TestServer extends LocalServer {
   /** mysql2 connection as root (no database selected unless given). */

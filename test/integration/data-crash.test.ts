@@ -1,23 +1,16 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, createContext, rootConnection, type TestContext } from '../helpers/context.js';
+import { createContext, rootConnection, type TestContext } from '../helpers/context.js';
+import { runToCrashPoint, seeded } from '../helpers/crash.js';
 import { copyTableDefs, expectTablesEqual, rows } from '../helpers/data-fixtures.js';
 
-/** mulberry32: seeded, so a failing kill schedule can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// `journal` has no key: a transaction applied twice leaves a duplicate row there, which the
+// comparison of sorted rows sees (no primary key error hides it).
+const TABLES = ['items', 'ledger', 'journal'];
 
-const TABLES = ['items', 'ledger'];
-
-/** A background writer: every transaction inserts a ledger row and changes items. */
+/**
+ * A background writer: every transaction inserts a journal row, most also a ledger row and
+ * change items; some roll back. Its own generator, so the kill schedule does not depend on it.
+ */
 function startWriter(t: TestContext, random: () => number): { stop(): Promise<number> } {
   let stopped = false;
   let count = 0;
@@ -25,12 +18,15 @@ function startWriter(t: TestContext, random: () => number): { stop(): Promise<nu
     const c = await rootConnection(t.ports.source, t.sourceDb);
     try {
       while (!stopped) {
-        const id = 1 + Math.floor(random() * 20_000);
+        const id = 1 + Math.floor(random() * 2_000);
         await c.query('START TRANSACTION');
-        await c.query('INSERT INTO ledger (note) VALUES (?)', [`tx ${count}`]);
-        await c.query('UPDATE items SET val = val + 1, note = CONCAT(note, ?) WHERE id = ?', ['+', id]);
+        await c.query('INSERT INTO journal VALUES (?, ?)', [count, `tx ${count}`]);
+        if (random() < 0.8) {
+          await c.query('INSERT INTO ledger (note) VALUES (?)', [`tx ${count}`]);
+          await c.query('UPDATE items SET val = val + 1, note = CONCAT(note, ?) WHERE id = ?', ['+', id]);
+        }
         if (random() < 0.3) await c.query('DELETE FROM items WHERE id = ?', [id + 1]);
-        if (random() < 0.3) await c.query('INSERT IGNORE INTO items VALUES (?, 0, ?)', [20_000 + count, 'new']);
+        if (random() < 0.3) await c.query('INSERT IGNORE INTO items VALUES (?, 0, ?)', [10_000 + count, 'new']);
         await c.query(random() < 0.1 ? 'ROLLBACK' : 'COMMIT');
         count++;
         await new Promise((r) => setTimeout(r, 3));
@@ -42,79 +38,107 @@ function startWriter(t: TestContext, random: () => number): { stop(): Promise<nu
   return { stop: async () => { stopped = true; await done; return count; } };
 }
 
-/** Start `db-sync sync run p`, wait for `ready` (if given), SIGKILL it `ms` later. */
-async function runAndKill(t: TestContext, ms: number, ready?: () => Promise<boolean>): Promise<void> {
-  const child = spawn(process.execPath, [CLI, 'sync', 'run', 'p'], {
-    env: { ...t.env, DB_SYNC_SNAPSHOT_CHUNK_ROWS: '50' }, stdio: 'ignore',
-  });
-  const exited = new Promise((r) => child.once('exit', r));
-  const deadline = Date.now() + 10_000;
-  while (ready && Date.now() < deadline && !(await ready())) await new Promise((r) => setTimeout(r, 10));
-  await new Promise((r) => setTimeout(r, ms));
-  child.kill('SIGKILL');
-  await exited;
+/**
+ * Source tables plus, on the target only, `ledger_writes`: a trigger appends the key of every
+ * row written into ledger (snapshot chunk or stream). Deletes do not remove entries, so a
+ * chunk copied twice (delete + insert nets to zero in ledger) shows as a key written twice.
+ * Tables are copied in name order: items (small), journal, then ledger, where most of the
+ * snapshot kills land.
+ */
+async function prepare(label: string, ledger: number): Promise<TestContext> {
+  const t = await createContext(label);
+  await t.source.query(`
+    CREATE TABLE items (id INT PRIMARY KEY, val INT NOT NULL, note VARCHAR(2000) NOT NULL);
+    CREATE TABLE ledger (seq INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(40));
+    CREATE TABLE journal (tx INT NOT NULL, note VARCHAR(40) NOT NULL);
+    SET SESSION max_recursive_iterations = 100000;
+    INSERT INTO ledger (note) WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < ${ledger})
+      SELECT CONCAT('seed ', n) FROM s;
+    INSERT INTO items SELECT seq, 0, REPEAT('x', 50) FROM ledger WHERE seq <= 2000;
+    INSERT INTO journal SELECT -seq, 'seed' FROM ledger WHERE seq <= 500;`);
+  await copyTableDefs(t, TABLES);
+  await t.target.query(`
+    CREATE TABLE ledger_writes (seq INT NOT NULL);
+    CREATE TRIGGER ledger_ins AFTER INSERT ON ledger FOR EACH ROW INSERT INTO ledger_writes VALUES (NEW.seq);`);
+  t.writeConfig({ pair: { schema: false, routines: false }, settings: { retryDelay: 200 } });
+  return t;
 }
 
-/** The snapshot's progress: its shared row and the rows of its key ranges (null when no snapshot runs). */
-async function snapshotState(t: TestContext): Promise<string | null> {
-  const r = await rows<{ state: string }>(t.target, `SELECT state FROM _db_sync_checkpoint
-    WHERE pair_name = 'p' AND (stream = 'snapshot' OR stream LIKE 'snapshot/%') ORDER BY stream`).catch(() => []);
-  return r.length ? r.map((x) => x.state).join('\n') : null;
+/**
+ * The seeded ledger rows (keys up to `seeded`) never change on the source: only a snapshot chunk
+ * writes them, so each must be written exactly once however often the copy was killed. Rows the
+ * writer inserts later may legitimately be written twice during a resume (the catch-up applies
+ * them by key, then the copy from the new read replaces them); the table comparison covers them.
+ */
+async function finishAndCompare(t: TestContext, seeded: number): Promise<void> {
+  const r = await t.cli(['sync', 'run', 'p', '--once'], { timeoutMs: 120_000, env: { DB_SYNC_SNAPSHOT_CHUNK_ROWS: '50' } });
+  expect(r.code, r.stderr).toBe(0);
+  await expectTablesEqual(t, TABLES);
+  const writes = await rows<{ seq: number; n: number }>(t.target,
+    'SELECT seq, COUNT(*) AS n FROM ledger_writes WHERE seq <= ? GROUP BY seq ORDER BY seq', [seeded]);
+  expect(writes.filter((w) => Number(w.n) !== 1), 'seeded ledger rows written more than once').toEqual([]);
+  expect(writes.length).toBe(seeded);
 }
 
 describe('crash safety', () => {
-  let t: TestContext;
-  beforeAll(async () => {
-    t = await createContext('dcrash');
-    await t.source.query(`
-      CREATE TABLE items (id INT PRIMARY KEY, val INT NOT NULL, note VARCHAR(2000) NOT NULL);
-      CREATE TABLE ledger (seq INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(40));
-      SET SESSION max_recursive_iterations = 100000;
-      INSERT INTO items WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 30000) SELECT n, 0, REPEAT('x', 50) FROM s;`);
-    await copyTableDefs(t, TABLES);
-    // Target-only witness: counts every row insert db-sync applies to ledger. A transaction
-    // applied twice (or a chunk copied twice) makes it exceed the row count.
-    await t.target.query(`
-      CREATE TABLE apply_count (id INT PRIMARY KEY, n INT NOT NULL); INSERT INTO apply_count VALUES (1, 0);
-      CREATE TRIGGER ledger_ins AFTER INSERT ON ledger FOR EACH ROW UPDATE apply_count SET n = n + 1;
-      CREATE TRIGGER ledger_del AFTER DELETE ON ledger FOR EACH ROW UPDATE apply_count SET n = n - 1;`);
-    await t.source.query("INSERT INTO ledger (note) SELECT CONCAT('seed ', id) FROM items WHERE id <= 3000");
-    t.writeConfig({ pair: { schema: false, routines: false }, settings: { retryDelay: 200 } });
-  });
-  afterAll(async () => { await t.close(); });
+  const contexts: TestContext[] = [];
+  afterAll(async () => { await Promise.all(contexts.map((t) => t.close())); });
 
-  async function finishAndCompare(): Promise<void> {
-    const r = await t.cli(['sync', 'run', 'p', '--once'], { timeoutMs: 120_000 });
-    expect(r.code, r.stderr).toBe(0);
-    await expectTablesEqual(t, TABLES);
-    const [[{ n }], [{ c }]] = await Promise.all([
-      rows<{ n: number }>(t.target, 'SELECT n FROM apply_count'), rows<{ c: number }>(t.target, 'SELECT COUNT(*) AS c FROM ledger'),
-    ]) as [[{ n: number }], [{ c: number }]];
-    expect(Number(n)).toBe(Number(c));
-  }
-
-  it('survives kill -9 at 10 seeded points during the snapshot under concurrent writes', async () => {
-    const random = seeded(20261125);
-    const writer = startWriter(t, random);
-    let midSnapshot = 0;
-    // Kill once a run has committed at least one chunk, at a random moment after; count the
-    // kills that hit the snapshot (it has not finished) until there are 10.
-    for (let i = 0; midSnapshot < 10 && i < 15; i++) {
-      const before = await snapshotState(t);
-      await runAndKill(t, Math.floor(random() * 120), async () => (await snapshotState(t)) !== before);
-      if ((await snapshotState(t)) !== null) midSnapshot++;
+  it('survives kill -9 at 10 seeded chunk commits of a snapshot under concurrent writes', async () => {
+    const t = await prepare('dcrash_snap', 30_000);
+    contexts.push(t);
+    const seed = 20261125;
+    const random = seeded(seed);
+    const writer = startWriter(t, seeded(seed + 1));
+    const schedule: string[] = [];
+    const inLedger: string[] = [];
+    try {
+      for (let i = 0; i < 10; i++) {
+        const name = random() < 0.5 ? 'snapshot.before-chunk-commit' : 'snapshot.after-chunk-commit';
+        const point = `${name}:${1 + Math.floor(random() * 30)}`;
+        schedule.push(point);
+        const run = await runToCrashPoint(['sync', 'run', 'p'], { ...t.env, DB_SYNC_SNAPSHOT_CHUNK_ROWS: '50' }, point);
+        // The process killed itself at the planned chunk: the snapshot was still running.
+        expect(run.landed, `seed ${seed}, kills ${schedule.join(' ')}: exit ${run.code}: ${run.stderr.slice(-2000)}`)
+          .toBe(point);
+        expect(run.signal).toBe('SIGKILL');
+        if (run.detail.startsWith('ledger:')) inLedger.push(point);
+      }
+    } finally {
+      await writer.stop();
     }
-    await writer.stop();
-    expect(midSnapshot).toBe(10);
-    await finishAndCompare();
+    await finishAndCompare(t, 30_000);
+    // Most kills interrupted the copy of ledger, whose double writes ledger_writes would show.
+    expect(inLedger.length, `kills in ledger: ${inLedger.join(' ')} of ${schedule.join(' ')}`).toBeGreaterThanOrEqual(5);
   });
 
-  it('survives kill -9 at 10 seeded points while streaming and applies nothing twice', async () => {
-    const random = seeded(42);
-    const writer = startWriter(t, random);
-    for (let i = 0; i < 10; i++) await runAndKill(t, 400 + Math.floor(random() * 1200));
-    const written = await writer.stop();
-    expect(written).toBeGreaterThan(100);
-    await finishAndCompare();
+  it('survives kill -9 at 10 seeded commits while streaming and applies nothing twice', async () => {
+    const t = await prepare('dcrash_stream', 3_000);
+    contexts.push(t);
+    const first = await t.cli(['sync', 'run', 'p', '--once']);
+    expect(first.code, first.stderr).toBe(0);
+    const seed = 42;
+    const random = seeded(seed);
+    const writer = startWriter(t, seeded(seed + 1));
+    const schedule: string[] = [];
+    try {
+      for (let i = 0; i < 10; i++) {
+        const name = random() < 0.7 ? 'stream.before-commit' : 'stream.after-commit';
+        const point = `${name}:${1 + Math.floor(random() * 25)}`;
+        schedule.push(point);
+        const run = await runToCrashPoint(['sync', 'run', 'p'], t.env, point);
+        const why = `seed ${seed}, kills ${schedule.join(' ')}: exit ${run.code}: ${run.stderr.slice(-2000)}`;
+        expect(run.landed, why).toBe(point);
+        // It landed inside a target transaction holding rows (before or just after its COMMIT).
+        expect(Number(/^(\d+) rows in the transaction$/.exec(run.detail)?.[1] ?? 0), why).toBeGreaterThan(0);
+      }
+    } finally {
+      const written = await writer.stop();
+      expect(written).toBeGreaterThan(100);
+    }
+    await finishAndCompare(t, 3_000);
+    // While streaming, every ledger row is written exactly once (the initial copy, or its INSERT).
+    const twice = await rows(t.target, 'SELECT seq FROM ledger_writes GROUP BY seq HAVING COUNT(*) > 1');
+    expect(twice).toEqual([]);
   });
 });

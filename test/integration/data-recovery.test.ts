@@ -1,39 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createContext, rootConnection, type TestContext } from '../helpers/context.js';
-import { createServer, type Server, type Socket, connect } from 'node:net';
-import { Transform } from 'node:stream';
+import { tcpProxy } from '../helpers/tcp-proxy.js';
 import { copyTableDefs, pairContextFor, rows, startPair, waitTablesEqual } from '../helpers/data-fixtures.js';
-import { runBinlogSync } from '../../src/core/data/binlog-sync.js';
-
-/**
- * A TCP proxy to the source whose open connections can be frozen (half-open link), and
- * whose server-to-client direction can be slowed to `bytesPerSec` (a slow link).
- */
-async function freezableProxy(port: number, bytesPerSec = 0): Promise<{ port: number; freeze(): void; close(): Promise<void> }> {
-  const live: Array<[Socket, Socket]> = [];
-  const all: Socket[] = [];
-  const server: Server = createServer((client) => {
-    const upstream = connect(port, '127.0.0.1');
-    client.pipe(upstream);
-    if (bytesPerSec > 0) upstream.pipe(new Transform({
-      transform(chunk: Buffer, _enc, done) { setTimeout(() => done(null, chunk), (chunk.length / bytesPerSec) * 1000); },
-    })).pipe(client);
-    else upstream.pipe(client);
-    const drop = () => { client.destroy(); upstream.destroy(); };
-    client.on('error', drop);
-    upstream.on('error', drop);
-    live.push([client, upstream]);
-    all.push(client, upstream);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  return {
-    port: typeof addr === 'object' && addr ? addr.port : 0,
-    // stop forwarding on every existing connection but keep the sockets open; new ones pass
-    freeze: () => { for (const [a, b] of live.splice(0)) { a.unpipe(b); b.unpipe(a); a.pause(); b.pause(); } },
-    close: async () => { for (const sock of all) sock.destroy(); await new Promise((r) => server.close(r)); },
-  };
-}
+import { runBinlogSync } from '../../src/core/data/orchestrator.js';
 
 describe('recovery from lost connections', () => {
   let t: TestContext;
@@ -45,8 +14,11 @@ describe('recovery from lost connections', () => {
   afterEach(async () => { await t.close(); });
 
   async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
+    await waitUntil(async () => cond(), ms);
+  }
+  async function waitUntil(cond: () => Promise<boolean>, ms = 15_000): Promise<void> {
     const deadline = Date.now() + ms;
-    while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (!(await cond()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   }
 
   it('reconnects the binlog stream after the source kills it and resumes from the checkpoint', async () => {
@@ -54,7 +26,10 @@ describe('recovery from lost connections', () => {
     try {
       await t.source.query('INSERT INTO r VALUES (1, 1)');
       await waitTablesEqual(t, ['r']);
-      const dumps = await rows<{ id: number }>(t.source, "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'");
+      // the row may have come with the snapshot: wait for the stream's connection
+      const dumpsSql = "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'";
+      let dumps: Array<{ id: number }> = [];
+      await waitUntil(async () => (dumps = await rows<{ id: number }>(t.source, dumpsSql)).length > 0);
       expect(dumps.length).toBeGreaterThan(0);
       for (const d of dumps) await t.source.query(`KILL ${Number(d.id)}`);
       await t.source.query('INSERT INTO r VALUES (2, 2), (3, 3)');
@@ -85,7 +60,7 @@ describe('recovery from lost connections', () => {
   });
 
   it('notices a stalled binlog link (no events while the source moves on) and restarts the stream', async () => {
-    const proxy = await freezableProxy(t.ports.source);
+    const proxy = await tcpProxy(t.ports.source);
     const { ctx, abort } = pairContextFor(t);
     const source = { ...ctx.source, port: proxy.port };
     const running = runBinlogSync({
@@ -109,7 +84,7 @@ describe('recovery from lost connections', () => {
   });
 
   it('counts every byte of the binlog as progress: a long transfer of another database\'s transaction is no stall', async () => {
-    const proxy = await freezableProxy(t.ports.source, 1 << 20);
+    const proxy = await tcpProxy(t.ports.source, 1 << 20);
     const { ctx, abort } = pairContextFor(t);
     const other = `${t.sourceDb}_other`;
     const running = runBinlogSync({

@@ -79,14 +79,20 @@ describe('Grafana dashboard and Prometheus alerts', () => {
       if (m) used.set(m[1]!, `variable $${v.name}`);
     }
     for (const [name, where] of used) expect(served.has(name), `${where} uses ${name}, which /metrics does not serve`).toBe(true);
-    // state, lag, rates, errors and snapshot progress per pair are all on the dashboard
-    for (const n of ['db_sync_pair_state', 'db_sync_pair_lag_ms', 'db_sync_pair_rows_applied_total', 'db_sync_pair_events_applied_total',
-      'db_sync_pair_errors_total', 'db_sync_pair_snapshot_progress_ratio']) expect(used.has(n), n).toBe(true);
+    // state, lag, backlog, distance, rates, errors and snapshot progress per pair are all on the dashboard
+    const expected = ['db_sync_pair_state', 'db_sync_pair_lag_seconds', 'db_sync_pair_rows_applied_total',
+      'db_sync_pair_events_applied_total', 'db_sync_pair_errors_total', 'db_sync_pair_snapshot_progress_ratio',
+      'db_sync_pair_backlog_events', 'db_sync_pair_backlog_bytes', 'db_sync_pair_binlog_distance_bytes',
+      'db_sync_pair_caught_up', 'db_sync_pair_last_event_timestamp_seconds'];
+    for (const n of expected) expect(used.has(n), n).toBe(true);
   });
 
   it('the alert rules are well formed and use only metrics the service serves', () => {
     const rules = alerts.groups.flatMap((g) => g.rules);
     expect(rules.map((r) => r.alert)).toEqual(expect.arrayContaining(['DbSyncPairError', 'DbSyncLagHigh', 'DbSyncStreamStalled']));
+    // a stalled stream is one with source binlog left to apply, not one that merely reports lag
+    const stalled = rules.find((r) => r.alert === 'DbSyncStreamStalled')!;
+    expect(metricNames(stalled.expr)).toContain('db_sync_pair_binlog_distance_bytes');
     for (const r of rules) {
       expect(r.labels.severity, r.alert).toMatch(/^(warning|critical)$/);
       expect(r.annotations.summary, r.alert).toBeTruthy();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/core/config/schema.js';
 import { silentLogger } from '../../src/core/log.js';
-import { createStatusSink, type StatusSink } from '../../src/core/pair/status.js';
+import { createStatusSink, type StatusSink } from '../../src/core/status.js';
 import { pairContext } from '../../src/core/pair/sync-pair.js';
 import { runPolling } from '../../src/core/poll/poll-runner.js';
 import { createContext, rootConnection, uniqueName, type TestContext } from '../helpers/context.js';

@@ -6,7 +6,7 @@ import type mysql from 'mysql2/promise';
 import { configSchema } from '../../src/core/config/schema.js';
 import { silentLogger } from '../../src/core/log.js';
 import { pairContext, type PairContext } from '../../src/core/pair/sync-pair.js';
-import { createStatusSink } from '../../src/core/pair/status.js';
+import { createStatusSink } from '../../src/core/status.js';
 import type { TestContext } from '../helpers/context.js';
 
 export function pairFor(ctx: TestContext, pair: Record<string, unknown> = {}): PairContext {

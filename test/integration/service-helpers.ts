@@ -8,7 +8,7 @@ import path from 'node:path';
 import type mysql from 'mysql2/promise';
 import { CLI, ROOT } from '../helpers/context.js';
 import type { StatusDocument } from '../../src/daemon/status-file.js';
-import type { PairStatus } from '../../src/core/pair/status.js';
+import type { PairStatus } from '../../src/core/status.js';
 
 /** True once schema and data steps are on this branch (the stubs throw "... sync is not implemented yet"). */
 export const engineAvailable = ['schema-step.ts', 'data-step.ts'].every(
@@ -32,7 +32,7 @@ export function startService(home: string, args: string[] = [], env: NodeJS.Proc
     output: () => out,
     async terminate(signal = 'SIGTERM') {
       const t0 = Date.now();
-      if (child.exitCode !== null) return { code: child.exitCode, ms: 0 };
+      if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, ms: 0 };
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
       child.kill(signal);
       const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 30_000))]);
@@ -91,6 +91,8 @@ export interface PairSpec {
   name: string;
   source: { port: number; database: string };
   target: { port: number; database: string };
+  /** More fields of the pair (schema, routines, mode ...). */
+  options?: Record<string, unknown>;
 }
 
 /** A config with one connection per endpoint and the given pairs. */
@@ -101,7 +103,9 @@ export function writeServiceConfig(home: string, pairs: PairSpec[], settings: Re
     connections.push({ name, host: '127.0.0.1', port: e.port, user: 'root', password: '', database: e.database });
     return name;
   };
-  const syncPairs = pairs.map((p) => ({ name: p.name, source: conn('src', p.name, p.source), target: conn('dst', p.name, p.target) }));
+  const syncPairs = pairs.map((p) => ({
+    name: p.name, source: conn('src', p.name, p.source), target: conn('dst', p.name, p.target), ...p.options,
+  }));
   mkdirSync(home, { recursive: true });
   writeFileSync(path.join(home, 'config.json'), JSON.stringify({ version: 1, settings: { pollInterval: 500, retryDelay: 1000, maxRetries: 100, ...settings }, connections, syncPairs }, null, 2));
 }

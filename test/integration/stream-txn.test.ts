@@ -39,6 +39,32 @@ describe('transactions in the stream', () => {
     expect(await rows(t.target, 'SELECT id, pid FROM n ORDER BY id')).toEqual([{ id: 1000, pid: null }, { id: 1001, pid: 20 }]);
   });
 
+  it('cascades FK changes after a resumed snapshot (the chunk loader turned FK checks off)', async () => {
+    // found by the fuzzer: the applier believed foreign_key_checks was still 1 after the copy set it to 0
+    await t.source.query(`
+      CREATE TABLE a_first (id INT PRIMARY KEY, v INT) ENGINE=InnoDB;
+      CREATE TABLE p (id INT PRIMARY KEY) ENGINE=InnoDB;
+      CREATE TABLE c (id INT PRIMARY KEY, pid INT, FOREIGN KEY (pid) REFERENCES p(id) ON DELETE CASCADE) ENGINE=InnoDB;
+      INSERT INTO a_first VALUES (1, 0);
+      INSERT INTO p SELECT seq FROM seq_1_to_20;
+      INSERT INTO c SELECT seq, seq FROM seq_1_to_20`);
+    t.writeConfig({ pair: { schema: true, routines: false } });
+    // a_first fits one chunk: it is done when the process dies after its first chunk
+    const crashAt = { DB_SYNC_CRASH_POINT: 'snapshot.after-chunk-commit:1' };
+    const crashed = await t.cli(['sync', 'run', 'p'], { env: crashAt });
+    expect(crashed.code).not.toBe(0);
+    await t.source.query('UPDATE a_first SET v = 1'); // the catch-up applies it with FK checks on
+    const run = startPair(t, schemaPair);
+    try {
+      await waitTablesEqual(t, ['a_first', 'p', 'c']);
+      await t.source.query('DELETE FROM p WHERE id <= 5');
+      await waitTablesEqual(t, ['a_first', 'p', 'c']);
+    } finally {
+      await run.stop();
+    }
+    expect(await rows(t.target, 'SELECT COUNT(*) AS n FROM c')).toEqual([{ n: '15' }]);
+  });
+
   it('honours SAVEPOINT and ROLLBACK TO SAVEPOINT when MyISAM changes were logged after the savepoint', async () => {
     await t.source.query('CREATE TABLE i (id INT PRIMARY KEY) ENGINE=InnoDB; CREATE TABLE m (id INT PRIMARY KEY) ENGINE=MyISAM');
     const run = startPair(t, schemaPair);
@@ -54,6 +80,22 @@ describe('transactions in the stream', () => {
     }
     expect((await rows<{ id: number }>(t.target, 'SELECT id FROM i ORDER BY id')).map((r) => r.id)).toEqual([1, 3, 5]);
     expect((await rows<{ id: number }>(t.target, 'SELECT id FROM m ORDER BY id')).map((r) => r.id)).toEqual([1, 2]);
+  });
+
+  it('applies grouped source transactions when one of them wrote an Aria table (no SAVEPOINT after it)', async () => {
+    // found by the fuzzer (seed 2): a target transaction that wrote Aria refuses SAVEPOINT, which
+    // the next grouped source transaction sets where it begins
+    await t.source.query(`CREATE TABLE i (id INT PRIMARY KEY) ENGINE=InnoDB;
+      CREATE TABLE ar (id INT PRIMARY KEY, v INT) ENGINE=Aria`);
+    await startPair(t, { once: true, ...schemaPair }).done;
+    for (let k = 0; k < 20; k++) {
+      await t.source.query(`INSERT INTO i VALUES (${k}); REPLACE INTO ar VALUES (${k % 3}, ${k});
+        INSERT INTO i VALUES (${k + 100})`);
+      await t.source.query(`START TRANSACTION; REPLACE INTO ar VALUES (${k % 5}, ${k});
+        INSERT INTO i VALUES (${k + 200}); ROLLBACK`);
+    }
+    await startPair(t, { once: true, ...schemaPair }).done;
+    await waitTablesEqual(t, ['i', 'ar']);
   });
 
   it('refuses an XA transaction on a synced table with XA_UNSUPPORTED, and applies XA ... ONE PHASE', async () => {
@@ -81,6 +123,17 @@ describe('transactions in the stream', () => {
       COMMIT`);
     await startPair(t, { once: true, ...schemaPair }).done;
     const digest = 'SELECT id, SHA2(b, 256) AS b, SHA2(t, 256) AS t, LENGTH(b) AS lb, LENGTH(t) AS lt FROM big ORDER BY id';
+    expect(await rows(t.target, digest)).toEqual(await rows(t.source, digest));
+  });
+
+  it('copies in the snapshot a row whose rendering is larger than the source\'s max_allowed_packet', async () => {
+    // found by the fuzzer (seed 3): 6 MB of bytes (12 MB as hex) and 5 MB of text made the
+    // source render the row's LOAD DATA line as NULL, and the chunk was refused
+    await t.source.query(`CREATE TABLE big (id INT PRIMARY KEY, n INT, b LONGBLOB, t LONGTEXT);
+      INSERT INTO big VALUES (1, 0, REPEAT(X'00275C0A', ${(6 << 20) / 4}), REPEAT('é', ${5 << 19})),
+        (2, 1, X'00', 'small')`);
+    await startPair(t, { once: true, ...schemaPair }).done;
+    const digest = 'SELECT id, n, SHA2(b, 256) AS b, SHA2(t, 256) AS t, LENGTH(b) AS lb, LENGTH(t) AS lt FROM big';
     expect(await rows(t.target, digest)).toEqual(await rows(t.source, digest));
   });
 

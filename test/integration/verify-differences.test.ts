@@ -15,9 +15,16 @@ const TABLE = `CREATE TABLE items (
 const FILL = `INSERT INTO items SELECT seq, CONCAT('n', seq), IF(seq % 10 = 0, NULL, CONCAT('note', seq)), CAST(seq AS BINARY),
   REPEAT(CHAR(65 + seq % 26), 100), seq * 1.5, FROM_UNIXTIME(1700000000 + seq) FROM seq_1_to_100000`;
 
-/** Order-independent fingerprint of a table, written independently of db-sync's own checksum. */
+/**
+ * A fingerprint of a table written independently of db-sync's own checksum, and unlike it not
+ * linear: SHA-256 of every row's SHA-256 in key order. Two changes cannot cancel out here
+ * (a BIT_XOR of CRC32s would let the same-byte-delta pair below pass unrepaired).
+ */
 async function fingerprint(db: TestContext['source']): Promise<string> {
-  const [rows] = (await db.query(`SELECT COUNT(*) AS c, BIT_XOR(CRC32(CONCAT_WS('|', id, HEX(name), IFNULL(HEX(note), 'NULL'), HEX(bin), HEX(data), amount, IFNULL(at, 'NULL')))) AS x FROM items`)) as unknown as [Array<{ c: string; x: string }>];
+  await db.query('SET SESSION group_concat_max_len = 1 << 30');
+  const [rows] = (await db.query(`SELECT COUNT(*) AS c, SHA2(GROUP_CONCAT(SHA2(CONCAT_WS('|', id, HEX(name),
+    IFNULL(HEX(note), 'NULL'), HEX(bin), HEX(data), amount, IFNULL(at, 'NULL')), 256) ORDER BY id SEPARATOR ''), 256) AS x
+    FROM items`)) as unknown as [Array<{ c: string; x: string }>];
   return `${rows[0]?.c}:${rows[0]?.x}`;
 }
 

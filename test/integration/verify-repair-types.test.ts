@@ -17,7 +17,9 @@ const ROWS = `INSERT INTO typed (k, n, u, d, f, g, bt, dt, ts, dd, tm, y, c, b, 
   ('a', 2, 9007199254740993, '-0.000000000000000000000000000001', -3.4e38, 1.7976931348623157e308, b'0', '2020-02-29 23:59:59.5', NULL, '2020-01-01', '12:00:00', 1901, '', X'20202020', '', '', '', '[]', 'a', '', NULL),
   ('b\\'q', 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, X'00000000', NULL, NULL, NULL, NULL, NULL, NULL, NULL)`;
 
-const DUMP = `SELECT k, n, u, d, HEX(f) AS f, g, HEX(bt) AS bt, dt, ts, dd, tm, y, HEX(c) AS c, HEX(b) AS b, HEX(vb) AS vb, HEX(bl) AS bl, HEX(tx) AS tx, HEX(j) AS j, e, s, HEX(geo) AS geo, gen
+// FLOAT and DOUBLE as the server prints a DOUBLE: every bit (HEX(f) would round to an integer
+// first, and FLOAT as text keeps 6 digits).
+const DUMP = `SELECT k, n, u, d, CONCAT(CAST(f AS DOUBLE)) AS f, CONCAT(g) AS g, HEX(bt) AS bt, dt, ts, dd, tm, y, HEX(c) AS c, HEX(b) AS b, HEX(vb) AS vb, HEX(bl) AS bl, HEX(tx) AS tx, HEX(j) AS j, e, s, HEX(geo) AS geo, gen
   FROM typed ORDER BY k, n`;
 
 async function dump(db: TestContext['source']): Promise<unknown[]> {
@@ -51,13 +53,17 @@ describe('repair keeps every value exact', () => {
   });
 
   it('finds a change of FLOAT, JSON and geometry values and repairs them exactly', async () => {
-    await ctx.target.query("UPDATE typed SET f = 1.25 WHERE k = 'a' AND n = 1");
+    // The next FLOAT after 1.5: both print '1.5' as text, they differ in the last bit.
+    await ctx.target.query("UPDATE typed SET f = 1.5000001 WHERE k = 'a' AND n = 1");
+    const [[flt]] = (await ctx.target.query("SELECT CAST(f AS DOUBLE) <> 1.5 AS changed FROM typed WHERE k = 'a' AND n = 1")) as unknown as [[{ changed: number }]];
+    expect(Number(flt.changed)).toBe(1);
     await ctx.target.query("UPDATE typed SET j = '{\"big\": 123456789012345678901234567891, \"s\": \"x\"}' WHERE k = 'a' AND n = 2");
     await ctx.target.query("UPDATE typed SET geo = ST_GeomFromText('POINT(1 2)', 0) WHERE k = 'b''q'");
     const r = await ctx.cli(['verify', 'p', '--json', '--no-recheck', '--repair']);
     const t = JSON.parse(r.stdout).tables[0];
     expect(t).toMatchObject({ different: 3, repaired: { replaced: 3, conflicts: [] } });
     expect(await dump(ctx.target)).toEqual(await dump(ctx.source));
+    expect((await ctx.cli(['verify', 'p', '--no-recheck'])).code).toBe(0);
   });
 
   it('replaces rows that swap unique values and inserts a missing row whose unique value a changed row frees', async () => {
@@ -73,6 +79,7 @@ describe('repair keeps every value exact', () => {
     expect(t).toMatchObject({ missing: 1, different: 3 });
     expect(t.repaired).toEqual({ inserted: 1, replaced: 3, deleted: 0, conflicts: [] });
     expect(await dump(ctx.target)).toEqual(await dump(ctx.source));
+    expect((await ctx.cli(['verify', 'p', '--no-recheck'])).code).toBe(0);
   });
 
   it('reports a row it cannot write because another target row holds its unique key, and writes the rest', async () => {

@@ -30,7 +30,9 @@ describe('config store', () => {
   });
 
   it('has the promised defaults when no file exists', () => {
-    expect(store.load().settings).toEqual({ pollInterval: 5000, schemaCheckInterval: 300000, logLevel: 'info', maxRetries: 3, retryDelay: 5000 });
+    expect(store.load().settings).toEqual({
+      pollInterval: 5000, schemaCheckInterval: 300000, logLevel: 'info', maxRetries: 3, retryDelay: 5000,
+      throttleThreadsRunning: 50, throttleReplicaLag: 10, historyListWarn: 1_000_000 });
   });
 
   it('writes atomically with mode 0600 and round-trips, keeping fields unknown to this version', () => {

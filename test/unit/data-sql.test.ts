@@ -4,7 +4,7 @@ import { keyAfter, literalExpr } from '../../src/core/db/row-sql.js';
 import { keyRangeBytes, literal, quoteBytes, TableWriter } from '../../src/core/db/row-bytes.js';
 import { comparePositions } from '../../src/core/data/events.js';
 import { decodeKey, encodeKey, insertBatches } from '../../src/core/data/snapshot.js';
-import { backoffDelay } from '../../src/core/data/supervisor.js';
+import { retryDelayMs } from '../../src/core/retry.js';
 
 const col = (name: string, dataType: string, generated = false): ColumnInfo => ({ name, dataType, nullable: false, generated, onUpdateTimestamp: false, charset: null, collation: null });
 const keyed: TableInfo = {
@@ -121,8 +121,9 @@ describe('keys and positions', () => {
   });
 
   it('retries maxRetries times at retryDelay, then backs off exponentially up to 5 minutes', () => {
-    expect([1, 2, 3].map((a) => backoffDelay(a, 3, 5000))).toEqual([5000, 5000, 5000]);
-    expect(backoffDelay(4, 3, 5000)).toBe(10_000);
-    expect(backoffDelay(20, 3, 5000)).toBe(300_000);
+    const settings = { maxRetries: 3, retryDelay: 5000 };
+    expect([1, 2, 3].map((a) => retryDelayMs(a, true, settings))).toEqual([5000, 5000, 5000]);
+    expect(retryDelayMs(4, true, settings)).toBe(10_000);
+    expect(retryDelayMs(20, true, settings)).toBe(300_000);
   });
 });

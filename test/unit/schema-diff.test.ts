@@ -10,7 +10,7 @@ import { orderViews } from '../../src/core/routines/diff.js';
 import { createEvent } from '../../src/core/routines/render.js';
 import { STATUS_MARK, type EventDef, type ViewDef } from '../../src/core/routines/model.js';
 import { eventText, parseCreateView } from '../../src/core/routines/introspect.js';
-import { tableFilter } from '../../src/core/pair/table-filter.js';
+import { tableFilter } from '../../src/core/table-filter.js';
 import { parseFlavor } from '../../src/core/db/flavor.js';
 
 // Recorded from MySQL 8.0 (cannot run here): bare int, 0900 collation, INVISIBLE index

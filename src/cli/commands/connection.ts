@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
 import { SSL_MODES } from '../../core/config/schema.js';
-import { addConnection, findConnection, publicConnection, removeConnection } from '../../core/config/edit.js';
-import { checkCapabilities, type Capabilities } from '../../core/db/preflight.js';
+import { addConnection, editConnection, findConnection, publicConnection,
+  removeConnection } from '../../core/config/edit.js';
+import { checkCapabilities, type Capabilities } from '../../core/preflight.js';
 import { SyncError } from '../../core/errors.js';
+import { retentionReport } from '../../core/guard/retention.js';
+import { retentionLines } from '../views/retention-view.js';
 import { action } from '../run.js';
 import { openStore } from '../context.js';
 import { askPassword, askText, isInteractive, missingFlagsError } from '../prompt.js';
@@ -61,8 +64,25 @@ export function renderCapabilities(name: string, c: Capabilities): string {
     lines.push('  change capture:  polling only as a source (mode auto falls back to poll); for binlog capture:');
     for (const p of c.binlogProblems) lines.push(`    - ${p}`);
   }
+  lines.push(...renderGtid(c));
   for (const w of c.warnings) lines.push(`  warning:         ${w}`);
   return lines.join('\n');
+}
+
+function renderGtid(c: Capabilities): string[] {
+  const g = c.gtid;
+  const onOff = (v: boolean | null) => (v === null ? '-' : v ? 'ON' : 'OFF');
+  const settings = c.flavor.name === 'mariadb'
+    ? `gtid_domain_id=${g.domainId ?? '-'}, gtid_strict_mode=${onOff(g.strict)}, ` +
+      `log_slave_updates=${onOff(g.logReplicaUpdates)}`
+    : `enforce_gtid_consistency=${onOff(g.strict)}, log_replica_updates=${onOff(g.logReplicaUpdates)}`;
+  return [
+    `  GTID:            ${c.gtidMode ? `on, position ${g.position || '(empty)'}` : 'off'}; ${settings}`,
+    `  failover:        ` +
+      `${c.gtidMode ? 'pairs resume by GTID on a promoted replica that has'
+        : 'pairs stop with SOURCE_CHANGED on another server; for GTID failover'}:`,
+    ...g.failoverNeeds.map((n) => `    - ${n}`),
+  ];
 }
 
 export function registerConnectionCommands(program: Command): void {
@@ -94,6 +114,35 @@ export function registerConnectionCommands(program: Command): void {
       process.stdout.write(`added connection "${conn.name}" (${conn.user}@${conn.host}:${conn.port}/${conn.database})\n`);
     }));
 
+  cmd.command('edit')
+    .description('Change a connection; only the given flags change (a running service restarts the pairs that use it)')
+    .argument('<name>', 'connection name')
+    .option('--host <host>', 'server host name or IP')
+    .option('--port <port>', 'server port')
+    .option('--user <user>', 'user name')
+    .option('--password <password>', 'password (stored in config.json, mode 0600)')
+    .option('--password-env <VAR>', 'read the password from this environment variable at use time')
+    .option('--database <name>', 'database (schema)')
+    .option('--ssl-mode <mode>', `TLS: ${SSL_MODES.join('|')}`)
+    .option('--ssl-ca <file>', 'CA certificate file for TLS verification')
+    .addHelpText('after',
+      '\nExample (source failover to a promoted replica):\n  db-sync connection edit prod --host db2.example.com ' +
+        '--port 3306')
+    .action(action(async (name: string, flags: AddFlags) => {
+      const entry = toEntry(flags);
+      const changes = Object.fromEntries(Object.entries(entry).filter(([k,
+        v]) => v !== undefined && (k !== 'port' || flags.port !== undefined)));
+      if (Object.keys(changes).length === 0) {
+        throw new SyncError('MISSING_FLAGS', `connection edit ${name}: nothing to change`, {
+          hint: 'Pass at least one of --host, --port, --user, --password, --password-env, --database, --ssl-mode, ' +
+            '--ssl-ca.',
+        });
+      }
+      let conn = findConnection(openStore().load(), name);
+      openStore().update((config) => { conn = editConnection(config, name, changes); });
+      process.stdout.write(`changed connection "${name}" (${conn.user}@${conn.host}:${conn.port}/${conn.database})\n`);
+    }));
+
   cmd.command('list')
     .description('List connections (passwords are never shown)')
     .option('--json', 'machine-readable output')
@@ -111,10 +160,12 @@ export function registerConnectionCommands(program: Command): void {
     .argument('<name>', 'connection name')
     .option('--json', 'machine-readable output')
     .action(action(async (name: string, flags: { json?: boolean }) => {
-      const conn = findConnection(openStore().load(), name);
+      const config = openStore().load();
+      const conn = findConnection(config, name);
       const caps = await checkCapabilities(conn);
-      if (flags.json) printJson({ name, ok: caps.canRead, ...caps });
-      else process.stdout.write(`${renderCapabilities(name, caps)}\n`);
+      const retention = caps.logBin ? await retentionReport(config, conn) : null;
+      if (flags.json) printJson({ name, ok: caps.canRead, ...caps, retention });
+      else process.stdout.write(`${[renderCapabilities(name, caps), ...retentionLines(retention)].join('\n')}\n`);
       return caps.canRead ? 0 : 1;
     }));
 

@@ -5,7 +5,7 @@ import { runCutover, type CutoverIO, type PairRuntime } from '../../core/cutover
 import { SyncError } from '../../core/errors.js';
 import { flushLogger } from '../../core/log.js';
 import { pairContext } from '../../core/pair/sync-pair.js';
-import { createStatusSink } from '../../core/pair/status.js';
+import { createStatusSink } from '../../core/status.js';
 import { askConfirm, isInteractive } from '../prompt.js';
 import { action } from '../run.js';
 import { commandLogger, openStore, shutdownSignal } from '../context.js';
@@ -22,7 +22,7 @@ interface CutoverFlags {
 function seconds(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) {
-    throw new SyncError('INVALID_ARGUMENT', `${flag} expects a number of seconds > 0, got "${value}"`, {
+    throw new SyncError('INVALID_INPUT', `${flag} expects a number of seconds > 0, got "${value}"`, {
       hint: `e.g. ${flag} 30`,
     });
   }

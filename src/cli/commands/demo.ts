@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import logUpdate from 'log-update';
 import { SyncError } from '../../core/errors.js';
-import { startDemo, type DemoHandle } from '../../daemon/demo/run-demo.js';
+import { startDemo, type DemoHandle } from '../../demo/run-demo.js';
 import { renderStatus } from '../views/status-view.js';
 import { action } from '../run.js';
 import { readServiceStatus } from './status.js';
+import { sleep } from '../../core/sleep.js';
 
 function draw(demo: DemoHandle, started: number): void {
   const snap = readServiceStatus(demo.store);
@@ -27,7 +28,7 @@ async function finish(demo: DemoHandle): Promise<boolean> {
   process.stdout.write('write load stopped; letting the pair catch up ...\n');
   let rows = await demo.compare();
   for (let i = 0; i < 20 && rows.some((r) => r.source !== r.target); i += 1) {
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     rows = await demo.compare();
   }
   for (const r of rows) process.stdout.write(`  ${r.table.padEnd(12)} source ${String(r.source).padStart(6)}  target ${String(r.target).padStart(6)}${r.source === r.target ? '' : '  DIFFERENT'}\n`);
@@ -42,7 +43,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--rate <n>', 'write transactions per second on the source', '20')
     .action(action(async (opts: { duration?: string; rate: string }) => {
       const duration = opts.duration === undefined ? undefined : Number(opts.duration);
-      if (duration !== undefined && !(duration > 0)) throw new SyncError('INVALID_ARGUMENT', '--duration must be a positive number of seconds', { hint: 'e.g. --duration 30' });
+      if (duration !== undefined && !(duration > 0)) throw new SyncError('INVALID_INPUT', '--duration must be a positive number of seconds', { hint: 'e.g. --duration 30' });
       const demo = await startDemo({ writesPerSec: Number(opts.rate) || 20, say: (l) => process.stdout.write(`${l}\n`) });
       const started = Date.now();
       let equal = false;

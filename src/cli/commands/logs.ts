@@ -17,7 +17,7 @@ function lineLimit(value: string): number | null {
   if (value === 'all') return null;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) {
-    throw new SyncError('INVALID_ARGUMENT', `--lines expects a number of lines or "all", got "${value}"`, {
+    throw new SyncError('INVALID_INPUT', `--lines expects a number of lines or "all", got "${value}"`, {
       hint: 'e.g. --lines 50',
     });
   }

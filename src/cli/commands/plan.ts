@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { pairContext } from '../../core/pair/sync-pair.js';
 import { planSchema, type PlannedStep, type SchemaPlan } from '../../core/pair/schema-step.js';
-import { createStatusSink } from '../../core/pair/status.js';
+import { createStatusSink } from '../../core/status.js';
 import { silentLogger } from '../../core/log.js';
 import { action, CliExit } from '../run.js';
 import { openStore } from '../context.js';

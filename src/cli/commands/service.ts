@@ -5,7 +5,7 @@ import { runPair } from '../../core/pair/sync-pair.js';
 import { DAEMON_ENV, startDaemon, stopDaemon } from '../../daemon/control.js';
 import { runService } from '../../daemon/main.js';
 import { runningPid } from '../../daemon/pid-file.js';
-import { formatDuration } from '../views/status-view.js';
+import { formatDuration, lagText, stateLabel } from '../views/status-view.js';
 import { action, CliExit } from '../run.js';
 import { openStore } from '../context.js';
 import { VERSION } from '../version.js';
@@ -23,7 +23,7 @@ function parseStart(opts: StartOptions): { logLevel?: LogLevel; metricsPort?: nu
   let metricsPort: number | undefined;
   if (opts.logLevel !== undefined) {
     if (!(LOG_LEVELS as readonly string[]).includes(opts.logLevel)) {
-      throw new SyncError('INVALID_ARGUMENT', `--log-level must be one of ${LOG_LEVELS.join(', ')}`, { hint: 'e.g. --log-level debug' });
+      throw new SyncError('INVALID_INPUT', `--log-level must be one of ${LOG_LEVELS.join(', ')}`, { hint: 'e.g. --log-level debug' });
     }
     logLevel = opts.logLevel as LogLevel;
     args.push('--log-level', logLevel);
@@ -31,7 +31,7 @@ function parseStart(opts: StartOptions): { logLevel?: LogLevel; metricsPort?: nu
   if (opts.metricsPort !== undefined) {
     metricsPort = Number(opts.metricsPort);
     if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535) {
-      throw new SyncError('INVALID_ARGUMENT', `--metrics-port must be a port number, got "${opts.metricsPort}"`, { hint: 'e.g. --metrics-port 9464' });
+      throw new SyncError('INVALID_INPUT', `--metrics-port must be a port number, got "${opts.metricsPort}"`, { hint: 'e.g. --metrics-port 9464' });
     }
     args.push('--metrics-port', String(metricsPort));
   }
@@ -83,7 +83,9 @@ function status(): number {
   const lines = [`service running (PID ${pid}${up})`];
   for (const p of doc?.pairs ?? []) {
     const err = (p.state === 'retrying' || p.state === 'error') && p.lastError ? ` (${p.lastError.code}: ${p.lastError.message})` : '';
-    lines.push(`  ${p.name}: ${p.state}${p.lagMs !== null ? `, lag ${p.lagMs} ms` : ''}${err}`);
+    const lag = lagText(p, new Date());
+    const lagPart = p.lagMs === null ? '' : `, ${lag.startsWith('caught') ? '' : 'lag '}${lag}`;
+    lines.push(`  ${p.name}: ${stateLabel(p)}${lagPart}${err}`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;

@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import logUpdate from 'log-update';
 import type { ConfigStore } from '../../core/config/store.js';
-import { initialStatus } from '../../core/pair/status.js';
+import { initialStatus } from '../../core/status.js';
 import { isProcessAlive } from '../../daemon/pid-file.js';
 import { readStatusFile, type StatusDocument } from '../../daemon/status-file.js';
 import { renderStatus } from '../views/status-view.js';
 import { printJson } from '../views/table.js';
 import { action } from '../run.js';
 import { openStore } from '../context.js';
+import { pairRetention, type PairRetention } from '../../core/guard/retention.js';
 
 export interface StatusSnapshot {
   doc: StatusDocument | null;
@@ -21,20 +22,60 @@ export function readServiceStatus(store: ConfigStore): StatusSnapshot {
   return { doc, alive };
 }
 
+type Risks = Map<string, PairRetention>;
+
 /** `status --json`: the status file, or the configured pairs as 'stopped' when nothing was published. */
-export function statusJson(store: ConfigStore, snap: StatusSnapshot): Record<string, unknown> {
-  if (snap.doc) return { service: { ...snap.doc.service, running: snap.alive, stale: !snap.alive }, pairs: snap.doc.pairs };
-  const pairs = store.load().syncPairs.map((p) => ({ ...initialStatus(p.name, p.enabled), state: p.enabled ? 'stopped' : 'disabled' }));
+export function statusJson(store: ConfigStore, snap: StatusSnapshot, risks: Risks = new Map()):
+  Record<string, unknown> {
+  const withRisk = <T extends { name: string }>(p: T) => {
+    const risk = risks.get(p.name);
+    return risk ? { ...p, binlogRetention: risk } : p;
+  };
+  if (snap.doc) {
+    const service = { ...snap.doc.service, running: snap.alive, stale: !snap.alive };
+    return { service, pairs: snap.doc.pairs.map(withRisk) };
+  }
+  const pairs = store.load().syncPairs
+    .map((p) => withRisk({ ...initialStatus(p.name, p.enabled), state: p.enabled ? 'stopped' : 'disabled' }));
   return { service: null, pairs };
 }
 
+const RUNNING = new Set(['starting', 'schema', 'snapshot', 'streaming', 'polling']);
+
+/**
+ * Pairs that do not run now (no service, or stopped, disabled, in error, retrying): will the
+ * binlog their checkpoint points into still be on the source when they start again?
+ */
+async function retentionRisks(store: ConfigStore, snap: StatusSnapshot): Promise<Risks> {
+  const config = store.load();
+  const live = (snap.alive ? snap.doc?.pairs ?? [] : []).filter((p) => RUNNING.has(p.state)).map((p) => p.name);
+  const risks: Risks = new Map();
+  await Promise.all(config.syncPairs.filter((p) => p.data && !live.includes(p.name)).map(async (p) => {
+    const risk = await pairRetention(config, p);
+    if (risk) risks.set(p.name, risk);
+  }));
+  return risks;
+}
+
+function renderWithRisks(snap: StatusSnapshot, risks: Risks, width?: number): string {
+  const lines = [...risks].filter(([, r]) => r.level !== 'ok')
+    .map(([name, r]) => `warning: pair "${name}": ${r.message}`);
+  return [renderStatus(snap.doc, snap.alive, new Date(), width), ...lines].join('\n');
+}
+
 async function watch(store: ConfigStore): Promise<void> {
-  const draw = () => {
+  let risks: Risks = new Map();
+  let checkedAt = 0;
+  const draw = async () => {
     const snap = readServiceStatus(store);
-    logUpdate(`${renderStatus(snap.doc, snap.alive, new Date(), process.stdout.columns ?? 80)}\n(refreshing every 2 s; Ctrl-C to quit)`);
+    if (Date.now() - checkedAt >= 30_000) { // connects to the servers: not at every redraw
+      checkedAt = Date.now();
+      risks = await retentionRisks(store, snap);
+    }
+    logUpdate(`${renderWithRisks(snap, risks, process.stdout.columns ?? 80)}\n(refreshing every 2 s; Ctrl-C to quit)`);
   };
-  draw();
-  const timer = setInterval(draw, 2000);
+  await draw();
+  const timer = setInterval(() => void draw(), 2000);
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   clearInterval(timer);
   logUpdate.done();
@@ -49,7 +90,8 @@ export function registerStatusCommand(program: Command): void {
     .action(action(async (opts: { watch?: boolean; json?: boolean }) => {
       const store = openStore();
       if (opts.json) {
-        printJson(statusJson(store, readServiceStatus(store)));
+        const snap = readServiceStatus(store);
+        printJson(statusJson(store, snap, await retentionRisks(store, snap)));
         return 0;
       }
       if (opts.watch) {
@@ -57,7 +99,7 @@ export function registerStatusCommand(program: Command): void {
         return 0;
       }
       const snap = readServiceStatus(store);
-      process.stdout.write(`${renderStatus(snap.doc, snap.alive)}\n`);
+      process.stdout.write(`${renderWithRisks(snap, await retentionRisks(store, snap))}\n`);
       return 0;
     }));
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { LOG_LEVELS, type LogLevel } from '../../core/config/schema.js';
 import { SyncError } from '../../core/errors.js';
 import { flushLogger } from '../../core/log.js';
-import { createStatusSink, type PairStatus } from '../../core/pair/status.js';
+import { createStatusSink, type PairStatus } from '../../core/status.js';
 import { pairContext, runPair } from '../../core/pair/sync-pair.js';
 import { action } from '../run.js';
 import { commandLogger, openStore, shutdownSignal } from '../context.js';
@@ -44,7 +44,7 @@ function progressPrinter(): { onStatus: (s: PairStatus) => void; finish: () => v
 function logLevelOf(value: string | undefined, fallback: LogLevel): LogLevel {
   if (value === undefined) return fallback;
   if ((LOG_LEVELS as readonly string[]).includes(value)) return value as LogLevel;
-  throw new SyncError('INVALID_ARGUMENT', `--log-level: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(value)}`, {
+  throw new SyncError('INVALID_INPUT', `--log-level: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(value)}`, {
     hint: `Use --log-level ${LOG_LEVELS.join('|')}.`,
   });
 }
@@ -53,7 +53,7 @@ function recopyList(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
   const tables = value.split(',').map((s) => s.trim()).filter(Boolean);
   if (!tables.length) {
-    throw new SyncError('INVALID_ARGUMENT', '--recopy: expected table names separated by commas', { hint: 'For example: --recopy orders,order_items' });
+    throw new SyncError('INVALID_INPUT', '--recopy: expected table names separated by commas', { hint: 'For example: --recopy orders,order_items' });
   }
   return tables;
 }

@@ -10,6 +10,7 @@ import { registerSyncRunCommand } from './sync-run.js';
 interface PairFlags {
   name?: string; source?: string; target?: string; schema?: boolean; data?: boolean; routines?: boolean;
   include?: string[]; exclude?: string[]; mode?: string; allowDestructive?: boolean; enabled?: boolean;
+  throttleReplica?: string[];
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -28,6 +29,8 @@ function pairOptions(c: Command, withIdentity: boolean): Command {
     .option('--mode <mode>', `change capture: ${SYNC_MODES.join('|')} (default auto)`)
     .option('--allow-destructive', 'apply DROP TABLE/COLUMN and narrowing type changes on the target')
     .option('--no-allow-destructive', 'only plan destructive changes (default)')
+    .option('--throttle-replica <connection>',
+      'pause snapshot/verify reads while this replica of the source lags (repeatable)', collect)
     .option('--enabled', 'the service runs this pair (default)').option('--disabled', 'create/keep the pair disabled');
 }
 
@@ -36,6 +39,7 @@ function flagsToFields(f: PairFlags & { disabled?: boolean }): Record<string, un
   for (const k of ['source', 'target', 'schema', 'data', 'routines', 'include', 'exclude', 'mode', 'allowDestructive'] as const) {
     if (f[k] !== undefined) out[k] = f[k];
   }
+  if (f.throttleReplica !== undefined) out.throttleReplicas = f.throttleReplica;
   if (f.disabled) out.enabled = false;
   else if (f.enabled) out.enabled = true;
   return out;

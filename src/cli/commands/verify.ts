@@ -3,12 +3,13 @@ import { SyncError } from '../../core/errors.js';
 import { flushLogger } from '../../core/log.js';
 import { planSchema } from '../../core/pair/schema-step.js';
 import { pairContext, type PairContext } from '../../core/pair/sync-pair.js';
-import { createStatusSink } from '../../core/pair/status.js';
+import { createStatusSink } from '../../core/status.js';
 import { renderReport } from '../../core/verify/render-report.js';
 import { verifyPair } from '../../core/verify/verify-pair.js';
 import { waitForLag } from '../../core/verify/wait-for-lag.js';
 import { action, CliExit, printError } from '../run.js';
 import { commandLogger, openStore, shutdownSignal } from '../context.js';
+import { guardSettings } from '../../core/guard/source-guard.js';
 
 interface VerifyFlags {
   table?: string[];
@@ -83,6 +84,12 @@ export function registerVerifyCommand(program: Command): void {
     }));
 }
 
+/** Waits for a loaded source are told on stderr (stdout stays the report). */
+function printThrottle(state: { reason: string } | null, waitedMs: number): void {
+  const resumed = `resumed after ${(waitedMs / 1000).toFixed(1)} s`;
+  process.stderr.write(state ? `throttled (${state.reason}): source reads wait\n` : `${resumed}\n`);
+}
+
 async function runVerify(name: string, flags: VerifyFlags): Promise<number> {
   const store = openStore();
   const config = store.load();
@@ -94,6 +101,7 @@ async function runVerify(name: string, flags: VerifyFlags): Promise<number> {
       tables: flags.table, repair: !!flags.repair, sleepRatio: num(flags.sleepRatio, '--sleep-ratio', 0),
       maxExamples: num(flags.examples, '--examples', 0), chunkTimeMs: num(flags.chunkTime, '--chunk-time', 1),
       ...(flags.recheck ? {} : { recheckDelays: [] }), hash: hashFlag(flags.hash), logger, signal,
+      guard: { ...guardSettings(config, ctx.pair), onThrottle: printThrottle },
       // A running service's published lag must drop under 1 s (at most 30 s) before a re-check.
       beforeRecheck: () => waitForLag(store.paths.statusFile, name, { maxLagMs: 1000, timeoutMs: 30_000, pollMs: 250, signal }),
     });

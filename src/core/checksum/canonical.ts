@@ -8,7 +8,9 @@
  * - Binary types (BINARY/VARBINARY/BLOB/BIT/GEOMETRY): HEX(col), so trailing 0x00/0x20 count.
  * - Numbers, DECIMAL, dates and times: the server's own text rendering, identical for equal
  *   values and equal column types; TIMESTAMP is rendered in the session zone, which every
- *   db-sync connection sets to UTC. FLOAT/DOUBLE render with the shortest round-trip form.
+ *   db-sync connection sets to UTC. DOUBLE renders with the shortest round-trip form; FLOAT
+ *   as text keeps only 6 significant digits (1.5 and 1.5000001 both print '1.5'), so it is
+ *   widened to DOUBLE first (exact), which prints every bit of it.
  * - NULLs: CONCAT_WS skips NULL arguments, so a trailing string of ISNULL() flags for the
  *   nullable columns tells NULL from '' (as pt-table-checksum does).
  * A chunk's checksum is COUNT(*) plus BIT_XOR of 64-bit row values (order-independent;
@@ -33,6 +35,7 @@ export function canonicalColumn(col: ColumnInfo, alias = ''): string {
   const ref = alias ? `${alias}.${quoteId(col.name)}` : quoteId(col.name);
   if (STRING_TYPES.has(col.dataType)) return `HEX(CONVERT(${ref} USING utf8mb4))`;
   if (BINARY_TYPES.has(col.dataType)) return `HEX(${ref})`;
+  if (col.dataType === 'float') return `CAST(${ref} AS DOUBLE)`;
   return ref;
 }
 

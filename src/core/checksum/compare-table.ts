@@ -12,6 +12,7 @@ import { boundariesFor } from './boundaries.js';
 import { classifyLeaf, emptyDiff, intersectLeaf, isEmptyLeaf, mergeInto, nextChunkSize, type TableDiff } from './classify.js';
 import type { KeyRange, KeyTuple } from './key-range.js';
 import { checksumRange, INTEGER_TYPES, leafRows, nthKey, type Checksum, type Side } from './side.js';
+import { sleep } from '../sleep.js';
 
 export interface CompareOptions {
   chunkTimeMs: number;
@@ -38,7 +39,6 @@ export const DEFAULT_COMPARE: Omit<CompareOptions, 'logger'> = {
   chunkTimeMs: 500, initialChunkRows: 2000, leafRows: 256, maxChunkRows: 100_000, recheckDelays: [200, 500, 1000, 2000],
 };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function both(source: Side, target: Side, range: KeyRange): Promise<[Checksum, Checksum]> {
   return Promise.all([checksumRange(source, range), checksumRange(target, range)]);

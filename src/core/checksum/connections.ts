@@ -9,7 +9,7 @@ import { SyncError } from '../errors.js';
 import { listSyncedTables } from '../db/table-info.js';
 import { hasCrc32c } from './side.js';
 import type { HashAlgo } from './canonical.js';
-import { tableFilter } from '../pair/table-filter.js';
+import { tableFilter } from '../table-filter.js';
 import type { VerifyConnections } from './verify-table.js';
 
 export async function openVerifyConnections(input: { source: ConnectionConfig; target: ConnectionConfig }, write: boolean, hash: HashAlgo | 'auto' = 'auto'): Promise<VerifyConnections> {

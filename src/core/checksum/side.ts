@@ -9,6 +9,7 @@ import { quoteId } from '../db/quote.js';
 import { chunkChecksumSql, rowHashHexExpr, type HashAlgo } from './canonical.js';
 import { keyIn, orderBy, rangePredicate, type KeyRange, type KeyTuple } from './key-range.js';
 import type { TableInfo } from '../db/table-info.js';
+import { sleep } from '../sleep.js';
 
 export interface Side {
   db: Db;
@@ -16,6 +17,8 @@ export interface Side {
   sleepRatio: number;
   hash: HashAlgo;
   signal?: AbortSignal;
+  /** Awaited before each query (the source-load throttle: one query is one chunk). */
+  gate?: () => Promise<void>;
   /** Rows sent by this server so far beyond checksum results: boundary keys, leaf hashes, full rows. */
   rowsRead: number;
   queries: number;
@@ -33,8 +36,10 @@ export interface LeafRow {
 
 export const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
 
-export function createSide(db: Db, info: TableInfo, opts: { sleepRatio?: number; hash?: HashAlgo; signal?: AbortSignal } = {}): Side {
-  return { db, info, sleepRatio: opts.sleepRatio ?? 0, hash: opts.hash ?? 'md5', signal: opts.signal, rowsRead: 0, queries: 0 };
+export function createSide(db: Db, info: TableInfo,
+  opts: { sleepRatio?: number; hash?: HashAlgo; signal?: AbortSignal; gate?: () => Promise<void> } = {}): Side {
+  return { db, info, sleepRatio: opts.sleepRatio ?? 0, hash: opts.hash ?? 'md5', signal: opts.signal, gate: opts.gate,
+    rowsRead: 0, queries: 0 };
 }
 
 /** Whether the server has CRC32C() (MariaDB >= 10.8); both sides must, to use the 'crc' row hash. */
@@ -60,11 +65,12 @@ function normalizeRange(side: Side, range: KeyRange): KeyRange {
 }
 
 async function timed<T>(side: Side, sql: string, params: unknown[]): Promise<T[]> {
+  await side.gate?.();
   const started = Date.now();
   const rows = await queryRows<T>(side.db, sql, params);
   side.queries += 1;
   const ms = Date.now() - started;
-  if (side.sleepRatio > 0 && ms > 0) await new Promise((r) => setTimeout(r, ms * side.sleepRatio));
+  if (side.sleepRatio > 0 && ms > 0) await sleep(ms * side.sleepRatio);
   return rows;
 }
 

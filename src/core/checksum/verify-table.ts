@@ -4,7 +4,7 @@
  */
 import type { Db } from '../db/connection.js';
 import type { HashAlgo } from './canonical.js';
-import { toSyncError } from '../errors.js';
+import { toSyncError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { diffCounts, type TableDiff } from './classify.js';
 import { compareTable, DEFAULT_COMPARE, type CompareOptions } from './compare-table.js';
@@ -34,7 +34,7 @@ export interface TableReport {
    */
   noPrimaryKey?: boolean;
   repaired?: RepairResult;
-  error?: { code: string; message: string; hint?: string; retryable: boolean };
+  error?: { code: ErrorCode; message: string; hint?: string; retryable: boolean };
   elapsedMs: number;
 }
 
@@ -55,6 +55,8 @@ export interface VerifyConnections {
   targetWrite?: Db;
   /** Row hash both servers support for chunk checksums (default md5). */
   hash?: HashAlgo;
+  /** Awaited before each source query: waits while the source is loaded (guard/source-guard.ts). */
+  sourceGate?: () => Promise<void>;
 }
 
 export function emptyReport(table: string): TableReport {
@@ -89,7 +91,8 @@ async function runTable(conns: VerifyConnections, report: TableReport, opts: Tab
     return;
   }
   const hash = conns.hash ?? 'md5';
-  const source = createSide(conns.source, si, { sleepRatio: opts.sleepRatio, hash, signal: opts.signal });
+  const source = createSide(conns.source, si,
+    { sleepRatio: opts.sleepRatio, hash, signal: opts.signal, gate: conns.sourceGate });
   // Both servers hash the source's column list (order, NULL flags): equal rows hash equally
   // even when the target's columns are in another order or differ in nullability.
   const target = createSide(conns.target, { ...ti, columns: si.columns, writable: si.writable }, { hash, signal: opts.signal });

@@ -44,8 +44,23 @@ export function addConnection(config: Config, input: Record<string, unknown>): C
   return conn;
 }
 
+/** Change some fields of a connection (e.g. re-point it to a promoted replica); the name stays. */
+export function editConnection(config: Config, name: string, changes: Record<string, unknown>): ConnectionConfig {
+  const index = config.connections.findIndex((c) => c.name === name);
+  const old = findConnection(config, name);
+  const merged: Record<string, unknown> = { ...old, ...changes, name };
+  if ('password' in changes) delete merged.passwordEnv;
+  if ('passwordEnv' in changes) delete merged.password;
+  const conn = parseOrThrow(connectionSchema, merged, 'connection');
+  config.connections[index] = conn;
+  for (const p of config.syncPairs.filter((x) => x.source === name || x.target === name)) validatePair(config, p);
+  return conn;
+}
+
 export function pairsUsing(config: Config, connection: string): string[] {
-  return config.syncPairs.filter((p) => p.source === connection || p.target === connection).map((p) => p.name);
+  return config.syncPairs
+    .filter((p) => p.source === connection || p.target === connection || p.throttleReplicas.includes(connection))
+    .map((p) => p.name);
 }
 
 export function removeConnection(config: Config, name: string): void {

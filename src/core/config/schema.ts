@@ -60,6 +60,8 @@ export const syncPairSchema = z.looseObject({
   pollOverlap: intIn(0, 3_600_000).default(5000),
   /** Polling mode: rows per page when reading changes. */
   pollPageSize: intIn(1, 1_000_000).default(1000),
+  /** Connections to replicas of the source whose lag throttles snapshot, verify and reconciliation reads. */
+  throttleReplicas: z.array(nameSchema).default([]),
 });
 
 export const settingsSchema = z.looseObject({
@@ -75,6 +77,17 @@ export const settingsSchema = z.looseObject({
   snapshotParallel: intIn(1, 32).optional(),
   /** Prometheus /metrics and /healthz on 127.0.0.1:<port>; off when absent. */
   metricsPort: intIn(1, 65535).optional(),
+  /** Snapshot, verify and reconciliation reads wait while the source's Threads_running is above this (0: never). */
+  throttleThreadsRunning: intIn(0, 1_000_000).default(50),
+  /** ... or while a pair's throttleReplicas lag more than this many seconds behind the source. */
+  throttleReplicaLag: intIn(1, 86_400).default(10),
+  /** Warn when the source's InnoDB history list length passes this while a snapshot holds its read view (0: never). */
+  historyListWarn: intIn(0, 1_000_000_000).default(1_000_000),
+  /**
+   * The most pairs one service holds (runs) at a time; the others wait as standbys. Several
+   * services with the same config then share the pairs. No limit when absent.
+   */
+  maxPairs: intIn(1, 100_000).optional(),
 });
 
 export const configSchema = z.looseObject({

@@ -77,6 +77,9 @@ export function referenceProblems(config: Config): string[] {
     pairs.add(p.name);
     if (!seen.has(p.source)) problems.push(`syncPairs[${i}].source: unknown connection "${p.source}"`);
     if (!seen.has(p.target)) problems.push(`syncPairs[${i}].target: unknown connection "${p.target}"`);
+    p.throttleReplicas.forEach((r, j) => {
+      if (!seen.has(r)) problems.push(`syncPairs[${i}].throttleReplicas[${j}]: unknown connection "${r}"`);
+    });
   });
   return problems;
 }

@@ -24,6 +24,7 @@ import {
   type BinlogPoint,
 } from './source.js';
 import { appliedPoint, disabledEvents, enableEvents, eventSchedulerOn, noCheckpoint } from './target.js';
+import { sleep } from '../sleep.js';
 
 export type { PairRuntime } from './refusals.js';
 
@@ -54,7 +55,6 @@ export interface CutoverResult {
   eventsEnabled: string[];
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runCutover(input: EqualityInput, o: CutoverOptions, io: CutoverIO): Promise<CutoverResult> {
   refuseUnsupported(input);

@@ -6,6 +6,7 @@ import { endpointOf, queryRows, type Db } from '../db/connection.js';
 import type { ConnectionConfig } from '../config/schema.js';
 import { parseFlavor, type Flavor } from '../db/flavor.js';
 import { SyncError } from '../errors.js';
+import { sleep } from '../sleep.js';
 
 export interface BinlogPoint {
   file: string;
@@ -89,7 +90,7 @@ export async function watchForWrites(read: () => Promise<BinlogPoint>, windowMs:
   const deadline = Date.now() + windowMs;
   let to = from;
   while (Date.now() < deadline && !signal?.aborted) {
-    await new Promise((r) => setTimeout(r, Math.min(250, Math.max(0, deadline - Date.now()))));
+    await sleep(Math.min(250, Math.max(0, deadline - Date.now())));
     to = await read();
     if (comparePoints(to, from) !== 0) return { moved: true, from, to };
   }

@@ -25,8 +25,14 @@ import type { RowsEvent } from './events.js';
 import { presentColumns, TableWriter, unknownColumns, type RowImage } from '../db/row-bytes.js';
 import { describeTable, type TableInfo } from '../db/table-info.js';
 import { APPLY_SQL_MODE } from '../db/session.js';
-import { keylessWarning } from './stream-status.js';
 import { PACKET_SLACK, TxnPipe } from './txn-pipe.js';
+
+
+/** The warning for a table without a key (shown once per table in status). */
+export function keylessWarning(table: string): string {
+  return `table ${table} has no primary key or NOT NULL unique key: updates and deletes match the whole row`
+    + ' (slow on big tables)';
+}
 
 export type TableMode = 'exact' | 'idempotent' | 'skip';
 
@@ -62,6 +68,11 @@ export class Applier {
   private txnWrote = false;
   private txnSavepoint = false;
   private fkChecks: boolean | null = null;
+  /**
+   * The open target transaction wrote a non-transactional table: Aria then refuses any later
+   * SAVEPOINT in it (ER_CHECK_NOT_IMPLEMENTED), so no further source transaction may join it.
+   */
+  private wroteNonTransactional = false;
   /** Multi-row INSERT being built: consecutive exact inserts into one table with one column set. */
   private batch: { t: Target; cols: string[]; head: Buffer; tuples: Buffer[]; rows: RowImage[]; bytes: number } | null = null;
   rowsApplied = 0;
@@ -72,6 +83,11 @@ export class Applier {
 
   get inTransaction(): boolean {
     return this.open;
+  }
+
+  /** The open target transaction must commit at the end of the current source transaction. */
+  get mustCommitAlone(): boolean {
+    return this.open && this.wroteNonTransactional;
   }
 
   get session(): BinarySession {
@@ -182,6 +198,7 @@ export class Applier {
     const t = await this.target(ev.table);
     const effective = mode === 'exact' && !t.info.transactional && t.info.key.length ? 'idempotent' : mode;
     await this.markTxnStart();
+    if (!t.info.transactional) this.wroteNonTransactional = true;
     await this.setFkChecks(ev.fkChecks && t.fkSafe && effective === 'exact');
     for (const row of ev.op === 'update' ? ev.rows.flatMap((r) => [r.before, r.after]) : ev.rows) this.checkShape(t, row);
     if (ev.op === 'insert') {
@@ -351,6 +368,7 @@ export class Applier {
     this.holdsEarlierTxns = false;
     this.txnWrote = false;
     this.txnSavepoint = false;
+    this.wroteNonTransactional = false;
     this.batch = null;
     this.pipe.reset();
   }

@@ -17,16 +17,18 @@ export const CHECKPOINT_TABLE = '_db_sync_checkpoint';
 export interface BinlogCheckpoint {
   file: string;
   pos: number;
+  /** The last applied transaction's GTID (shown in status). */
   gtid?: string;
+  /**
+   * Every transaction the target holds, as a GTID state (MariaDB position `0-1-42,1-3-7`, MySQL
+   * set `uuid:1-42`): the resume point when the source has GTIDs, also on another server.
+   */
+  gtids?: string;
   serverId: number;
   serverUuid: string | null;
   flavor: string;
 }
-export const INTERNAL_TABLE_PREFIX = '_db_sync_';
-
-export function isInternalTable(name: string): boolean {
-  return name.startsWith(INTERNAL_TABLE_PREFIX);
-}
+export { INTERNAL_TABLE_PREFIX, isInternalTable } from '../table-filter.js';
 
 export async function ensureCheckpointTable(db: Queryable): Promise<void> {
   await queryRows(db,

@@ -41,17 +41,20 @@ export class ChunkWriter {
   }
 
   private async tail(c: ChunkRows): Promise<void> {
-    crashPoint('snapshot.before-chunk-commit');
+    const detail = (): string => `${c.table}: ${c.rows} rows`;
+    crashPoint('snapshot.before-chunk-commit', detail);
     const parts = c.checkpoints.map(([stream, state]) => checkpointBytes(this.pair, stream, state));
     await this.session.send(Buffer.concat([...parts.flatMap((p) => [p, SEP]), Buffer.from('COMMIT', 'latin1')]));
-    crashPoint('snapshot.after-chunk-commit');
+    crashPoint('snapshot.after-chunk-commit', detail);
   }
 
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      await this.session.send(Buffer.from('ROLLBACK', 'latin1')).catch(() => undefined);
+      // a failed chunk may have left the lenient sql_mode of an ENUM '' load behind
+      await this.session.send(Buffer.from(`ROLLBACK;\nSET SESSION sql_mode = '${APPLY_SQL_MODE}'`, 'latin1'))
+        .catch(() => undefined);
       throw err;
     }
   }

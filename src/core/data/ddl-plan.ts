@@ -16,6 +16,7 @@
 import { quoteId } from '../db/quote.js';
 import { tokenize, type LexOptions } from './sql-lexer.js';
 import type { ObjectType, Statement, TableRef } from './statement-kind.js';
+import type { ErrorCode } from '../errors.js';
 
 export interface DdlInput {
   /** The statement as a byte string (one char per byte, Buffer#toString('latin1')). */
@@ -39,7 +40,7 @@ export type DdlPlan =
   | { action: 'replay'; statements: Array<{ sql: Buffer; asLogged: boolean }>; tables: string[]; copy: string[]; notes: string[] }
   | { action: 'truncate'; table: string }
   | { action: 'objects'; objects: Array<{ type: ObjectType; name: string }> }
-  | { action: 'stop'; code: string; message: string; hint: string };
+  | { action: 'stop'; code: ErrorCode; message: string; hint: string };
 
 type TableStmt = Extract<Statement, { kind: 'table-ddl' }>;
 

@@ -16,8 +16,10 @@ export interface BinlogPosition {
 }
 
 interface Base {
-  /** Source time of the event (ms). */
+  /** Source time of the event (ms; whole seconds, from the binlog header). */
   timestamp: number;
+  /** Local time the reader received it (ms, lag.ts's clock). */
+  receivedAt: number;
   /** Bytes the event took in the binlog. */
   size: number;
 }

@@ -27,7 +27,8 @@ import {
   chunkRowsFor, planRanges, rangeCount, rangeRow, rangeStream, splitKeys, summarize, tableStarted, tableStats,
   type RangeProgress, type TableStats,
 } from './snapshot-ranges.js';
-import { keylessWarning, type StreamStatus } from './stream-status.js';
+import { keylessWarning } from './applier.js';
+import type { StreamStatus } from './stream-status.js';
 import { recreateIfDifferent } from './target-table.js';
 
 export interface ParallelCopyOptions {
@@ -52,6 +53,10 @@ export interface ParallelCopyOptions {
   statusHelper: StreamStatus;
   logger: Logger;
   signal: AbortSignal;
+  /** The source throttle: awaited before each table and each chunk read. */
+  gate?: () => Promise<void>;
+  /** Told the rows done and estimated at the start; what it returns is told the rows done after each chunk. */
+  watch?: (rowsDone: number, rowsTotal: number) => (rowsDone: number) => void;
 }
 
 interface Work {
@@ -71,8 +76,9 @@ export async function copyParallel(o: ParallelCopyOptions): Promise<void> {
   const onAbort = () => abort.abort();
   o.signal.addEventListener('abort', onAbort);
   const queue = new RangeQueue(o, stats, abort.signal);
-  const report = (table: string, force = false) => o.statusHelper.snapshotProgress(
+  const report = (table: string | null, force = false) => o.statusHelper.snapshotProgress(
     { table, tablesDone: count.tables, tablesTotal: o.tables.length, rowsDone: count.rows, rowsTotal }, force);
+  const watch = o.watch?.(count.rows, rowsTotal);
   const sessions: BinarySession[] = [];
   // a chunk read as one value (selectTsvBlock) may be as long as the source sends (max_allowed_packet)
   await queryRows(o.source, 'SET SESSION group_concat_max_len = 4294967295');
@@ -84,6 +90,7 @@ export async function copyParallel(o: ParallelCopyOptions): Promise<void> {
       await readCommitted(session);
     }
     o.statusHelper.snapshotStarted(count.rows);
+    report(null, true); // in 'snapshot' from here on, also while the first table waits for the throttle
     const loader = async (session: BinarySession): Promise<void> => {
       const writer = new ChunkWriter(session, o.pairName, o.maxPacket);
       for (let w = await queue.next(); w && !abort.signal.aborted; w = await queue.next()) {
@@ -94,7 +101,8 @@ export async function copyParallel(o: ParallelCopyOptions): Promise<void> {
           targetSchema: o.target.database,
           chunkRows: w.chunkRows, chunkBytes: o.chunkRows ? 0 : o.chunkBytes, loadData: o.loadData,
           checkpoints: () => [[rangeStream(range), rangeRow(range)]],
-          onChunk: (n) => { count.rows += n; report(table.name); }, logger: o.logger, signal: abort.signal,
+          onChunk: (n) => { count.rows += n; report(table.name); watch?.(count.rows); },
+          logger: o.logger, signal: abort.signal, gate: o.gate,
         });
         if (range.done && queue.rangeDone(table.name)) count.tables++;
         report(table.name, true);
@@ -153,7 +161,8 @@ class RangeQueue {
 
   private async take(): Promise<Work | null> {
     while (!this.pending.length && this.nextTable < this.o.tables.length && !this.signal.aborted) {
-      await this.prepare(this.o.tables[this.nextTable++] as string);
+      await this.o.gate?.();
+      if (!this.signal.aborted) await this.prepare(this.o.tables[this.nextTable++] as string);
     }
     return this.signal.aborted ? null : this.pending.shift() ?? null;
   }

@@ -5,6 +5,7 @@ import { queryRows, type Db } from '../db/connection.js';
 import type { Flavor } from '../db/flavor.js';
 import { SyncError } from '../errors.js';
 import type { BinlogPosition } from './events.js';
+import type { ClockSample } from './lag.js';
 
 /** The end of the source's binlog now (SHOW MASTER STATUS / SHOW BINARY LOG STATUS). */
 export async function serverPosition(db: Db, flavor: Flavor): Promise<BinlogPosition> {
@@ -43,6 +44,23 @@ export async function startConsistentSnapshot(db: Db, flavor: Flavor): Promise<B
 
 /** Binlog files the source still has (SHOW BINARY LOGS). */
 export async function binlogFiles(db: Db): Promise<string[]> {
-  const rows = await queryRows<{ Log_name: string }>(db, 'SHOW BINARY LOGS');
-  return rows.map((r) => r.Log_name);
+  return (await binlogSizes(db)).map((f) => f.name);
+}
+
+/** Binlog files and their sizes, oldest first; the last one's size is the end of the binlog now. */
+export async function binlogSizes(db: Db): Promise<Array<{ name: string; size: number }>> {
+  const rows = await queryRows<{ Log_name: string; File_size: number | string }>(db, 'SHOW BINARY LOGS');
+  return rows.map((r) => ({ name: r.Log_name, size: Number(r.File_size) }));
+}
+
+/** Samples of the source's clock against `now` (lag.ts clockOffset picks the best). */
+export async function sourceClock(db: Db, now: () => number, samples = 3): Promise<ClockSample[]> {
+  const out: ClockSample[] = [];
+  for (let i = 0; i < samples; i++) {
+    const before = now();
+    const [row] = await queryRows<{ t: string | number }>(db, 'SELECT UNIX_TIMESTAMP(NOW(6)) AS t');
+    const after = now();
+    out.push({ before, after, sourceMs: Number(row?.t) * 1000 });
+  }
+  return out;
 }

@@ -18,16 +18,9 @@ import { quoteId, quoteQualified } from '../db/quote.js';
 import { keyAfter } from '../db/row-sql.js';
 import type { TableInfo } from '../db/table-info.js';
 import { CHECKPOINT_TABLE } from './checkpoint.js';
-import { encodeKey, type SnapshotState, type TableProgress } from './snapshot.js';
+import { encodeKey, type RangeProgress, type SnapshotState, type TableProgress } from './snapshot.js';
 
-export interface RangeProgress extends TableProgress {
-  table: string;
-  index: number;
-  /** Exclusive lower bound (encoded key); null: the table's first key. */
-  lo: unknown[] | null;
-  /** Inclusive upper bound (encoded key); null: the table's last key. */
-  hi: unknown[] | null;
-}
+export type { RangeProgress };
 
 export const RANGE_STREAM_PREFIX = 'snapshot/';
 

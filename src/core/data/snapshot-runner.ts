@@ -10,11 +10,11 @@
  */
 import type { ConnectionConfig } from '../config/schema.js';
 import { closeWithin, openConnection, queryRows, type Db } from '../db/connection.js';
-import type { Capabilities } from '../db/preflight.js';
+import type { Capabilities } from '../preflight.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Applier, TableMode } from './applier.js';
-import { runStream, type StreamOptions } from './binlog-stream.js';
+import { runStream, type StreamOptions } from './apply-loop.js';
 import { comparePositions, formatPosition, type BinlogPosition } from './events.js';
 import { copyParallel } from './parallel-copy.js';
 import { startConsistentSnapshot } from './position.js';
@@ -25,6 +25,7 @@ import {
 import type { StreamStatus } from './stream-status.js';
 import { listSyncedTables } from '../db/table-info.js';
 import type { BinlogCheckpoint } from './checkpoint.js';
+import type { SourceGuard } from '../guard/source-guard.js';
 
 export interface SnapshotRunnerOptions {
   pairName: string;
@@ -46,6 +47,8 @@ export interface SnapshotRunnerOptions {
   chunkBytes?: number;
   /** Loader connections on the target (default: from the target's cores, see defaultParallel). */
   parallel?: number;
+  /** Waits between chunks while the source is loaded; watches the history list while the read view is open. */
+  guard?: SourceGuard;
 }
 
 export const SNAPSHOT_STREAM = 'snapshot';
@@ -59,8 +62,10 @@ export class SnapshotRunner {
 
   async run(ckpt: BinlogCheckpoint | null, saved: SnapshotState | null): Promise<BinlogPosition> {
     const db = await openConnection(this.o.source);
+    let stopWatch: (() => void) | undefined;
     try {
       const at = await startConsistentSnapshot(db, this.o.caps.flavor);
+      stopWatch = this.o.guard?.watchHistory();
       const inScope = await listSyncedTables(db, this.o.source.database, this.o.inScope);
       const state: SnapshotState = saved ?? { tables: {}, startedAt: new Date().toISOString() };
       const stored = await readRanges(this.o.applier.session, this.o.pairName);
@@ -89,8 +94,28 @@ export class SnapshotRunner {
       await db.query('COMMIT');
       return at;
     } finally {
+      stopWatch?.();
       await closeWithin(db);
     }
+  }
+
+  /**
+   * Warns (once) when the copy, at the pace so far, needs more of the source's binlog retention
+   * than is safe: checked at most every 5 s, from 5 s into the copy on.
+   */
+  private retentionCheck(rowsAtStart: number, rowsTotal: number): (rowsDone: number) => Promise<void> {
+    const started = Date.now();
+    let last = 0;
+    return async (rowsDone) => {
+      const elapsed = (Date.now() - started) / 1000;
+      if (!this.o.guard || elapsed < 5 || Date.now() - last < 5000 || rowsDone <= rowsAtStart) return;
+      last = Date.now();
+      const neededSec = (elapsed * (rowsTotal - rowsAtStart)) / (rowsDone - rowsAtStart);
+      const warning = await this.o.guard.snapshotWarning(neededSec).catch(() => null);
+      if (!warning) return;
+      this.o.logger.warn({ neededSec: Math.round(neededSec) }, warning);
+      this.o.statusHelper.warn(warning);
+    };
   }
 
   /** Tables linked by foreign keys resume together: a group with an unfinished table starts over. */
@@ -136,11 +161,17 @@ export class SnapshotRunner {
   private async copyAll(db: Db, tables: string[], state: SnapshotState, loadData: boolean): Promise<void> {
     const parallel = this.o.parallel ?? defaultParallel(await targetCores(this.o.applier.session));
     this.o.logger.info({ parallel }, 'snapshot: loader connections');
+    const guard = this.o.guard;
     await copyParallel({
       pairName: this.o.pairName, source: db, sourceSchema: this.o.source.database, target: this.o.target,
       applier: this.o.applier, tables, state, loadData, ownsSchema: this.o.ownsSchema, parallel,
       chunkRows: this.o.chunkRows, chunkBytes: this.o.chunkBytes ?? 4 << 20, maxPacket: this.o.maxPacket,
       statusHelper: this.o.statusHelper, logger: this.o.logger, signal: this.o.signal,
+      gate: guard && (() => guard.gate()),
+      watch: (rowsDone, rowsTotal) => {
+        const retention = this.retentionCheck(rowsDone, rowsTotal);
+        return (rows) => void retention(rows);
+      },
     });
   }
 }

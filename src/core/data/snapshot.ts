@@ -14,12 +14,11 @@
  * streaming continues from P: nothing missed, nothing applied twice.
  */
 import { queryArrays, streamRows, type Db } from '../db/connection.js';
-import type { RangeProgress } from './snapshot-ranges.js';
 import { quoteId, quoteQualified } from '../db/quote.js';
 import type { Logger } from '../log.js';
 import type { ChunkWriter } from './chunk-writer.js';
 import {
-  enumZeroExpr, loadDataSql, selectLiteralChunk, selectTsvBlock, selectTsvChunk, tupleExpr,
+  enumZeroExpr, loadDataSql, selectLiteralChunk, selectTsvBlock, selectTsvChunk, tsvFieldExpr, tupleExpr,
 } from '../db/row-sql.js';
 import { keyRangeBytes } from '../db/row-bytes.js';
 import type { TableInfo } from '../db/table-info.js';
@@ -34,6 +33,16 @@ export interface TableProgress {
    * (snapshot-ranges.ts); when present they, not the fields above, say what was copied.
    */
   ranges?: RangeProgress[];
+}
+
+/** A key range of a table and its progress (snapshot-ranges.ts). */
+export interface RangeProgress extends TableProgress {
+  table: string;
+  index: number;
+  /** Exclusive lower bound (encoded key); null: the table's first key. */
+  lo: unknown[] | null;
+  /** Inclusive upper bound (encoded key); null: the table's last key. */
+  hi: unknown[] | null;
 }
 
 export interface SnapshotState {
@@ -69,6 +78,8 @@ export interface CopyOptions {
   onChunk: (rows: number) => void;
   logger: Logger;
   signal: AbortSignal;
+  /** Awaited before each chunk's read (the source-load throttle); never inside a chunk. */
+  gate?: () => Promise<void>;
 }
 
 const MAX_STATEMENT_BYTES = 4 << 20;
@@ -114,17 +125,24 @@ export async function copyTable(o: CopyOptions): Promise<void> {
   const target = quoteQualified(o.targetSchema, o.table.name);
   const hi = o.range.hi ? decodeKey(o.range.hi) : null;
   let limit = o.chunkRows;
+  // chunks as one value while they fit what the source sends; a cut one is read row by row,
+  // and so is the rest of the range (a row longer than max_allowed_packet, a small packet limit)
+  let blocks = o.loadData && o.table.key.length === 1;
   // Read chunk N+1 and build its INSERT text / LOAD DATA lines while the target executes
   // chunk N: the source link, our CPU and the target server then work at the same time.
   const read = async (from: unknown[] | null): Promise<Chunk> => {
     const n = limit;
-    const block = o.loadData && o.table.key.length === 1 ? await readBlock(o, from, n, hi) : null;
+    const block = blocks ? await readBlock(o, from, n, hi) : null;
+    blocks &&= block !== null;
     if (block) {
       if (o.chunkBytes > 0 && block.count > 0) limit = adapt(o.chunkBytes, block.count, block.data?.length ?? 0);
       return block;
     }
     const st = (o.loadData ? selectTsvChunk : selectLiteralChunk)(o.table, from, n, hi);
     const rows = await queryArrays(o.source, st.sql, st.params);
+    if (o.loadData) {
+      for (const r of rows) if (r[0] === null) r[0] = await longLine(o.source, o.table, keyIdx.map((i) => r[i]));
+    }
     const last = rows.length === n ? keyIdx.map((i) => (rows[rows.length - 1] as unknown[])[i]) : null;
     const enumZeros = rows.reduce((n: number, r) => n + Number(r[1] ?? 0), 0);
     const chunk: Chunk = o.loadData ? { count: rows.length, last, enumZeros, inserts: [], data: tsvData(rows) }
@@ -134,12 +152,14 @@ export async function copyTable(o: CopyOptions): Promise<void> {
     if (o.chunkBytes > 0 && rows.length > 0) limit = adapt(o.chunkBytes, rows.length, bytes);
     return chunk;
   };
+  // The next read waits for the throttle while the current chunk is written to the target.
+  const gatedRead = (from: unknown[] | null) => (o.gate ? o.gate().then(() => read(from)) : read(from));
   const load = loadDataSql(o.table, target);
   let from = p.lastKey ? decodeKey(p.lastKey) : o.range.lo ? decodeKey(o.range.lo) : null;
-  let pending: Promise<Chunk> | null = read(from);
+  let pending: Promise<Chunk> | null = gatedRead(from);
   while (pending) {
     const chunk: Chunk = await pending;
-    pending = chunk.last && !o.signal.aborted ? read(chunk.last) : null;
+    pending = chunk.last && !o.signal.aborted ? gatedRead(chunk.last) : null;
     Object.assign(p, { rows: p.rows + chunk.count, lastKey: chunk.last ? encodeKey(chunk.last) : p.lastKey, done: chunk.last === null });
     // One transaction, sent back to back: replace exactly this key range, record progress.
     const del = Buffer.concat([Buffer.from(`DELETE FROM ${target} WHERE `, 'utf8'),
@@ -182,6 +202,39 @@ interface Chunk {
 }
 
 const LF = Buffer.from('\n');
+const TAB = Buffer.from('\t');
+const PIECE_BYTES = 2 << 20;
+
+/**
+ * The LOAD DATA line of a row whose rendering is longer than the source's max_allowed_packet
+ * (the server then returns NULL for the whole line, or for a field): built here field by
+ * field, a long value in pieces of its bytes, all read in the snapshot's consistent read.
+ */
+async function longLine(source: Db, table: TableInfo, key: unknown[]): Promise<Buffer> {
+  const where = table.key.map((c) => `${quoteId(c)} = ?`).join(' AND ');
+  const from = `FROM ${quoteQualified(table.schema, table.name)} WHERE ${where}`;
+  const byName = new Map(table.columns.map((c) => [c.name, c]));
+  const fields: Buffer[] = [];
+  for (const name of table.writable) {
+    const col = byName.get(name) ?? { name, dataType: '' };
+    const [whole] = await queryArrays(source, `SELECT ${tsvFieldExpr(col)} ${from}`, key);
+    if (whole?.[0] !== null && whole?.[0] !== undefined) { fields.push(asBuffer(whole[0])); continue; }
+    const parts: Buffer[] = [];
+    for (let offset = 1; ; offset += PIECE_BYTES) {
+      const piece = { offset, length: PIECE_BYTES };
+      const length = `LENGTH(SUBSTRING(CAST(${quoteId(name)} AS BINARY), ${offset}, ${PIECE_BYTES}))`;
+      const [r] = await queryArrays(source, `SELECT ${tsvFieldExpr(col, piece)}, ${length} ${from}`, key);
+      parts.push(asBuffer(r?.[0]));
+      if (Number(r?.[1] ?? 0) < PIECE_BYTES) break;
+    }
+    fields.push(Buffer.concat(parts));
+  }
+  return Buffer.concat(fields.flatMap((f, i) => (i ? [TAB, f] : [f])));
+}
+
+function asBuffer(v: unknown): Buffer {
+  return Buffer.isBuffer(v) ? v : Buffer.from(String(v ?? ''), 'binary');
+}
 
 /** LOAD DATA input from rows whose first column is a line rendered by tsvLineExpr (binary: Buffers). */
 function tsvData(rows: unknown[][]): Buffer {

@@ -7,7 +7,7 @@
  */
 import { SyncError } from '../errors.js';
 import type { TableMode } from './applier.js';
-import type { StreamOptions } from './binlog-stream.js';
+import type { StreamOptions } from './stream-types.js';
 import { crashPoint } from '../crash-point.js';
 import { planDdl, type DdlPlan } from './ddl-plan.js';
 import { DDL_JOURNAL, fingerprint, runDdl, type DdlJournal } from './ddl-replay.js';

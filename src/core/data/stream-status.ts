@@ -1,15 +1,11 @@
 /**
  * Turns stream and snapshot progress into PairStatus updates (throttled): rates over a
- * sliding window, lag = now - source timestamp of the last applied commit (0 when caught up).
+ * sliding window; lag, backlog and distance as the stream measured them (lag.ts).
  */
-import type { SnapshotProgress, StatusSink } from '../pair/status.js';
-import type { StreamStats } from './binlog-stream.js';
+import type { SnapshotProgress, StatusSink } from '../status.js';
+import type { StreamStats } from './stream-types.js';
 
 const MIN_INTERVAL_MS = 500;
-
-export function keylessWarning(table: string): string {
-  return `table ${table} has no primary key or NOT NULL unique key: updates and deletes match the whole row (slow on big tables)`;
-}
 
 export class StreamStatus {
   private last = 0;
@@ -35,9 +31,11 @@ export class StreamStatus {
       this.rates = { eventsPerSec: (s.events - this.window.events) / dt, rowsPerSec: (s.rows - this.window.rows) / dt };
       this.window = { at: now, events: s.events, rows: s.rows };
     }
-    const lagMs = s.idle || s.lastEventTs === 0 ? 0 : Math.max(0, now - s.lastEventTs);
     this.sink.update({
-      lagMs, position: { file: s.position.file, pos: s.position.pos, ...(s.gtid ? { gtid: s.gtid } : {}) },
+      lagMs: Math.round(s.lagMs * 10) / 10, caughtUp: s.caughtUp,
+      lastEventAt: s.lastEventAt === null ? null : new Date(s.lastEventAt).toISOString(),
+      backlog: { events: s.backlogEvents, bytes: s.backlogBytes }, distanceBytes: s.distanceBytes,
+      position: { file: s.position.file, pos: s.position.pos, ...(s.gtid ? { gtid: s.gtid } : {}) },
       ...this.rates,
       totals: { events: s.events, rows: s.rows, transactions: s.transactions },
     });

@@ -7,7 +7,9 @@
 import { mapDbError } from '../db/connection.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { StatusSink } from '../pair/status.js';
+import { STREAM_STOPPED, type StatusSink } from '../status.js';
+import { retryDelayMs } from '../retry.js';
+import { sleep } from '../sleep.js';
 
 export interface SuperviseOptions {
   maxRetries: number;
@@ -18,14 +20,8 @@ export interface SuperviseOptions {
   logger: Logger;
 }
 
-const MAX_BACKOFF_MS = 300_000;
 /** A run that lasted this long counts as healthy: the retry budget starts over. */
 const HEALTHY_RUN_MS = 60_000;
-
-export function backoffDelay(attempt: number, maxRetries: number, retryDelay: number): number {
-  if (attempt <= maxRetries) return retryDelay;
-  return Math.min(Math.max(retryDelay, 1000) * 2 ** (attempt - maxRetries), MAX_BACKOFF_MS);
-}
 
 export async function supervise(run: () => Promise<void>, o: SuperviseOptions): Promise<void> {
   let attempt = 0;
@@ -39,11 +35,11 @@ export async function supervise(run: () => Promise<void>, o: SuperviseOptions): 
       if (!err.retryable || o.signal.aborted) throw err;
       attempt = Date.now() - started > HEALTHY_RUN_MS ? 1 : attempt + 1;
       if (o.once && attempt > o.maxRetries) throw err;
-      const delay = backoffDelay(attempt, o.maxRetries, o.retryDelay);
+      const delay = retryDelayMs(attempt, true, o);
       const at = new Date().toISOString();
       o.logger.warn({ code: err.code, err: err.message, attempt, delayMs: delay }, 'data sync failed; retrying from the last checkpoint');
       o.status.update({
-        state: 'retrying', nextRetryAt: new Date(Date.now() + delay).toISOString(),
+        ...STREAM_STOPPED, state: 'retrying', nextRetryAt: new Date(Date.now() + delay).toISOString(),
         lastError: { code: err.code, message: err.message, hint: err.hint, at },
       });
       await sleep(delay, o.signal);
@@ -52,11 +48,11 @@ export async function supervise(run: () => Promise<void>, o: SuperviseOptions): 
   }
 }
 
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
-    signal.addEventListener('abort', done, { once: true });
-  });
+
+/** `p`, or `onTimeout()` as a rejection after `ms` (`p` runs on; its late failure is ignored). */
+export function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(onTimeout()), ms); });
+  p.catch(() => undefined);
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }

@@ -251,6 +251,21 @@ export class BinarySession {
     }
   }
 
+  /** COM_PING (queued behind a command in flight, like any command): keeps an idle session alive. */
+  async ping(): Promise<void> {
+    await this.db.ping();
+  }
+
+  /**
+   * Drop the socket now: the command in flight and every later one fail at once
+   * (PROTOCOL_CONNECTION_LOST); nothing more reaches the server on this session. (The
+   * driver's own destroy() only ends the stream and leaves a pending command waiting forever.)
+   */
+  destroy(reason: string): void {
+    const conn = (this.db as unknown as { connection: { stream?: { destroy(err?: Error): void } } }).connection;
+    conn.stream?.destroy(Object.assign(new Error(reason), { code: 'PROTOCOL_CONNECTION_LOST' }));
+  }
+
   close(ms?: number): Promise<void> {
     return closeWithin(this.db, ms);
   }

@@ -115,16 +115,20 @@ const TSV_HEX_TYPES = new Set([...BINARY_TYPES]);
  * everything else as the column's own bytes with \\, TAB, LF, CR and NUL escaped. Being
  * binary, text of every character set reaches the target byte for byte (CHARACTER SET binary).
  */
-export function tsvFieldExpr(column: { name: string; dataType: string }): string {
+export function tsvFieldExpr(column: { name: string; dataType: string },
+  piece?: { offset: number; length: number }): string {
   const q = quoteId(column.name);
   const t = column.dataType;
+  // a piece of the value's bytes: for a value whose rendering is longer than max_allowed_packet
+  const bytes = piece ? `SUBSTRING(CAST(${q} AS BINARY), ${Math.floor(piece.offset)}, ${Math.floor(piece.length)})`
+    : null;
   let v: string;
   if (t === 'bit') v = `CAST(CAST(${q} AS UNSIGNED) AS BINARY)`;
-  else if (TSV_HEX_TYPES.has(t)) v = `CAST(HEX(${q}) AS BINARY)`;
+  else if (TSV_HEX_TYPES.has(t)) v = `CAST(HEX(${bytes ?? q}) AS BINARY)`;
   else if (NUMERIC_TYPES.has(t)) v = `CAST(${q} AS BINARY)`;
   else if (t === 'float' || t === 'double' || t === 'real') v = `CAST(CAST(${q} AS DOUBLE) AS BINARY)`;
   else {
-    v = `CAST(${q} AS BINARY)`;
+    v = bytes ?? `CAST(${q} AS BINARY)`;
     // hex literals: independent of the source session's NO_BACKSLASH_ESCAPES
     for (const [from, to] of [['5C', '5C5C'], ['09', '5C74'], ['0A', '5C6E'], ['0D', '5C72'], ['00', '5C30']]) {
       v = `REPLACE(${v}, X'${from}', X'${to}')`;

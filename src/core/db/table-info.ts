@@ -141,7 +141,7 @@ export function usableKeys(rows: KeyRow[], generated: Set<string>): Array<{ name
     .map(([name, parts]) => ({ name, columns: parts.sort((a, b) => a.seq - b.seq).map((p) => p.col) }));
 }
 
-/** Base tables of a database that pass the table filter (pair/table-filter.ts), by name. */
+/** Base tables of a database that pass the table filter (table-filter.ts), by name. */
 export async function listSyncedTables(db: Queryable, schema: string, filter: (table: string) => boolean): Promise<string[]> {
   const rows = await queryRows<{ name: string }>(db,
     "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", [schema]);

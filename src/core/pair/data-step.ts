@@ -5,13 +5,15 @@
  * schema under the pair's lock, then table DDL is replayed from the binlog and programmable
  * objects are re-synced when the stream changes them).
  */
-import { checkCapabilities } from '../db/preflight.js';
+import { checkCapabilities } from '../preflight.js';
 import { resolveMode } from '../poll/mode.js';
 import { runPolling } from '../poll/poll-runner.js';
-import { runBinlogSync, type SchemaHooks } from '../data/binlog-sync.js';
-import type { PairContext } from './sync-pair.js';
-import { tableFilter } from './table-filter.js';
+import { runBinlogSync, type SchemaHooks } from '../data/orchestrator.js';
+import type { StandbyPolicy } from '../data/standby.js';
+import type { PipelineContext as PairContext } from '../pipeline.js';
+import { tableFilter } from '../table-filter.js';
 import { runSchemaStep, syncSchema } from './schema-step.js';
+import { guardSettings, reportTo } from '../guard/source-guard.js';
 
 export interface DataStepOptions {
   once: boolean;
@@ -19,6 +21,8 @@ export interface DataStepOptions {
   resnapshot?: boolean;
   /** Copy these tables again from the current checkpoint on. */
   recopy?: string[];
+  /** Wait while another runner holds the pair instead of failing with PAIR_LOCKED (the service). */
+  standby?: StandbyPolicy;
 }
 
 /** Snapshot, then binlog streaming or polling. Returns on abort or, with `once`, when caught up. */
@@ -35,13 +39,17 @@ export async function runDataStep(ctx: PairContext, options: DataStepOptions): P
   await runBinlogSync({
     pairName: pair.name, source: ctx.source, target: ctx.target, inScope: tableFilter(pair),
     replayDdl: pair.schema, syncObjects: pair.routines, schema: schemaHooks(ctx),
-    once: options.once, resnapshot: !!options.resnapshot, recopy: options.recopy,
+    once: options.once, resnapshot: !!options.resnapshot, recopy: options.recopy, standby: options.standby,
     maxRetries: config.settings.maxRetries, retryDelay: config.settings.retryDelay,
     status: ctx.status, logger: ctx.logger.child({ pipeline: 'data' }), signal: ctx.signal,
     chunkRows: positiveInt(process.env.DB_SYNC_SNAPSHOT_CHUNK_ROWS),
     chunkBytes: positiveInt(process.env.DB_SYNC_SNAPSHOT_CHUNK_BYTES),
     snapshotParallel: config.settings.snapshotParallel,
     maxBacklogBytes: positiveInt(process.env.DB_SYNC_MAX_BACKLOG_BYTES),
+    guard: {
+      ...guardSettings(config, pair), ...reportTo(ctx.status),
+      historyIntervalMs: positiveInt(process.env.DB_SYNC_HISTORY_INTERVAL_MS),
+    },
   });
 }
 

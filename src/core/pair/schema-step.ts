@@ -8,10 +8,10 @@
 import { closeQuietly, openConnection, queryRows, type Db } from '../db/connection.js';
 import { applyDdlSteps, sortSteps, type DdlStep } from '../db/ddl-step.js';
 import { parseFlavor } from '../db/flavor.js';
-import { nonTransactionalTables, nonTransactionalWarnings } from '../db/preflight.js';
+import { nonTransactionalTables, nonTransactionalWarnings } from '../preflight.js';
 import { isInternalTable } from '../data/checkpoint.js';
-import type { PairContext } from './sync-pair.js';
-import { tableFilter } from './table-filter.js';
+import type { PipelineContext as PairContext } from '../pipeline.js';
+import { tableFilter } from '../table-filter.js';
 import { introspectTables, listTables } from '../schema/introspect.js';
 import { diffTables } from '../schema/diff.js';
 import { introspectProgrammables, readDefinerEnv, type ProgrammableScope } from '../routines/introspect.js';

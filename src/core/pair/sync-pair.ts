@@ -3,31 +3,17 @@
  * core/schema and core/data together (they never import each other). The CLI's
  * `sync run` and the service both call runPair().
  */
-import type { Config, ConnectionConfig, SyncPairConfig } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
 import { SyncError } from '../errors.js';
-import type { Logger } from '../log.js';
-import type { StatusSink } from './status.js';
+import type { PipelineContext } from '../pipeline.js';
 import { runSchemaStep } from './schema-step.js';
 import { runDataStep } from './data-step.js';
+import type { RunPairOptions } from './run-options.js';
 
-export interface PairContext {
-  config: Config;
-  pair: SyncPairConfig;
-  source: ConnectionConfig;
-  target: ConnectionConfig;
-  logger: Logger;
-  signal: AbortSignal;
-  status: StatusSink;
-}
-
-export interface RunPairOptions {
-  /** Catch up to the source's position as of the start, then return. */
-  once: boolean;
-  /** Forget the data checkpoints and copy all rows again. */
-  resnapshot?: boolean;
-  /** Copy these tables again from the current checkpoint on. */
-  recopy?: string[];
-}
+export type { StandbyPolicy } from '../data/standby.js';
+export type { RunPairOptions };
+/** A pair's pipeline context (the pair composes the pipelines with it). */
+export type PairContext = PipelineContext;
 
 export function pairContext(config: Config, pairName: string, base: Omit<PairContext, 'config' | 'pair' | 'source' | 'target'>): PairContext {
   const pair = config.syncPairs.find((p) => p.name === pairName);
@@ -46,7 +32,7 @@ export async function runPair(ctx: PairContext, options: RunPairOptions): Promis
   const { pair } = ctx;
   if (pair.data) {
     // the data step runs the schema step where its mode needs it (see data-step.ts)
-    await runDataStep(ctx, { once: options.once, resnapshot: options.resnapshot, recopy: options.recopy });
+    await runDataStep(ctx, options);
     return;
   }
   if (pair.schema || pair.routines) {

@@ -4,7 +4,7 @@
  * problems, each phrased as its fix) so the operator knows what to change to get binlog.
  */
 import type { SyncPairConfig } from '../config/schema.js';
-import type { Capabilities } from '../db/preflight.js';
+import type { Capabilities } from '../preflight.js';
 
 export interface ResolvedMode {
   mode: 'binlog' | 'poll';

@@ -10,12 +10,14 @@ import { queryRows } from '../db/connection.js';
 import { SyncError } from '../errors.js';
 import { quoteId } from '../db/quote.js';
 import { ensureCheckpointTable, readCheckpoint, writeCheckpoint } from '../data/checkpoint.js';
-import type { PairContext } from '../pair/sync-pair.js';
+import type { PipelineContext } from '../pipeline.js';
 import { closeVerifyConnections, openVerifyConnections, selectTables } from '../checksum/connections.js';
 import { describeTable } from '../db/table-info.js';
 import { verifyTable, type VerifyConnections } from '../checksum/verify-table.js';
 import { pollTable, type PollDeps, type PollTableState, type Watermark } from './poll-table.js';
 import { timestampColumn } from './timestamp-column.js';
+import { guardSettings, reportTo, SourceGuard } from '../guard/source-guard.js';
+import { sleep } from '../sleep.js';
 
 export interface PollingOptions {
   /** Copy, run one poll cycle and one reconciliation, then return. */
@@ -28,9 +30,13 @@ export interface PollingOptions {
   onDdl?: (tables: string[]) => Promise<void>;
 }
 
-export async function runPolling(ctx: PairContext, options: PollingOptions): Promise<void> {
+export async function runPolling(ctx: PipelineContext, options: PollingOptions): Promise<void> {
   ctx.status.update({ state: 'polling', mode: 'poll' });
   const conns = await openVerifyConnections(ctx, true);
+  // the reconciliation's source reads wait while the source is loaded (the small poll reads do not)
+  const guard = new SourceGuard(conns.source, { ...guardSettings(ctx.config, ctx.pair), ...reportTo(ctx.status) },
+    ctx.logger, ctx.signal);
+  conns.sourceGate = () => guard.gate();
   try {
     const write = conns.targetWrite!;
     await ensureCheckpointTable(write);
@@ -52,11 +58,12 @@ export async function runPolling(ctx: PairContext, options: PollingOptions): Pro
       if (ctx.signal.aborted) return;
     }
   } finally {
+    await guard.close();
     await closeVerifyConnections(conns);
   }
 }
 
-function pollDeps(ctx: PairContext, conns: VerifyConnections): PollDeps {
+function pollDeps(ctx: PipelineContext, conns: VerifyConnections): PollDeps {
   return {
     pairName: ctx.pair.name, source: conns.source, targetWrite: conns.targetWrite!,
     pageRows: ctx.pair.pollPageSize, overlapMs: ctx.pair.pollOverlap,
@@ -65,7 +72,7 @@ function pollDeps(ctx: PairContext, conns: VerifyConnections): PollDeps {
   };
 }
 
-async function pollCycle(ctx: PairContext, polled: PollTableState[], deps: PollDeps): Promise<void> {
+async function pollCycle(ctx: PipelineContext, polled: PollTableState[], deps: PollDeps): Promise<void> {
   let rows = 0;
   for (const st of polled) {
     if (ctx.signal.aborted) return;
@@ -86,7 +93,7 @@ async function pollCycle(ctx: PairContext, polled: PollTableState[], deps: PollD
 }
 
 /** Initial copy of tables never polled before; returns the tables that have a timestamp column. */
-async function prepareTables(ctx: PairContext, conns: VerifyConnections, tables: string[]): Promise<PollTableState[]> {
+async function prepareTables(ctx: PipelineContext, conns: VerifyConnections, tables: string[]): Promise<PollTableState[]> {
   const out: PollTableState[] = [];
   for (const [i, table] of tables.entries()) {
     const info = await describeTable(conns.source, conns.sourceSchema, table);
@@ -119,7 +126,7 @@ async function prepareTables(ctx: PairContext, conns: VerifyConnections, tables:
   return out;
 }
 
-function reportCopy(ctx: PairContext, table: string, done: number, total: number): void {
+function reportCopy(ctx: PipelineContext, table: string, done: number, total: number): void {
   ctx.status.update({
     state: 'snapshot',
     snapshot: { table, tablesDone: done, tablesTotal: total, rowsDone: 0, rowsTotal: 0, percent: total ? (100 * done) / total : 100, rowsPerSec: 0, etaSec: null },
@@ -131,7 +138,7 @@ async function maxTimestamp(conns: VerifyConnections, table: string, column: str
   return row?.m === null || row?.m === undefined ? null : String(row.m);
 }
 
-async function reconcile(ctx: PairContext, conns: VerifyConnections, tables: string[], onDdl?: PollingOptions['onDdl']): Promise<void> {
+async function reconcile(ctx: PipelineContext, conns: VerifyConnections, tables: string[], onDdl?: PollingOptions['onDdl']): Promise<void> {
   const drifted: string[] = [];
   for (const table of tables) {
     if (ctx.signal.aborted) return;
@@ -154,7 +161,7 @@ async function refreshInfo(conns: VerifyConnections, polled: PollTableState[]): 
 }
 
 /** Returns false when the table could not be compared because its structure differs. */
-async function reconcileTable(ctx: PairContext, conns: VerifyConnections, table: string): Promise<boolean> {
+async function reconcileTable(ctx: PipelineContext, conns: VerifyConnections, table: string): Promise<boolean> {
   const r = await verifyTable(conns, table, { repair: true, sleepRatio: 0, maxExamples: 5, recheckDelays: [], logger: ctx.logger, signal: ctx.signal });
   if (r.status === 'error') {
     throw new SyncError(r.error?.code ?? 'POLL_RECONCILE_FAILED', `reconciliation of table ${table} failed: ${r.error?.message ?? 'unknown error'}`, {
@@ -180,10 +187,3 @@ function isStructureError(err: unknown): boolean {
   return errno === 1054 || errno === 1146;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const onAbort = () => { clearTimeout(t); resolve(); };
-    const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}

@@ -7,7 +7,7 @@
 import { PHASE, type DdlStep } from '../db/ddl-step.js';
 import { quoteId } from '../db/quote.js';
 import { definersMatch } from './definer.js';
-import type { ProgrammableDiffOptions } from './diff.js';
+import type { ProgrammableDiffOptions } from './diff-options.js';
 import type { TriggerDef } from './model.js';
 import { createTrigger, objStep, sameCtx, sessionFor } from './render.js';
 

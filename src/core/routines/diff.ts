@@ -7,20 +7,13 @@
  */
 import { PHASE, type DdlStep } from '../db/ddl-step.js';
 import { quoteId } from '../db/quote.js';
-import { definersMatch, type DefinerEnv } from './definer.js';
+import { definersMatch } from './definer.js';
 import { diffTriggers } from './diff-triggers.js';
+import type { ProgrammableDiffOptions } from './diff-options.js';
 import type { EventDef, Programmables, RoutineDef, ViewDef } from './model.js';
 import { createEvent, createRoutine, createView, expectedTargetStatus, objStep, sameCtx, sessionFor } from './render.js';
 
-export interface ProgrammableDiffOptions {
-  definers: DefinerEnv;
-  /** flavor.eventDisabledOnTarget */
-  eventDisabledOnTarget: string;
-  /** Source tables left out by the pair's include/exclude filters. */
-  excludedTables: Set<string>;
-  /** Whether a table/view name takes part (include/exclude); views outside are ignored. */
-  filter: (name: string) => boolean;
-}
+export type { ProgrammableDiffOptions } from './diff-options.js';
 
 export interface ProgrammableDiff {
   steps: DdlStep[];

@@ -7,6 +7,7 @@ import type { ConnectionConfig, SyncPairConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { HashAlgo } from '../checksum/canonical.js';
 import { closeVerifyConnections, openVerifyConnections, selectTables } from '../checksum/connections.js';
+import { SourceGuard, type GuardSettings } from '../guard/source-guard.js';
 import { verifyTable, type TableReport, type TableVerifyOptions, type VerifyConnections } from '../checksum/verify-table.js';
 
 export interface VerifyPairInput {
@@ -22,6 +23,8 @@ export interface VerifyOptions extends Omit<TableVerifyOptions, 'logger'> {
   /** Chunk row hash: auto = crc where both servers have CRC32C, else md5. */
   hash?: HashAlgo | 'auto';
   onTable?: (report: TableReport) => void;
+  /** Source reads wait while the source is loaded. */
+  guard?: GuardSettings;
 }
 
 export interface VerifyReport {
@@ -36,8 +39,11 @@ export interface VerifyReport {
 export async function verifyPair(input: VerifyPairInput, opts: VerifyOptions): Promise<VerifyReport> {
   const started = Date.now();
   let conns: VerifyConnections | undefined;
+  let guard: SourceGuard | undefined;
   try {
     conns = await openVerifyConnections(input, opts.repair, opts.hash ?? 'auto');
+    guard = opts.guard && new SourceGuard(conns.source, opts.guard, opts.logger, opts.signal);
+    if (guard) conns.sourceGate = () => guard!.gate();
     const selected = await selectTables(conns, input.pair, opts.tables);
     const tables: TableReport[] = [];
     for (const t of selected.tables) {
@@ -50,6 +56,7 @@ export async function verifyPair(input: VerifyPairInput, opts: VerifyOptions): P
     const equal = tables.every((t) => t.status === 'ok') && selected.onlyOnTarget.length === 0;
     return { pair: input.pair.name, equal, tables, onlyOnTarget: selected.onlyOnTarget, elapsedMs: Date.now() - started };
   } finally {
+    await guard?.close();
     await closeVerifyConnections(conns);
   }
 }

@@ -6,6 +6,7 @@
  * re-check relies on its backoff alone.
  */
 import { readFileSync } from 'node:fs';
+import { sleep } from '../sleep.js';
 
 interface StatusDoc {
   service?: { running?: boolean };
@@ -38,6 +39,6 @@ export async function waitForLag(statusFile: string, pair: string, opts: LagWait
   for (;;) {
     const lag = publishedLag(statusFile, pair);
     if (lag === null || lag <= opts.maxLagMs || Date.now() >= deadline || opts.signal?.aborted) return;
-    await new Promise((r) => setTimeout(r, opts.pollMs));
+    await sleep(opts.pollMs);
   }
 }

@@ -1,9 +1,9 @@
 /**
- * Pure retry decisions for the supervisor: which failures are retried fast, and how long
+ * Pure retry decisions, one policy for the service's supervisor and the data stream's: which failures are retried fast, and how long
  * to wait before the next attempt. Decisions use SyncError.retryable only (never message
  * text); a raw socket error that escaped mapping counts as a lost connection.
  */
-import { isSyncError } from '../core/errors.js';
+import { isSyncError } from './errors.js';
 
 export interface RetrySettings {
   /** Fast retries at `retryDelay` before exponential backoff starts. */

@@ -4,8 +4,14 @@
  * `_db_sync_*` tables never take part. Shared by schema, data and verify.
  */
 import picomatch from 'picomatch';
-import type { SyncPairConfig } from '../config/schema.js';
-import { isInternalTable } from '../data/checkpoint.js';
+import type { SyncPairConfig } from './config/schema.js';
+
+/** db-sync's own tables on the target (checkpoints, DDL journal) start with this. */
+export const INTERNAL_TABLE_PREFIX = '_db_sync_';
+
+export function isInternalTable(name: string): boolean {
+  return name.startsWith(INTERNAL_TABLE_PREFIX);
+}
 
 export function tableFilter(pair: Pick<SyncPairConfig, 'include' | 'exclude'>): (name: string) => boolean {
   const opts = { dot: true, nocase: false };

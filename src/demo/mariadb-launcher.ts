@@ -8,8 +8,9 @@ import { mkdtempSync, mkdirSync, rmSync, existsSync, readFileSync } from 'node:f
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { closeQuietly, openConnection } from '../../core/db/connection.js';
-import { SyncError } from '../../core/errors.js';
+import { closeQuietly, openConnection } from '../core/db/connection.js';
+import { SyncError } from '../core/errors.js';
+import { sleep } from '../core/sleep.js';
 
 export interface ServerOptions {
   /** Source role: --log-bin, ROW, FULL image and metadata. */
@@ -99,7 +100,7 @@ async function waitReady(port: number, child: ChildProcess, datadir: string, tim
       return;
     } catch (err) {
       lastErr = err;
-      await new Promise((r) => setTimeout(r, 150));
+      await sleep(150);
     }
   }
   throw new Error(`mariadbd on port ${port} not ready after ${timeoutMs} ms: ${String(lastErr)}`);
@@ -137,7 +138,7 @@ export async function startServer(options: ServerOptions = {}): Promise<LocalSer
     get pid() { return child?.pid; },
     async stop(keepData = false) {
       const c = child;
-      if (c && c.exitCode === null) {
+      if (c && c.exitCode === null && c.signalCode === null) { // not already gone (a test's kill -9)
         const exited = new Promise((r) => c.once('exit', r));
         c.kill('SIGTERM');
         const timer = setTimeout(() => c.kill('SIGKILL'), 30_000);

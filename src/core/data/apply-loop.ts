@@ -13,71 +13,18 @@
  * Returns when `until` is reached, the signal aborts, or tables must be copied first (a
  * table entered the pair's scope); throws SyncError on failure (retries are the caller's).
  */
-import type { ConnectionConfig } from '../config/schema.js';
 import { SyncError, toSyncError } from '../errors.js';
-import type { Logger } from '../log.js';
-import type { Applier, TableMode } from './applier.js';
-import { openBinlogClient, type BinlogClient } from './binlog-client.js';
+import { openBinlogClient, type BinlogClient } from './binlog-reader.js';
+import type { StreamOptions, StreamStats } from './stream-types.js';
 import { comparePositions, type BinlogPosition, type ChangeEvent, type RowsEvent } from './events.js';
 import { crashPoint } from '../crash-point.js';
 import { StatementHandler, xaUnsupported, type StatementOutcome } from './statement-handler.js';
-import type { DdlJournal } from './ddl-replay.js';
-import type { ObjectType } from './statement-kind.js';
+import { GtidState } from './gtid.js';
+import { LagTracker, nowMs } from './lag.js';
+import { SourceWatch } from './source-watch.js';
+import { withTimeout } from './supervisor.js';
 
-export interface StreamStats {
-  events: number;
-  rows: number;
-  transactions: number;
-  /** Source timestamp (ms) of the last applied commit. */
-  lastEventTs: number;
-  position: BinlogPosition;
-  gtid?: string;
-  /** True when nothing is queued (caught up). */
-  idle: boolean;
-  /** Events and bytes received but not applied yet. */
-  backlogEvents: number;
-  backlogBytes: number;
-}
-
-export interface StreamOptions {
-  source: ConnectionConfig;
-  sourceSchema: string;
-  targetSchema: string;
-  serverId: number;
-  start: BinlogPosition;
-  /** Stop once the applied position reaches this (catch-up, --once). */
-  until: BinlogPosition | null;
-  applier: Applier;
-  tableMode: (table: string) => TableMode;
-  inScope: (table: string) => boolean;
-  /** Replay table DDL (the pair syncs schema); sync programmable objects (the pair syncs routines). */
-  replayDdl: boolean;
-  syncObjects: boolean;
-  /** Checkpoint rows to commit with every target transaction, given the position covered. */
-  checkpoints: (pos: BinlogPosition, gtid: string | undefined) => Array<[string, unknown]>;
-  /** The DDL journal left by a run that died during a DDL statement. */
-  journal: DdlJournal | null;
-  /** SET statement restoring the apply session after a replayed statement. */
-  baseline: string;
-  /** Views, triggers, routines, events changed on the source: re-sync them (must not throw for their own failures). */
-  onObjects: (objects: Array<{ type: ObjectType; name: string }>) => Promise<void>;
-  /** A resumed snapshot's catch-up: DDL touched `table` / tables entered the scope (copied later). */
-  catchUp?: { onTableDdl: (table: string) => void; onCopy: (tables: string[]) => void };
-  /** Snapshot state to commit when tables must be copied before streaming on. */
-  copyState?: (tables: string[]) => Array<[string, unknown]>;
-  /** Current server binlog end, for the stall watchdog. */
-  serverPosition: () => Promise<BinlogPosition>;
-  onProgress: (stats: StreamStats) => void;
-  onWarning?: (message: string) => void;
-  logger: Logger;
-  signal: AbortSignal;
-  watchdogMs?: number;
-  heartbeatMs?: number;
-  maxGroupTxns?: number;
-  maxGroupMs?: number;
-  /** Backlog bound in bytes (default 64 MiB). */
-  maxBacklogBytes?: number;
-}
+export type { StreamOptions, StreamStats } from './stream-types.js';
 
 export interface StreamResult {
   position: BinlogPosition;
@@ -90,6 +37,13 @@ const DEFAULT_BACKLOG_BYTES = 64 << 20;
 
 export async function runStream(o: StreamOptions): Promise<StreamResult> {
   return new StreamLoop(o).run();
+}
+
+interface Pending {
+  pos: BinlogPosition;
+  /** The last group's GTID / the whole GTID state the target holds after it. */
+  gtid?: string;
+  gtids?: string;
 }
 
 interface SourceTxn {
@@ -109,12 +63,18 @@ class StreamLoop {
   private paused = false;
   private applied: BinlogPosition;
   private appliedGtid: string | undefined;
-  private pending: { pos: BinlogPosition; gtid?: string } | null = null;
+  private pending: Pending | null = null;
+  private readonly gtids: GtidState | null;
   private txn: SourceTxn = { open: false, rows: 0, xa: false };
   private groupTxns = 0;
+  /** stats.rows when the open target transaction began (crash-point detail: its rows). */
+  private groupRowsFrom = 0;
   private groupStart = 0;
   private lastCheckpointAt = Date.now();
-  private lastBytesAt = Date.now();
+  private lastBytesAt = nowMs();
+  private readonly lag = new LagTracker();
+  private readonly watch: SourceWatch;
+  private ticker: NodeJS.Timeout | null = null;
   /** Statements to commit with the next checkpoint (clearing the DDL journal). */
   private extra: Array<[string, unknown]> = [];
   private copy: string[] = [];
@@ -123,20 +83,31 @@ class StreamLoop {
 
   constructor(private readonly o: StreamOptions) {
     this.applied = o.start;
-    this.stats = { events: 0, rows: 0, transactions: 0, lastEventTs: 0, position: o.start, idle: true, backlogEvents: 0, backlogBytes: 0 };
+    this.stats = {
+      events: 0, rows: 0, transactions: 0, lagMs: 0, caughtUp: true, lastEventAt: null, distanceBytes: null,
+      position: o.start, idle: true, backlogEvents: 0, backlogBytes: 0,
+    };
     this.statements = new StatementHandler(o);
+    this.watch = new SourceWatch({
+      files: o.sourceFiles, clock: o.sourceClock, tracker: this.lag, logger: o.logger, onUpdate: () => this.report(),
+    });
+    this.gtids = o.startGtids ? new GtidState(o.startGtids.flavor, o.startGtids.gtids) : null;
   }
 
   async run(): Promise<StreamResult> {
     if (this.reached()) return { position: this.applied, copy: [] };
     const onAbort = () => this.notify();
     this.o.signal.addEventListener('abort', onAbort, { once: true });
+    await this.watch.measureClock();
     this.client = openBinlogClient({
       connection: this.o.source, serverId: this.o.serverId, start: this.o.start, schema: this.o.sourceSchema,
+      gtids: this.gtids?.toString(),
       onEvent: (ev) => this.enqueue(ev),
       onError: (err) => { this.error ??= err; this.notify(); },
-      onBytes: () => { this.lastBytesAt = Date.now(); },
+      onBytes: () => { this.lastBytesAt = nowMs(); },
     });
+    // status keeps moving while the loop waits on a slow or locked target
+    this.ticker = setInterval(() => this.tick(), 1000);
     try {
       await this.loop();
       return { position: this.applied, copy: this.copy };
@@ -145,11 +116,13 @@ class StreamLoop {
       throw toSyncError(err);
     } finally {
       this.o.signal.removeEventListener('abort', onAbort);
+      if (this.ticker) clearInterval(this.ticker);
       this.client.stop();
     }
   }
 
   private enqueue(ev: ChangeEvent): void {
+    this.lag.received(ev);
     this.queue.push(ev);
     this.queuedBytes += ev.size;
     this.backpressure();
@@ -192,6 +165,7 @@ class StreamLoop {
         continue;
       }
       await this.handle(ev);
+      this.settle();
       if (this.reached() && this.atBoundary) return;
     }
   }
@@ -200,6 +174,7 @@ class StreamLoop {
     if (this.head >= this.queue.length) return undefined;
     const ev = this.queue[this.head++] as ChangeEvent;
     this.queuedBytes -= ev.size;
+    this.lag.taken(ev);
     if (this.head > 4096 && this.head * 2 > this.queue.length) { this.queue.splice(0, this.head); this.head = 0; }
     this.backpressure();
     return ev;
@@ -225,13 +200,13 @@ class StreamLoop {
 
   private async watchdog(): Promise<void> {
     const limit = this.o.watchdogMs ?? 15_000;
-    if (Date.now() - this.lastBytesAt < limit) return;
+    if (nowMs() - this.lastBytesAt < limit) return;
     // The control link may be frozen like the stream: no answer in time is a stall too.
     const server = await withTimeout(this.o.serverPosition(), limit, () => new SyncError('BINLOG_STREAM_STALLED',
       `no binlog data for ${Math.round(limit / 1000)} s and the source does not answer`, {
         hint: 'The link to the source stalled; db-sync reconnects and resumes from the last applied checkpoint.', retryable: true,
       }));
-    this.lastBytesAt = Date.now();
+    this.lastBytesAt = nowMs();
     const seen = this.pending?.pos ?? this.applied;
     if (comparePositions(server, seen) > 0) {
       throw new SyncError('BINLOG_STREAM_STALLED', `no binlog data for ${Math.round(limit / 1000)} s while the source moved to ${server.file}:${server.pos}`, {
@@ -246,14 +221,15 @@ class StreamLoop {
     switch (ev.type) {
       case 'begin': return this.begin();
       case 'rows': return this.rows(ev);
-      case 'commit': return this.commit(ev.position, ev.gtid, ev.timestamp);
+      case 'commit': return this.commit(ev.position, ev.gtid);
       case 'xa-prepare':
         if (this.txn.xa && this.txn.rows > 0) throw xaUnsupported();
         return this.endWithoutRows(ev.position, ev.gtid);
       case 'query': return this.outcome(await this.statements.handle(ev, this.txn, () => this.flushForDdl()), ev);
       case 'position':
-        if (this.txn.open) return;
-        this.pending = { pos: ev.position, gtid: this.appliedGtid };
+        // never backwards: a GTID start sends the first file's head before the start point
+        if (this.txn.open || comparePositions(ev.position, this.pending?.pos ?? this.applied) <= 0) return;
+        this.mark(ev.position, undefined);
         if (!this.o.applier.inTransaction) await this.heartbeat(false);
     }
   }
@@ -279,12 +255,11 @@ class StreamLoop {
     this.stats.rows += ev.rows.length;
   }
 
-  private async commit(pos: BinlogPosition, gtid: string | undefined, timestamp: number): Promise<void> {
+  private async commit(pos: BinlogPosition, gtid: string | undefined): Promise<void> {
     this.txn.open = false;
     this.o.applier.endSourceTxn();
     this.stats.transactions++;
-    this.stats.lastEventTs = timestamp;
-    this.pending = { pos, gtid: gtid ?? this.appliedGtid };
+    this.mark(pos, gtid);
     if (!this.o.applier.inTransaction) return this.heartbeat(this.extra.length > 0 || this.copy.length > 0);
     this.groupTxns++;
     if (this.shouldFlush()) await this.flush();
@@ -294,8 +269,9 @@ class StreamLoop {
   private async endWithoutRows(pos: BinlogPosition, gtid: string | undefined): Promise<void> {
     this.txn.open = false;
     this.o.applier.endSourceTxn();
-    this.pending = { pos, gtid: gtid ?? this.appliedGtid };
+    this.mark(pos, gtid);
     if (!this.o.applier.inTransaction) await this.heartbeat(false);
+    else if (this.o.applier.mustCommitAlone) await this.flush();
   }
 
   private async outcome(out: StatementOutcome, ev: Extract<ChangeEvent, { type: 'query' }>): Promise<void> {
@@ -315,7 +291,7 @@ class StreamLoop {
         this.extra.push(...out.extra);
         if (out.copy.length) this.copy.push(...out.copy);
         if (ev.inTxn) return; // CREATE ... SELECT: its rows and XID follow
-        this.pending = { pos: ev.position, gtid: ev.gtid ?? this.appliedGtid };
+        this.mark(ev.position, ev.gtid);
         return this.heartbeat(true);
       }
     }
@@ -328,12 +304,19 @@ class StreamLoop {
 
   private shouldFlush(): boolean {
     if (this.reached() || this.backlog === 0 || this.extra.length || this.copy.length) return true;
+    if (this.o.applier.mustCommitAlone) return true;
     if (this.o.until && this.pending && comparePositions(this.pending.pos, this.o.until) >= 0) return true;
     return this.groupTxns >= (this.o.maxGroupTxns ?? 500) || Date.now() - this.groupStart >= (this.o.maxGroupMs ?? 5);
   }
 
-  private checkpointRows(p: { pos: BinlogPosition; gtid?: string }): Array<[string, unknown]> {
-    const rows = [...this.o.checkpoints(p.pos, p.gtid), ...this.extra];
+  /** A source group ended at `pos` (its GTID, if any, is now part of the state to checkpoint). */
+  private mark(pos: BinlogPosition, gtid: string | undefined): void {
+    if (gtid && this.gtids) this.gtids.add(gtid);
+    this.pending = { pos, gtid: gtid ?? this.appliedGtid, gtids: this.gtids?.toString() };
+  }
+
+  private checkpointRows(p: Pending): Array<[string, unknown]> {
+    const rows = [...this.o.checkpoints(p.pos, p.gtid, p.gtids), ...this.extra];
     if (this.copy.length && !this.o.catchUp && this.o.copyState) rows.push(...this.o.copyState(this.copy));
     return rows;
   }
@@ -341,22 +324,46 @@ class StreamLoop {
   private async flush(): Promise<void> {
     const p = this.pending;
     if (!p || this.txn.open) return;
-    crashPoint('stream.before-commit');
+    const rows = (): string => `${this.stats.rows - this.groupRowsFrom} rows in the transaction`;
+    crashPoint('stream.before-commit', rows);
     await this.o.applier.commit(this.checkpointRows(p));
-    crashPoint('stream.after-commit');
+    crashPoint('stream.after-commit', rows);
     this.advance(p);
     this.groupTxns = 0;
   }
 
-  private advance(p: { pos: BinlogPosition; gtid?: string }): void {
+  private advance(p: Pending): void {
     this.applied = p.pos;
     this.appliedGtid = p.gtid;
     this.pending = null;
     this.extra = [];
+    this.groupRowsFrom = this.stats.rows;
     this.lastCheckpointAt = Date.now();
     this.stats.position = p.pos;
     this.stats.gtid = p.gtid;
+    this.settle();
     this.report();
+  }
+
+  /** Between source transactions with no target transaction open: the target holds all that was taken. */
+  private settle(): void {
+    if (this.atBoundary) this.lag.settled(nowMs());
+  }
+
+  private tick(): void {
+    this.report();
+    this.watch.poll({
+      applied: () => this.applied, received: () => this.client?.received() ?? null, lastBytesAt: () => this.lastBytesAt,
+    });
+  }
+
+  /** The oldest received event the loop has not taken (position events between transactions skipped). */
+  private firstQueued(): ChangeEvent | undefined {
+    for (let i = this.head; i < this.queue.length && i < this.head + 64; i++) {
+      const ev = this.queue[i] as ChangeEvent;
+      if (ev.type !== 'position') return ev;
+    }
+    return undefined;
   }
 
   /** A position with nothing to apply: checkpoint it at most every heartbeatMs (or now when forced / at `until`). */
@@ -377,13 +384,10 @@ class StreamLoop {
   }
 
   private report(): void {
-    this.o.onProgress({ ...this.stats, idle: this.backlog === 0, backlogEvents: this.backlog, backlogBytes: Math.max(0, this.queuedBytes) });
+    const lag = this.lag.lag(nowMs(), this.firstQueued());
+    this.o.onProgress({
+      ...this.stats, ...lag, distanceBytes: this.watch.distanceBytes,
+      idle: this.backlog === 0, backlogEvents: this.backlog, backlogBytes: Math.max(0, this.queuedBytes),
+    });
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(onTimeout()), ms); });
-  p.catch(() => undefined);
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }

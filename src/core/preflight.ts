@@ -2,11 +2,11 @@
  * What a connection can do, checked all at once: each problem is phrased as its fix.
  * Used by `connection test` and by the data pipeline to choose binlog vs polling.
  */
-import type { ConnectionConfig } from '../config/schema.js';
-import { openConnection, queryRows, closeQuietly, type Db } from './connection.js';
-import { parseFlavor, type Flavor } from './flavor.js';
-import { quoteId } from './quote.js';
-import { isTransactional } from './table-info.js';
+import type { ConnectionConfig } from './config/schema.js';
+import { openConnection, queryRows, closeQuietly, type Db } from './db/connection.js';
+import { parseFlavor, type Flavor } from './db/flavor.js';
+import { quoteId } from './db/quote.js';
+import { isTransactional } from './db/table-info.js';
 
 export interface Capabilities {
   flavor: Flavor;
@@ -28,6 +28,22 @@ export interface Capabilities {
   binlogProblems: string[];
   /** Soft problems (capture works, with a caveat). */
   warnings: string[];
+  /** The source has GTIDs (MariaDB with log_bin: always; MySQL: gtid_mode=ON): pairs resume by them. */
+  gtidMode: boolean;
+  gtid: GtidInfo;
+}
+
+/** What a failover to a replica needs, read from this server (null: not readable / not this flavor). */
+export interface GtidInfo {
+  /** MariaDB gtid_binlog_pos / MySQL gtid_executed. */
+  position: string | null;
+  /** MariaDB gtid_domain_id. */
+  domainId: number | null;
+  /** MariaDB gtid_strict_mode / MySQL enforce_gtid_consistency. */
+  strict: boolean | null;
+  logReplicaUpdates: boolean | null;
+  /** What the replicas that may be promoted need, each phrased as the setting. */
+  failoverNeeds: string[];
 }
 
 interface Vars {
@@ -98,11 +114,13 @@ export async function checkCapabilities(conn: ConnectionConfig): Promise<Capabil
       problems.push(`set binlog_row_metadata=FULL (now ${vars.binlog_row_metadata ?? 'unsupported'}): without it rows written before an ALTER are decoded against the wrong columns. SET GLOBAL binlog_row_metadata='FULL' (MariaDB 10.5+, MySQL 8.0+)`);
     }
     warnings.push(...nonTransactionalWarnings(nonTransactional));
+    const gtid = await readGtidInfo(db, flavor, logBin);
     return {
       flavor, serverId: Number(vars.server_id), serverUuid: await readUuid(db, flavor), canRead, tableCount, nonTransactional, logBin,
       binlogFormat: vars.binlog_format, binlogRowImage: vars.binlog_row_image, binlogRowMetadata: vars.binlog_row_metadata,
       replicationSlave: flags.replicationSlave, binlogMonitor: flags.binlogMonitor,
       binlogUsable: problems.length === 0, binlogProblems: problems, warnings,
+      gtidMode: gtid.position !== null, gtid,
     };
   } finally {
     await closeQuietly(db);
@@ -124,4 +142,49 @@ export function nonTransactionalWarnings(tables: Capabilities['nonTransactional'
   return tables.map(({ table, engine, keyless }) => keyless
     ? `table ${table} (${engine}) has no transactions and no unique key: it is not part of the snapshot's consistent read and a kill -9 may apply its last changes twice, so its copy can drift; convert it to InnoDB (ALTER TABLE ${table} ENGINE=InnoDB) or give it a primary key`
     : `table ${table} (${engine}) has no transactions: it is read outside the snapshot's consistent view and its changes are applied idempotently by key, so it converges once the stream has passed the copy; ALTER TABLE ${table} ENGINE=InnoDB makes it exact at every checkpoint`);
+}
+
+const on = (v: unknown) => v === 1 || v === '1' || v === 'ON' || v === 'ON_PERMISSIVE';
+
+async function optionalRow(db: Db, sql: string): Promise<Record<string, unknown>> {
+  try {
+    return (await queryRows<Record<string, unknown>>(db, sql))[0] ?? {};
+  } catch {
+    return {}; // variable unknown to this version
+  }
+}
+
+/** GTID mode and what a failover to one of this server's replicas needs (README "Source failover"). */
+async function readGtidInfo(db: Db, flavor: Flavor, logBin: boolean): Promise<GtidInfo> {
+  if (flavor.name === 'mariadb') {
+    const r = await optionalRow(db,
+      'SELECT @@gtid_binlog_pos AS p, @@gtid_domain_id AS d, @@gtid_strict_mode AS s, @@log_slave_updates AS u');
+    const domain = r.d === undefined ? null : Number(r.d);
+    return {
+      position: logBin ? String(r.p ?? '') : null, domainId: domain, strict: r.s === undefined ? null : on(r.s),
+      logReplicaUpdates: r.u === undefined ? null : on(r.u),
+      failoverNeeds: [
+        'every replica that may be promoted: log_bin=ON and log_slave_updates=ON (its binlog must hold this ' +
+          'server\'s transactions), binlog_format=ROW, binlog_row_image=FULL, binlog_row_metadata=FULL',
+        `replicas replicate with MASTER_USE_GTID=slave_pos and keep gtid_domain_id=${domain ?? '?'} (after ` +
+          `promotion its writes continue this domain)`,
+        'gtid_strict_mode=ON on every server, so a transaction written on a replica stops its replication instead ' +
+          'of diverging',
+      ],
+    };
+  }
+  const r = await optionalRow(db, 'SELECT @@gtid_mode AS m, @@gtid_executed AS p, @@enforce_gtid_consistency AS s');
+  const u = await optionalRow(db, 'SELECT @@log_replica_updates AS u');
+  const mode = on(r.m);
+  return {
+    position: mode && logBin ? String(r.p ?? '').replace(/\s/g, '') : null, domainId: null,
+      strict: r.s === undefined ? null : on(r.s),
+    logReplicaUpdates: u.u === undefined ? null : on(u.u),
+    failoverNeeds: [
+      ...(mode ? [] : ['SET GLOBAL gtid_mode=ON (with enforce_gtid_consistency=ON) on this server and its ' +
+        'replicas: without GTIDs a pair cannot follow a failover']),
+      'every replica that may be promoted: gtid_mode=ON, log_bin, log_replica_updates=ON, binlog_format=ROW, ' +
+        'binlog_row_image=FULL, binlog_row_metadata=FULL',
+    ],
+  };
 }

@@ -10,24 +10,28 @@
 import { createHash } from 'node:crypto';
 import type { ConnectionConfig } from '../config/schema.js';
 import { BinarySession, closeQuietly, closeWithin, openConnection, queryRows, type Db } from '../db/connection.js';
-import { checkCapabilities, type Capabilities } from '../db/preflight.js';
+import { checkCapabilities, type Capabilities } from '../preflight.js';
 import { prepareApplySession } from '../db/session.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { StatusSink } from '../pair/status.js';
+import type { StatusSink } from '../status.js';
 import { Applier } from './applier.js';
-import { runStream, type StreamOptions } from './binlog-stream.js';
-import { ensureCheckpointTable, readCheckpoint, type BinlogCheckpoint } from './checkpoint.js';
+import { runStream, type StreamOptions } from './apply-loop.js';
+import { ensureCheckpointTable, readCheckpoint, writeCheckpoint, type BinlogCheckpoint } from './checkpoint.js';
+import { canFailOver, reanchorOnNewServer } from './gtid-failover.js';
 import { DDL_JOURNAL, sessionBaseline, type DdlJournal } from './ddl-replay.js';
 import { comparePositions, formatPosition, type BinlogPosition } from './events.js';
-import { binlogFiles, serverPosition } from './position.js';
-import { acquirePairLock, RUNNER_STREAM } from './runner-lock.js';
+import { binlogFiles, binlogSizes, serverPosition, sourceClock } from './position.js';
+import { nowMs } from './lag.js';
+import { boundSessionTimeouts, RUNNER_STREAM, watchPairLock, type LockWatch } from './runner-lock.js';
+import { takePairLock, type StandbyPolicy, type TakenLock } from './standby.js';
 import { freshProgress, SNAPSHOT_STREAM, SnapshotRunner } from './snapshot-runner.js';
 import type { SnapshotState } from './snapshot.js';
 import { deleteRangesSql, rangeStream, readRanges } from './snapshot-ranges.js';
 import type { ObjectType } from './statement-kind.js';
 import { StreamStatus } from './stream-status.js';
 import { supervise } from './supervisor.js';
+import { SourceGuard, type GuardSettings } from '../guard/source-guard.js';
 
 export type { BinlogCheckpoint };
 
@@ -66,6 +70,10 @@ export interface BinlogSyncOptions {
   watchdogMs?: number;
   /** Bound of received, unapplied binlog events in bytes (default 64 MiB). */
   maxBacklogBytes?: number;
+  /** Throttle the snapshot's reads while the source is loaded; watch its history list length. */
+  guard?: GuardSettings;
+  /** Wait while another runner holds the pair (a service); without it, PAIR_LOCKED at once. */
+  standby?: StandbyPolicy;
 }
 
 export const BINLOG_STREAM = 'binlog';
@@ -103,38 +111,63 @@ export function streamServerId(o: { pairName: string; source: ConnectionConfig; 
 async function runOnce(o: BinlogSyncOptions, caps: Capabilities, until: BinlogPosition | null,
   first: { resnapshot: boolean; recopy: string[] }): Promise<void> {
   const session = await BinarySession.open(o.target);
-  const control = await openConnection(o.source);
+  let lock: TakenLock | null = null;
+  let watch: LockWatch | null = null;
+  let control: Db | undefined;
+  let guard: SourceGuard | undefined;
   try {
     await prepareApplySession(session);
+    await boundSessionTimeouts(session);
     await ensureCheckpointTable(session);
-    await acquirePairLock(session, o.target.database, o.pairName);
-    if (first.resnapshot) {
-      await queryRows(session, `DELETE FROM _db_sync_checkpoint WHERE pair_name = ? AND stream <> ?`, [o.pairName, RUNNER_STREAM]);
-      first.resnapshot = false;
-    }
-    let ckpt = await readCheckpoint<BinlogCheckpoint>(session, o.pairName, BINLOG_STREAM);
-    if (ckpt) await verifySource(control, ckpt, caps);
-    else if (o.replayDdl || o.syncObjects) await o.schema.initial();
-    if (ckpt && o.syncObjects) await o.schema.objects('all');
-    const engine = await Engine.create(o, caps, session, control);
-    if (first.recopy.length && ckpt) {
-      await engine.recopy(first.recopy);
-      first.recopy = [];
-    }
-    await engine.loop(ckpt, until);
+    lock = await takePairLock(session, { ...o, targetDb: o.target.database });
+    if (!lock) return;
+    watch = watchPairLock(session, o.target, lock.me, o.pairName, o.logger);
+    // from here on, losing the lock ends the run like a stop, then fails it (PAIR_LOCK_LOST)
+    const run: BinlogSyncOptions = { ...o, signal: AbortSignal.any([o.signal, watch.signal]) };
+    control = await openConnection(o.source);
+    guard = o.guard ? new SourceGuard(control, o.guard, o.logger, run.signal) : undefined;
+    await underLock(run, caps, until, first, session, control, guard);
+  } catch (err) {
+    throw watch?.lost() ?? err;
   } finally {
+    await watch?.stop();
+    await guard?.close();
     await closeWithin(control);
     await session.close();
+    lock?.release();
   }
+  const lost = watch?.lost();
+  if (lost) throw lost;
+}
+
+async function underLock(o: BinlogSyncOptions, caps: Capabilities, until: BinlogPosition | null,
+  first: { resnapshot: boolean; recopy: string[] }, session: BinarySession, control: Db,
+  guard: SourceGuard | undefined): Promise<void> {
+  if (first.resnapshot) {
+    await queryRows(session, `DELETE FROM _db_sync_checkpoint WHERE pair_name = ? AND stream <> ?`, [o.pairName, RUNNER_STREAM]);
+    first.resnapshot = false;
+  }
+  let ckpt = await readCheckpoint<BinlogCheckpoint>(session, o.pairName, BINLOG_STREAM);
+  if (ckpt) ckpt = await checkSource(session, control, ckpt, caps, o);
+  else if (o.replayDdl || o.syncObjects) await o.schema.initial();
+  if (ckpt && o.syncObjects) await o.schema.objects('all');
+  const engine = await Engine.create(o, caps, session, control, guard);
+  if (first.recopy.length && ckpt) {
+    await engine.recopy(first.recopy);
+    first.recopy = [];
+  }
+  await engine.loop(ckpt, until);
 }
 
 /** Snapshot and stream over one apply session. */
 class Engine {
   private constructor(private readonly o: BinlogSyncOptions, private readonly caps: Capabilities,
     private readonly applier: Applier, private readonly base: Omit<StreamOptions, 'start' | 'until' | 'tableMode'>,
-    private readonly status: StreamStatus, private readonly maxPacket: number) {}
+    private readonly status: StreamStatus, private readonly maxPacket: number,
+    private readonly gtidsAt: (p: BinlogPosition) => Promise<string | null>, private readonly guard?: SourceGuard) {}
 
-  static async create(o: BinlogSyncOptions, caps: Capabilities, session: BinarySession, control: Db): Promise<Engine> {
+  static async create(o: BinlogSyncOptions, caps: Capabilities, session: BinarySession, control: Db,
+    guard?: SourceGuard): Promise<Engine> {
     const status = new StreamStatus(o.status);
     const [packet] = await session.rows<{ p: number | string }>('SELECT @@max_allowed_packet AS p');
     const maxPacket = Number(packet?.p ?? 16 << 20);
@@ -146,16 +179,18 @@ class Engine {
     const base: Omit<StreamOptions, 'start' | 'until' | 'tableMode'> = {
       source: o.source, sourceSchema: o.source.database, targetSchema: o.target.database, serverId: streamServerId(o),
       applier, inScope: o.inScope, replayDdl: o.replayDdl, syncObjects: o.syncObjects,
-      checkpoints: (pos, gtid) => [[BINLOG_STREAM, identity(pos, gtid)]],
+      checkpoints: (pos, gtid, gtids) => [[BINLOG_STREAM, identity(pos, gtid, gtids)]],
       journal: await readCheckpoint<DdlJournal>(session, o.pairName, DDL_JOURNAL),
       baseline: await sessionBaseline(session),
       onObjects: (objects) => o.schema.objects(objects),
       copyState: (tables) => [[SNAPSHOT_STREAM, partialState(tables)]],
       serverPosition: () => serverPosition(control, caps.flavor),
+      sourceFiles: () => binlogSizes(control), sourceClock: () => sourceClock(control, nowMs),
       onProgress: (s) => status.streamProgress(s), onWarning: (w) => status.warn(w),
       logger: o.logger, signal: o.signal, watchdogMs: o.watchdogMs, maxBacklogBytes: o.maxBacklogBytes,
     };
-    return new Engine(o, caps, applier, base, status, maxPacket);
+    const gtidsAt = (p: BinlogPosition) => gtidPositionAt(control, caps, p);
+    return new Engine(o, caps, applier, base, status, maxPacket, gtidsAt, guard);
   }
 
   /** --recopy: copy these tables again from the current checkpoint on (a partial snapshot). */
@@ -180,7 +215,7 @@ class Engine {
           pairName: this.o.pairName, source: this.o.source, target: this.o.target, inScope: this.o.inScope, caps: this.caps,
           applier: this.applier, ownsSchema: this.o.replayDdl, maxPacket: this.maxPacket, identity, streamBase: this.base,
           statusHelper: this.status, logger: this.o.logger, signal: this.o.signal, chunkRows: this.o.chunkRows,
-          chunkBytes: this.o.chunkBytes, parallel: this.o.snapshotParallel,
+          chunkBytes: this.o.chunkBytes, parallel: this.o.snapshotParallel, guard: this.guard,
         });
         ckpt = identity(await runner.run(ckpt, snap));
         if (this.o.signal.aborted) return;
@@ -189,11 +224,14 @@ class Engine {
       if (until && comparePositions(start, until) >= 0) return;
       this.o.status.update({ state: 'streaming', mode: 'binlog', nextRetryAt: null, snapshot: null });
       this.o.logger.info({ from: formatPosition(start), until: until ? formatPosition(until) : null }, 'streaming binlog changes');
+      const gtids = ckpt.gtids ?? (await this.gtidsAt(start)) ?? undefined;
       const result = await runStream({ ...this.base, journal: await readCheckpoint<DdlJournal>(this.applier.session, this.o.pairName, DDL_JOURNAL),
-        start, until, tableMode: () => 'exact' });
+        start, until, tableMode: () => 'exact',
+          ...(gtids !== undefined ? { startGtids: { flavor: this.caps.flavor.name, gtids } } : {}) });
       if (!result.copy.length) return;
       this.o.logger.info({ tables: result.copy, at: formatPosition(result.position) }, 'tables entered the pair\'s scope: copying them');
-      ckpt = identity(result.position, ckpt.gtid);
+      ckpt = (await readCheckpoint<BinlogCheckpoint>(this.applier.session, this.o.pairName,
+        BINLOG_STREAM)) ?? identity(result.position, ckpt.gtid);
     }
   }
 }
@@ -202,20 +240,58 @@ function partialState(tables: string[]): SnapshotState {
   return { tables: Object.fromEntries(tables.map((t) => [t, freshProgress()])), startedAt: new Date().toISOString(), partial: true };
 }
 
-function identityOf(caps: Capabilities): (pos: BinlogPosition, gtid?: string) => BinlogCheckpoint {
-  return (pos, gtid) => ({
-    file: pos.file, pos: pos.pos, ...(gtid ? { gtid } : {}), serverId: caps.serverId, serverUuid: caps.serverUuid, flavor: caps.flavor.name,
+function identityOf(caps: Capabilities): (pos: BinlogPosition, gtid?: string, gtids?: string) => BinlogCheckpoint {
+  return (pos, gtid, gtids) => ({
+    file: pos.file, pos: pos.pos, ...(gtid ? { gtid } : {}), ...(gtids !== undefined ? { gtids } : {}),
+      serverId: caps.serverId, serverUuid: caps.serverUuid, flavor: caps.flavor.name,
   });
 }
 
-/** The checkpoint must come from this source and its binlog must still exist. */
-async function verifySource(db: Db, ckpt: BinlogCheckpoint, caps: Capabilities): Promise<void> {
-  const resnap = 'Re-copy the data from the current source: `db-sync sync run PAIR --resnapshot`.';
-  if (ckpt.serverId !== caps.serverId || (ckpt.serverUuid && caps.serverUuid && ckpt.serverUuid !== caps.serverUuid)) {
-    throw new SyncError('SOURCE_CHANGED', `the checkpoint was taken on source server_id ${ckpt.serverId}${ckpt.serverUuid ? ` (${ckpt.serverUuid})` : ''}, but the source is now server_id ${caps.serverId}`, {
-      hint: `Binlog positions of another server mean nothing here. ${resnap}`,
+/**
+ * MariaDB: the GTID position matching a binlog file:pos of this server (BINLOG_GTID_POS, read
+ * from the binlog itself), to seed the GTID state of a checkpoint that has none yet (right
+ * after a snapshot, or written by an older db-sync). MySQL: not derived (stays file:pos).
+ */
+async function gtidPositionAt(db: Db, caps: Capabilities, p: BinlogPosition): Promise<string | null> {
+  if (!caps.gtidMode || caps.flavor.name !== 'mariadb') return null;
+  const [row] = await queryRows<{ g: string | null }>(db, 'SELECT BINLOG_GTID_POS(?, ?) AS g', [p.file, p.pos]);
+  return row?.g ?? null;
+}
+
+/**
+ * The checkpoint must come from this source (or be carried here by its GTIDs after a
+ * failover, then re-anchored and saved at once) and its binlog must still exist.
+ */
+async function checkSource(session: BinarySession, db: Db, ckpt: BinlogCheckpoint, caps: Capabilities,
+  o: BinlogSyncOptions): Promise<BinlogCheckpoint> {
+  const moved = ckpt.serverId !== caps.serverId
+    || (!!ckpt.serverUuid && !!caps.serverUuid && ckpt.serverUuid !== caps.serverUuid);
+  if (!moved) {
+    await verifyBinlogFile(db, ckpt);
+    return ckpt;
+  }
+  const snapshotOpen = await readCheckpoint(session, o.pairName, SNAPSHOT_STREAM);
+  if (!canFailOver(ckpt, caps) || snapshotOpen) {
+    const why = snapshotOpen ? 'a snapshot or copy was in progress there' : !caps.gtidMode ? 'the source has no GTIDs'
+      : ckpt.gtids === undefined ? 'the checkpoint has no GTID state (written before db-sync resumed by ' +
+        'GTID)' : `the flavor changed (${ckpt.flavor} -> ${caps.flavor.name})`;
+    throw new SyncError('SOURCE_CHANGED',
+      `the checkpoint was taken on source server_id ` +
+        `${ckpt.serverId}${ckpt.serverUuid ? ` (${ckpt.serverUuid})` : ''}, but the source is now server_id ` +
+          `${caps.serverId}, and ${why}`, {
+      hint: 'Binlog positions of another server mean nothing here. Re-copy the data from the current source: ' +
+        '`db-sync sync run PAIR --resnapshot`.',
     });
   }
+  const anchored = await reanchorOnNewServer(db, ckpt, caps);
+  await writeCheckpoint(session, o.pairName, BINLOG_STREAM, anchored);
+  o.logger.warn({ from: ckpt.serverId, to: caps.serverId, gtids: ckpt.gtids, at: formatPosition(anchored) },
+    'the source is another server (failover): continuing from the checkpoint\'s GTIDs');
+  return anchored;
+}
+
+async function verifyBinlogFile(db: Db, ckpt: BinlogCheckpoint): Promise<void> {
+  const resnap = 'Re-copy the data from the current source: `db-sync sync run PAIR --resnapshot`.';
   const files = await binlogFiles(db);
   if (!files.includes(ckpt.file)) {
     throw new SyncError('BINLOG_PURGED', `the source no longer has binlog ${ckpt.file} (checkpoint ${formatPosition(ckpt)}); oldest is ${files[0] ?? 'none'}`, {

@@ -7,13 +7,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigStore, resolvePaths } from '../../core/config/store.js';
-import { closeQuietly, openConnection, queryRows, type Db } from '../../core/db/connection.js';
-import { quoteId } from '../../core/db/quote.js';
-import { CLI_COMMAND } from '../control.js';
-import { readStatusFile } from '../status-file.js';
+import { ConfigStore, resolvePaths } from '../core/config/store.js';
+import { closeQuietly, openConnection, queryRows, type Db } from '../core/db/connection.js';
+import { quoteId } from '../core/db/quote.js';
+import { CLI_COMMAND } from '../daemon/control.js';
+import { readStatusFile } from '../daemon/status-file.js';
 import { rootConnectionConfig, startServer, type LocalServer } from './mariadb-launcher.js';
 import { DEMO_DB, SAMPLE_SCHEMA, sampleData } from './sample-data.js';
+import { sleep } from '../core/sleep.js';
 
 
 export interface DemoHandle {
@@ -55,7 +56,7 @@ async function waitUntilUp(store: ConfigStore, child: ChildProcess, timeoutMs = 
     if (child.exitCode !== null) throw new Error(`the service exited with code ${child.exitCode}; see ${store.paths.logDir}`);
     const doc = readStatusFile(store.paths.statusFile);
     if (doc && doc.service.pid === child.pid && doc.service.running) return;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   throw new Error(`the service did not come up within ${timeoutMs / 1000} s; see ${store.paths.logDir}`);
 }
@@ -145,7 +146,7 @@ async function startLoad(port: number, writesPerSec: number): Promise<{ writes: 
     writes: () => writes,
     async stop() {
       clearInterval(timer);
-      while (busy) await new Promise((r) => setTimeout(r, 20));
+      while (busy) await sleep(20);
       await closeQuietly(db);
     },
   };

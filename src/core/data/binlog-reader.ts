@@ -18,6 +18,7 @@ import type { ConnectionConfig } from '../config/schema.js';
 import { driverOptions } from '../db/connection.js';
 import { SyncError } from '../errors.js';
 import type { BinlogPosition, ChangeEvent, RowImage } from './events.js';
+import { nowMs } from './lag.js';
 import { parseStatusVars } from './status-vars.js';
 
 export interface BinlogClientOptions {
@@ -25,6 +26,12 @@ export interface BinlogClientOptions {
   /** Unique per stream: the server drops an older dump thread with the same id. */
   serverId: number;
   start: BinlogPosition;
+  /**
+   * Start from this GTID state instead (the checkpoint's `gtids`): the server finds the place
+   * itself, as for a replica (MariaDB: @slave_connect_state with @slave_gtid_strict_mode=1;
+   * MySQL: COM_BINLOG_DUMP_GTID). `start` then only names the file the stream begins in.
+   */
+  gtids?: string;
   /** Only this database's table maps (and so row events) are decoded. */
   schema: string;
   onEvent: (event: ChangeEvent) => void;
@@ -34,6 +41,8 @@ export interface BinlogClientOptions {
 }
 
 export interface BinlogClient {
+  /** The position after the last event received (any database), null before the first. */
+  received(): BinlogPosition | null;
   stop(): void;
   pause(): void;
   resume(): void;
@@ -82,13 +91,16 @@ export function openBinlogClient(o: BinlogClientOptions): BinlogClient {
     if (ev) o.onEvent(ev);
   });
   zj.on('error', (err: Error & { code?: string; fatal?: boolean; errno?: number }) => o.onError(binlogError(err)));
+  const from = o.gtids !== undefined ? { gtidSet: o.gtids, gtidStrictMode: true } : { filename: o.start.file,
+    position: o.start.pos };
   zj.start({
-    serverId: o.serverId, filename: o.start.file, position: o.start.pos,
+    serverId: o.serverId, ...from,
     includeEvents: EVENTS, includeSchema: { [o.schema]: true }, exactValues: true,
   } as Parameters<typeof zj.start>[0]);
   // mysql2's socket (not in its typings): every chunk of the dump, filtered events included
   (zj.connection as unknown as { stream?: NodeJS.ReadableStream } | null)?.stream?.on('data', (chunk: Buffer) => o.onBytes?.(chunk.length));
   return {
+    received: () => translator.received,
     stop: () => { try { zj.stop(); } catch { /* already stopped */ } },
     pause: () => zj.connection?.pause(),
     resume: () => zj.connection?.resume(),
@@ -100,18 +112,21 @@ type Raw = AnyBinlogEvent & { size?: number; gtid?: string; nextPosition: number
 /** zongji events -> ChangeEvents; keeps the current file and whether a transaction is open. */
 class EventTranslator {
   private inTxn = false;
+  received: BinlogPosition | null = null;
 
   constructor(private file: string) {}
 
   translate(e: AnyBinlogEvent): ChangeEvent | null {
     const r = e as Raw;
-    const base = { timestamp: r.timestamp, size: Number(r.size ?? 0) };
+    const base = { timestamp: r.timestamp, size: Number(r.size ?? 0), receivedAt: nowMs() };
     const here = (): BinlogPosition => ({ file: this.file, pos: r.nextPosition });
     const name = e.getEventName();
+    if (r.nextPosition > 0 && name !== 'rotate') this.received = here();
     switch (name) {
       case 'rotate': {
         const rot = e as Extract<AnyBinlogEvent, { binlogName: string; position: number }>;
         this.file = rot.binlogName;
+        this.received = { file: this.file, pos: Number(rot.position) };
         return { type: 'position', position: { file: this.file, pos: Number(rot.position) }, ...base };
       }
       case 'mariadbgtid': {
@@ -140,7 +155,7 @@ class EventTranslator {
   }
 
   private query(q: Extract<AnyBinlogEvent, { query: string; schema: string }>, position: BinlogPosition,
-    base: { timestamp: number; size: number }): ChangeEvent {
+    base: { timestamp: number; size: number; receivedAt: number }): ChangeEvent {
     const raw = q as typeof q & { queryBuffer: Buffer; statusVarsBuffer: Buffer; gtid?: string };
     const text = q.query.trim();
     if (/^BEGIN$/i.test(text)) { this.inTxn = true; return { type: 'begin', gtid: raw.gtid, ...base }; }
@@ -153,7 +168,7 @@ class EventTranslator {
 }
 
 function rowsEvent(e: AnyBinlogEvent, name: 'writerows' | 'deleterows' | 'updaterows',
-  base: { timestamp: number; size: number }): ChangeEvent | null {
+  base: { timestamp: number; size: number; receivedAt: number }): ChangeEvent | null {
   const r = e as Extract<AnyBinlogEvent, { rows: unknown[] }> & { tableId: number; flags: number };
   const entry = r.tableMap[r.tableId];
   if (!entry) return null;
@@ -169,6 +184,15 @@ function rowsEvent(e: AnyBinlogEvent, name: 'writerows' | 'deleterows' | 'update
  * which a retry would only repeat.
  */
 function binlogError(err: Error & { code?: string; errno?: number; fatal?: boolean }): SyncError {
+  if (err.errno === 1236 && /GTID/i.test(err.message) && !/purged/i.test(err.message)) {
+    // the server's own check of a GTID start (ER_GTID_POSITION_NOT_FOUND_IN_BINLOG*, ..._HOLE)
+    return new SyncError('SOURCE_MISSING_GTIDS',
+      `the source does not have the transactions the target already has: ${err.message}`, {
+      hint: 'The source is not the server the checkpoint came from, or lost transactions. Re-copy the data: ' +
+        '`db-sync sync run PAIR --resnapshot`; `db-sync verify PAIR --repair` shows and repairs the rows that differ.',
+      cause: err,
+    });
+  }
   if (err.errno === 1236) {
     return new SyncError('BINLOG_PURGED', `the source cannot stream from the saved binlog position: ${err.message}`, {
       hint: 'The binlog the pair needs was purged (or the source changed). Re-copy the data: `db-sync sync run PAIR --resnapshot`; keep binlogs longer (binlog_expire_logs_seconds) to avoid this.',

@@ -1,0 +1,143 @@
+/**
+ * db-sync as a user runs it: configured through the built CLI in its own working directory
+ * (.db-sync/ there), and `sync run` as a child process, so kill -9 is real. With kills, each
+ * incarnation gets the next entry of a seeded schedule: a crash point
+ * (DB_SYNC_CRASH_POINT=name:N, the process kills itself at exactly that instant) or a
+ * wall-clock kill -9 after T ms (often during the snapshot).
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { appendFileSync, copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ROOT } from '../helpers/context.js';
+import type { TestServer } from '../helpers/mariadb-server.js';
+import { Rng } from './prng.js';
+import { FUZZ_DB } from './workload.js';
+
+export const PAIR = 'fz';
+
+export type KillPlan = { kind: 'crash'; point: string } | { kind: 'clock'; afterMs: number } | { kind: 'none' };
+
+/** The seeded kill schedule: the plan of incarnation k is the k-th draw. */
+export function killSchedule(seed: number, maxKills: number, ddl: boolean): KillPlan[] {
+  const r = Rng.derive(seed, 'kills');
+  return Array.from({ length: maxKills }, () => r.weighted<() => KillPlan>([
+    [3, () => ({ kind: 'crash', point: `stream.after-commit:${r.int(1, 400)}` })],
+    [2, () => ({ kind: 'crash', point: `stream.before-commit:${r.int(1, 400)}` })],
+    [ddl ? 2 : 0, () => ({ kind: 'crash', point: `stream.after-ddl:${r.int(1, 12)}` })],
+    [2, () => ({ kind: 'crash', point: `snapshot.after-chunk-commit:${r.int(1, 25)}` })],
+    [1, () => ({ kind: 'crash', point: `snapshot.before-chunk-commit:${r.int(1, 25)}` })],
+    [3, () => ({ kind: 'clock', afterMs: r.int(300, 8000) })],
+  ])());
+}
+
+/**
+ * The run's own copy of the build (dist/, package.json, node_modules linked): rebuilding the
+ * worktree during a long run must not change the program that restarts after a kill.
+ */
+function snapshotBuild(home: string): string {
+  cpSync(path.join(ROOT, 'dist'), path.join(home, 'app', 'dist'), { recursive: true });
+  copyFileSync(path.join(ROOT, 'package.json'), path.join(home, 'app', 'package.json'));
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(home, 'app', 'node_modules'));
+  return path.join(home, 'app', 'dist', 'cli', 'main.js');
+}
+
+function cli(home: string, cliPath: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const opts = { cwd: home, env: cleanEnv(), timeout: 60_000 };
+    execFile(process.execPath, [cliPath, ...args], opts, (err, stdout, stderr) => {
+      if (err) reject(new Error(`db-sync ${args.join(' ')} failed: ${stderr || String(err)}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  delete env.DB_SYNC_HOME;
+  delete env.DB_SYNC_CRASH_POINT;
+  return env;
+}
+
+export class DbSync {
+  readonly home = mkdtempSync(path.join(os.tmpdir(), 'db-sync-fuzz-home-'));
+  readonly logFile = path.join(this.home, 'sync-run.log');
+  private readonly cli = snapshotBuild(this.home);
+  kills = 0;
+  /** Set when db-sync stopped by itself with an error (a loud stop): its last output. */
+  loudStop: string | null = null;
+  private child: ChildProcess | null = null;
+  private exited: Promise<void> = Promise.resolve();
+  private incarnation = 0;
+  private final = false;
+  private stopped = false;
+  private clock: NodeJS.Timeout | null = null;
+
+  constructor(private readonly schedule: KillPlan[]) {}
+
+  async configure(source: TestServer, target: TestServer): Promise<void> {
+    const run = (args: string[]) => cli(this.home, this.cli, args);
+    for (const [name, port] of [['src', source.port], ['dst', target.port]] as const) {
+      await run(['connection', 'add', '--name', name, '--host', '127.0.0.1', '--port', String(port),
+        '--user', 'root', '--no-password', '--database', FUZZ_DB]);
+    }
+    await run(['sync', 'add', '--name', PAIR, '--source', 'src', '--target', 'dst', '--mode', 'binlog']);
+    await run(['settings', 'set', 'retryDelay=500', 'maxRetries=5']);
+  }
+
+  /** Start (or restart) `sync run`: with the next kill of the schedule unless the run is finishing. */
+  start(): void {
+    const plan: KillPlan = this.final ? { kind: 'none' } : this.schedule[this.incarnation] ?? { kind: 'none' };
+    this.incarnation++;
+    const env = cleanEnv();
+    env.DB_SYNC_SNAPSHOT_CHUNK_ROWS = '300';
+    if (plan.kind === 'crash') env.DB_SYNC_CRASH_POINT = plan.point;
+    const at = new Date().toISOString();
+    appendFileSync(this.logFile, `\n=== incarnation ${this.incarnation} kill plan ${JSON.stringify(plan)} at ${at}\n`);
+    const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
+    const child = spawn(process.execPath, [this.cli, 'sync', 'run', PAIR], { cwd: this.home, env, stdio });
+    this.child = child;
+    child.stdout?.on('data', (d: Buffer) => appendFileSync(this.logFile, d));
+    child.stderr?.on('data', (d: Buffer) => appendFileSync(this.logFile, d));
+    if (plan.kind === 'clock') this.clock = setTimeout(() => child.kill('SIGKILL'), plan.afterMs);
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
+      if (this.clock) clearTimeout(this.clock);
+      this.child = null;
+      if (signal === 'SIGKILL') {
+        this.kills++;
+        setTimeout(() => { if (!this.loudStop && !this.stopped) this.start(); resolve(); }, 300);
+        return;
+      }
+      if (signal !== 'SIGTERM' && code !== 0) this.loudStop = tail(this.logFile);
+      resolve();
+    }));
+  }
+
+  /** No more planned kills (the catch-up of the end of the run); a pending crash point may still fire once. */
+  finish(): void {
+    this.final = true;
+  }
+
+  get running(): boolean {
+    return this.child !== null;
+  }
+
+  async stop(): Promise<void> {
+    this.final = true;
+    this.stopped = true;
+    for (let c = this.child; c; c = this.child) {
+      c.kill('SIGTERM');
+      await this.exited;
+    }
+    await this.exited;
+  }
+
+  cleanUp(): void {
+    rmSync(this.home, { recursive: true, force: true });
+  }
+}
+
+function tail(file: string): string {
+  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  return lines.slice(-8).join('\n');
+}
