@@ -3,7 +3,7 @@
  * concurrently with DML and DDL), db-sync's `sync run` with seeded kills, the catch-up of
  * both replicas, and the comparison of the native replica with the db-sync target.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { startCluster, waitReplica, type Cluster } from './cluster.js';
 import { compare } from './compare.js';
 import { sourceEnd, waitDbSync } from './catchup.js';
@@ -88,7 +88,7 @@ async function finish(cluster: Cluster, sync: DbSync, o: FuzzOptions, result: Fu
       return;
     }
     await sync.stop();
-    const v = await compare(rep, tgt, FUZZ_DB, sync.kills > 0);
+    const v = await compare(rep, tgt, FUZZ_DB, readFileSync(sync.logFile, 'utf8'));
     result.tables = v.tables;
     result.documented = v.documented;
     if (v.divergences.length) {

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createContext, ROOT, CLI, type TestContext } from '../helpers/context.js';
 import { spawnPty, KEYS } from '../helpers/pty.js';
@@ -52,12 +52,22 @@ describe('connection commands through the built CLI', () => {
     const envTest = await ctx.cli(['connection', 'test', 'envpw'], { env: { READER_PW: 'pw-reader' } });
     expect(envTest.code).toBe(0);
 
+    // A command that logs, on a pair whose connections carry the password (config and env):
+    // the log files exist, have lines about it, and never the password.
+    const file = path.join(ctx.home, 'config.json');
+    const cfg = JSON.parse(configText());
+    writeFileSync(file, JSON.stringify({ ...cfg, syncPairs: [{ name: 'pw', source: 'rd', target: 'envpw' }] }));
+    // (reader has no REPLICATION grants: the run logs why it polls, then fails)
+    const run = await ctx.cli(['sync', 'run', 'pw', '--once'], { env: { READER_PW: 'pw-reader' } });
+    expect(run.code).not.toBe(0);
+    writeFileSync(file, JSON.stringify(cfg));
+    expect(readFileSync(path.join(ctx.home, 'logs', 'combined.log'), 'utf8')).toContain('"pair":"pw"');
+    for (const f of ['combined.log', 'error.log']) {
+      expect(readFileSync(path.join(ctx.home, 'logs', f), 'utf8')).not.toContain('pw-reader');
+    }
+
     expect((await ctx.cli(['connection', 'remove', 'rd'])).code).toBe(0);
     expect(JSON.parse((await ctx.cli(['connection', 'list', '--json'])).stdout).map((c: { name: string }) => c.name)).toEqual(['src', 'envpw']);
-    for (const f of ['combined.log', 'error.log']) {
-      const p = path.join(ctx.home, 'logs', f);
-      if (existsSync(p)) expect(readFileSync(p, 'utf8')).not.toContain('pw-reader');
-    }
   });
 
   it.each([

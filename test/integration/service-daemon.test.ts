@@ -28,6 +28,17 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false> |
   }
 }
 
+/** Add (live) a pair whose source database does not exist, wait until it is in error; returns its removal. */
+async function addBrokenPair(): Promise<() => void> {
+  const file = path.join(ctx.home, 'config.json');
+  const good = readFileSync(file, 'utf8');
+  const cfg = JSON.parse(good);
+  cfg.connections.push({ ...cfg.connections[0], name: 'nodb', database: 'no_such_database_here' });
+  cfg.syncPairs.push({ name: 'broken', source: 'nodb', target: 'dst' });
+  writeFileSync(file, JSON.stringify(cfg, null, 2));
+  await until('broken to be in error', async () => (await statusJson()).pairs.find((p) => p.name === 'broken')?.state === 'error');
+  return () => writeFileSync(file, good);
+}
 
 beforeAll(async () => {
   ctx = await createContext('svc');
@@ -115,10 +126,18 @@ describe('service daemon through the built CLI', () => {
       });
       expect(disabled.pairs[0]!.enabled).toBe(false);
 
+      // healthz: 200 while the enabled pair streams, 503 once an enabled pair is in error
+      await until('second to stream', async () => (await statusJson()).pairs[1]!.state === 'streaming');
       const health = await fetch(`http://127.0.0.1:${port}/healthz`);
       const body = await health.json() as { status: string; pairs: Array<{ name: string; state: string }> };
       expect(body.pairs.map((p) => p.name)).toEqual(['second']);
-      expect(health.status).toBe(body.pairs.some((p) => p.state === 'error') ? 503 : 200);
+      expect([health.status, body.status]).toEqual([200, 'ok']);
+      const removeBroken = await addBrokenPair();
+      const sick = await fetch(`http://127.0.0.1:${port}/healthz`);
+      const sickBody = await sick.json() as { status: string; pairs: Array<{ name: string; state: string }> };
+      expect([sick.status, sickBody.status]).toEqual([503, 'error']);
+      expect(sickBody.pairs.find((p) => p.name === 'broken')?.state).toBe('error');
+      removeBroken();
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       expect(metrics).toMatch(/db_sync_pair_state\{pair="p",state="disabled"\} 1/);
       expect(metrics).toMatch(/db_sync_pair_errors_total\{pair="second"\} \d+/);
@@ -187,12 +206,21 @@ describe('service daemon through the built CLI', () => {
   });
 
   it('writes JSON lines to logs/combined.log and errors only to logs/error.log, without passwords', async () => {
+    expect((await ctx.cli(['service', 'start', '--daemon'])).code).toBe(0);
+    try {
+      (await addBrokenPair())();
+    } finally {
+      expect((await ctx.cli(['service', 'stop'])).code).toBe(0);
+    }
     const logDir = path.join(ctx.home, 'logs');
     const combined = readFileSync(path.join(logDir, 'combined.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(combined.some((l) => l.msg === 'service started')).toBe(true);
     expect(combined.every((l) => typeof l.time === 'string' && typeof l.level === 'number')).toBe(true);
-    const errors = readFileSync(path.join(logDir, 'error.log'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number });
+    const errors = readFileSync(path.join(logDir, 'error.log'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; msg: string });
+    // The pair 'broken' failed: error.log has its lines, and only error lines.
+    expect(errors.length).toBeGreaterThan(0);
     expect(errors.every((l) => l.level >= 50)).toBe(true);
+    expect(combined.filter((l) => Number(l.level) >= 50).length).toBe(errors.length);
     expect(readFileSync(path.join(logDir, 'combined.log'), 'utf8')).not.toMatch(/"password":"[^[]/);
   });
 });

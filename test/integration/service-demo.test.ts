@@ -7,7 +7,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { runCli } from '../helpers/context.js';
-import { engineAvailable } from './service-helpers.js';
 
 const mariadbds = () => {
   try {
@@ -17,7 +16,7 @@ const mariadbds = () => {
   }
 };
 
-describe.skipIf(!engineAvailable)('demo', () => {
+describe('demo', () => {
   it('syncs the sample database under a write load and removes its servers and folder afterwards', async () => {
     const before = mariadbds();
     const r = await runCli(['demo', '--duration', '12', '--rate', '30'], { ...process.env, NO_COLOR: '1' }, { timeoutMs: 180_000 });

@@ -6,14 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type mysql from 'mysql2/promise';
-import { CLI, ROOT } from '../helpers/context.js';
+import { CLI } from '../helpers/context.js';
 import type { StatusDocument } from '../../src/daemon/status-file.js';
 import type { PairStatus } from '../../src/core/status.js';
-
-/** True once schema and data steps are on this branch (the stubs throw "... sync is not implemented yet"). */
-export const engineAvailable = ['schema-step.ts', 'data-step.ts'].every(
-  (f) => !readFileSync(path.join(ROOT, 'src/core/pair', f), 'utf8').includes('sync is not implemented yet'),
-);
 
 export interface RunningService {
   child: ChildProcess;

@@ -1,7 +1,7 @@
 /**
  * Server outages while the service runs: the source (then the target) stopped for 20 s and
  * started again. The pair shows 'retrying' with the error, then streams again, and nothing is
- * lost. Uses servers of its own (stop/restart). Needs the real engine (see engineAvailable).
+ * lost. Uses servers of its own (stop/restart). Needs the real engine.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import os from 'node:os';
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type mysql from 'mysql2/promise';
 import { startServer, type TestServer } from '../helpers/mariadb-server.js';
-import { engineAvailable, startService, waitForPair, waitUntilEqual, writeServiceConfig, type RunningService } from './service-helpers.js';
+import { startService, waitForPair, waitUntilEqual, writeServiceConfig, type RunningService } from './service-helpers.js';
 
 const OUTAGE_MS = 20_000;
 let source: TestServer;
@@ -43,7 +43,7 @@ async function outage(server: TestServer, during?: () => Promise<void>) {
   return seen;
 }
 
-describe.skipIf(!engineAvailable)('service during server outages', () => {
+describe('service during server outages', () => {
   beforeAll(async () => {
     [source, target] = await Promise.all([startServer({ binlog: true, serverId: 21, label: 'outage-src' }), startServer({ binlog: false, serverId: 22, label: 'outage-dst' })]);
     source.sql('CREATE DATABASE app; CREATE TABLE app.items (id INT PRIMARY KEY, label VARCHAR(50) NOT NULL);');

@@ -1,13 +1,12 @@
 /**
  * The service with the real engine: graceful SIGTERM during the snapshot and during
  * streaming (exit 0 quickly, resume, target equals source), lag near 0 when idle, and one
- * broken pair never stalling another. Needs the schema and data steps (skipped until they
- * are on the branch; see engineAvailable).
+ * broken pair never stalling another.
  */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { createContext, type TestContext } from '../helpers/context.js';
 import { freePort } from '../helpers/mariadb-server.js';
-import { engineAvailable, startService, waitForPair, waitUntilEqual, writeServiceConfig, type RunningService } from './service-helpers.js';
+import { startService, waitForPair, waitUntilEqual, writeServiceConfig, type RunningService } from './service-helpers.js';
 
 let ctx: TestContext;
 let services: RunningService[] = [];
@@ -46,7 +45,7 @@ function writeLoad(): { stop(): Promise<number> } {
   return { async stop() { stopped = true; await loop; return n; } };
 }
 
-describe.skipIf(!engineAvailable)('service shutdown and isolation with the real engine', () => {
+describe('service shutdown and isolation with the real engine', () => {
   it('exits 0 within seconds on SIGTERM during the snapshot, and the restarted service resumes until target equals source', async () => {
     await ctx.source.query('CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(100) NOT NULL, n BIGINT UNSIGNED NOT NULL)');
     await ctx.source.query("INSERT INTO big SELECT seq, CONCAT('row-', seq, REPEAT('x', 60)), seq * 4294967296 FROM seq_1_to_300000");

@@ -35,6 +35,36 @@ describe('DDL replayed from the stream', () => {
 
   const schema = { pair: { schema: true, routines: true } };
 
+  it('copies tables altered, created, renamed and dropped while the snapshot runs (fuzzer seed 1)', async () => {
+    await t.source.query(`CREATE TABLE a_big (id INT PRIMARY KEY, v INT);
+      INSERT INTO a_big SELECT seq, seq FROM seq_1_to_20000;
+      CREATE TABLE b_alter (id INT PRIMARY KEY, v INT); INSERT INTO b_alter VALUES (1, 1), (2, 2);
+      CREATE TABLE c_rebuild (id INT PRIMARY KEY, v INT); INSERT INTO c_rebuild VALUES (1, 1);
+      CREATE TABLE d_drop (id INT PRIMARY KEY); INSERT INTO d_drop VALUES (1);
+      CREATE TABLE e_rename (id INT PRIMARY KEY); INSERT INTO e_rename VALUES (1)`);
+    const before = process.env.DB_SYNC_SNAPSHOT_CHUNK_ROWS;
+    process.env.DB_SYNC_SNAPSHOT_CHUNK_ROWS = '50'; // a_big takes a few seconds: the DDL lands while it is copied
+    const run = startPair(t, schema);
+    try {
+      const deadline = Date.now() + 20_000;
+      const copying = () => run.status.current().snapshot?.table === 'a_big';
+      while (!copying() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      expect(run.status.current().snapshot?.table).toBe('a_big');
+      await t.source.query(`ALTER TABLE b_alter ADD COLUMN x INT DEFAULT 5; UPDATE b_alter SET x = 7 WHERE id = 1;
+        ALTER TABLE c_rebuild ADD COLUMN y INT DEFAULT 1 FIRST, FORCE; UPDATE c_rebuild SET v = 2;
+        CREATE TABLE f_new (id INT PRIMARY KEY); INSERT INTO f_new VALUES (1), (2);
+        UPDATE d_drop SET id = 2; DROP TABLE d_drop;
+        INSERT INTO e_rename VALUES (2); RENAME TABLE e_rename TO e_renamed; INSERT INTO e_renamed VALUES (3)`);
+      await waitTablesEqual(t, ['a_big', 'b_alter', 'c_rebuild', 'f_new', 'e_renamed']);
+      expect(run.status.current().lastError).toBeNull();
+    } finally {
+      await run.stop();
+      if (before === undefined) delete process.env.DB_SYNC_SNAPSHOT_CHUNK_ROWS;
+      else process.env.DB_SYNC_SNAPSHOT_CHUNK_ROWS = before;
+    }
+    await expectSchemaAndRowsEqual(t);
+  });
+
   it('follows a pt-online-schema-change cut-over: RENAME TABLE orders TO orders_old, orders_new TO orders', async () => {
     await t.source.query("CREATE TABLE orders (id INT PRIMARY KEY, amount INT); INSERT INTO orders VALUES (1, 10), (2, 20)");
     const run = startPair(t, schema);

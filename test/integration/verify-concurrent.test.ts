@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createContext, type TestContext } from '../helpers/context.js';
+import { createContext, rootConnection, type TestContext } from '../helpers/context.js';
+import { startService, waitForPair, waitUntilEqual, writeServiceConfig } from './service-helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -46,6 +47,45 @@ describe('verify while the target is being kept in sync', () => {
     } finally {
       stop = true;
       await writer;
+    }
+  });
+
+  it('re-checks a chunk whose change a running pair has not applied yet, after the pair caught up; --no-recheck reports it', async () => {
+    const t = await createContext('verifylag');
+    const service = startService(t.home);
+    const blocker = await rootConnection(t.ports.target, t.targetDb);
+    try {
+      await t.source.query("CREATE TABLE w (id INT PRIMARY KEY, v VARCHAR(40) NOT NULL); INSERT INTO w SELECT seq, 'v' FROM seq_1_to_5000");
+      writeServiceConfig(t.home, [{ name: 'p', source: { port: t.ports.source, database: t.sourceDb },
+        target: { port: t.ports.target, database: t.targetDb } }]);
+      await waitForPair(t.home, 'p', 'streaming', (p) => p.state === 'streaming', 60_000);
+      await waitUntilEqual(t.source, t.target);
+      // The pair's applier waits for this row lock: the change is in flight and the lag grows.
+      await blocker.query('START TRANSACTION');
+      await blocker.query('SELECT * FROM w WHERE id = 1 FOR UPDATE');
+      await t.source.query("UPDATE w SET v = 'in flight' WHERE id = 1");
+      await waitForPair(t.home, 'p', 'lagging', (p) => (p.lagMs ?? 0) > 1000, 30_000);
+
+      // Control: without re-checks the change in flight is reported as a difference.
+      const control = await t.cli(['verify', 'p', '--json', '--no-recheck']);
+      expect(control.code, control.stderr).toBe(1);
+      const ct = JSON.parse(control.stdout).tables[0];
+      expect(ct).toMatchObject({ status: 'differs', rechecked: 0, different: 1, examples: { different: ['1'] } });
+
+      // With re-checks, verify waits for the pair's lag (longer than its whole backoff) and then finds it equal.
+      const started = Date.now();
+      const verify = t.cli(['verify', 'p', '--json']);
+      await sleep(10_000);
+      await blocker.query('ROLLBACK');
+      const r = await verify;
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).tables[0]).toMatchObject({ status: 'ok', rechecked: 1, different: 0 });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(10_000);
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => undefined);
+      await blocker.end();
+      await service.terminate();
+      await t.close();
     }
   });
 });

@@ -33,6 +33,8 @@ export interface CompareResult {
   diff: TableDiff;
   chunks: number;
   sourceRows: number;
+  /** Chunks that differed at first and were checked again. */
+  rechecked: number;
 }
 
 export const DEFAULT_COMPARE: Omit<CompareOptions, 'logger'> = {
@@ -52,6 +54,7 @@ export async function compareTable(source: Side, target: Side, opts: CompareOpti
   let lower: KeyRange['lower'] = null;
   let chunks = 0;
   let sourceRows = 0;
+  let rechecked = 0;
   const boundaries = await boundariesFor(source);
   for (;;) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
@@ -61,6 +64,7 @@ export async function compareTable(source: Side, target: Side, opts: CompareOpti
     let [s, t] = await both(source, target, range);
     const elapsed = Date.now() - started;
     boundaries.observe(s.count);
+    if (!same(s, t) && opts.recheckDelays.length > 0) rechecked += 1;
     for (const delay of opts.recheckDelays) {
       if (same(s, t)) break;
       await sleep(delay);
@@ -75,7 +79,7 @@ export async function compareTable(source: Side, target: Side, opts: CompareOpti
     size = Math.min(opts.maxChunkRows, nextChunkSize(size, elapsed, opts.chunkTimeMs));
     lower = upper;
   }
-  return { diff, chunks, sourceRows };
+  return { diff, chunks, sourceRows, rechecked };
 }
 
 async function bisect(source: Side, target: Side, range: KeyRange, s: Checksum, t: Checksum, diff: TableDiff, opts: CompareOptions): Promise<void> {

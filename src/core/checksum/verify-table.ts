@@ -21,6 +21,8 @@ export interface TableReport {
   status: TableStatus;
   sourceRows: number;
   chunks: number;
+  /** Chunks that differed at first and were checked again (re-checks on; a change in flight). */
+  rechecked: number;
   missing: number;
   extra: number;
   different: number;
@@ -60,7 +62,7 @@ export interface VerifyConnections {
 }
 
 export function emptyReport(table: string): TableReport {
-  return { table, status: 'ok', sourceRows: 0, chunks: 0, missing: 0, extra: 0, different: 0,
+  return { table, status: 'ok', sourceRows: 0, chunks: 0, rechecked: 0, missing: 0, extra: 0, different: 0,
     examples: { missing: [], extra: [], different: [] }, rowsTransferred: 0, drift: [], elapsedMs: 0 };
 }
 
@@ -102,6 +104,7 @@ async function runTable(conns: VerifyConnections, report: TableReport, opts: Tab
   const result = await compareTable(source, target, compareOpts);
   report.sourceRows = result.sourceRows;
   report.chunks = result.chunks;
+  report.rechecked = result.rechecked;
   await describeDiff(report, result.diff, source, target, opts.maxExamples);
   if (opts.repair && report.status === 'differs') {
     if (!conns.targetWrite) throw new Error('repair needs a prepared target write connection');

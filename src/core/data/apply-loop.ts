@@ -385,9 +385,10 @@ class StreamLoop {
 
   private report(): void {
     const lag = this.lag.lag(nowMs(), this.firstQueued());
+    // Idle: everything received is applied (nothing queued, nothing uncommitted on the target).
     this.o.onProgress({
       ...this.stats, ...lag, distanceBytes: this.watch.distanceBytes,
-      idle: this.backlog === 0, backlogEvents: this.backlog, backlogBytes: Math.max(0, this.queuedBytes),
+      idle: this.backlog === 0 && this.atBoundary, backlogEvents: this.backlog, backlogBytes: Math.max(0, this.queuedBytes),
     });
   }
 }

@@ -25,7 +25,7 @@ import { binlogFiles, binlogSizes, serverPosition, sourceClock } from './positio
 import { nowMs } from './lag.js';
 import { boundSessionTimeouts, RUNNER_STREAM, watchPairLock, type LockWatch } from './runner-lock.js';
 import { takePairLock, type StandbyPolicy, type TakenLock } from './standby.js';
-import { freshProgress, SNAPSHOT_STREAM, SnapshotRunner } from './snapshot-runner.js';
+import { freshProgress, partialState, SNAPSHOT_STREAM, SnapshotRunner } from './snapshot-runner.js';
 import type { SnapshotState } from './snapshot.js';
 import { deleteRangesSql, rangeStream, readRanges } from './snapshot-ranges.js';
 import type { ObjectType } from './statement-kind.js';
@@ -219,6 +219,8 @@ class Engine {
         });
         ckpt = identity(await runner.run(ckpt, snap));
         if (this.o.signal.aborted) return;
+        // tables changed during the copy are copied again from a newer read first
+        if (await readCheckpoint(this.applier.session, this.o.pairName, SNAPSHOT_STREAM)) continue;
       }
       const start = { file: ckpt.file, pos: ckpt.pos };
       if (until && comparePositions(start, until) >= 0) return;
@@ -234,10 +236,6 @@ class Engine {
         BINLOG_STREAM)) ?? identity(result.position, ckpt.gtid);
     }
   }
-}
-
-function partialState(tables: string[]): SnapshotState {
-  return { tables: Object.fromEntries(tables.map((t) => [t, freshProgress()])), startedAt: new Date().toISOString(), partial: true };
 }
 
 function identityOf(caps: Capabilities): (pos: BinlogPosition, gtid?: string, gtids?: string) => BinlogCheckpoint {

@@ -22,6 +22,7 @@ import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Applier } from './applier.js';
 import { ChunkWriter } from './chunk-writer.js';
+import { isTableDefChanged } from './snapshot-read.js';
 import { copyTable, type SnapshotState } from './snapshot.js';
 import {
   chunkRowsFor, planRanges, rangeCount, rangeRow, rangeStream, splitKeys, summarize, tableStarted, tableStats,
@@ -53,6 +54,8 @@ export interface ParallelCopyOptions {
   statusHelper: StreamStatus;
   logger: Logger;
   signal: AbortSignal;
+  /** The table no longer has the definition it had at the read's position (snapshot-read.ts). */
+  changed: (table: string) => Promise<boolean>;
   /** The source throttle: awaited before each table and each chunk read. */
   gate?: () => Promise<void>;
   /** Told the rows done and estimated at the start; what it returns is told the rows done after each chunk. */
@@ -66,7 +69,8 @@ interface Work {
   chunkRows: number;
 }
 
-export async function copyParallel(o: ParallelCopyOptions): Promise<void> {
+/** Copy the tables; returns those deferred to a newer read (their definition changed since P). */
+export async function copyParallel(o: ParallelCopyOptions): Promise<string[]> {
   const stats = await tableStats(o.source, o.sourceSchema);
   const done = (t: string) => !!o.state.tables[t]?.done;
   const copied = (t: string) => o.state.tables[t]?.rows ?? 0;
@@ -91,19 +95,33 @@ export async function copyParallel(o: ParallelCopyOptions): Promise<void> {
     }
     o.statusHelper.snapshotStarted(count.rows);
     report(null, true); // in 'snapshot' from here on, also while the first table waits for the throttle
+    // A range whose table changed definition after P (the read fails with ER_TABLE_DEF_CHANGED,
+    // or the definition differs once the read holds its metadata lock) defers its whole table.
+    const copyRange = async (w: Work, copy: () => Promise<void>): Promise<boolean> => {
+      try {
+        await copy();
+      } catch (err) {
+        if (!isTableDefChanged(err) && !(await o.changed(w.table.name))) throw err;
+        queue.defer(w.table.name);
+        return false;
+      }
+      if (!(await o.changed(w.table.name))) return true;
+      queue.defer(w.table.name);
+      return false;
+    };
     const loader = async (session: BinarySession): Promise<void> => {
       const writer = new ChunkWriter(session, o.pairName, o.maxPacket);
       for (let w = await queue.next(); w && !abort.signal.aborted; w = await queue.next()) {
         const { table, range } = w;
         report(table.name, true);
-        await copyTable({
+        if (!await copyRange(w, async () => copyTable({
           source: o.source, writer, progress: range, range, table, targetTable: w.targetTable,
           targetSchema: o.target.database,
           chunkRows: w.chunkRows, chunkBytes: o.chunkRows ? 0 : o.chunkBytes, loadData: o.loadData,
           checkpoints: () => [[rangeStream(range), rangeRow(range)]],
           onChunk: (n) => { count.rows += n; report(table.name); watch?.(count.rows); },
           logger: o.logger, signal: abort.signal, gate: o.gate,
-        });
+        }))) continue;
         if (range.done && queue.rangeDone(table.name)) count.tables++;
         report(table.name, true);
       }
@@ -112,6 +130,7 @@ export async function copyParallel(o: ParallelCopyOptions): Promise<void> {
     const results = await Promise.allSettled(sessions.map((s) => loader(s).catch(stopAll)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
+    return queue.deferred();
   } finally {
     o.signal.removeEventListener('abort', onAbort);
     abort.abort();
@@ -140,6 +159,7 @@ async function readCommitted(session: BinarySession): Promise<void> {
 class RangeQueue {
   private readonly pending: Work[] = [];
   private readonly left = new Map<string, number>();
+  private readonly skipped = new Set<string>();
   private nextTable = 0;
   private lock: Promise<unknown> = Promise.resolve();
 
@@ -150,6 +170,18 @@ class RangeQueue {
     const taken = this.lock.then(() => this.take());
     this.lock = taken.catch(() => undefined);
     return taken;
+  }
+
+  /** The table is copied later from a newer read: from scratch, none of its ranges now. */
+  defer(table: string): void {
+    if (this.skipped.has(table)) return;
+    this.skipped.add(table);
+    this.o.state.tables[table] = { done: false, lastKey: null, rows: 0 };
+    this.pending.splice(0, this.pending.length, ...this.pending.filter((w) => w.table.name !== table));
+  }
+
+  deferred(): string[] {
+    return [...this.skipped];
   }
 
   /** A range of `table` is done; true when it was the table's last one. */
@@ -172,7 +204,7 @@ class RangeQueue {
     const p = (o.state.tables[name] ??= { done: false, lastKey: null, rows: 0 });
     if (p.done) return;
     const table = await describeTable(o.source, o.sourceSchema, name);
-    if (!table) return; // dropped since listing: its DROP arrives in the stream
+    if (!table) return this.defer(name); // dropped since the read began: its rows after P are skipped
     if (o.ownsSchema && !tableStarted(p)) {
       await recreateIfDifferent(o.source, o.applier, name, o.target.database, o.logger);
     }

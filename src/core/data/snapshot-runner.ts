@@ -17,13 +17,12 @@ import type { Applier, TableMode } from './applier.js';
 import { runStream, type StreamOptions } from './apply-loop.js';
 import { comparePositions, formatPosition, type BinlogPosition } from './events.js';
 import { copyParallel } from './parallel-copy.js';
-import { startConsistentSnapshot } from './position.js';
+import { definition, openSnapshotRead } from './snapshot-read.js';
 import type { SnapshotState, TableProgress } from './snapshot.js';
 import {
   attachRanges, defaultParallel, deleteRangesSql, rangeStream, readRanges, sharedState, tableStarted, targetCores,
 } from './snapshot-ranges.js';
 import type { StreamStatus } from './stream-status.js';
-import { listSyncedTables } from '../db/table-info.js';
 import type { BinlogCheckpoint } from './checkpoint.js';
 import type { SourceGuard } from '../guard/source-guard.js';
 
@@ -64,9 +63,10 @@ export class SnapshotRunner {
     const db = await openConnection(this.o.source);
     let stopWatch: (() => void) | undefined;
     try {
-      const at = await startConsistentSnapshot(db, this.o.caps.flavor);
+      const read = await openSnapshotRead(db, this.o.caps.flavor, this.o.source.database, this.o.inScope,
+        this.o.logger);
       stopWatch = this.o.guard?.watchHistory();
-      const inScope = await listSyncedTables(db, this.o.source.database, this.o.inScope);
+      const { at, tables: inScope } = read;
       const state: SnapshotState = saved ?? { tables: {}, startedAt: new Date().toISOString() };
       const stored = await readRanges(this.o.applier.session, this.o.pairName);
       if (!ckpt) {
@@ -86,11 +86,16 @@ export class SnapshotRunner {
       this.o.logger.info({ at: formatPosition(at), tables: tables.length, resumed: !!saved, partial: !!state.partial }, 'snapshot: copying tables');
       const loadData = process.env.DB_SYNC_SNAPSHOT_LOAD_DATA !== '0' && await localInfileEnabled(this.o.applier);
       if (!loadData) this.o.logger.info('snapshot: target has local_infile off, copying with INSERTs');
-      await this.copyAll(db, tables, state, loadData);
+      const deferred = await this.copyAll(db, tables, state, loadData, read.shapes);
       if (this.o.signal.aborted) return at;
-      await this.o.applier.commit([['binlog', this.o.identity(at)], [SNAPSHOT_STREAM, null]],
+      // tables changed after P were not copied as they were at P: copy them from a newer read
+      const next = deferred.length ? partialState(deferred) : null;
+      await this.o.applier.commit([['binlog', this.o.identity(at)], [SNAPSHOT_STREAM, next]],
         deleteRangesSql(this.o.pairName, 'all'));
-      this.o.logger.info({ at: formatPosition(at) }, 'snapshot complete');
+      if (next) {
+        this.o.logger.info({ at: formatPosition(at), tables: deferred },
+          'snapshot: tables changed while copying are copied again from a newer read');
+      } else this.o.logger.info({ at: formatPosition(at) }, 'snapshot complete');
       await db.query('COMMIT');
       return at;
     } finally {
@@ -148,25 +153,35 @@ export class SnapshotRunner {
       if (!p) return state.partial ? 'exact' : 'skip';
       return p.done ? 'exact' : tableStarted(p) ? 'idempotent' : 'skip';
     };
+    const base = this.o.streamBase;
     await runStream({
-      ...this.o.streamBase, start: from, until: to, tableMode,
+      ...base, start: from, until: to, tableMode,
+      // the progress changes below commit with the position they belong to
+      checkpoints: (pos, gtid, gtids) => [...base.checkpoints(pos, gtid, gtids), [SNAPSHOT_STREAM, state]],
       catchUp: {
-        // a table being copied whose definition changes starts over (its copied key range may mean nothing now)
-        onTableDdl: (t) => { const p = state.tables[t]; if (p && !p.done) state.tables[t] = freshProgress(); },
+        // DDL naming a table not copied completely (a copy in progress means nothing now, a rename
+        // carries a table not copied to a new name): every table it names is copied from scratch
+        onTableDdl: (names) => {
+          if (!names.some((t) => tableMode(t) !== 'exact')) return;
+          for (const t of names) state.tables[t] = freshProgress();
+        },
         onCopy: (tables) => { for (const t of tables) state.tables[t] = freshProgress(); },
       },
     });
   }
 
-  private async copyAll(db: Db, tables: string[], state: SnapshotState, loadData: boolean): Promise<void> {
+  /** Copy the tables; returns those that no longer had their definition of the read's position (copied later). */
+  private async copyAll(db: Db, tables: string[], state: SnapshotState, loadData: boolean,
+    shapes: Map<string, string>): Promise<string[]> {
     const parallel = this.o.parallel ?? defaultParallel(await targetCores(this.o.applier.session));
     this.o.logger.info({ parallel }, 'snapshot: loader connections');
     const guard = this.o.guard;
-    await copyParallel({
+    return copyParallel({
       pairName: this.o.pairName, source: db, sourceSchema: this.o.source.database, target: this.o.target,
       applier: this.o.applier, tables, state, loadData, ownsSchema: this.o.ownsSchema, parallel,
       chunkRows: this.o.chunkRows, chunkBytes: this.o.chunkBytes ?? 4 << 20, maxPacket: this.o.maxPacket,
       statusHelper: this.o.statusHelper, logger: this.o.logger, signal: this.o.signal,
+      changed: async (name) => (await definition(db, this.o.source.database, name)) !== (shapes.get(name) ?? null),
       gate: guard && (() => guard.gate()),
       watch: (rowsDone, rowsTotal) => {
         const retention = this.retentionCheck(rowsDone, rowsTotal);
@@ -174,6 +189,12 @@ export class SnapshotRunner {
       },
     });
   }
+}
+
+/** A snapshot of just these tables (the others are in sync already). */
+export function partialState(tables: string[]): SnapshotState {
+  const progress = Object.fromEntries(tables.map((t) => [t, freshProgress()]));
+  return { tables: progress, startedAt: new Date().toISOString(), partial: true };
 }
 
 /** Connected components of an undirected graph given as edges. */

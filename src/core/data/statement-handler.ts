@@ -147,6 +147,8 @@ export class StatementHandler {
         await applier.commit([[DDL_JOURNAL, { at: ev.position, before } satisfies DdlJournal]]);
       }
       this.journal = null;
+      // before it runs: a statement naming a table not copied yet makes every table it names one to copy
+      this.o.catchUp?.onTableDdl(plan.tables);
       if (run) await this.runTolerant(plan, ev);
       applier.invalidate();
       applier.forgetFkChecks();
@@ -155,7 +157,6 @@ export class StatementHandler {
     }
     let copy = plan.copy;
     if (this.o.catchUp) {
-      plan.tables.forEach((t) => this.o.catchUp?.onTableDdl(t));
       if (copy.length) this.o.catchUp.onCopy(copy);
       copy = [];
     }

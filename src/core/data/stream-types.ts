@@ -61,7 +61,7 @@ export interface StreamOptions {
   /** Views, triggers, routines, events changed on the source: re-sync them (must not throw for their own failures). */
   onObjects: (objects: Array<{ type: ObjectType; name: string }>) => Promise<void>;
   /** A resumed snapshot's catch-up: DDL touched `table` / tables entered the scope (copied later). */
-  catchUp?: { onTableDdl: (table: string) => void; onCopy: (tables: string[]) => void };
+  catchUp?: { onTableDdl: (tables: string[]) => void; onCopy: (tables: string[]) => void };
   /** Snapshot state to commit when tables must be copied before streaming on. */
   copyState?: (tables: string[]) => Array<[string, unknown]>;
   /** Current server binlog end, for the stall watchdog. */
