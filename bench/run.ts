@@ -62,11 +62,15 @@ function ensureMydumper(): { dump: string; load: string } {
   if (!which('mydumper') && process.getuid?.() === 0) {
     console.log('mydumper not found: installing the Debian package mydumper with apt');
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    execFileSync('bash', ['-c', 'apt-get install -y -qq mydumper >/dev/null || (apt-get update -qq && apt-get install -y -qq mydumper >/dev/null)'], { env, stdio: 'inherit' });
+    const install = 'apt-get install -y -qq mydumper >/dev/null';
+    execFileSync('bash', ['-c', `${install} || (apt-get update -qq && ${install})`], { env, stdio: 'inherit' });
   }
   const dump = which('mydumper');
   const load = which('myloader');
-  if (!dump || !load) throw new Error('the anchor needs mydumper and myloader: install the Debian package mydumper (apt-get install mydumper)');
+  if (!dump || !load) {
+    throw new Error('the anchor needs mydumper and myloader: install the Debian package mydumper '
+      + '(apt-get install mydumper)');
+  }
   return { dump, load };
 }
 
@@ -80,8 +84,8 @@ function mydumperCopy(tools: { dump: string; load: string }, src: TestServer, ds
   try {
     const conn = (s: TestServer) => ['-h', '127.0.0.1', '-P', String(s.port), '-u', 'root'];
     const t0 = Date.now();
-    execFileSync(tools.dump, [...conn(src), '-t', String(MYDUMPER_THREADS), '-r', String(MYDUMPER_ROWS), '--trx-consistency-only',
-      '-B', 'snap', '-T', 'big', '-o', dir, '-v', '1']);
+    execFileSync(tools.dump, [...conn(src), '-t', String(MYDUMPER_THREADS), '-r', String(MYDUMPER_ROWS),
+      '--trx-consistency-only', '-B', 'snap', '-T', 'big', '-o', dir, '-v', '1']);
     const t1 = Date.now();
     execFileSync(tools.load, [...conn(dst), '-t', String(MYDUMPER_THREADS), '-d', dir, '-B', db, '-o', '-v', '1']);
     const t2 = Date.now();
@@ -94,8 +98,8 @@ function mydumperCopy(tools: { dump: string; load: string }, src: TestServer, ds
 const checksum = (s: TestServer, table: string) => q(s, `CHECKSUM TABLE ${table}`).split('\t')[1];
 const SNAPSHOT_ROUNDS = Number(process.env.BENCH_SNAPSHOT_ROUNDS ?? 3);
 const WITH_MYSQLDUMP = process.env.BENCH_MYSQLDUMP !== '0';
-const spread = (xs: number[]) => ({ min: +Math.min(...xs).toFixed(2), median: +[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(2),
-  max: +Math.max(...xs).toFixed(2) });
+const spread = (xs: number[]) => ({ min: +Math.min(...xs).toFixed(2),
+  median: +[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(2), max: +Math.max(...xs).toFixed(2) });
 
 /**
  * The 1M-row copy, db-sync against its anchors in the same round (the machine is shared, so
@@ -112,14 +116,17 @@ async function snapshotBench(src: TestServer, dst: TestServer) {
   const want = checksum(src, 'snap.big');
   const rounds: Array<Record<string, number | boolean>> = [];
   for (let round = 0; round < SNAPSHOT_ROUNDS; round++) {
-    q(dst, `DROP DATABASE IF EXISTS snap_dump; DROP DATABASE IF EXISTS snap_dbsync; DROP DATABASE IF EXISTS snap_mydumper;
+    q(dst, `DROP DATABASE IF EXISTS snap_dump; DROP DATABASE IF EXISTS snap_dbsync;
+      DROP DATABASE IF EXISTS snap_mydumper;
       CREATE DATABASE snap_dump; CREATE DATABASE snap_dbsync; CREATE DATABASE snap_mydumper`);
     q(dst, create, 'snap_dbsync');
     const my = mydumperCopy(tools, src, dst, 'snap_mydumper');
     let dumpSec = NaN;
     if (WITH_MYSQLDUMP) {
       const t0 = Date.now();
-      const dump = `${findBinary(['mariadb-dump'])} --no-defaults -h127.0.0.1 -P${src.port} -uroot --single-transaction snap big | ${findBinary(['mariadb'])} --no-defaults -h127.0.0.1 -P${dst.port} -uroot snap_dump`;
+      const dump = `${findBinary(['mariadb-dump'])} --no-defaults -h127.0.0.1 -P${src.port} -uroot`
+        + ' --single-transaction snap big'
+        + ` | ${findBinary(['mariadb'])} --no-defaults -h127.0.0.1 -P${dst.port} -uroot snap_dump`;
       execFileSync('bash', ['-o', 'pipefail', '-c', dump]);
       dumpSec = (Date.now() - t0) / 1000;
     }
@@ -129,7 +136,8 @@ async function snapshotBench(src: TestServer, dst: TestServer) {
     if ((await run.exit) !== 0) throw new Error('db-sync snapshot failed');
     const dbSyncSec = (Date.now() - t1) / 1000;
     rmSync(home, { recursive: true, force: true });
-    const r = { dbSyncSec, peakRssMb: Math.round(run.peakRssMb()), mydumperSec: my.totalSec, mydumperDumpSec: my.dumpSec,
+    const r = { dbSyncSec, peakRssMb: Math.round(run.peakRssMb()), mydumperSec: my.totalSec,
+      mydumperDumpSec: my.dumpSec,
       myloaderSec: my.loadSec, vsMydumper: +(my.totalSec / dbSyncSec).toFixed(2), mysqldumpSec: dumpSec,
       vsMysqldump: +(dumpSec / dbSyncSec).toFixed(2),
       checksumEqual: checksum(dst, 'snap_dbsync.big') === want && checksum(dst, 'snap_mydumper.big') === want };

@@ -70,6 +70,11 @@ export const settingsSchema = z.looseObject({
   logLevel: z.enum(LOG_LEVELS).default('info'),
   maxRetries: intIn(0, 1000).default(3),
   retryDelay: intIn(0, 3_600_000).default(5000),
+  /**
+   * Target connections that load a snapshot in parallel; absent: the target's cores, at
+   * least 2 and at most 4 (docs/data.md).
+   */
+  snapshotParallel: intIn(1, 32).optional(),
   /** Prometheus /metrics and /healthz on 127.0.0.1:<port>; off when absent. */
   metricsPort: intIn(1, 65535).optional(),
   /** Snapshot, verify and reconciliation reads wait while the source's Threads_running is above this (0: never). */

@@ -59,9 +59,24 @@ export class ChunkWriter {
     }
   }
 
+  /**
+   * A chunk is a whole transaction with its rows at hand: after a deadlock or lock wait
+   * timeout (parallel loaders' range DELETEs where gap locks remain) it is sent again.
+   */
+  private async retried<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.guard(fn);
+      } catch (err) {
+        const code = (err as { details?: { dbCode?: string } }).details?.dbCode;
+        if (attempt >= LOCK_RETRIES || (code !== 'ER_LOCK_DEADLOCK' && code !== 'ER_LOCK_WAIT_TIMEOUT')) throw err;
+      }
+    }
+  }
+
   /** LOAD DATA travels alone: inside a multi-statement packet the driver loses the packet sequence. */
   async load(c: ChunkRows, loadSql: string, data: Buffer): Promise<void> {
-    await this.guard(async () => {
+    await this.retried(async () => {
       await this.session.send(this.head(c));
       const res = await this.session.infile(loadSql, data);
       this.expect(c, res.affectedRows, warningsOf(res), res.info);
@@ -71,7 +86,7 @@ export class ChunkWriter {
 
   /** Multi-row INSERT texts (source-rendered, ASCII) in packets of at most max_allowed_packet. */
   async inserts(c: ChunkRows, inserts: string[]): Promise<void> {
-    await this.guard(async () => {
+    await this.retried(async () => {
       const lenient = c.enumZeros > 0;
       await this.session.send(this.head(c, lenient));
       let affected = 0;
@@ -118,6 +133,7 @@ export class ChunkWriter {
 }
 
 const SEP = Buffer.from(';\n', 'latin1');
+const LOCK_RETRIES = 5;
 
 function warningsOf(r: ExecResult): number {
   const m = /Warnings:\s*(\d+)/.exec(r.info);

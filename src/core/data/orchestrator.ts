@@ -27,6 +27,7 @@ import { boundSessionTimeouts, RUNNER_STREAM, watchPairLock, type LockWatch } fr
 import { takePairLock, type StandbyPolicy, type TakenLock } from './standby.js';
 import { freshProgress, partialState, SNAPSHOT_STREAM, SnapshotRunner } from './snapshot-runner.js';
 import type { SnapshotState } from './snapshot.js';
+import { deleteRangesSql, rangeStream, readRanges } from './snapshot-ranges.js';
 import type { ObjectType } from './statement-kind.js';
 import { StreamStatus } from './stream-status.js';
 import { supervise } from './supervisor.js';
@@ -62,6 +63,10 @@ export interface BinlogSyncOptions {
   logger: Logger;
   signal: AbortSignal;
   chunkRows?: number;
+  /** Bytes of rendered rows per snapshot chunk (default 4 MiB) when chunkRows is not given. */
+  chunkBytes?: number;
+  /** Target connections loading the snapshot (default from the target's cores). */
+  snapshotParallel?: number;
   watchdogMs?: number;
   /** Bound of received, unapplied binlog events in bytes (default 64 MiB). */
   maxBacklogBytes?: number;
@@ -195,7 +200,9 @@ class Engine {
     const state = saved ?? partialState([]);
     for (const t of tables) state.tables[t] = freshProgress();
     if (!saved) state.partial = true;
-    await this.applier.commit([[SNAPSHOT_STREAM, state]]);
+    // a snapshot in progress may have copied key ranges of these tables: they start over
+    const ranges = (await readRanges(this.applier.session, this.o.pairName)).filter((r) => tables.includes(r.table));
+    await this.applier.commit([[SNAPSHOT_STREAM, state]], deleteRangesSql(this.o.pairName, ranges.map(rangeStream)));
     this.o.logger.info({ tables }, 'tables will be copied again');
   }
 
@@ -209,7 +216,7 @@ class Engine {
           pairName: this.o.pairName, source: this.o.source, target: this.o.target, inScope: this.o.inScope, caps: this.caps,
           applier: this.applier, ownsSchema: this.o.replayDdl, maxPacket: this.maxPacket, identity, streamBase: this.base,
           statusHelper: this.status, logger: this.o.logger, signal: this.o.signal, chunkRows: this.o.chunkRows,
-          guard: this.guard,
+          chunkBytes: this.o.chunkBytes, parallel: this.o.snapshotParallel, guard: this.guard,
         });
         ckpt = identity(await runner.run(ckpt, snap));
         if (this.o.signal.aborted) return;

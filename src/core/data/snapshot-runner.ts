@@ -13,15 +13,16 @@ import { closeWithin, openConnection, queryRows, type Db } from '../db/connectio
 import type { Capabilities } from '../preflight.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { keylessWarning, type Applier, type TableMode } from './applier.js';
+import type { Applier, TableMode } from './applier.js';
 import { runStream, type StreamOptions } from './apply-loop.js';
-import { ChunkWriter } from './chunk-writer.js';
 import { comparePositions, formatPosition, type BinlogPosition } from './events.js';
-import { definition, isTableDefChanged, openSnapshotRead } from './snapshot-read.js';
-import { copyTable, estimateRows, type SnapshotState, type TableProgress } from './snapshot.js';
+import { copyParallel } from './parallel-copy.js';
+import { definition, openSnapshotRead } from './snapshot-read.js';
+import type { SnapshotState, TableProgress } from './snapshot.js';
+import {
+  attachRanges, defaultParallel, deleteRangesSql, rangeStream, readRanges, sharedState, tableStarted, targetCores,
+} from './snapshot-ranges.js';
 import type { StreamStatus } from './stream-status.js';
-import { describeTable } from '../db/table-info.js';
-import { recreateIfDifferent } from './target-table.js';
 import type { BinlogCheckpoint } from './checkpoint.js';
 import type { SourceGuard } from '../guard/source-guard.js';
 
@@ -41,6 +42,10 @@ export interface SnapshotRunnerOptions {
   logger: Logger;
   signal: AbortSignal;
   chunkRows?: number;
+  /** Bytes of rendered rows per chunk when chunkRows is not given (default 4 MiB). */
+  chunkBytes?: number;
+  /** Loader connections on the target (default: from the target's cores, see defaultParallel). */
+  parallel?: number;
   /** Waits between chunks while the source is loaded; watches the history list while the read view is open. */
   guard?: SourceGuard;
 }
@@ -63,12 +68,19 @@ export class SnapshotRunner {
       stopWatch = this.o.guard?.watchHistory();
       const { at, tables: inScope } = read;
       const state: SnapshotState = saved ?? { tables: {}, startedAt: new Date().toISOString() };
+      const stored = await readRanges(this.o.applier.session, this.o.pairName);
       if (!ckpt) {
-        await this.o.applier.commit([['binlog', this.o.identity(at)], [SNAPSHOT_STREAM, state]]);
+        await this.o.applier.commit([['binlog', this.o.identity(at)], [SNAPSHOT_STREAM, sharedState(state)]],
+          deleteRangesSql(this.o.pairName, stored.map(rangeStream)));
       } else {
+        attachRanges(state, stored);
         await this.regroup(db, state, inScope);
         await this.catchUp({ file: ckpt.file, pos: ckpt.pos }, at, state);
         if (this.o.signal.aborted) return at;
+        // tables started over (foreign-key group, DDL in the catch-up) lose their range rows now
+        const kept = new Set(Object.values(state.tables).flatMap((p) => p.ranges ?? []).map(rangeStream));
+        await this.o.applier.commit([[SNAPSHOT_STREAM, sharedState(state)]],
+          deleteRangesSql(this.o.pairName, stored.map(rangeStream).filter((st) => !kept.has(st))));
       }
       const tables = state.partial ? inScope.filter((t) => t in state.tables) : inScope;
       this.o.logger.info({ at: formatPosition(at), tables: tables.length, resumed: !!saved, partial: !!state.partial }, 'snapshot: copying tables');
@@ -78,7 +90,8 @@ export class SnapshotRunner {
       if (this.o.signal.aborted) return at;
       // tables changed after P were not copied as they were at P: copy them from a newer read
       const next = deferred.length ? partialState(deferred) : null;
-      await this.o.applier.commit([['binlog', this.o.identity(at)], [SNAPSHOT_STREAM, next]]);
+      await this.o.applier.commit([['binlog', this.o.identity(at)], [SNAPSHOT_STREAM, next]],
+        deleteRangesSql(this.o.pairName, 'all'));
       if (next) {
         this.o.logger.info({ at: formatPosition(at), tables: deferred },
           'snapshot: tables changed while copying are copied again from a newer read');
@@ -138,7 +151,7 @@ export class SnapshotRunner {
     const tableMode = (t: string): TableMode => {
       const p = state.tables[t];
       if (!p) return state.partial ? 'exact' : 'skip';
-      return p.done ? 'exact' : p.lastKey ? 'idempotent' : 'skip';
+      return p.done ? 'exact' : tableStarted(p) ? 'idempotent' : 'skip';
     };
     const base = this.o.streamBase;
     await runStream({
@@ -160,63 +173,21 @@ export class SnapshotRunner {
   /** Copy the tables; returns those that no longer had their definition of the read's position (copied later). */
   private async copyAll(db: Db, tables: string[], state: SnapshotState, loadData: boolean,
     shapes: Map<string, string>): Promise<string[]> {
-    const deferred: string[] = [];
-    const changed = async (name: string) =>
-      (await definition(db, this.o.source.database, name)) !== (shapes.get(name) ?? null);
-    const defer = (name: string) => { state.tables[name] = freshProgress(); deferred.push(name); };
-    const estimates = await estimateRows(db, this.o.source.database, tables);
-    const rowsTotal = tables.reduce((n, t) => n + (state.tables[t]?.done ? state.tables[t]?.rows ?? 0 : estimates.get(t) ?? 0), 0);
-    let rowsDone = tables.reduce((n, t) => n + (state.tables[t]?.rows ?? 0), 0);
-    let tablesDone = tables.filter((t) => state.tables[t]?.done).length;
-    const writer = new ChunkWriter(this.o.applier.session, this.o.pairName, this.o.maxPacket);
-    this.o.statusHelper.snapshotStarted(rowsDone);
-    // in 'snapshot' from here on, also while the first table waits for the throttle
-    const tablesTotal = tables.length;
-    this.o.statusHelper.snapshotProgress({ table: null, tablesDone, tablesTotal, rowsDone, rowsTotal }, true);
-    const retention = this.retentionCheck(rowsDone, rowsTotal);
-    for (const name of tables) {
-      if (this.o.signal.aborted) return deferred;
-      const progress = (state.tables[name] ??= freshProgress());
-      if (progress.done) continue;
-      await this.o.guard?.gate();
-      if (this.o.signal.aborted) return deferred;
-      const table = await describeTable(db, this.o.source.database, name);
-      if (!table) { defer(name); continue; } // dropped since the read began: its rows after P are skipped
-      if (this.o.ownsSchema && !progress.lastKey && progress.rows === 0) {
-        await recreateIfDifferent(db, this.o.applier, name, this.o.target.database, this.o.logger);
-      }
-      const targetTable = await describeTable(this.o.applier.session, this.o.target.database, name);
-      if (!targetTable) {
-        throw new SyncError('TARGET_TABLE_MISSING', `table ${name} does not exist in the target database ${this.o.target.database}`, {
-          hint: 'Enable schema sync for the pair (schema: true) or create the table on the target, then run the pair again.',
-        });
-      }
-      if (table.keyKind === 'none') this.o.statusHelper.warn(keylessWarning(name));
-      const report = (force = false) => this.o.statusHelper.snapshotProgress({ table: name, tablesDone, tablesTotal: tables.length, rowsDone, rowsTotal }, force);
-      report(true);
-      void retention(rowsDone);
-      try {
-        await copyTable({
-          source: db, writer, state, table, targetTable, targetSchema: this.o.target.database,
-          chunkRows: this.o.chunkRows ?? 10_000, loadData, checkpoints: (s) => [[SNAPSHOT_STREAM, s]],
-          onChunk: (n) => { rowsDone += n; report(); void retention(rowsDone); },
-          logger: this.o.logger, signal: this.o.signal,
-          gate: this.o.guard && (() => this.o.guard!.gate()),
-        });
-      } catch (err) {
-        // the read's metadata lock now holds the definition: compare it with the one at P
-        if (!isTableDefChanged(err) && !(await changed(name))) throw err;
-        defer(name);
-        continue;
-      } finally {
-        // chunks load with foreign_key_checks=0 on the apply session: the applier must set it again
-        this.o.applier.forgetFkChecks();
-      }
-      if (await changed(name)) { defer(name); continue; }
-      if (state.tables[name]?.done) tablesDone++;
-      report(true);
-    }
-    return deferred;
+    const parallel = this.o.parallel ?? defaultParallel(await targetCores(this.o.applier.session));
+    this.o.logger.info({ parallel }, 'snapshot: loader connections');
+    const guard = this.o.guard;
+    return copyParallel({
+      pairName: this.o.pairName, source: db, sourceSchema: this.o.source.database, target: this.o.target,
+      applier: this.o.applier, tables, state, loadData, ownsSchema: this.o.ownsSchema, parallel,
+      chunkRows: this.o.chunkRows, chunkBytes: this.o.chunkBytes ?? 4 << 20, maxPacket: this.o.maxPacket,
+      statusHelper: this.o.statusHelper, logger: this.o.logger, signal: this.o.signal,
+      changed: async (name) => (await definition(db, this.o.source.database, name)) !== (shapes.get(name) ?? null),
+      gate: guard && (() => guard.gate()),
+      watch: (rowsDone, rowsTotal) => {
+        const retention = this.retentionCheck(rowsDone, rowsTotal);
+        return (rows) => void retention(rows);
+      },
+    });
   }
 }
 

@@ -13,12 +13,12 @@
  * target transaction with its progress. At the end all tables equal the source at P and
  * streaming continues from P: nothing missed, nothing applied twice.
  */
-import { queryArrays, queryRows, streamRows, type Db } from '../db/connection.js';
+import { queryArrays, streamRows, type Db } from '../db/connection.js';
 import { quoteId, quoteQualified } from '../db/quote.js';
 import type { Logger } from '../log.js';
 import type { ChunkWriter } from './chunk-writer.js';
 import {
-  enumZeroExpr, loadDataSql, selectLiteralChunk, selectTsvChunk, tsvFieldExpr, tupleExpr,
+  enumZeroExpr, loadDataSql, selectLiteralChunk, selectTsvBlock, selectTsvChunk, tsvFieldExpr, tupleExpr,
 } from '../db/row-sql.js';
 import { keyRangeBytes } from '../db/row-bytes.js';
 import type { TableInfo } from '../db/table-info.js';
@@ -28,6 +28,21 @@ export interface TableProgress {
   /** Last copied key (JSON-safe encoding, see encodeKey). */
   lastKey: unknown[] | null;
   rows: number;
+  /**
+   * In memory only: the table's key ranges, each with its own checkpoint row
+   * (snapshot-ranges.ts); when present they, not the fields above, say what was copied.
+   */
+  ranges?: RangeProgress[];
+}
+
+/** A key range of a table and its progress (snapshot-ranges.ts). */
+export interface RangeProgress extends TableProgress {
+  table: string;
+  index: number;
+  /** Exclusive lower bound (encoded key); null: the table's first key. */
+  lo: unknown[] | null;
+  /** Inclusive upper bound (encoded key); null: the table's last key. */
+  hi: unknown[] | null;
 }
 
 export interface SnapshotState {
@@ -43,17 +58,23 @@ export interface SnapshotState {
 export interface CopyOptions {
   source: Db;
   writer: ChunkWriter;
-  state: SnapshotState;
+  /** Progress of the key range being copied: advanced per chunk and committed with it (`checkpoints`). */
+  progress: TableProgress;
+  /** The range's bounds (encoded keys): lo exclusive, hi inclusive, null = the table's start / end. */
+  range: { lo: unknown[] | null; hi: unknown[] | null };
   /** Source table description (columns read, key). */
   table: TableInfo;
   /** The target table's description (key columns' character sets for the range DELETE). */
   targetTable: TableInfo;
   targetSchema: string;
+  /** Rows of the first chunk (and of every chunk when chunkBytes is 0). */
   chunkRows: number;
+  /** Later chunks: as many rows as render to about this many bytes (the last chunk's bytes per row). */
+  chunkBytes: number;
   /** Load chunks with LOAD DATA LOCAL INFILE (the target allows it) instead of INSERTs. */
   loadData: boolean;
-  /** Checkpoint rows to write with each chunk. */
-  checkpoints: (state: SnapshotState) => Array<[string, unknown]>;
+  /** Checkpoint rows to write with each chunk: the range's own progress, nothing another loader advances. */
+  checkpoints: () => Array<[string, unknown]>;
   onChunk: (rows: number) => void;
   logger: Logger;
   signal: AbortSignal;
@@ -62,6 +83,7 @@ export interface CopyOptions {
 }
 
 const MAX_STATEMENT_BYTES = 4 << 20;
+const MAX_CHUNK_ROWS = 1_000_000;
 
 /** Buffers survive the JSON checkpoint as {"$hex": ...}. */
 export function encodeKey(values: unknown[]): unknown[] {
@@ -94,43 +116,79 @@ export function insertBatches(target: string, cols: string[], tuples: string[]):
   return out;
 }
 
+/** The copy of one key range of a table (the whole table when unsplit), chunk after chunk. */
 export async function copyTable(o: CopyOptions): Promise<void> {
-  const p = (o.state.tables[o.table.name] ??= { done: false, lastKey: null, rows: 0 });
+  const p = o.progress;
   if (p.done) return;
   if (o.table.key.length === 0) return copyKeyless(o, p);
   const keyIdx = o.table.key.map((_, i) => 2 + i);
   const target = quoteQualified(o.targetSchema, o.table.name);
+  const hi = o.range.hi ? decodeKey(o.range.hi) : null;
+  let limit = o.chunkRows;
+  // chunks as one value while they fit what the source sends; a cut one is read row by row,
+  // and so is the rest of the range (a row longer than max_allowed_packet, a small packet limit)
+  let blocks = o.loadData && o.table.key.length === 1;
   // Read chunk N+1 and build its INSERT text / LOAD DATA lines while the target executes
   // chunk N: the source link, our CPU and the target server then work at the same time.
   const read = async (from: unknown[] | null): Promise<Chunk> => {
-    const st = (o.loadData ? selectTsvChunk : selectLiteralChunk)(o.table, from, o.chunkRows);
+    const n = limit;
+    const block = blocks ? await readBlock(o, from, n, hi) : null;
+    blocks &&= block !== null;
+    if (block) {
+      if (o.chunkBytes > 0 && block.count > 0) limit = adapt(o.chunkBytes, block.count, block.data?.length ?? 0);
+      return block;
+    }
+    const st = (o.loadData ? selectTsvChunk : selectLiteralChunk)(o.table, from, n, hi);
     const rows = await queryArrays(o.source, st.sql, st.params);
     if (o.loadData) {
       for (const r of rows) if (r[0] === null) r[0] = await longLine(o.source, o.table, keyIdx.map((i) => r[i]));
     }
-    const last = rows.length === o.chunkRows ? keyIdx.map((i) => (rows[rows.length - 1] as unknown[])[i]) : null;
+    const last = rows.length === n ? keyIdx.map((i) => (rows[rows.length - 1] as unknown[])[i]) : null;
     const enumZeros = rows.reduce((n: number, r) => n + Number(r[1] ?? 0), 0);
-    if (o.loadData) return { count: rows.length, last, enumZeros, inserts: [], data: tsvData(rows) };
-    return { count: rows.length, last, enumZeros, inserts: insertBatches(target, o.table.writable, rows.map((r) => String(r[0]))) };
+    const chunk: Chunk = o.loadData ? { count: rows.length, last, enumZeros, inserts: [], data: tsvData(rows) }
+      : { count: rows.length, last, enumZeros,
+        inserts: insertBatches(target, o.table.writable, rows.map((r) => String(r[0]))) };
+    const bytes = chunk.data?.length ?? chunk.inserts.reduce((b, s) => b + s.length, 0);
+    if (o.chunkBytes > 0 && rows.length > 0) limit = adapt(o.chunkBytes, rows.length, bytes);
+    return chunk;
   };
   // The next read waits for the throttle while the current chunk is written to the target.
   const gatedRead = (from: unknown[] | null) => (o.gate ? o.gate().then(() => read(from)) : read(from));
   const load = loadDataSql(o.table, target);
-  let from = p.lastKey ? decodeKey(p.lastKey) : null;
+  let from = p.lastKey ? decodeKey(p.lastKey) : o.range.lo ? decodeKey(o.range.lo) : null;
   let pending: Promise<Chunk> | null = gatedRead(from);
   while (pending) {
     const chunk: Chunk = await pending;
     pending = chunk.last && !o.signal.aborted ? gatedRead(chunk.last) : null;
     Object.assign(p, { rows: p.rows + chunk.count, lastKey: chunk.last ? encodeKey(chunk.last) : p.lastKey, done: chunk.last === null });
     // One transaction, sent back to back: replace exactly this key range, record progress.
-    const del = Buffer.concat([Buffer.from(`DELETE FROM ${target} WHERE `, 'utf8'), keyRangeBytes(o.targetTable, from, chunk.last)]);
-    const rows = { table: o.table.name, del, rows: chunk.count, enumZeros: chunk.enumZeros, checkpoints: o.checkpoints(o.state) };
+    const del = Buffer.concat([Buffer.from(`DELETE FROM ${target} WHERE `, 'utf8'),
+      keyRangeBytes(o.targetTable, from, chunk.last ?? hi)]);
+    const rows = { table: o.table.name, del, rows: chunk.count, enumZeros: chunk.enumZeros,
+      checkpoints: o.checkpoints() };
     if (chunk.data) await o.writer.load(rows, load, chunk.data);
     else await o.writer.inserts(rows, chunk.inserts);
     o.onChunk(chunk.count);
     from = chunk.last;
     if (o.signal.aborted) { await pending?.catch(() => undefined); return; }
   }
+}
+
+/** Rows for the next chunk: about `chunkBytes` at the bytes per row just seen. */
+function adapt(chunkBytes: number, rows: number, bytes: number): number {
+  return Math.max(1, Math.min(MAX_CHUNK_ROWS, Math.round((chunkBytes * rows) / Math.max(1, bytes))));
+}
+
+/** A page as one value rendered by the source (selectTsvBlock); null when the value came back cut. */
+async function readBlock(o: CopyOptions, from: unknown[] | null, n: number,
+  hi: unknown[] | null): Promise<Chunk | null> {
+  const st = selectTsvBlock(o.table, from, n, hi);
+  const [row] = await queryArrays(o.source, st.sql, st.params);
+  const [data, count, zeros, last, bytes] = (row ?? []) as [Buffer | null, number, unknown, unknown, unknown];
+  const rows = Number(count ?? 0);
+  if (rows > 0 && (!Buffer.isBuffer(data) || data.length !== Number(bytes) + rows - 1)) return null;
+  return { count: rows, last: rows === n ? [last] : null, enumZeros: Number(zeros ?? 0), inserts: [],
+    data: rows ? data as Buffer : Buffer.alloc(0) };
 }
 
 interface Chunk {
@@ -216,14 +274,6 @@ async function copyKeyless(o: CopyOptions, p: TableProgress): Promise<void> {
   await o.writer.keyless({ table: o.table.name, del: Buffer.from(`DELETE FROM ${target}`, 'utf8'), rows: 0, enumZeros: 0,
     checkpoints: [] }, batches(), () => {
     Object.assign(p, { rows: count, lastKey: null, done: true });
-    return o.checkpoints(o.state);
+    return o.checkpoints();
   });
-}
-
-/** Estimated rows per table (information_schema), for progress and ETA only. */
-export async function estimateRows(db: Db, schema: string, tables: string[]): Promise<Map<string, number>> {
-  const rows = await queryRows<{ name: string; n: number | string | null }>(db,
-    'SELECT TABLE_NAME AS name, TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [schema]);
-  const wanted = new Set(tables);
-  return new Map(rows.filter((r) => wanted.has(r.name)).map((r) => [r.name, Number(r.n ?? 0)]));
 }

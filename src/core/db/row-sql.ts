@@ -27,6 +27,26 @@ export function keyAfter(key: string[], last: unknown[]): Statement {
   return { sql: ors.length === 1 ? (ors[0] as string) : `(${ors.join(' OR ')})`, params };
 }
 
+/** Keyset predicate `key <= last` (an inclusive upper bound), expanded like keyAfter. */
+export function keyAtMost(key: string[], last: unknown[]): Statement {
+  const ors: string[] = [];
+  const params: unknown[] = [];
+  for (let i = 0; i < key.length; i++) {
+    const eqs = key.slice(0, i).map((c) => `${quoteId(c)} = ?`);
+    const op = i === key.length - 1 ? '<=' : '<';
+    ors.push(`(${[...eqs, `${quoteId(key[i] as string)} ${op} ?`].join(' AND ')})`);
+    params.push(...last.slice(0, i), last[i]);
+  }
+  return { sql: ors.length === 1 ? (ors[0] as string) : `(${ors.join(' OR ')})`, params };
+}
+
+/** `from < key <= to` (either bound may be open) for a keyset page. */
+function keyBetween(key: string[], from: unknown[] | null, to: unknown[] | null): Statement {
+  const parts = [from ? keyAfter(key, from) : null, to ? keyAtMost(key, to) : null].filter((p): p is Statement => !!p);
+  if (!parts.length) return { sql: '1 = 1', params: [] };
+  return { sql: parts.map((p) => p.sql).join(' AND '), params: parts.flatMap((p) => p.params) };
+}
+
 const BINARY_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob',
   'geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection']);
 // not 'json': a MySQL JSON column refuses binary strings (MariaDB's JSON is longtext)
@@ -75,9 +95,10 @@ export function enumZeroExpr(table: TableInfo): string {
  * source (literalExpr; one string per row keeps the client's parsing cost low), its count of
  * ENUM error values, then the raw key columns (to page on).
  */
-export function selectLiteralChunk(table: TableInfo, from: unknown[] | null, limit: number): Statement {
+export function selectLiteralChunk(table: TableInfo, from: unknown[] | null, limit: number,
+  to: unknown[] | null = null): Statement {
   const tuple = tupleExpr(table);
-  const where = from ? keyAfter(table.key, from) : { sql: '1 = 1', params: [] };
+  const where = keyBetween(table.key, from, to);
   return {
     sql: `SELECT ${[tuple, enumZeroExpr(table), ...table.key.map(quoteId)].join(', ')} FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql} ORDER BY ${table.key.map(quoteId).join(', ')} LIMIT ${Math.floor(limit)}`,
     params: where.params,
@@ -124,10 +145,30 @@ export function tsvLineExpr(table: TableInfo): string {
 }
 
 /** Keyset page query like selectLiteralChunk, each row as one TSV line (tsvLineExpr). */
-export function selectTsvChunk(table: TableInfo, from: unknown[] | null, limit: number): Statement {
-  const where = from ? keyAfter(table.key, from) : { sql: '1 = 1', params: [] };
+export function selectTsvChunk(table: TableInfo, from: unknown[] | null, limit: number,
+  to: unknown[] | null = null): Statement {
+  const where = keyBetween(table.key, from, to);
   return {
     sql: `SELECT ${[tsvLineExpr(table), enumZeroExpr(table), ...table.key.map(quoteId)].join(', ')} FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql} ORDER BY ${table.key.map(quoteId).join(', ')} LIMIT ${Math.floor(limit)}`,
+    params: where.params,
+  };
+}
+
+/**
+ * A whole keyset page (single-column key) as ONE value: the TSV lines joined by '\n' on the
+ * source, with the row count, ENUM error values, the page's last key and the lines' total
+ * length (a shorter value was cut at group_concat_max_len or max_allowed_packet). One value
+ * instead of a result row per table row spares the client most of its parsing and memory.
+ * The page is read in key order; the order of the lines inside the value is not relied on.
+ */
+export function selectTsvBlock(table: TableInfo, from: unknown[] | null, limit: number,
+  to: unknown[] | null = null): Statement {
+  const where = keyBetween(table.key, from, to);
+  const key = quoteId(table.key[0] as string);
+  const page = `SELECT ${tsvLineExpr(table)} AS l, ${enumZeroExpr(table)} AS z, ${key} AS k`
+    + ` FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql} ORDER BY ${key} LIMIT ${Math.floor(limit)}`;
+  return {
+    sql: `SELECT GROUP_CONCAT(c.l SEPARATOR X'0A'), COUNT(*), SUM(c.z), MAX(c.k), SUM(LENGTH(c.l)) FROM (${page}) AS c`,
     params: where.params,
   };
 }

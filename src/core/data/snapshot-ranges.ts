@@ -1,0 +1,163 @@
+/**
+ * Key ranges of the parallel snapshot and their progress checkpoints.
+ *
+ * A big table is split into key ranges at keys sampled from the source; each range is copied
+ * chunk after chunk by one loader connection. Each range's progress is a checkpoint row of its
+ * own (`snapshot/<table>/<index>`) that only that range's chunk transactions write. A shared
+ * row written by several loaders would let one loader commit another's progress before that
+ * loader's chunk committed: after a kill -9 the rows of that chunk would be missing for good.
+ *
+ * Rows of a split table's ranges are written together (one transaction, by the apply session)
+ * before any of them is loaded, so a resume finds every range's bounds; an unsplit table's
+ * single row is created by its first chunk. Range rows are authoritative: a table with range
+ * rows has copied what they say. Whoever resets a table's progress (catch-up DDL, a foreign-key
+ * group starting over, --recopy) deletes its range rows in the same transaction.
+ */
+import { queryArrays, queryRows, type Db, type Queryable } from '../db/connection.js';
+import { quoteId, quoteQualified } from '../db/quote.js';
+import { keyAfter } from '../db/row-sql.js';
+import type { TableInfo } from '../db/table-info.js';
+import { CHECKPOINT_TABLE } from './checkpoint.js';
+import { encodeKey, type RangeProgress, type SnapshotState, type TableProgress } from './snapshot.js';
+
+export type { RangeProgress };
+
+export const RANGE_STREAM_PREFIX = 'snapshot/';
+
+export function rangeStream(r: { table: string; index: number }): string {
+  return `${RANGE_STREAM_PREFIX}${r.table}/${r.index}`;
+}
+
+/** What a range's checkpoint row holds (no in-memory extras). */
+export function rangeRow(r: RangeProgress): RangeProgress {
+  return { table: r.table, index: r.index, lo: r.lo, hi: r.hi, lastKey: r.lastKey, rows: r.rows, done: r.done };
+}
+
+/** Something of the table is on the target (its copied ranges must then follow the stream). */
+export function tableStarted(p: TableProgress | undefined): boolean {
+  if (!p) return false;
+  if (p.ranges) return p.ranges.some((r) => r.done || r.lastKey !== null);
+  return p.done || p.lastKey !== null;
+}
+
+/** Whole-table figures of a table's ranges (done when every range is). */
+export function summarize(ranges: RangeProgress[]): TableProgress {
+  return { done: ranges.every((r) => r.done), lastKey: null, rows: ranges.reduce((n, r) => n + r.rows, 0), ranges };
+}
+
+/** The shared `snapshot` row: which tables the snapshot copies; range progress lives in the range rows. */
+export function sharedState(state: SnapshotState): SnapshotState {
+  const tables = Object.fromEntries(Object.entries(state.tables).map(([t, p]) => [t,
+    p.ranges ? { done: false, lastKey: null, rows: 0 } : { done: p.done, lastKey: p.lastKey, rows: p.rows }]));
+  return { ...state, tables };
+}
+
+export async function readRanges(db: Queryable, pair: string): Promise<RangeProgress[]> {
+  const rows = await queryRows<{ state: string }>(db,
+    `SELECT state FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream LIKE ?`,
+    [pair, `${RANGE_STREAM_PREFIX}%`]);
+  return rows.map((r) => JSON.parse(r.state) as RangeProgress | null).filter((r): r is RangeProgress => !!r);
+}
+
+/**
+ * Put the range rows read back into the state. Rows of tables the snapshot does not copy
+ * (a partial snapshot's other tables) are returned as stale.
+ */
+export function attachRanges(state: SnapshotState, ranges: RangeProgress[]): RangeProgress[] {
+  const byTable = new Map<string, RangeProgress[]>();
+  const stale: RangeProgress[] = [];
+  for (const r of ranges) {
+    if (state.partial && !(r.table in state.tables)) stale.push(r);
+    else byTable.set(r.table, [...(byTable.get(r.table) ?? []), r]);
+  }
+  for (const [t, list] of byTable) state.tables[t] = summarize(list.sort((a, b) => a.index - b.index));
+  return stale;
+}
+
+/** DELETE statement bytes for range rows (apply session, inside a transaction): these, or 'all'. */
+export function deleteRangesSql(pair: string, streams: string[] | 'all'): Buffer[] {
+  if (!streams.length) return [];
+  const lit = (v: string) => `_utf8mb4 X'${Buffer.from(v, 'utf8').toString('hex')}'`;
+  const which = streams === 'all' ? `LIKE ${lit(`${RANGE_STREAM_PREFIX}%`)}` : `IN (${streams.map(lit).join(', ')})`;
+  const sql = `DELETE FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ${lit(pair)} AND stream ${which}`;
+  return [Buffer.from(sql, 'latin1')];
+}
+
+/** Row estimate and average row length per table (information_schema): split and chunk sizes, ETA. */
+export interface TableStats {
+  rows: number;
+  avgRowLength: number;
+}
+
+export async function tableStats(db: Db, schema: string): Promise<Map<string, TableStats>> {
+  const rows = await queryRows<{ name: string; n: number | string | null; len: number | string | null }>(db,
+    `SELECT TABLE_NAME AS name, TABLE_ROWS AS n, AVG_ROW_LENGTH AS len
+       FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?`, [schema]);
+  return new Map(rows.map((r) => [r.name, { rows: Number(r.n ?? 0), avgRowLength: Number(r.len ?? 0) }]));
+}
+
+/** Rows per chunk so that a chunk is about `chunkBytes` (from the table's average row length). */
+export function chunkRowsFor(avgRowLength: number, chunkBytes: number): number {
+  if (avgRowLength <= 0) return 1000;
+  return Math.max(1, Math.min(1_000_000, Math.floor(chunkBytes / avgRowLength)));
+}
+
+/**
+ * How many ranges a table gets: enough for every loader and a few spare ones (a loader that
+ * finishes early takes the next range, so one slow range does not leave the others idle),
+ * but at least 4 chunks per range.
+ */
+export function rangeCount(estimatedRows: number, chunkRows: number, parallel: number): number {
+  if (parallel <= 1) return 1;
+  return Math.max(1, Math.min(2 * parallel, Math.floor(estimatedRows / (4 * chunkRows))));
+}
+
+/**
+ * `count - 1` split keys (encoded), evenly spaced by row count: each found from the last with
+ * one OFFSET step, so the whole sampling reads the key index once. Fewer keys come back when
+ * the table holds fewer rows than estimated.
+ */
+export async function splitKeys(db: Db, table: TableInfo, estimatedRows: number, count: number): Promise<unknown[][]> {
+  const step = Math.floor(estimatedRows / count);
+  const keys: unknown[][] = [];
+  if (count <= 1 || step < 1) return keys;
+  const cols = table.key.map(quoteId).join(', ');
+  let last: unknown[] | null = null;
+  for (let i = 1; i < count; i++) {
+    const where: { sql: string; params: unknown[] } = last ? keyAfter(table.key, last) : { sql: '1 = 1', params: [] };
+    const [row] = await queryArrays(db, `SELECT ${cols} FROM ${quoteQualified(table.schema, table.name)}`
+      + ` WHERE ${where.sql} ORDER BY ${cols} LIMIT 1 OFFSET ${step - 1}`, where.params);
+    if (!row) break;
+    last = row;
+    keys.push(encodeKey(row));
+  }
+  return keys;
+}
+
+/** Ranges between consecutive split keys (one unbounded range without keys). */
+export function planRanges(table: string, keys: unknown[][]): RangeProgress[] {
+  const bounds = [null, ...keys, null];
+  return bounds.slice(1).map((hi, i) => ({
+    table, index: i, lo: bounds[i] ?? null, hi, lastKey: null, rows: 0, done: false,
+  }));
+}
+
+/**
+ * Loader connections when the setting is absent: the target's cores (MariaDB's
+ * thread_pool_size defaults to them), at least 2 so one loader's round trips and commit
+ * overlap another's work, at most 4: beyond its cores a bulk load gains nothing on the target,
+ * and each loader holds up to two chunks in memory.
+ */
+export function defaultParallel(targetCores: number | null): number {
+  return Math.min(4, Math.max(2, targetCores ?? 2));
+}
+
+export async function targetCores(db: Queryable): Promise<number | null> {
+  try {
+    const [row] = await queryRows<{ n: number | string | null }>(db, 'SELECT @@GLOBAL.thread_pool_size AS n');
+    const n = Number(row?.n ?? 0);
+    return n > 0 ? n : null;
+  } catch {
+    return null; // MySQL has no such variable
+  }
+}
