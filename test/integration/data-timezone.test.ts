@@ -14,7 +14,8 @@ import { expectTablesEqual, rows } from '../helpers/data-fixtures.js';
 import { startServer, type TestServer } from '../helpers/mariadb-server.js';
 
 const ZONE = 'America/New_York';
-const INSTANTS = ['2024-03-10 06:59:59.5', '2024-03-10 07:30:00', '2024-11-03 05:30:00', '2024-11-03 06:30:00', '2024-07-01 12:00:00'];
+const INSTANTS = ['2024-03-10 06:59:59.5', '2024-03-10 07:30:00', '2024-11-03 05:30:00', '2024-11-03 06:30:00',
+  '2024-07-01 12:00:00'];
 
 describe('time zones', () => {
   const servers: TestServer[] = [];
@@ -33,15 +34,17 @@ describe('time zones', () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'db-sync-tz-'));
     const env = { ...process.env, DB_SYNC_HOME: home, NO_COLOR: '1', TZ: ZONE };
     t = {
-      home, sourceDb: 's', targetDb: 'd', ports: { source: servers[0]!.port, target: servers[1]!.port }, source, target, env,
+      home, sourceDb: 's', targetDb: 'd', ports: { source: servers[0]!.port, target: servers[1]!.port },
+      source, target, env,
       cli: (args, opts = {}) => runCli(args, { ...env, ...(opts.env ?? {}) }, opts),
       writeConfig: () => undefined,
       async close() { await source.end(); await target.end(); rmSync(home, { recursive: true, force: true }); },
     };
-    await runCli(['connection', 'add', '--name', 'src', '--host', '127.0.0.1', '--port', String(t.ports.source), '--user', 'root',
-      '--no-password', '--database', 's'], env);
-    await runCli(['connection', 'add', '--name', 'dst', '--host', '127.0.0.1', '--port', String(t.ports.target), '--user', 'root',
-      '--no-password', '--database', 'd'], env);
+    for (const [name, port, db] of [['src', t.ports.source, 's'], ['dst', t.ports.target, 'd']] as const) {
+      const added = await runCli(['connection', 'add', '--name', name, '--host', '127.0.0.1', '--port', String(port),
+        '--user', 'root', '--no-password', '--database', db], env);
+      expect(added.code, added.stderr).toBe(0);
+    }
     const add = await runCli(['sync', 'add', '--name', 'p', '--source', 'src', '--target', 'dst'], env);
     expect(add.code, add.stderr).toBe(0);
   });
@@ -60,11 +63,13 @@ describe('time zones', () => {
   }
 
   it('runs in a zone with DST (the check that makes the rest meaningful)', async () => {
-    const [zone] = await rows<{ z: string; sys: string }>(t.target, 'SELECT @@time_zone AS z, @@system_time_zone AS sys');
+    const [zone] = await rows<{ z: string; sys: string }>(t.target,
+      'SELECT @@time_zone AS z, @@system_time_zone AS sys');
     expect(zone?.z).toBe('SYSTEM');
     expect(['EST', 'EDT']).toContain(zone?.sys);
     // 07:30 UTC on 2024-03-10 is 02:30 local, an hour New York skipped: the server shows the shift.
-    const [folded] = await rows<{ local: string }>(t.target, "SELECT CONVERT_TZ('2024-03-10 07:30:00', '+00:00', @@time_zone) AS local");
+    const [folded] = await rows<{ local: string }>(t.target,
+      "SELECT CONVERT_TZ('2024-03-10 07:30:00', '+00:00', @@time_zone) AS local");
     expect(folded?.local).toBe('2024-03-10 03:30:00');
   });
 
@@ -78,8 +83,10 @@ describe('time zones', () => {
     expect(second.code, second.stderr).toBe(0);
     await expectTablesEqual(t, ['ts']);
     // The instants themselves (UNIX_TIMESTAMP does not depend on any zone), not just equal tables.
-    const got = await rows<{ id: number; e: string }>(t.target, 'SELECT id, UNIX_TIMESTAMP(t6) AS e FROM ts ORDER BY id');
-    const want = [1, 100].flatMap((from) => INSTANTS.map((at, i) => ({ id: from + i, e: (Date.parse(`${at.replace(' ', 'T')}Z`) / 1000).toFixed(6) })));
+    const got = await rows<{ id: number; e: string }>(t.target,
+      'SELECT id, UNIX_TIMESTAMP(t6) AS e FROM ts ORDER BY id');
+    const epoch = (at: string) => (Date.parse(`${at.replace(' ', 'T')}Z`) / 1000).toFixed(6);
+    const want = [1, 100].flatMap((from) => INSTANTS.map((at, i) => ({ id: from + i, e: epoch(at) })));
     expect(got.map((r) => ({ id: Number(r.id), e: String(r.e) }))).toEqual(want);
   });
 });
