@@ -8,7 +8,8 @@
 import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, createContext, type TestContext } from '../helpers/context.js';
-import { rows, startPair, waitTablesEqual, expectTablesEqual } from '../helpers/data-fixtures.js';
+import { copyTableDefs, pairContextFor, rows, startPair, waitTablesEqual, waitUntil, expectTablesEqual } from '../helpers/data-fixtures.js';
+import { runBinlogSync } from '../../src/core/data/orchestrator.js';
 
 async function tables(c: TestContext['source']): Promise<string[]> {
   return (await rows<Record<string, string>>(c, 'SHOW FULL TABLES')).filter((r) => Object.values(r)[1] === 'BASE TABLE')
@@ -63,6 +64,33 @@ describe('DDL replayed from the stream', () => {
       else process.env.DB_SYNC_SNAPSHOT_CHUNK_ROWS = before;
     }
     await expectSchemaAndRowsEqual(t);
+  });
+
+  it('drops a table the schema step created when the source renamed it before the snapshot read (fuzzer seed 5)', async () => {
+    await t.source.query(`CREATE TABLE dd2 (id INT PRIMARY KEY, v INT); INSERT INTO dd2 VALUES (1, 1), (2, 2);
+      CREATE TABLE keep (id INT PRIMARY KEY); INSERT INTO keep VALUES (1)`);
+    const { ctx, abort } = pairContextFor(t, { schema: true });
+    // the new pair's schema step gives the target dd2; the source renames it before the snapshot's read
+    const initial = async () => {
+      await copyTableDefs(t, ['dd2', 'keep']);
+      await t.source.query('RENAME TABLE dd2 TO dd2r');
+    };
+    const running = runBinlogSync({
+      pairName: 'p', source: ctx.source, target: ctx.target, inScope: () => true, once: false, resnapshot: false,
+      replayDdl: true, syncObjects: false, schema: { initial, objects: async () => undefined },
+      maxRetries: 0, retryDelay: 200, status: ctx.status, logger: ctx.logger, signal: abort.signal,
+    });
+    try {
+      await waitUntil('the pair to stream', () => ctx.status.current().state === 'streaming', 60_000, () => ctx.status.current());
+      // renamed back in the stream: the stale dd2 would make this fail with ER_TABLE_EXISTS on the target
+      await t.source.query('ALTER TABLE dd2r RENAME TO dd2; INSERT INTO dd2 VALUES (3, 3)');
+      await waitTablesEqual(t, ['dd2', 'keep']);
+      expect(ctx.status.current().lastError).toBeNull();
+      await expectSchemaAndRowsEqual(t);
+    } finally {
+      abort.abort();
+      await running.catch(() => undefined);
+    }
   });
 
   it('follows a pt-online-schema-change cut-over: RENAME TABLE orders TO orders_old, orders_new TO orders', async () => {

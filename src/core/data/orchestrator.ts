@@ -12,6 +12,7 @@ import type { ConnectionConfig } from '../config/schema.js';
 import { BinarySession, closeQuietly, closeWithin, openConnection, queryRows, type Db } from '../db/connection.js';
 import { checkCapabilities, type Capabilities } from '../preflight.js';
 import { prepareApplySession } from '../db/session.js';
+import { listSyncedTables } from '../db/table-info.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { StatusSink } from '../status.js';
@@ -149,15 +150,28 @@ async function underLock(o: BinlogSyncOptions, caps: Capabilities, until: Binlog
     first.resnapshot = false;
   }
   let ckpt = await readCheckpoint<BinlogCheckpoint>(session, o.pairName, BINLOG_STREAM);
+  let schemaTables: string[] | undefined;
   if (ckpt) ckpt = await checkSource(session, control, ckpt, caps, o);
-  else if (o.replayDdl || o.syncObjects) await o.schema.initial();
+  else if (o.replayDdl || o.syncObjects) schemaTables = await initialSchema(o, session, control);
   if (ckpt && o.syncObjects) await o.schema.objects('all');
   const engine = await Engine.create(o, caps, session, control, guard);
   if (first.recopy.length && ckpt) {
     await engine.recopy(first.recopy);
     first.recopy = [];
   }
-  await engine.loop(ckpt, until);
+  await engine.loop(ckpt, until, schemaTables);
+}
+
+/**
+ * A new pair's schema step. Returns the tables it gave the target from the source's list (the
+ * source had them before the step; the target has them after it): the snapshot's read comes
+ * later, and one the source drops or renames in between must not stay behind on the target.
+ */
+async function initialSchema(o: BinlogSyncOptions, session: BinarySession, control: Db): Promise<string[] | undefined> {
+  const before = o.replayDdl ? new Set(await listSyncedTables(control, o.source.database, o.inScope)) : null;
+  await o.schema.initial();
+  if (!before) return undefined;
+  return (await listSyncedTables(session, o.target.database, o.inScope)).filter((t) => before.has(t));
 }
 
 /** Snapshot and stream over one apply session. */
@@ -206,7 +220,7 @@ class Engine {
     this.opts.logger.info({ tables }, 'tables will be copied again');
   }
 
-  async loop(ckpt: BinlogCheckpoint | null, until: BinlogPosition | null): Promise<void> {
+  async loop(ckpt: BinlogCheckpoint | null, until: BinlogPosition | null, schemaTables?: string[]): Promise<void> {
     const identity = identityOf(this.caps);
     if (this.opts.replayDdl) await this.applier.checkCascades();
     for (;;) {
@@ -216,7 +230,7 @@ class Engine {
           pairName: this.opts.pairName, source: this.opts.source, target: this.opts.target, inScope: this.opts.inScope, caps: this.caps,
           applier: this.applier, ownsSchema: this.opts.replayDdl, maxPacket: this.maxPacket, identity, streamBase: this.base,
           statusHelper: this.status, logger: this.opts.logger, signal: this.opts.signal, chunkRows: this.opts.chunkRows,
-          chunkBytes: this.opts.chunkBytes, parallel: this.opts.snapshotParallel, guard: this.guard,
+          chunkBytes: this.opts.chunkBytes, parallel: this.opts.snapshotParallel, guard: this.guard, schemaTables,
         });
         ckpt = identity(await runner.run(ckpt, snap));
         if (this.opts.signal.aborted) return;

@@ -11,6 +11,7 @@
 import type { ConnectionConfig } from '../config/schema.js';
 import { closeWithin, openConnection, queryRows, type Db } from '../db/connection.js';
 import type { Capabilities } from '../preflight.js';
+import { quoteQualified } from '../db/quote.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Applier, TableMode } from './applier.js';
@@ -48,6 +49,11 @@ export interface SnapshotRunnerOptions {
   parallel?: number;
   /** Waits between chunks while the source is loaded; watches the history list while the read view is open. */
   guard?: SourceGuard;
+  /**
+   * A new pair: the tables its schema step gave the target from the source's list. Those the
+   * source no longer has at the read's position (dropped or renamed in between) are dropped.
+   */
+  schemaTables?: string[];
 }
 
 export const SNAPSHOT_STREAM = 'snapshot';
@@ -70,6 +76,7 @@ export class SnapshotRunner {
       const state: SnapshotState = saved ?? { tables: {}, startedAt: new Date().toISOString() };
       const stored = await readRanges(this.opts.applier.session, this.opts.pairName);
       if (!ckpt) {
+        await this.dropGone(inScope);
         await this.opts.applier.commit([['binlog', this.opts.identity(at)], [SNAPSHOT_STREAM, sharedState(state)]],
           deleteRangesSql(this.opts.pairName, stored.map(rangeStream)));
       } else {
@@ -121,6 +128,19 @@ export class SnapshotRunner {
       this.opts.logger.warn({ neededSec: Math.round(neededSec) }, warning);
       this.opts.statusHelper.warn(warning);
     };
+  }
+
+  /** Tables the schema step created that the source dropped or renamed before the read (see schemaTables). */
+  private async dropGone(atRead: string[]): Promise<void> {
+    const gone = (this.opts.schemaTables ?? []).filter((t) => !atRead.includes(t));
+    if (!gone.length) return;
+    this.opts.logger.info({ tables: gone },
+      'snapshot: dropping tables the schema step created that the source dropped or renamed before the read');
+    const session = this.opts.applier.session;
+    await session.run('SET SESSION foreign_key_checks = 0');
+    for (const t of gone) await session.run(`DROP TABLE IF EXISTS ${quoteQualified(this.opts.target.database, t)}`);
+    this.opts.applier.invalidate();
+    this.opts.applier.forgetFkChecks();
   }
 
   /** Tables linked by foreign keys resume together: a group with an unfinished table starts over. */
