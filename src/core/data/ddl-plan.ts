@@ -107,7 +107,10 @@ function createOrAlter(s: TableStmt, t: TableRef, scope: Scope, ours: string[]):
     if (partner && !scope.scoped(partner)) {
       return replay([], ours, [t.name], [`table ${t.name} takes rows or its definition from ${partner.name}, which the pair does not sync: it is copied from the source`]);
     }
-    return replay([scope.asLogged()], ours);
+    // CREATE ... LIKE / SELECT and EXCHANGE PARTITION also depend on their partner: a snapshot's
+    // catch-up must know that one which is not copied yet makes this table one to copy too
+    const named = partner && scope.ours(partner) && !ours.includes(partner.name) ? [...ours, partner.name] : ours;
+    return replay([scope.asLogged()], named);
   }
   if (partner && scope.scoped(partner) && s.op === 'alter') {
     return replay([], ours, [partner.name], [`table ${partner.name} exchanged rows with ${t.name}, which the pair does not sync: it is copied from the source`]);

@@ -84,6 +84,10 @@ export class SnapshotRunner {
         await this.regroup(db, state, inScope);
         await this.catchUp({ file: ckpt.file, pos: ckpt.pos }, at, state);
         if (this.opts.signal.aborted) return at;
+        // tables not copied yet that the source no longer has at P: what the catch-up left of them goes
+        const gone = Object.keys(state.tables).filter((t) => !state.tables[t]!.done && !inScope.includes(t));
+        await this.dropGone(inScope, gone.filter((t) => this.opts.inScope(t)));
+        for (const t of gone) delete state.tables[t];
         // tables started over (foreign-key group, DDL in the catch-up) lose their range rows now
         const kept = new Set(Object.values(state.tables).flatMap((p) => p.ranges ?? []).map(rangeStream));
         await this.opts.applier.commit([[SNAPSHOT_STREAM, sharedState(state)]],
@@ -130,12 +134,14 @@ export class SnapshotRunner {
     };
   }
 
-  /** Tables the schema step created that the source dropped or renamed before the read (see schemaTables). */
-  private async dropGone(atRead: string[]): Promise<void> {
-    const gone = (this.opts.schemaTables ?? []).filter((t) => !atRead.includes(t));
+  /**
+   * Tables the target has but the source no longer has at the read's position: those the schema
+   * step created (see schemaTables) and `also` (not copied yet, left by a resumed snapshot's catch-up).
+   */
+  private async dropGone(atRead: string[], also: string[] = []): Promise<void> {
+    const gone = [...new Set([...this.opts.schemaTables ?? [], ...also])].filter((t) => !atRead.includes(t));
     if (!gone.length) return;
-    this.opts.logger.info({ tables: gone },
-      'snapshot: dropping tables the schema step created that the source dropped or renamed before the read');
+    this.opts.logger.info({ tables: gone }, 'snapshot: dropping tables the source no longer has at the read');
     const session = this.opts.applier.session;
     await session.run('SET SESSION foreign_key_checks = 0');
     for (const t of gone) await session.run(`DROP TABLE IF EXISTS ${quoteQualified(this.opts.target.database, t)}`);
