@@ -108,8 +108,8 @@ export class LogFollower {
   /** Size of the live file when following started (0 when it does not exist yet). */
   readonly startBytes: number;
 
-  constructor(logDir: string, private readonly o: FollowOptions) {
-    this.tail = new Tail(path.join(logDir, LOG_FILES.combined), o);
+  constructor(logDir: string, private readonly opts: FollowOptions) {
+    this.tail = new Tail(path.join(logDir, LOG_FILES.combined), opts);
     this.startBytes = this.tail.skipToEnd();
   }
 
@@ -118,7 +118,7 @@ export class LogFollower {
     while (!signal.aborted) {
       this.tail.poll();
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.o.pollMs ?? 250);
+        const timer = setTimeout(resolve, this.opts.pollMs ?? 250);
         signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
       });
     }
@@ -134,7 +134,7 @@ class Tail {
   private partial = '';
   private decoder = new StringDecoder('utf8');
 
-  constructor(private readonly file: string, private readonly o: FollowOptions) {}
+  constructor(private readonly file: string, private readonly opts: FollowOptions) {}
 
   skipToEnd(): number {
     if (this.open()) this.offset = fstatSync(this.fd!).size;
@@ -185,7 +185,7 @@ class Tail {
       this.partial = lines.pop() ?? '';
       for (const text of lines) {
         const line = parseLine(text);
-        if (text && matches(line, this.o.filter)) this.o.onLine(line);
+        if (text && matches(line, this.opts.filter)) this.opts.onLine(line);
       }
     }
   }

@@ -64,9 +64,9 @@ export class SyncService {
   /** Pairs whose lock this service holds (or is trying to take this instant): capped by settings.maxPairs. */
   private held = 0;
   private readonly standby: StandbyPolicy = {
+    hasRoom: () => this.held < (this.config.settings.maxPairs ?? Infinity),
     claim: () => {
-      const max = this.config.settings.maxPairs;
-      if (max !== undefined && this.held >= max) return null;
+      if (!this.standby.hasRoom()) return null;
       this.held += 1;
       let given = false;
       return () => {

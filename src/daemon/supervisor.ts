@@ -108,7 +108,7 @@ export class PairSupervisor {
     return delay;
   }
 
-  /** Resets the failure count once the pair is healthy again (streaming, polling or standby); counts engine-side retries. */
+  /** Resets the failure count once the pair is healthy (streaming, polling, standby); counts engine-side retries. */
   private trackingSink(sink: StatusSink): StatusSink {
     return {
       update: (patch: Partial<PairStatus>) => {
@@ -117,7 +117,8 @@ export class PairSupervisor {
           sink.update({ ...patch, errorsTotal: sink.current().errorsTotal + 1 });
           return;
         }
-        if ((patch.state === 'streaming' || patch.state === 'polling' || patch.state === 'standby') && this.failures > 0) {
+        const healthy = patch.state === 'streaming' || patch.state === 'polling' || patch.state === 'standby';
+        if (healthy && this.failures > 0) {
           this.failures = 0;
           sink.update({ ...patch, retryCount: 0, nextRetryAt: null });
           return;

@@ -80,6 +80,16 @@ export async function waitTablesEqual(ctx: TestContext, tables: string[], timeou
   }
 }
 
+/** Wait for a condition with a deadline; on timeout fail naming it and the last state seen. */
+export async function waitUntil(what: string, cond: () => boolean | Promise<boolean>, ms = 30_000,
+  state: () => unknown = () => undefined): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}; last state: ${JSON.stringify(state())}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** mariadb-dump --hex-blob --skip-extended-insert rows of one table (db name stripped). */
 export function dumpWithTool(port: number, db: string, table: string): string {
   const out = execFileSync(findBinary(['mariadb-dump', 'mysqldump']), [

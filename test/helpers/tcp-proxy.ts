@@ -32,7 +32,9 @@ export async function tcpProxy(port: number, bytesPerSec = 0): Promise<TcpProxy>
     const upstream = connect(port, '127.0.0.1');
     client.pipe(upstream);
     if (bytesPerSec > 0) upstream.pipe(new Transform({
-      transform(chunk: Buffer, _enc, done) { setTimeout(() => done(null, chunk), (chunk.length / bytesPerSec) * 1000); },
+      transform(chunk: Buffer, _enc, done) {
+        setTimeout(() => done(null, chunk), (chunk.length / bytesPerSec) * 1000);
+      },
     })).pipe(client);
     else upstream.pipe(client);
     // a frozen link carries nothing, not even the other side's close

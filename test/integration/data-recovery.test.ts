@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createContext, rootConnection, type TestContext } from '../helpers/context.js';
 import { tcpProxy } from '../helpers/tcp-proxy.js';
-import { copyTableDefs, pairContextFor, rows, startPair, waitTablesEqual } from '../helpers/data-fixtures.js';
+import { copyTableDefs, pairContextFor, rows, startPair, waitTablesEqual, waitUntil } from '../helpers/data-fixtures.js';
 import { runBinlogSync } from '../../src/core/data/orchestrator.js';
 
 describe('recovery from lost connections', () => {
@@ -13,14 +13,6 @@ describe('recovery from lost connections', () => {
   });
   afterEach(async () => { await t.close(); });
 
-  async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
-    await waitUntil(async () => cond(), ms);
-  }
-  async function waitUntil(cond: () => Promise<boolean>, ms = 15_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!(await cond()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  }
-
   it('reconnects the binlog stream after the source kills it and resumes from the checkpoint', async () => {
     const run = startPair(t);
     try {
@@ -29,32 +21,55 @@ describe('recovery from lost connections', () => {
       // the row may have come with the snapshot: wait for the stream's connection
       const dumpsSql = "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'";
       let dumps: Array<{ id: number }> = [];
-      await waitUntil(async () => (dumps = await rows<{ id: number }>(t.source, dumpsSql)).length > 0);
+      await waitUntil('the binlog dump connection', async () => (dumps = await rows<{ id: number }>(t.source, dumpsSql)).length > 0);
       expect(dumps.length).toBeGreaterThan(0);
       for (const d of dumps) await t.source.query(`KILL ${Number(d.id)}`);
       await t.source.query('INSERT INTO r VALUES (2, 2), (3, 3)');
       await t.source.query('UPDATE r SET v = v * 10');
       await waitTablesEqual(t, ['r']);
-      await waitFor(() => run.status.current().lastError !== null);
+      await waitUntil('the error to be recorded', () => run.status.current().lastError !== null, 15_000, () => run.status.current());
       expect(run.status.current().lastError?.code).toBe('BINLOG_STREAM_LOST');
-      await waitFor(() => run.status.current().state === 'streaming');
+      await waitUntil('streaming again', () => run.status.current().state === 'streaming', 15_000, () => run.status.current());
       expect(run.status.current().state).toBe('streaming');
     } finally {
       await run.stop();
     }
   });
 
-  it('rolls back and reconnects when the target connection is lost, without losing or doubling rows', async () => {
+  it('rolls back a transaction whose target connection is killed in flight, records the error, retries and applies it once', async () => {
     const run = startPair(t);
+    const blocker = await rootConnection(t.ports.target, t.targetDb);
     try {
       await t.source.query('INSERT INTO r VALUES (1, 1)');
       await waitTablesEqual(t, ['r']);
-      const [[me]] = (await t.target.query('SELECT CONNECTION_ID() AS id')) as unknown as [[{ id: number }]];
-      const conns = await rows<{ id: number }>(t.target, 'SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> ?', [t.targetDb, me.id]);
-      for (const c of conns) await t.target.query(`KILL ${Number(c.id)}`);
-      for (let i = 2; i < 40; i++) await t.source.query('INSERT INTO r VALUES (?, ?)', [i, i]);
+      // Hold row 1 on the target: the applier's transaction writes 50 rows, then waits on it.
+      await blocker.query('START TRANSACTION');
+      await blocker.query('SELECT * FROM r WHERE id = 1 FOR UPDATE');
+      await t.source.query(`START TRANSACTION; INSERT INTO r SELECT seq, seq FROM seq_100_to_149;
+        UPDATE r SET v = 2 WHERE id = 1; COMMIT`);
+      const waiting = async () => rows<{ id: number; modified: number }>(t.target,
+        "SELECT trx_mysql_thread_id AS id, trx_rows_modified AS modified FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'");
+      let inFlight: Array<{ id: number; modified: number }> = [];
+      await waitUntil('the applier to wait on row 1', async () => (inFlight = await waiting()).length > 0);
+      // The kill hits the applier's open transaction, with its 50 inserts in it.
+      expect(inFlight, 'one applier transaction waiting on row 1').toHaveLength(1);
+      expect(Number(inFlight[0]!.modified)).toBeGreaterThanOrEqual(50);
+      const killed = Number(inFlight[0]!.id);
+      await t.target.query(`KILL ${killed}`);
+      await waitUntil('the error to be recorded', () => run.status.current().lastError !== null, 30_000, () => run.status.current());
+      expect(run.status.current().lastError?.code).toBe('DB_CONNECTION_LOST');
+      // The retry: a new apply session replays the transaction from the checkpoint and waits on row 1 again.
+      await waitUntil('the retried transaction', async () => (inFlight = await waiting()).some((x) => Number(x.id) !== killed));
+      expect(Number(inFlight[0]!.modified)).toBeGreaterThanOrEqual(50);
+      // Nothing of the killed transaction was committed.
+      const [[committed]] = (await t.target.query('SELECT COUNT(*) AS n, MAX(v) AS v1 FROM r WHERE id >= 100 OR id = 1')) as unknown as [[{ n: number; v1: number }]];
+      expect([Number(committed.n), Number(committed.v1)]).toEqual([1, 1]);
+      await blocker.query('ROLLBACK');
       await waitTablesEqual(t, ['r']);
+      expect(run.status.current().state).toBe('streaming');
     } finally {
+      await blocker.query('ROLLBACK').catch(() => undefined);
+      await blocker.end();
       await run.stop();
     }
   });

@@ -106,14 +106,14 @@ describe('service daemon through the built CLI', () => {
     expect((await ctx.cli(['service', 'start', '--daemon', '--metrics-port', String(port)])).code).toBe(0);
     try {
       const doc = await statusJson();
-      expect(Object.keys(doc.service).sort()).toEqual(['configError', 'configFile', 'configLoadedAt', 'heldPairs', 'logDir', 'maxPairs',
-        'metricsPort', 'pid', 'running', 'stale', 'startedAt', 'updatedAt', 'uptimeSec', 'version']);
+      expect(Object.keys(doc.service).sort()).toEqual(['configError', 'configFile', 'configLoadedAt', 'heldPairs',
+        'logDir', 'maxPairs', 'metricsPort', 'pid', 'running', 'stale', 'startedAt', 'updatedAt', 'uptimeSec', 'version']);
       expect(doc.service).toMatchObject({ running: true, stale: false, metricsPort: port, configFile: path.join(ctx.home, 'config.json'), configError: null });
       expect(doc.pairs.map((p) => [p.name, p.enabled])).toEqual([['p', true], ['second', false]]);
       for (const p of doc.pairs) {
         expect(Object.keys(p)).toEqual(expect.arrayContaining(['name', 'enabled', 'state', 'mode', 'lagMs', 'lastError', 'nextRetryAt', 'snapshot',
-          'position', 'eventsPerSec', 'rowsPerSec', 'totals', 'lastSchemaCheck', 'warnings', 'retryCount', 'errorsTotal', 'updatedAt',
-          'standby']));
+          'position', 'eventsPerSec', 'rowsPerSec', 'totals', 'lastSchemaCheck', 'warnings', 'retryCount', 'errorsTotal',
+          'updatedAt', 'standby']));
       }
       expect(doc.pairs[1]!.state).toBe('disabled');
 

@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createContext, type TestContext } from '../helpers/context.js';
 import type { StatusDocument } from '../../src/daemon/status-file.js';
-import { readStatus, startService, writeServiceConfig, type PairSpec, type RunningService } from './service-helpers.js';
+import { readStatus, startService, writeServiceConfig, type PairSpec, type RunningService }
+  from './service-helpers.js';
 import { checksums, EVENTS_DDL } from './standby-helpers.js';
 
 let ctx: TestContext;
@@ -24,10 +25,12 @@ beforeEach(async () => {
   services = [];
   const specs: PairSpec[] = [];
   for (const [k, name] of PAIRS.entries()) {
-    await ctx.source.query(`CREATE DATABASE \`${db('src', k)}\`; CREATE TABLE \`${db('src', k)}\`.${EVENTS_DDL.slice(13)}`);
-    await ctx.target.query(`CREATE DATABASE \`${db('dst', k)}\`; CREATE TABLE \`${db('dst', k)}\`.${EVENTS_DDL.slice(13)}`);
-    specs.push({ name, source: { port: ctx.ports.source, database: db('src', k) }, target: { port: ctx.ports.target, database: db('dst', k) },
-      options: { schema: false, routines: false } });
+    const [src, dst] = [db('src', k), db('dst', k)];
+    await ctx.source.query(`CREATE DATABASE \`${src}\`; CREATE TABLE \`${src}\`.${EVENTS_DDL.slice(13)}`);
+    await ctx.target.query(`CREATE DATABASE \`${dst}\`; CREATE TABLE \`${dst}\`.${EVENTS_DDL.slice(13)}`);
+    const source = { port: ctx.ports.source, database: src };
+    const target = { port: ctx.ports.target, database: dst };
+    specs.push({ name, source, target, options: { schema: false, routines: false } });
   }
   for (const home of homes) writeServiceConfig(home, specs, { maxPairs: 3 });
 });
@@ -55,9 +58,13 @@ async function holds(i: number, n: number, standby: (note: string) => boolean, m
     const doc = readStatus(homes[i]!);
     const states = doc?.pairs.map((p) => p.state) ?? [];
     const waiting = doc?.pairs.filter((p) => p.state === 'standby') ?? [];
-    if (doc?.service.running && states.filter((s) => s === 'streaming').length === n && waiting.length === PAIRS.length - n
+    const streamingCount = states.filter((s) => s === 'streaming').length;
+    if (doc?.service.running && streamingCount === n && waiting.length === PAIRS.length - n
       && waiting.every((p) => standby(p.standby?.note ?? ''))) return doc;
-    if (Date.now() > deadline) throw new Error(`service ${i}: expected ${n} streaming pairs; states ${JSON.stringify(doc?.pairs.map((p) => [p.name, p.state, p.standby?.note]))}`);
+    if (Date.now() > deadline) {
+      const seen = JSON.stringify(doc?.pairs.map((p) => [p.name, p.state, p.standby?.note]));
+      throw new Error(`service ${i}: expected ${n} streaming pairs; states ${seen}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -67,7 +74,8 @@ const full = (note: string) => /maxPairs = 3/.test(note);
 
 async function insertEverywhere(from: number): Promise<void> {
   for (const k of PAIRS.keys()) {
-    await ctx.source.query(`INSERT INTO \`${db('src', k)}\`.events (kind, payload) SELECT 'k', CONCAT('row ', seq) FROM seq_${from}_to_${from + 49}`);
+    await ctx.source.query(`INSERT INTO \`${db('src', k)}\`.events (kind, payload)
+      SELECT 'k', CONCAT('row ', seq) FROM seq_${from}_to_${from + 49}`);
   }
 }
 
@@ -91,7 +99,8 @@ async function pairsEqual(names: string[], ms = 60_000): Promise<void> {
 }
 
 describe('maxPairs', () => {
-  it('splits four pairs 3 + 1 between two services; the survivor of a kill -9 picks up to its cap; a restart takes the rest', async () => {
+  it('splits four pairs 3 + 1 between two services; the survivor of a kill -9 picks up to its cap; '
+    + 'a restart takes the rest', async () => {
     const a = start(0);
     const first = await holds(0, 3, full);
     expect(first.service).toMatchObject({ maxPairs: 3, heldPairs: 3 });

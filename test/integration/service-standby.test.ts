@@ -15,7 +15,8 @@ import { copyTableDefs } from '../helpers/data-fixtures.js';
 import { ensureCheckpointTable } from '../../src/core/data/checkpoint.js';
 import { tcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { startService, waitForPair, writeServiceConfig, type RunningService } from './service-helpers.js';
-import { auditWrites, EVENTS_DDL, foreignWrites, stats, waitChecksumsEqual, writeLoad, writerSequence } from './standby-helpers.js';
+import { auditWrites, EVENTS_DDL, foreignWrites, stats, waitChecksumsEqual, writeLoad, writerSequence }
+  from './standby-helpers.js';
 
 let ctx: TestContext;
 let homes: string[];
@@ -49,7 +50,8 @@ afterEach(async () => {
 /** The pair "p" in config folder `i`; its target through `targetPort` (a proxy) when given. */
 function configure(i: number, targetPort = ctx.ports.target): void {
   writeServiceConfig(homes[i]!, [{
-    name: 'p', source: { port: ctx.ports.source, database: ctx.sourceDb }, target: { port: targetPort, database: ctx.targetDb },
+    name: 'p', source: { port: ctx.ports.source, database: ctx.sourceDb },
+    target: { port: targetPort, database: ctx.targetDb },
     options: { schema: false, routines: false },
   }]);
 }
@@ -60,9 +62,20 @@ function start(i: number): RunningService {
   return s;
 }
 
-const streaming = (i: number, ms = 60_000) => waitForPair(homes[i]!, 'p', 'streaming', (p) => p.state === 'streaming', ms);
-const standbyOf = (i: number, holder: RunningService, ms = 60_000) => waitForPair(homes[i]!, 'p', `standby held by ${holder.child.pid}`,
-  (p) => p.state === 'standby' && p.standby?.holder?.pid === holder.child.pid, ms);
+const streaming = (i: number, ms = 60_000) =>
+  waitForPair(homes[i]!, 'p', 'streaming', (p) => p.state === 'streaming', ms);
+const standbyOf = (i: number, holder: RunningService, ms = 60_000) =>
+  waitForPair(homes[i]!, 'p', `standby held by ${holder.child.pid}`,
+    (p) => p.state === 'standby' && p.standby?.holder?.pid === holder.child.pid, ms);
+
+/** When the service's pair last turned 'streaming', by its own log line. */
+function streamedAt(s: RunningService): number {
+  const lines = s.output().split('\n')
+    .filter((l) => l.includes('"msg":"pair state"') && l.includes('"state":"streaming"'));
+  const last = lines.at(-1);
+  if (!last) throw new Error(`no streaming state in the log of service ${s.child.pid}`);
+  return Date.parse((JSON.parse(last) as { time: string }).time);
+}
 
 async function killed(s: RunningService): Promise<number> {
   const exited = new Promise((r) => s.child.once('exit', r));
@@ -84,7 +97,8 @@ async function expectOneApplierAndEqual(): Promise<number[]> {
 }
 
 describe('a standby service', () => {
-  it('takes over within 10 s after each of 10 kill -9s of the holder under a write load; target equals source', async () => {
+  it('takes over within 10 s after each of 10 kill -9s of the holder under a write load; target equals source',
+    async () => {
     configure(0);
     configure(1);
     let holder = start(0);
@@ -101,7 +115,7 @@ describe('a standby service', () => {
         await waitForPair(homes[h]!, 'p', 'applying', (p) => p.state === 'streaming' && p.totals.transactions > 5);
         const t0 = await killed(holder);
         await streaming(s, 15_000);
-        takeover.push(Date.now() - t0);
+        takeover.push(streamedAt(standby) - t0);
         await waitForPair(homes[s]!, 'p', 'applying', (p) => p.totals.transactions > 0, 15_000);
         firstApplied.push(Date.now() - t0);
         // the killed one comes back as the standby of the new holder
@@ -122,7 +136,8 @@ describe('a standby service', () => {
     expect(Math.max(...takeover)).toBeLessThan(10_000);
   });
 
-  it('takes over when the holder loses its network to the target; the old holder applies nothing afterwards', async () => {
+  it('takes over when the holder loses its network to the target; the old holder applies nothing afterwards',
+    async () => {
     const link = await tcpProxy(ctx.ports.target);
     proxy = link;
     const ms = await handOver(async () => {
@@ -141,22 +156,29 @@ describe('a standby service', () => {
   });
 
   it('takes over at once when the holder is stopped with `service stop`', async () => {
-    const ms = await handOver(async () => {
+    let stopMs = 0;
+    const ms = await handOver(async (holder) => {
+      const exited = new Promise<number>((r) => holder.child.once('exit', () => r(Date.now())));
+      const t0 = Date.now();
       const stop = await runCli(['service', 'stop'], { ...ctx.env, DB_SYNC_HOME: homes[0] });
       expect(stop.code, stop.stderr).toBe(0);
-      return Date.now();
+      stopMs = Date.now() - t0;
+      return exited;
     });
-    console.log(`takeover after service stop returned: ${ms} ms`);
-    expect(ms).toBeLessThan(2_500);
+    console.log(`service stop took ${stopMs} ms (the CLI's start included); `
+      + `the standby streamed ${ms} ms after the holder exited`);
+    // the standby waits inside GET_LOCK: the server hands it the lock as the holder's session closes
+    expect(ms).toBeLessThan(500);
   });
 });
 
 /**
  * The holder in folder 0 (its target through `holderPort` when given), the standby in folder
  * 1, a write load; `disrupt` hits the holder and returns when the clock starts. Returns the
- * milliseconds until the standby streams; checks one applier at a time and target = source.
+ * milliseconds from then until the standby streams (its log's time; negative when it streamed
+ * earlier); checks one applier at a time and target = source.
  */
-async function handOver(disrupt: () => Promise<number>, holderPort?: number,
+async function handOver(disrupt: (holder: RunningService) => Promise<number>, holderPort?: number,
   after?: (holder: RunningService, standby: RunningService) => Promise<void>): Promise<number> {
   configure(0, holderPort);
   configure(1);
@@ -168,9 +190,9 @@ async function handOver(disrupt: () => Promise<number>, holderPort?: number,
   let ms = 0;
   try {
     await waitForPair(homes[0]!, 'p', 'applying', (p) => p.totals.transactions > 20);
-    const t0 = await disrupt();
+    const t0 = await disrupt(holder);
     await streaming(1, 20_000);
-    ms = Date.now() - t0;
+    ms = streamedAt(standby) - t0;
     await waitForPair(homes[1]!, 'p', 'applying', (p) => p.totals.transactions > 20);
     await after?.(holder, standby);
   } finally {

@@ -8,7 +8,8 @@ import type mysql from 'mysql2/promise';
 import { pairLockName } from '../../src/core/data/runner-lock.js';
 import { rows } from '../helpers/data-fixtures.js';
 
-export const EVENTS_DDL = 'CREATE TABLE events (id BIGINT AUTO_INCREMENT PRIMARY KEY, kind VARCHAR(20) NOT NULL, payload TEXT)';
+export const EVENTS_DDL =
+  'CREATE TABLE events (id BIGINT AUTO_INCREMENT PRIMARY KEY, kind VARCHAR(20) NOT NULL, payload TEXT)';
 
 /** Small transactions (insert, update, now and then a delete) until stopped; returns how many. */
 export function writeLoad(db: mysql.Connection, pauseMs = 5): { stop(): Promise<number> } {
@@ -19,7 +20,9 @@ export function writeLoad(db: mysql.Connection, pauseMs = 5): { stop(): Promise<
       n += 1;
       await db.query('BEGIN');
       await db.query('INSERT INTO events (kind, payload) VALUES (?, ?)', [`k${n % 7}`, `payload ${n}`]);
-      if (n % 3 === 0) await db.query('UPDATE events SET payload = CONCAT(payload, ?) WHERE id = ?', ['+', Math.max(1, n - 2)]);
+      if (n % 3 === 0) {
+        await db.query('UPDATE events SET payload = CONCAT(payload, ?) WHERE id = ?', ['+', Math.max(1, n - 2)]);
+      }
       if (n % 10 === 0) await db.query('DELETE FROM events WHERE id = ?', [n - 5]);
       await db.query('COMMIT');
       await new Promise((r) => setTimeout(r, pauseMs));
@@ -71,7 +74,8 @@ export async function auditWrites(target: mysql.Connection, targetDb: string, ta
   }
   return {
     async rows(): Promise<AuditRow[]> {
-      const r = await rows<Record<string, string | number | null>>(target, `SELECT n, conn, holder, pid FROM \`${audit}\`.writes ORDER BY n`);
+      const r = await rows<Record<string, string | number | null>>(target,
+        `SELECT n, conn, holder, pid FROM \`${audit}\`.writes ORDER BY n`);
       return r.map((x) => ({ n: Number(x.n), conn: Number(x.conn), holder: x.holder === null ? null : Number(x.holder),
         pid: x.pid === null ? null : Number(x.pid) }));
     },

@@ -21,7 +21,9 @@ function setup(maxPairs: number) {
   store.update((c) => {
     c.settings.maxPairs = maxPairs;
     c.connections.push({ name: 'a', host: '127.0.0.1', port: 3306, user: 'u', database: 'x' });
-    for (const name of ['one', 'two', 'three']) c.syncPairs.push({ name, source: 'a', target: 'a' } as (typeof c.syncPairs)[number]);
+    for (const name of ['one', 'two', 'three']) {
+      c.syncPairs.push({ name, source: 'a', target: 'a' } as (typeof c.syncPairs)[number]);
+    }
   });
   let peak = 0;
   let holding = 0;
@@ -50,7 +52,7 @@ function setup(maxPairs: number) {
 }
 
 describe('maxPairs slots of a service', () => {
-  it('holds at most maxPairs pairs, shows the others as standby, and gives a freed slot to a waiting pair', async () => {
+  it('holds at most maxPairs pairs, shows the others as standby, gives a freed slot to a waiting pair', async () => {
     const { store, service, file, states, peak } = setup(2);
     await service.start();
     await tick();

@@ -72,11 +72,13 @@ describe('status view', () => {
   });
 
   it('shows a standby pair with who holds it, in the table and as its state', () => {
-    const standby = { holder: { host: 'db-a', pid: 77, since: '2026-01-01T11:00:00Z' }, note: 'held by db-a:77 since 2026-01-01T11:00:00Z' };
+    const since = '2026-01-01T11:00:00Z';
+    const standby = { holder: { host: 'db-a', pid: 77, since }, note: `held by db-a:77 since ${since}` };
     const p = pair({ state: 'standby', standby });
     expect(stateLabel(p)).toBe('standby (held by db-a:77 since 2026-01-01T11:00:00Z)');
     expect(stateLabel(pair({ state: 'streaming' }))).toBe('streaming');
-    expect(renderStatus(doc([p]), true, now, 200)).toMatch(/│ p +│ standby \(held by db-a:77 since 2026-01-01T11:00:00Z\) +│/);
+    expect(renderStatus(doc([p]), true, now, 200))
+      .toMatch(/│ p +│ standby \(held by db-a:77 since 2026-01-01T11:00:00Z\) +│/);
   });
 
   it('is healthy unless an enabled pair is in error', () => {

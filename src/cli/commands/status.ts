@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import logUpdate from 'log-update';
+import type { Config } from '../../core/config/schema.js';
 import type { ConfigStore } from '../../core/config/store.js';
 import { initialStatus } from '../../core/status.js';
 import { isProcessAlive } from '../../daemon/pid-file.js';
@@ -47,11 +48,17 @@ const RUNNING = new Set(['starting', 'schema', 'snapshot', 'streaming', 'polling
  * binlog their checkpoint points into still be on the source when they start again?
  */
 async function retentionRisks(store: ConfigStore, snap: StatusSnapshot): Promise<Risks> {
-  const config = store.load();
+  let config: Config;
+  try {
+    config = store.load();
+  } catch {
+    return new Map(); // a config being edited or malformed: status still shows what the service published
+  }
   const live = (snap.alive ? snap.doc?.pairs ?? [] : []).filter((p) => RUNNING.has(p.state)).map((p) => p.name);
   const risks: Risks = new Map();
   await Promise.all(config.syncPairs.filter((p) => p.data && !live.includes(p.name)).map(async (p) => {
-    const risk = await pairRetention(config, p);
+    // best effort: a server that cannot be reached now has no retention to report
+    const risk = await pairRetention(config, p).catch(() => null);
     if (risk) risks.set(p.name, risk);
   }));
   return risks;

@@ -11,7 +11,7 @@ function progressLine(s: PairStatus): string | null {
   if (s.state === 'snapshot' && s.snapshot) {
     const p = s.snapshot;
     const eta = p.etaSec === null ? '?' : `${Math.round(p.etaSec)}s`;
-    return `snapshot ${p.table ?? ''} ${p.rowsDone}/${p.rowsTotal} rows (${p.percent.toFixed(1)}%) ${Math.round(p.rowsPerSec)} rows/s ETA ${eta}`;
+    return `snapshot ${p.table ?? '(starting)'} ${p.rowsDone}/${p.rowsTotal} rows (${p.percent.toFixed(1)}%) ${Math.round(p.rowsPerSec)} rows/s ETA ${eta}`;
   }
   return null;
 }

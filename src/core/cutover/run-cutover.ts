@@ -80,13 +80,13 @@ interface Servers {
 class Cutover {
   private froze = false;
 
-  constructor(private readonly input: EqualityInput, private readonly o: CutoverOptions,
+  constructor(private readonly input: EqualityInput, private readonly opts: CutoverOptions,
     private readonly io: CutoverIO, private readonly s: Servers) {}
 
   async run(): Promise<CutoverResult> {
     const facts = await this.facts();
-    for (const line of planLines(this.input, facts, this.o, this.s.flavor)) this.io.say(line);
-    if (this.o.dryRun) {
+    for (const line of planLines(this.input, facts, this.opts, this.s.flavor)) this.io.say(line);
+    if (this.opts.dryRun) {
       this.io.say('dry run: nothing was changed.');
       return { dryRun: true, final: null, gtid: null, eventsEnabled: [] };
     }
@@ -119,14 +119,14 @@ class Cutover {
 
   /** Step 1: returns the source's final binlog position. */
   private async stopWrites(f: PlanFacts): Promise<BinlogPoint> {
-    if (this.o.freezeSource && !f.readOnly) {
+    if (this.opts.freezeSource && !f.readOnly) {
       await this.ask('Set the source read-only now (SET GLOBAL read_only = ON)?', 'setting the source read-only');
       await setReadOnly(this.s.src, true, this.s.flavor, this.input.source);
       this.froze = true;
       this.io.say('step 1: source is read-only (read_only=ON)');
     }
-    this.io.say(`step 1: watching the source's binlog position for ${this.o.quietMs / 1000} s ...`);
-    const check = await watchForWrites(this.position, this.o.quietMs, this.io.signal);
+    this.io.say(`step 1: watching the source's binlog position for ${this.opts.quietMs / 1000} s ...`);
+    const check = await watchForWrites(this.position, this.opts.quietMs, this.io.signal);
     if (check.moved) throw writesError(check.from, check.to, f.readOnly || this.froze);
     this.io.say(`step 1: no writes; the source's final binlog position is ${formatPoint(check.to)}`);
     return check.to;
@@ -134,7 +134,7 @@ class Cutover {
 
   /** Step 2: the pair's checkpoint reaches the final position. */
   private async waitApplied(final: BinlogPoint): Promise<void> {
-    const deadline = Date.now() + this.o.timeoutMs;
+    const deadline = Date.now() + this.opts.timeoutMs;
     for (;;) {
       const applied = await appliedPoint(this.s.tgt, this.input.pair.name);
       if (applied && comparePoints(applied, final) >= 0) {
@@ -143,7 +143,7 @@ class Cutover {
       }
       refuseFailing(this.input.pair.name, this.io.pairStatus());
       if (Date.now() >= deadline || this.io.signal.aborted) {
-        throw lagError(this.input.pair.name, this.o.timeoutMs, applied, final, this.io.pairStatus());
+        throw lagError(this.input.pair.name, this.opts.timeoutMs, applied, final, this.io.pairStatus());
       }
       await sleep(250);
     }

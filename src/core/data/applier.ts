@@ -77,8 +77,8 @@ export class Applier {
   private batch: { t: Target; cols: string[]; head: Buffer; tuples: Buffer[]; rows: RowImage[]; bytes: number } | null = null;
   rowsApplied = 0;
 
-  constructor(private readonly o: ApplierOptions) {
-    this.pipe = new TxnPipe(o.session, o.maxPacket - PACKET_SLACK);
+  constructor(private readonly opts: ApplierOptions) {
+    this.pipe = new TxnPipe(opts.session, opts.maxPacket - PACKET_SLACK);
   }
 
   get inTransaction(): boolean {
@@ -91,7 +91,7 @@ export class Applier {
   }
 
   get session(): BinarySession {
-    return this.o.session;
+    return this.opts.session;
   }
 
   invalidate(): void {
@@ -103,10 +103,10 @@ export class Applier {
    * not sync (no binlog event would carry those changes): stop before drifting.
    */
   async checkCascades(): Promise<void> {
-    const links = await this.o.session.rows<{ child: string; parent: string; pschema: string; del: string; upd: string }>(
+    const links = await this.opts.session.rows<{ child: string; parent: string; pschema: string; del: string; upd: string }>(
       `SELECT TABLE_NAME AS child, REFERENCED_TABLE_NAME AS parent, UNIQUE_CONSTRAINT_SCHEMA AS pschema, DELETE_RULE AS del, UPDATE_RULE AS upd
-         FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?`, [this.o.targetSchema]);
-    const bad = links.filter((l) => this.o.inScope(l.child) && (l.pschema !== this.o.targetSchema || !this.o.inScope(l.parent))
+         FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?`, [this.opts.targetSchema]);
+    const bad = links.filter((l) => this.opts.inScope(l.child) && (l.pschema !== this.opts.targetSchema || !this.opts.inScope(l.parent))
       && [l.del, l.upd].some((rule) => /CASCADE|SET NULL|SET DEFAULT/i.test(rule)));
     const first = bad[0];
     if (first) throw splitCascade(first.child, bad.filter((b) => b.child === first.child).map((b) => b.parent));
@@ -119,19 +119,19 @@ export class Applier {
   private async target(name: string): Promise<Target> {
     let t = this.tables.get(name);
     if (t) return t;
-    const info = await describeTable(this.o.session, this.o.targetSchema, name, { foreignKeys: true });
+    const info = await describeTable(this.opts.session, this.opts.targetSchema, name, { foreignKeys: true });
     if (!info) {
-      throw new SyncError('TARGET_TABLE_MISSING', `table ${name} does not exist in the target database ${this.o.targetSchema}`, {
+      throw new SyncError('TARGET_TABLE_MISSING', `table ${name} does not exist in the target database ${this.opts.targetSchema}`, {
         hint: 'Enable schema sync for the pair (schema: true) or create the table on the target, then run the pair again.',
       });
     }
-    const outside = info.foreignKeys.filter((f) => f.otherDatabase || !this.o.inScope(f.table));
+    const outside = info.foreignKeys.filter((f) => f.otherDatabase || !this.opts.inScope(f.table));
     const cascadingIn = outside.filter((f) => f.role === 'parent' && f.cascades);
     if (cascadingIn.length) throw splitCascade(name, cascadingIn.map((f) => f.table));
     if (outside.length) {
-      this.o.onWarning?.(`table ${name} has foreign keys to or from tables the pair does not sync (${outside.map((f) => f.table).join(', ')}): the target does not check them`);
+      this.opts.onWarning?.(`table ${name} has foreign keys to or from tables the pair does not sync (${outside.map((f) => f.table).join(', ')}): the target does not check them`);
     }
-    if (info.keyKind === 'none') this.o.onWarning?.(keylessWarning(name));
+    if (info.keyKind === 'none') this.opts.onWarning?.(keylessWarning(name));
     t = { info, writer: new TableWriter(info), fkSafe: outside.length === 0 };
     this.tables.set(name, t);
     return t;
@@ -274,7 +274,7 @@ export class Applier {
   private async inParts(t: Target, row: RowImage, before: RowImage | null, mode: TableMode): Promise<void> {
     for (const c of presentColumns(t.info, row)) {
       const v = row[c];
-      if (Buffer.isBuffer(v) && v.length > this.o.maxPacket - PACKET_SLACK) throw valueTooLarge(t.info.name, c, v.length, this.o.maxPacket);
+      if (Buffer.isBuffer(v) && v.length > this.opts.maxPacket - PACKET_SLACK) throw valueTooLarge(t.info.name, c, v.length, this.opts.maxPacket);
     }
     const parts = t.info.key.length ? t.writer.split(row, Math.floor((this.pipe.maxStatement - 4096) / 2)) : null;
     if (!parts) return this.statement(t, before ? t.writer.update(before, row) : Buffer.concat([t.writer.insertHead(presentColumns(t.info, row)), t.writer.tuple(presentColumns(t.info, row), row)]), row);
@@ -364,7 +364,7 @@ export class Applier {
     try {
       await this.flushInserts();
       for (const st of extra) await this.pipe.add(st);
-      for (const [stream, state] of checkpoints) await this.pipe.add(checkpointBytes(this.o.pair, stream, state));
+      for (const [stream, state] of checkpoints) await this.pipe.add(checkpointBytes(this.opts.pair, stream, state));
       await this.pipe.add(Buffer.from('COMMIT', 'latin1'));
       await this.pipe.send();
     } catch (err) {
@@ -391,7 +391,7 @@ export class Applier {
     this.fkChecks = null;
     if (!sent) return;
     try {
-      await this.o.session.send(Buffer.from('ROLLBACK', 'latin1'));
+      await this.opts.session.send(Buffer.from('ROLLBACK', 'latin1'));
     } catch {
       // connection gone: the server rolls the transaction back itself
     }

@@ -81,26 +81,26 @@ class StreamLoop {
   private readonly statements: StatementHandler;
   private readonly stats: StreamStats;
 
-  constructor(private readonly o: StreamOptions) {
-    this.applied = o.start;
+  constructor(private readonly opts: StreamOptions) {
+    this.applied = opts.start;
     this.stats = {
       events: 0, rows: 0, transactions: 0, lagMs: 0, caughtUp: true, lastEventAt: null, distanceBytes: null,
-      position: o.start, idle: true, backlogEvents: 0, backlogBytes: 0,
+      position: opts.start, idle: true, backlogEvents: 0, backlogBytes: 0,
     };
-    this.statements = new StatementHandler(o);
+    this.statements = new StatementHandler(opts);
     this.watch = new SourceWatch({
-      files: o.sourceFiles, clock: o.sourceClock, tracker: this.lag, logger: o.logger, onUpdate: () => this.report(),
+      files: opts.sourceFiles, clock: opts.sourceClock, tracker: this.lag, logger: opts.logger, onUpdate: () => this.report(),
     });
-    this.gtids = o.startGtids ? new GtidState(o.startGtids.flavor, o.startGtids.gtids) : null;
+    this.gtids = opts.startGtids ? new GtidState(opts.startGtids.flavor, opts.startGtids.gtids) : null;
   }
 
   async run(): Promise<StreamResult> {
     if (this.reached()) return { position: this.applied, copy: [] };
     const onAbort = () => this.notify();
-    this.o.signal.addEventListener('abort', onAbort, { once: true });
+    this.opts.signal.addEventListener('abort', onAbort, { once: true });
     await this.watch.measureClock();
     this.client = openBinlogClient({
-      connection: this.o.source, serverId: this.o.serverId, start: this.o.start, schema: this.o.sourceSchema,
+      connection: this.opts.source, serverId: this.opts.serverId, start: this.opts.start, schema: this.opts.sourceSchema,
       gtids: this.gtids?.toString(),
       onEvent: (ev) => this.enqueue(ev),
       onError: (err) => { this.error ??= err; this.notify(); },
@@ -112,10 +112,10 @@ class StreamLoop {
       await this.loop();
       return { position: this.applied, copy: this.copy };
     } catch (err) {
-      await this.o.applier.rollback();
+      await this.opts.applier.rollback();
       throw toSyncError(err);
     } finally {
-      this.o.signal.removeEventListener('abort', onAbort);
+      this.opts.signal.removeEventListener('abort', onAbort);
       if (this.ticker) clearInterval(this.ticker);
       this.client.stop();
     }
@@ -136,7 +136,7 @@ class StreamLoop {
   }
 
   private backpressure(): void {
-    const limit = this.o.maxBacklogBytes ?? DEFAULT_BACKLOG_BYTES;
+    const limit = this.opts.maxBacklogBytes ?? DEFAULT_BACKLOG_BYTES;
     const events = this.queue.length - this.head;
     const over = this.queuedBytes > limit || events > MAX_BACKLOG_EVENTS;
     const under = this.queuedBytes < limit / 4 && events < MAX_BACKLOG_EVENTS / 10;
@@ -145,19 +145,19 @@ class StreamLoop {
   }
 
   private reached(): boolean {
-    return this.o.until !== null && comparePositions(this.applied, this.o.until) >= 0;
+    return this.opts.until !== null && comparePositions(this.applied, this.opts.until) >= 0;
   }
 
   /** Between source transactions and nothing uncommitted on the target. */
   private get atBoundary(): boolean {
-    return !this.txn.open && !this.o.applier.inTransaction;
+    return !this.txn.open && !this.opts.applier.inTransaction;
   }
 
   private async loop(): Promise<void> {
     for (;;) {
       if (this.error) throw this.error;
-      if (this.o.signal.aborted) { await this.finishOnAbort(); return; }
-      if (this.copy.length && this.atBoundary && !this.o.catchUp) return;
+      if (this.opts.signal.aborted) { await this.finishOnAbort(); return; }
+      if (this.copy.length && this.atBoundary && !this.opts.catchUp) return;
       const ev = this.next();
       if (!ev) {
         await this.idle();
@@ -186,11 +186,11 @@ class StreamLoop {
 
   /** Nothing queued: commit a group at a boundary, write a heartbeat checkpoint, watch for stalls. */
   private async idle(): Promise<void> {
-    if (!this.txn.open && this.o.applier.inTransaction) await this.flush();
+    if (!this.txn.open && this.opts.applier.inTransaction) await this.flush();
     if (this.pending && this.atBoundary) await this.heartbeat(true);
     this.report();
     // Events may have arrived during the awaits above (their notify() found no waiter).
-    if (this.backlog > 0 || this.error || this.o.signal.aborted) return;
+    if (this.backlog > 0 || this.error || this.opts.signal.aborted) return;
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, 1000);
       this.wake = () => { clearTimeout(t); resolve(); };
@@ -199,10 +199,10 @@ class StreamLoop {
   }
 
   private async watchdog(): Promise<void> {
-    const limit = this.o.watchdogMs ?? 15_000;
+    const limit = this.opts.watchdogMs ?? 15_000;
     if (nowMs() - this.lastBytesAt < limit) return;
     // The control link may be frozen like the stream: no answer in time is a stall too.
-    const server = await withTimeout(this.o.serverPosition(), limit, () => new SyncError('BINLOG_STREAM_STALLED',
+    const server = await withTimeout(this.opts.serverPosition(), limit, () => new SyncError('BINLOG_STREAM_STALLED',
       `no binlog data for ${Math.round(limit / 1000)} s and the source does not answer`, {
         hint: 'The link to the source stalled; db-sync reconnects and resumes from the last applied checkpoint.', retryable: true,
       }));
@@ -230,7 +230,7 @@ class StreamLoop {
         // never backwards: a GTID start sends the first file's head before the start point
         if (this.txn.open || comparePositions(ev.position, this.pending?.pos ?? this.applied) <= 0) return;
         this.mark(ev.position, undefined);
-        if (!this.o.applier.inTransaction) await this.heartbeat(false);
+        if (!this.opts.applier.inTransaction) await this.heartbeat(false);
     }
   }
 
@@ -241,26 +241,26 @@ class StreamLoop {
       });
     }
     this.txn = { open: true, rows: 0, xa: false };
-    this.o.applier.beginSourceTxn();
-    if (!this.o.applier.inTransaction) this.groupStart = Date.now();
+    this.opts.applier.beginSourceTxn();
+    if (!this.opts.applier.inTransaction) this.groupStart = Date.now();
   }
 
   private async rows(ev: RowsEvent): Promise<void> {
     if (!this.txn.open) this.begin(); // MariaDB always opens a group first; be safe
-    if (ev.schema !== this.o.sourceSchema || !this.o.inScope(ev.table)) return;
-    const mode = this.o.tableMode(ev.table);
+    if (ev.schema !== this.opts.sourceSchema || !this.opts.inScope(ev.table)) return;
+    const mode = this.opts.tableMode(ev.table);
     if (mode === 'skip') return;
-    await this.o.applier.applyRows(ev, mode);
+    await this.opts.applier.applyRows(ev, mode);
     this.txn.rows++;
     this.stats.rows += ev.rows.length;
   }
 
   private async commit(pos: BinlogPosition, gtid: string | undefined): Promise<void> {
     this.txn.open = false;
-    this.o.applier.endSourceTxn();
+    this.opts.applier.endSourceTxn();
     this.stats.transactions++;
     this.mark(pos, gtid);
-    if (!this.o.applier.inTransaction) return this.heartbeat(this.extra.length > 0 || this.copy.length > 0);
+    if (!this.opts.applier.inTransaction) return this.heartbeat(this.extra.length > 0 || this.copy.length > 0);
     this.groupTxns++;
     if (this.shouldFlush()) await this.flush();
   }
@@ -268,17 +268,17 @@ class StreamLoop {
   /** A group that ends without rows of ours (ROLLBACK, XA PREPARE, a standalone statement). */
   private async endWithoutRows(pos: BinlogPosition, gtid: string | undefined): Promise<void> {
     this.txn.open = false;
-    this.o.applier.endSourceTxn();
+    this.opts.applier.endSourceTxn();
     this.mark(pos, gtid);
-    if (!this.o.applier.inTransaction) await this.heartbeat(false);
-    else if (this.o.applier.mustCommitAlone) await this.flush();
+    if (!this.opts.applier.inTransaction) await this.heartbeat(false);
+    else if (this.opts.applier.mustCommitAlone) await this.flush();
   }
 
   private async outcome(out: StatementOutcome, ev: Extract<ChangeEvent, { type: 'query' }>): Promise<void> {
     switch (out.kind) {
       case 'none': return;
       case 'rollback':
-        await this.o.applier.rollbackSourceTxn();
+        await this.opts.applier.rollbackSourceTxn();
         return this.endWithoutRows(ev.position, ev.gtid);
       case 'xa-start':
         this.txn.xa = true;
@@ -299,14 +299,14 @@ class StreamLoop {
 
   /** DDL is about to run: commit what came before it (its own implicit commit must not take it along). */
   private async flushForDdl(): Promise<void> {
-    if (this.o.applier.inTransaction && !this.txn.open) await this.flush();
+    if (this.opts.applier.inTransaction && !this.txn.open) await this.flush();
   }
 
   private shouldFlush(): boolean {
     if (this.reached() || this.backlog === 0 || this.extra.length || this.copy.length) return true;
-    if (this.o.applier.mustCommitAlone) return true;
-    if (this.o.until && this.pending && comparePositions(this.pending.pos, this.o.until) >= 0) return true;
-    return this.groupTxns >= (this.o.maxGroupTxns ?? 500) || Date.now() - this.groupStart >= (this.o.maxGroupMs ?? 5);
+    if (this.opts.applier.mustCommitAlone) return true;
+    if (this.opts.until && this.pending && comparePositions(this.pending.pos, this.opts.until) >= 0) return true;
+    return this.groupTxns >= (this.opts.maxGroupTxns ?? 500) || Date.now() - this.groupStart >= (this.opts.maxGroupMs ?? 5);
   }
 
   /** A source group ended at `pos` (its GTID, if any, is now part of the state to checkpoint). */
@@ -316,8 +316,8 @@ class StreamLoop {
   }
 
   private checkpointRows(p: Pending): Array<[string, unknown]> {
-    const rows = [...this.o.checkpoints(p.pos, p.gtid, p.gtids), ...this.extra];
-    if (this.copy.length && !this.o.catchUp && this.o.copyState) rows.push(...this.o.copyState(this.copy));
+    const rows = [...this.opts.checkpoints(p.pos, p.gtid, p.gtids), ...this.extra];
+    if (this.copy.length && !this.opts.catchUp && this.opts.copyState) rows.push(...this.opts.copyState(this.copy));
     return rows;
   }
 
@@ -326,7 +326,7 @@ class StreamLoop {
     if (!p || this.txn.open) return;
     const rows = (): string => `${this.stats.rows - this.groupRowsFrom} rows in the transaction`;
     crashPoint('stream.before-commit', rows);
-    await this.o.applier.commit(this.checkpointRows(p));
+    await this.opts.applier.commit(this.checkpointRows(p));
     crashPoint('stream.after-commit', rows);
     this.advance(p);
     this.groupTxns = 0;
@@ -370,23 +370,23 @@ class StreamLoop {
   private async heartbeat(force: boolean): Promise<void> {
     const p = this.pending;
     if (!p || !this.atBoundary) return;
-    const due = force || Date.now() - this.lastCheckpointAt >= (this.o.heartbeatMs ?? 1000);
-    const atUntil = this.o.until !== null && comparePositions(p.pos, this.o.until) >= 0;
+    const due = force || Date.now() - this.lastCheckpointAt >= (this.opts.heartbeatMs ?? 1000);
+    const atUntil = this.opts.until !== null && comparePositions(p.pos, this.opts.until) >= 0;
     if (!due && !atUntil) return;
-    await this.o.applier.commit(this.checkpointRows(p));
+    await this.opts.applier.commit(this.checkpointRows(p));
     this.advance(p);
   }
 
   /** Abort: commit at a transaction boundary, roll back a half-applied source transaction. */
   private async finishOnAbort(): Promise<void> {
-    if (this.o.applier.inTransaction && !this.txn.open && this.groupTxns > 0) await this.flush();
-    else await this.o.applier.rollback();
+    if (this.opts.applier.inTransaction && !this.txn.open && this.groupTxns > 0) await this.flush();
+    else await this.opts.applier.rollback();
   }
 
   private report(): void {
     const lag = this.lag.lag(nowMs(), this.firstQueued());
     // Idle: everything received is applied (nothing queued, nothing uncommitted on the target).
-    this.o.onProgress({
+    this.opts.onProgress({
       ...this.stats, ...lag, distanceBytes: this.watch.distanceBytes,
       idle: this.backlog === 0 && this.atBoundary, backlogEvents: this.backlog, backlogBytes: Math.max(0, this.queuedBytes),
     });

@@ -144,7 +144,8 @@ async function underLock(o: BinlogSyncOptions, caps: Capabilities, until: Binlog
   first: { resnapshot: boolean; recopy: string[] }, session: BinarySession, control: Db,
   guard: SourceGuard | undefined): Promise<void> {
   if (first.resnapshot) {
-    await queryRows(session, `DELETE FROM _db_sync_checkpoint WHERE pair_name = ? AND stream <> ?`, [o.pairName, RUNNER_STREAM]);
+    await queryRows(session, `DELETE FROM _db_sync_checkpoint WHERE pair_name = ? AND stream <> ?`,
+      [o.pairName, RUNNER_STREAM]);
     first.resnapshot = false;
   }
   let ckpt = await readCheckpoint<BinlogCheckpoint>(session, o.pairName, BINLOG_STREAM);
@@ -161,7 +162,7 @@ async function underLock(o: BinlogSyncOptions, caps: Capabilities, until: Binlog
 
 /** Snapshot and stream over one apply session. */
 class Engine {
-  private constructor(private readonly o: BinlogSyncOptions, private readonly caps: Capabilities,
+  private constructor(private readonly opts: BinlogSyncOptions, private readonly caps: Capabilities,
     private readonly applier: Applier, private readonly base: Omit<StreamOptions, 'start' | 'until' | 'tableMode'>,
     private readonly status: StreamStatus, private readonly maxPacket: number,
     private readonly gtidsAt: (p: BinlogPosition) => Promise<string | null>, private readonly guard?: SourceGuard) {}
@@ -195,44 +196,44 @@ class Engine {
 
   /** --recopy: copy these tables again from the current checkpoint on (a partial snapshot). */
   async recopy(tables: string[]): Promise<void> {
-    const saved = await readCheckpoint<SnapshotState>(this.applier.session, this.o.pairName, SNAPSHOT_STREAM);
+    const saved = await readCheckpoint<SnapshotState>(this.applier.session, this.opts.pairName, SNAPSHOT_STREAM);
     const state = saved ?? partialState([]);
     for (const t of tables) state.tables[t] = freshProgress();
     if (!saved) state.partial = true;
     // a snapshot in progress may have copied key ranges of these tables: they start over
-    const ranges = (await readRanges(this.applier.session, this.o.pairName)).filter((r) => tables.includes(r.table));
-    await this.applier.commit([[SNAPSHOT_STREAM, state]], deleteRangesSql(this.o.pairName, ranges.map(rangeStream)));
-    this.o.logger.info({ tables }, 'tables will be copied again');
+    const ranges = (await readRanges(this.applier.session, this.opts.pairName)).filter((r) => tables.includes(r.table));
+    await this.applier.commit([[SNAPSHOT_STREAM, state]], deleteRangesSql(this.opts.pairName, ranges.map(rangeStream)));
+    this.opts.logger.info({ tables }, 'tables will be copied again');
   }
 
   async loop(ckpt: BinlogCheckpoint | null, until: BinlogPosition | null): Promise<void> {
     const identity = identityOf(this.caps);
-    if (this.o.replayDdl) await this.applier.checkCascades();
+    if (this.opts.replayDdl) await this.applier.checkCascades();
     for (;;) {
-      const snap = await readCheckpoint<SnapshotState>(this.applier.session, this.o.pairName, SNAPSHOT_STREAM);
+      const snap = await readCheckpoint<SnapshotState>(this.applier.session, this.opts.pairName, SNAPSHOT_STREAM);
       if (!ckpt || snap) {
         const runner = new SnapshotRunner({
-          pairName: this.o.pairName, source: this.o.source, target: this.o.target, inScope: this.o.inScope, caps: this.caps,
-          applier: this.applier, ownsSchema: this.o.replayDdl, maxPacket: this.maxPacket, identity, streamBase: this.base,
-          statusHelper: this.status, logger: this.o.logger, signal: this.o.signal, chunkRows: this.o.chunkRows,
-          chunkBytes: this.o.chunkBytes, parallel: this.o.snapshotParallel, guard: this.guard,
+          pairName: this.opts.pairName, source: this.opts.source, target: this.opts.target, inScope: this.opts.inScope, caps: this.caps,
+          applier: this.applier, ownsSchema: this.opts.replayDdl, maxPacket: this.maxPacket, identity, streamBase: this.base,
+          statusHelper: this.status, logger: this.opts.logger, signal: this.opts.signal, chunkRows: this.opts.chunkRows,
+          chunkBytes: this.opts.chunkBytes, parallel: this.opts.snapshotParallel, guard: this.guard,
         });
         ckpt = identity(await runner.run(ckpt, snap));
-        if (this.o.signal.aborted) return;
+        if (this.opts.signal.aborted) return;
         // tables changed during the copy are copied again from a newer read first
-        if (await readCheckpoint(this.applier.session, this.o.pairName, SNAPSHOT_STREAM)) continue;
+        if (await readCheckpoint(this.applier.session, this.opts.pairName, SNAPSHOT_STREAM)) continue;
       }
       const start = { file: ckpt.file, pos: ckpt.pos };
       if (until && comparePositions(start, until) >= 0) return;
-      this.o.status.update({ state: 'streaming', mode: 'binlog', nextRetryAt: null, snapshot: null });
-      this.o.logger.info({ from: formatPosition(start), until: until ? formatPosition(until) : null }, 'streaming binlog changes');
+      this.opts.status.update({ state: 'streaming', mode: 'binlog', nextRetryAt: null, snapshot: null });
+      this.opts.logger.info({ from: formatPosition(start), until: until ? formatPosition(until) : null }, 'streaming binlog changes');
       const gtids = ckpt.gtids ?? (await this.gtidsAt(start)) ?? undefined;
-      const result = await runStream({ ...this.base, journal: await readCheckpoint<DdlJournal>(this.applier.session, this.o.pairName, DDL_JOURNAL),
+      const result = await runStream({ ...this.base, journal: await readCheckpoint<DdlJournal>(this.applier.session, this.opts.pairName, DDL_JOURNAL),
         start, until, tableMode: () => 'exact',
           ...(gtids !== undefined ? { startGtids: { flavor: this.caps.flavor.name, gtids } } : {}) });
       if (!result.copy.length) return;
-      this.o.logger.info({ tables: result.copy, at: formatPosition(result.position) }, 'tables entered the pair\'s scope: copying them');
-      ckpt = (await readCheckpoint<BinlogCheckpoint>(this.applier.session, this.o.pairName,
+      this.opts.logger.info({ tables: result.copy, at: formatPosition(result.position) }, 'tables entered the pair\'s scope: copying them');
+      ckpt = (await readCheckpoint<BinlogCheckpoint>(this.applier.session, this.opts.pairName,
         BINLOG_STREAM)) ?? identity(result.position, ckpt.gtid);
     }
   }

@@ -164,7 +164,7 @@ class RangeQueue {
   private nextTable = 0;
   private lock: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly o: ParallelCopyOptions, private readonly stats: Map<string, TableStats>,
+  constructor(private readonly opts: ParallelCopyOptions, private readonly stats: Map<string, TableStats>,
     private readonly signal: AbortSignal) {}
 
   next(): Promise<Work | null> {
@@ -177,7 +177,7 @@ class RangeQueue {
   defer(table: string): void {
     if (this.skipped.has(table)) return;
     this.skipped.add(table);
-    this.o.state.tables[table] = { done: false, lastKey: null, rows: 0 };
+    this.opts.state.tables[table] = { done: false, lastKey: null, rows: 0 };
     this.pending.splice(0, this.pending.length, ...this.pending.filter((w) => w.table.name !== table));
   }
 
@@ -193,15 +193,15 @@ class RangeQueue {
   }
 
   private async take(): Promise<Work | null> {
-    while (!this.pending.length && this.nextTable < this.o.tables.length && !this.signal.aborted) {
-      await this.o.gate?.();
-      if (!this.signal.aborted) await this.prepare(this.o.tables[this.nextTable++] as string);
+    while (!this.pending.length && this.nextTable < this.opts.tables.length && !this.signal.aborted) {
+      await this.opts.gate?.();
+      if (!this.signal.aborted) await this.prepare(this.opts.tables[this.nextTable++] as string);
     }
     return this.signal.aborted ? null : this.pending.shift() ?? null;
   }
 
   private async prepare(name: string): Promise<void> {
-    const o = this.o;
+    const o = this.opts;
     const p = (o.state.tables[name] ??= { done: false, lastKey: null, rows: 0 });
     if (p.done) return;
     const table = await describeTable(o.source, o.sourceSchema, name);
@@ -234,11 +234,11 @@ class RangeQueue {
   private async plan(table: TableInfo, lastKey: unknown[] | null, rows: number, estimate: number,
     chunkRows: number): Promise<RangeProgress[]> {
     if (lastKey || rows > 0) return [{ ...planRanges(table.name, [])[0] as RangeProgress, lastKey, rows }];
-    const n = table.key.length ? rangeCount(estimate, chunkRows, this.o.parallel) : 1;
-    const ranges = planRanges(table.name, n > 1 ? await splitKeys(this.o.source, table, estimate, n) : []);
+    const n = table.key.length ? rangeCount(estimate, chunkRows, this.opts.parallel) : 1;
+    const ranges = planRanges(table.name, n > 1 ? await splitKeys(this.opts.source, table, estimate, n) : []);
     if (ranges.length > 1) {
-      await this.o.applier.commit(ranges.map((r) => [rangeStream(r), rangeRow(r)]));
-      this.o.logger.info({ table: table.name, ranges: ranges.length }, 'snapshot: table split into key ranges');
+      await this.opts.applier.commit(ranges.map((r) => [rangeStream(r), rangeRow(r)]));
+      this.opts.logger.info({ table: table.name, ranges: ranges.length }, 'snapshot: table split into key ranges');
     }
     return ranges;
   }

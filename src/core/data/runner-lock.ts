@@ -54,25 +54,39 @@ export function pairLockName(targetDb: string, pair: string): string {
 /** The session settings that let the server end a silent holder's session within HOLD_TIMEOUT_S. */
 export async function boundSessionTimeouts(session: BinarySession): Promise<void> {
   const s = HOLD_TIMEOUT_S;
-  await session.run(`SET SESSION wait_timeout = ${s}, SESSION net_read_timeout = ${s}, SESSION net_write_timeout = ${s}`);
+  await session.run(`SET SESSION wait_timeout = ${s}, SESSION net_read_timeout = ${s}, `
+    + `SESSION net_write_timeout = ${s}`);
 }
 
-/** One attempt without waiting: the lock (recorded as ours), or who holds it. */
-export async function tryPairLock(session: BinarySession, targetDb: string, pair: string): Promise<RunnerInfo | LockHolder> {
+/**
+ * One attempt, waiting up to `waitS` seconds for a holder to let go: our connection id when
+ * we got the lock, or who holds it.
+ */
+export async function tryPairLock(session: BinarySession, targetDb: string, pair: string,
+  waitS = 0): Promise<{ connectionId: number } | LockHolder> {
   const name = pairLockName(targetDb, pair);
-  // evaluated left to right: IS_USED_LOCK names us when GET_LOCK just succeeded
-  const [row] = await session.rows<{ got: number | string | null; id: number | string; holder: number | string | null }>(
-    'SELECT GET_LOCK(?, 0) AS got, CONNECTION_ID() AS id, IS_USED_LOCK(?) AS holder', [name, name]);
-  if (Number(row?.got) === 1) {
-    const me: RunnerInfo = { host: os.hostname(), pid: process.pid, since: new Date().toISOString(), connectionId: Number(row?.id) };
-    await session.send(checkpointBytes(pair, RUNNER_STREAM, me));
-    return me;
-  }
+  // evaluated left to right: IS_USED_LOCK names the holder after GET_LOCK gave up
+  type Row = { got: number | string | null; id: number | string; holder: number | string | null };
+  const [row] = await session.rows<Row>(
+    'SELECT GET_LOCK(?, ?) AS got, CONNECTION_ID() AS id, IS_USED_LOCK(?) AS holder', [name, waitS, name]);
+  if (Number(row?.got) === 1) return { connectionId: Number(row?.id) };
   return holderOf(session, pair, Number(row?.holder ?? 0));
 }
 
+/** Write who holds the pair beside the checkpoints (host, pid, since, connection id). */
+export async function recordRunner(session: BinarySession, pair: string, connectionId: number): Promise<RunnerInfo> {
+  const me: RunnerInfo = { host: os.hostname(), pid: process.pid, since: new Date().toISOString(), connectionId };
+  await session.send(checkpointBytes(pair, RUNNER_STREAM, me));
+  return me;
+}
+
+export async function releasePairLock(session: BinarySession, targetDb: string, pair: string): Promise<void> {
+  await session.run('DO RELEASE_LOCK(?)', [pairLockName(targetDb, pair)]);
+}
+
 /** Who holds the pair's lock now, or null when it is free. */
-export async function pairLockHolder(session: BinarySession, targetDb: string, pair: string): Promise<LockHolder | null> {
+export async function pairLockHolder(session: BinarySession, targetDb: string,
+  pair: string): Promise<LockHolder | null> {
   const [row] = await session.rows<{ holder: number | string | null }>('SELECT IS_USED_LOCK(?) AS holder',
     [pairLockName(targetDb, pair)]);
   const id = Number(row?.holder ?? 0);
@@ -84,7 +98,7 @@ async function holderOf(session: BinarySession, pair: string, connectionId: numb
   return { connectionId, runner: info && info.connectionId === connectionId ? info : null };
 }
 
-export function isHolder(r: RunnerInfo | LockHolder): r is LockHolder {
+export function isHolder(r: { connectionId: number } | LockHolder): r is LockHolder {
   return 'runner' in r;
 }
 
@@ -98,16 +112,11 @@ export function describeHolder(h: LockHolder): string {
 export function pairLockedError(pair: string, h: LockHolder): SyncError {
   const who = h.runner ? `${h.runner.host} (pid ${h.runner.pid}) since ${h.runner.since}` : describeHolder(h);
   return new SyncError('PAIR_LOCKED', `pair "${pair}" is already being synced by ${who}`, {
-    hint: 'Only one runner may apply a pair. Stop the other one first (`db-sync service stop` on that host, or end its '
-      + '`sync run`); the lock is released as soon as its connection to the target closes. A service waits as a standby instead.',
+    hint: 'Only one runner may apply a pair. Stop the other one first (`db-sync service stop` on that host, '
+      + 'or end its `sync run`); the lock is released as soon as its connection to the target closes. '
+      + 'A service waits as a standby instead.',
     details: { holder: h.runner, connectionId: h.connectionId },
   });
-}
-
-export async function acquirePairLock(session: BinarySession, targetDb: string, pair: string): Promise<RunnerInfo> {
-  const r = await tryPairLock(session, targetDb, pair);
-  if (isHolder(r)) throw pairLockedError(pair, r);
-  return r;
 }
 
 /** The holder's side of the lock while it runs: keep the session alive, notice when the lock is gone. */
@@ -150,8 +159,11 @@ export function watchPairLock(session: BinarySession, target: ConnectionConfig, 
       const conn = watch ?? await openConnection(target, { database: null, connectTimeoutMs: HOLD_TIMEOUT_S * 1000 });
       watch = stopped || lostErr ? null : conn;
       if (!watch) return drop(conn);
-      const [row] = await queryRows<{ holder: number | string | null }>(conn, 'SELECT IS_USED_LOCK(?) AS holder', [name]);
-      if (Number(row?.holder ?? 0) !== me.connectionId) return lose('the target ended its session (the lock is free or taken)');
+      const [row] = await queryRows<{ holder: number | string | null }>(conn, 'SELECT IS_USED_LOCK(?) AS holder',
+        [name]);
+      if (Number(row?.holder ?? 0) !== me.connectionId) {
+        return lose('the target ended its session (the lock is free or taken)');
+      }
       lastGood = Date.now();
     } catch {
       drop(watch);
@@ -167,7 +179,8 @@ export function watchPairLock(session: BinarySession, target: ConnectionConfig, 
     }
     if (!checking) void check();
     if (Date.now() - lastGood > GIVE_UP_MS) {
-      lose(`the target has not answered for ${GIVE_UP_MS / 1000} s (its server drops a silent session after ${HOLD_TIMEOUT_S} s)`);
+      lose(`the target has not answered for ${GIVE_UP_MS / 1000} s `
+        + `(its server drops a silent session after ${HOLD_TIMEOUT_S} s)`);
     }
   };
   const timer = setInterval(tick, WATCH_EVERY_MS);

@@ -57,45 +57,45 @@ export function freshProgress(): TableProgress {
 }
 
 export class SnapshotRunner {
-  constructor(private readonly o: SnapshotRunnerOptions) {}
+  constructor(private readonly opts: SnapshotRunnerOptions) {}
 
   async run(ckpt: BinlogCheckpoint | null, saved: SnapshotState | null): Promise<BinlogPosition> {
-    const db = await openConnection(this.o.source);
+    const db = await openConnection(this.opts.source);
     let stopWatch: (() => void) | undefined;
     try {
-      const read = await openSnapshotRead(db, this.o.caps.flavor, this.o.source.database, this.o.inScope,
-        this.o.logger);
-      stopWatch = this.o.guard?.watchHistory();
+      const read = await openSnapshotRead(db, this.opts.caps.flavor, this.opts.source.database, this.opts.inScope,
+        this.opts.logger);
+      stopWatch = this.opts.guard?.watchHistory();
       const { at, tables: inScope } = read;
       const state: SnapshotState = saved ?? { tables: {}, startedAt: new Date().toISOString() };
-      const stored = await readRanges(this.o.applier.session, this.o.pairName);
+      const stored = await readRanges(this.opts.applier.session, this.opts.pairName);
       if (!ckpt) {
-        await this.o.applier.commit([['binlog', this.o.identity(at)], [SNAPSHOT_STREAM, sharedState(state)]],
-          deleteRangesSql(this.o.pairName, stored.map(rangeStream)));
+        await this.opts.applier.commit([['binlog', this.opts.identity(at)], [SNAPSHOT_STREAM, sharedState(state)]],
+          deleteRangesSql(this.opts.pairName, stored.map(rangeStream)));
       } else {
         attachRanges(state, stored);
         await this.regroup(db, state, inScope);
         await this.catchUp({ file: ckpt.file, pos: ckpt.pos }, at, state);
-        if (this.o.signal.aborted) return at;
+        if (this.opts.signal.aborted) return at;
         // tables started over (foreign-key group, DDL in the catch-up) lose their range rows now
         const kept = new Set(Object.values(state.tables).flatMap((p) => p.ranges ?? []).map(rangeStream));
-        await this.o.applier.commit([[SNAPSHOT_STREAM, sharedState(state)]],
-          deleteRangesSql(this.o.pairName, stored.map(rangeStream).filter((st) => !kept.has(st))));
+        await this.opts.applier.commit([[SNAPSHOT_STREAM, sharedState(state)]],
+          deleteRangesSql(this.opts.pairName, stored.map(rangeStream).filter((st) => !kept.has(st))));
       }
       const tables = state.partial ? inScope.filter((t) => t in state.tables) : inScope;
-      this.o.logger.info({ at: formatPosition(at), tables: tables.length, resumed: !!saved, partial: !!state.partial }, 'snapshot: copying tables');
-      const loadData = process.env.DB_SYNC_SNAPSHOT_LOAD_DATA !== '0' && await localInfileEnabled(this.o.applier);
-      if (!loadData) this.o.logger.info('snapshot: target has local_infile off, copying with INSERTs');
+      this.opts.logger.info({ at: formatPosition(at), tables: tables.length, resumed: !!saved, partial: !!state.partial }, 'snapshot: copying tables');
+      const loadData = process.env.DB_SYNC_SNAPSHOT_LOAD_DATA !== '0' && await localInfileEnabled(this.opts.applier);
+      if (!loadData) this.opts.logger.info('snapshot: target has local_infile off, copying with INSERTs');
       const deferred = await this.copyAll(db, tables, state, loadData, read.shapes);
-      if (this.o.signal.aborted) return at;
+      if (this.opts.signal.aborted) return at;
       // tables changed after P were not copied as they were at P: copy them from a newer read
       const next = deferred.length ? partialState(deferred) : null;
-      await this.o.applier.commit([['binlog', this.o.identity(at)], [SNAPSHOT_STREAM, next]],
-        deleteRangesSql(this.o.pairName, 'all'));
+      await this.opts.applier.commit([['binlog', this.opts.identity(at)], [SNAPSHOT_STREAM, next]],
+        deleteRangesSql(this.opts.pairName, 'all'));
       if (next) {
-        this.o.logger.info({ at: formatPosition(at), tables: deferred },
+        this.opts.logger.info({ at: formatPosition(at), tables: deferred },
           'snapshot: tables changed while copying are copied again from a newer read');
-      } else this.o.logger.info({ at: formatPosition(at) }, 'snapshot complete');
+      } else this.opts.logger.info({ at: formatPosition(at) }, 'snapshot complete');
       await db.query('COMMIT');
       return at;
     } finally {
@@ -113,13 +113,13 @@ export class SnapshotRunner {
     let last = 0;
     return async (rowsDone) => {
       const elapsed = (Date.now() - started) / 1000;
-      if (!this.o.guard || elapsed < 5 || Date.now() - last < 5000 || rowsDone <= rowsAtStart) return;
+      if (!this.opts.guard || elapsed < 5 || Date.now() - last < 5000 || rowsDone <= rowsAtStart) return;
       last = Date.now();
       const neededSec = (elapsed * (rowsTotal - rowsAtStart)) / (rowsDone - rowsAtStart);
-      const warning = await this.o.guard.snapshotWarning(neededSec).catch(() => null);
+      const warning = await this.opts.guard.snapshotWarning(neededSec).catch(() => null);
       if (!warning) return;
-      this.o.logger.warn({ neededSec: Math.round(neededSec) }, warning);
-      this.o.statusHelper.warn(warning);
+      this.opts.logger.warn({ neededSec: Math.round(neededSec) }, warning);
+      this.opts.statusHelper.warn(warning);
     };
   }
 
@@ -128,7 +128,7 @@ export class SnapshotRunner {
     const links = await queryRows<{ a: string; b: string }>(db,
       `SELECT DISTINCT TABLE_NAME AS a, REFERENCED_TABLE_NAME AS b FROM information_schema.KEY_COLUMN_USAGE
         WHERE TABLE_SCHEMA = ? AND REFERENCED_TABLE_SCHEMA = ? AND REFERENCED_TABLE_NAME IS NOT NULL`,
-      [this.o.source.database, this.o.source.database]);
+      [this.opts.source.database, this.opts.source.database]);
     const scoped = new Set(inScope);
     const groups = components(links.filter((l) => scoped.has(l.a) && scoped.has(l.b)).map((l) => [l.a, l.b]));
     const unfinished = (t: string) => (state.partial ? t in state.tables : true) && !state.tables[t]?.done;
@@ -147,13 +147,13 @@ export class SnapshotRunner {
         hint: 'The source was reset or replaced. Re-copy: `db-sync sync run PAIR --resnapshot`.',
       });
     }
-    this.o.logger.info({ from: formatPosition(from), to: formatPosition(to) }, 'snapshot resume: catching copied tables up');
+    this.opts.logger.info({ from: formatPosition(from), to: formatPosition(to) }, 'snapshot resume: catching copied tables up');
     const tableMode = (t: string): TableMode => {
       const p = state.tables[t];
       if (!p) return state.partial ? 'exact' : 'skip';
       return p.done ? 'exact' : tableStarted(p) ? 'idempotent' : 'skip';
     };
-    const base = this.o.streamBase;
+    const base = this.opts.streamBase;
     // range rows of tables started over: emptied in the same transactions as the reset
     const dropped = new Set<string>();
     const restart = (t: string) => {
@@ -180,15 +180,15 @@ export class SnapshotRunner {
   /** Copy the tables; returns those that no longer had their definition of the read's position (copied later). */
   private async copyAll(db: Db, tables: string[], state: SnapshotState, loadData: boolean,
     shapes: Map<string, string>): Promise<string[]> {
-    const parallel = this.o.parallel ?? defaultParallel(await targetCores(this.o.applier.session));
-    this.o.logger.info({ parallel }, 'snapshot: loader connections');
-    const guard = this.o.guard;
+    const parallel = this.opts.parallel ?? defaultParallel(await targetCores(this.opts.applier.session));
+    this.opts.logger.info({ parallel }, 'snapshot: loader connections');
+    const guard = this.opts.guard;
     return copyParallel({
-      pairName: this.o.pairName, source: db, sourceSchema: this.o.source.database, target: this.o.target,
-      applier: this.o.applier, tables, state, loadData, ownsSchema: this.o.ownsSchema, parallel,
-      chunkRows: this.o.chunkRows, chunkBytes: this.o.chunkBytes ?? 4 << 20, maxPacket: this.o.maxPacket,
-      statusHelper: this.o.statusHelper, logger: this.o.logger, signal: this.o.signal,
-      changed: async (name) => (await definition(db, this.o.source.database, name)) !== (shapes.get(name) ?? null),
+      pairName: this.opts.pairName, source: db, sourceSchema: this.opts.source.database, target: this.opts.target,
+      applier: this.opts.applier, tables, state, loadData, ownsSchema: this.opts.ownsSchema, parallel,
+      chunkRows: this.opts.chunkRows, chunkBytes: this.opts.chunkBytes ?? 4 << 20, maxPacket: this.opts.maxPacket,
+      statusHelper: this.opts.statusHelper, logger: this.opts.logger, signal: this.opts.signal,
+      changed: async (name) => (await definition(db, this.opts.source.database, name)) !== (shapes.get(name) ?? null),
       gate: guard && (() => guard.gate()),
       watch: (rowsDone, rowsTotal) => {
         const retention = this.retentionCheck(rowsDone, rowsTotal);

@@ -38,17 +38,17 @@ export class SourceWatch {
   private polledAt = 0;
   private clockAt = 0;
 
-  constructor(private readonly o: SourceWatchOptions) {}
+  constructor(private readonly opts: SourceWatchOptions) {}
 
   /** At most CLOCK_WAIT_MS: a source that does not answer must not hold up the stream (its watchdog acts). */
   async measureClock(): Promise<void> {
     try {
-      const samples = await withTimeout(this.o.clock(), CLOCK_WAIT_MS, () => new Error('no answer'));
-      this.o.tracker.clockOffsetMs = clockOffset(samples);
-      this.o.logger.debug({ clockOffsetMs: this.o.tracker.clockOffsetMs }, 'source clock offset measured');
+      const samples = await withTimeout(this.opts.clock(), CLOCK_WAIT_MS, () => new Error('no answer'));
+      this.opts.tracker.clockOffsetMs = clockOffset(samples);
+      this.opts.logger.debug({ clockOffsetMs: this.opts.tracker.clockOffsetMs }, 'source clock offset measured');
     } catch (err) {
       const msg = 'cannot read the source clock; the lag estimate keeps the last offset';
-      this.o.logger.debug({ err: (err as Error).message }, msg);
+      this.opts.logger.debug({ err: (err as Error).message }, msg);
     }
     this.clockAt = nowMs();
   }
@@ -64,16 +64,16 @@ export class SourceWatch {
   private async pollOnce(state: StreamState): Promise<void> {
     try {
       const sent = nowMs();
-      const files = await this.o.files();
+      const files = await this.opts.files();
       const answered = nowMs();
       const end = files.at(-1);
       const received = state.received();
       const ahead = !!end && !!received && comparePositions({ file: end.name, pos: end.size }, received) > 0;
-      this.o.tracker.sourceEnd(sent, answered, ahead, state.lastBytesAt());
+      this.opts.tracker.sourceEnd(sent, answered, ahead, state.lastBytesAt());
       this.distanceBytes = binlogDistance(files, state.applied());
-      this.o.onUpdate();
+      this.opts.onUpdate();
     } catch (err) {
-      this.o.logger.debug({ err: (err as Error).message }, 'cannot read the source binlog end; distance not updated');
+      this.opts.logger.debug({ err: (err as Error).message }, 'cannot read the source binlog end; distance not updated');
     }
     if (nowMs() - this.clockAt >= CLOCK_MS) await this.measureClock();
   }

@@ -2,28 +2,34 @@
  * Taking the pair's lock (runner-lock.ts) before anything is written, or standing by.
  *
  * `sync run` fails at once with PAIR_LOCKED when another runner holds the pair. A service
- * passes a StandbyPolicy instead: the pair shows `standby (held by host:pid since ...)`,
- * tries the lock again every STANDBY_RETRY_MS on the same target session, and takes the pair
- * over as soon as the server frees the lock (the holder stopped, was killed, or its session
- * was dropped). The policy's claim() caps how many pairs one service holds (maxPairs): the
- * target's lock is the only coordination between services, there is no other protocol.
+ * passes a StandbyPolicy instead: the pair shows `standby (held by host:pid since ...)` and
+ * waits inside GET_LOCK on its target session, so the server hands it the lock the instant
+ * the holder lets go (stopped, killed, or its session dropped). The policy caps how many
+ * pairs one service holds (maxPairs): a service without room does not wait for locks at all,
+ * and the target's lock stays the only coordination between services.
  */
 import type { BinarySession } from '../db/connection.js';
 import type { Logger } from '../log.js';
 import type { StandbyInfo, StatusSink } from '../status.js';
-import { describeHolder, isHolder, pairLockedError, pairLockHolder, tryPairLock, type LockHolder,
-  type RunnerInfo } from './runner-lock.js';
+import { describeHolder, isHolder, pairLockedError, pairLockHolder, recordRunner, releasePairLock, tryPairLock,
+  type LockHolder, type RunnerInfo } from './runner-lock.js';
 import { sleep } from '../sleep.js';
 
-/** A standby tries the lock again this often (the takeover waits at most this long after the release). */
+/**
+ * A standby waits this long inside GET_LOCK per attempt: the server hands it the lock the
+ * instant the holder lets go (a stop, or a session that ended), and a stop waits at most this.
+ */
+export const STANDBY_WAIT_S = 1;
+/** A service that holds its maximum of pairs looks again this often. */
 export const STANDBY_RETRY_MS = 1000;
 
 export interface StandbyPolicy {
+  /** Whether claim() would give a slot now (the service holds fewer than maxPairs pairs). */
+  hasRoom(): boolean;
   /** A slot for one more held pair (its release function), or null while the service holds its maximum. */
   claim(): (() => void) | null;
-  /** Why claim() said no, for the status (e.g. `this service holds maxPairs = 3 pairs`). */
+  /** Why there is no room, for the status (e.g. `this service holds maxPairs = 3 pairs`). */
   fullNote(): string;
-  retryMs?: number;
 }
 
 export interface TakenLock {
@@ -43,29 +49,47 @@ export interface TakeLockOptions {
 
 /** The lock, or null when `signal` aborted while standing by. Without a policy, PAIR_LOCKED at once. */
 export async function takePairLock(session: BinarySession, o: TakeLockOptions): Promise<TakenLock | null> {
+  const policy = o.standby;
   let shown = '';
   for (;;) {
-    const release = o.standby ? o.standby.claim() : () => undefined;
-    let why: StandbyInfo;
-    if (release) {
-      const r = await tryPairLock(session, o.targetDb, o.pairName).catch((err: unknown) => { release(); throw err; });
-      if (!isHolder(r)) {
-        if (shown) o.logger.info({ was: shown }, 'took the pair over: this runner holds its lock now');
-        o.status.update({ standby: null });
-        return { me: r, release };
+    let why: StandbyInfo | null = null;
+    if (!policy || policy.hasRoom()) {
+      const r = await tryPairLock(session, o.targetDb, o.pairName, policy ? STANDBY_WAIT_S : 0);
+      if (isHolder(r)) {
+        if (!policy) throw pairLockedError(o.pairName, r);
+        why = heldBy(r);
+      } else {
+        const release = policy ? policy.claim() : () => undefined;
+        if (release) return taken(session, o, r.connectionId, release, shown);
+        // another pair of this service took the last slot meanwhile: let go without writing anything
+        await releasePairLock(session, o.targetDb, o.pairName);
       }
-      release();
-      if (!o.standby) throw pairLockedError(o.pairName, r);
-      why = heldBy(r);
-    } else {
+    }
+    // no room in this service: say who holds the pair, and look again later
+    const full = !why;
+    if (!why) {
       const h = await pairLockHolder(session, o.targetDb, o.pairName);
-      why = h ? heldBy(h) : { holder: null, note: o.standby!.fullNote() };
+      why = h ? heldBy(h) : { holder: null, note: policy!.fullNote() };
     }
     if (why.note !== shown) o.logger.info({ standby: why.note }, 'standing by');
     shown = why.note;
-    o.status.update({ state: 'standby', standby: why, nextRetryAt: null, lagMs: null, eventsPerSec: 0, rowsPerSec: 0 });
-    await sleep(o.standby!.retryMs ?? STANDBY_RETRY_MS, o.signal);
+    o.status.update({ state: 'standby', standby: why, nextRetryAt: null, lagMs: null, eventsPerSec: 0,
+      rowsPerSec: 0 });
+    if (full) await sleep(STANDBY_RETRY_MS, o.signal);
     if (o.signal.aborted) return null;
+  }
+}
+
+async function taken(session: BinarySession, o: TakeLockOptions, connectionId: number, release: () => void,
+  was: string): Promise<TakenLock> {
+  try {
+    const me = await recordRunner(session, o.pairName, connectionId);
+    if (was) o.logger.info({ was }, 'took the pair over: this runner holds its lock now');
+    o.status.update({ standby: null });
+    return { me, release };
+  } catch (err) {
+    release();
+    throw err;
   }
 }
 

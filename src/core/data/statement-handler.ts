@@ -41,8 +41,8 @@ export function decodeName(raw: string): string {
 export class StatementHandler {
   private journal: DdlJournal | null;
 
-  constructor(private readonly o: StreamOptions) {
-    this.journal = o.journal;
+  constructor(private readonly opts: StreamOptions) {
+    this.journal = opts.journal;
   }
 
   async handle(ev: QueryEvent, txn: TxnState, flush: () => Promise<void>): Promise<StatementOutcome> {
@@ -52,7 +52,7 @@ export class StatementHandler {
     switch (stmt.kind) {
       case 'txn': return stmt.op === 'rollback' && txn.open ? { kind: 'rollback' } : BOUNDARY;
       case 'savepoint':
-        if (txn.open) await this.o.applier.savepoint(stmt.op, decodeName(stmt.name));
+        if (txn.open) await this.opts.applier.savepoint(stmt.op, decodeName(stmt.name));
         return NONE;
       case 'xa':
         if (stmt.op === 'start') return { kind: 'xa-start' };
@@ -64,31 +64,31 @@ export class StatementHandler {
       case 'table-ddl': case 'object-ddl': case 'database-ddl':
         return this.ddl(ev, stmt, text, txn, flush);
       case 'ignore':
-        this.o.logger.debug({ statement: preview(ev.sql), why: stmt.why }, 'binlog statement skipped');
+        this.opts.logger.debug({ statement: preview(ev.sql), why: stmt.why }, 'binlog statement skipped');
         return txn.open ? NONE : BOUNDARY;
       case 'other':
-        if (ev.schema === this.o.sourceSchema || this.mentionsOurs(text, lex)) throw unsupported(ev);
+        if (ev.schema === this.opts.sourceSchema || this.mentionsOurs(text, lex)) throw unsupported(ev);
         return txn.open ? NONE : BOUNDARY;
     }
   }
 
   private mentionsOurs(text: string, lex: ReturnType<typeof lexModes>): boolean {
     const code = tokenize(text, lex).filter((t) => t.type !== 'comment');
-    return code.some((t, k) => (t.type === 'word' || t.type === 'qident') && decodeName(t.value) === this.o.sourceSchema
+    return code.some((t, k) => (t.type === 'word' || t.type === 'qident') && decodeName(t.value) === this.opts.sourceSchema
       && code[k + 1]?.type === 'op' && code[k + 1]?.value === '.');
   }
 
   /** Statement-based DML (a session in binlog_format=STATEMENT/MIXED) on synced tables cannot be applied exactly. */
   private dml(ev: QueryEvent, stmt: Extract<Statement, { kind: 'dml' }>, text: string, lex: ReturnType<typeof lexModes>): void {
-    const mode = (t: string): TableMode => this.o.tableMode(t);
+    const mode = (t: string): TableMode => this.opts.tableMode(t);
     let touched: string[] | 'all';
     if (stmt.tables === 'unknown') {
-      touched = ev.schema === this.o.sourceSchema || this.mentionsOurs(text, lex) ? 'all' : [];
+      touched = ev.schema === this.opts.sourceSchema || this.mentionsOurs(text, lex) ? 'all' : [];
     } else {
-      touched = stmt.tables.filter((r) => (r.db ?? ev.schema) === this.o.sourceSchema && this.o.inScope(r.name)).map((r) => r.name);
+      touched = stmt.tables.filter((r) => (r.db ?? ev.schema) === this.opts.sourceSchema && this.opts.inScope(r.name)).map((r) => r.name);
     }
     if (touched !== 'all' && (touched.length === 0 || touched.every((t) => mode(t) === 'skip'))) return;
-    throw new SyncError('BINLOG_STATEMENT_DML', `a session on the source changed ${touched === 'all' ? `database ${this.o.sourceSchema}` : `table ${touched.join(', ')}`} in binlog_format=STATEMENT or MIXED; db-sync needs each changed row (ROW format) to apply it exactly: ${preview(ev.sql)}`, {
+    throw new SyncError('BINLOG_STATEMENT_DML', `a session on the source changed ${touched === 'all' ? `database ${this.opts.sourceSchema}` : `table ${touched.join(', ')}`} in binlog_format=STATEMENT or MIXED; db-sync needs each changed row (ROW format) to apply it exactly: ${preview(ev.sql)}`, {
       hint: `On the source, keep binlog_format=ROW for every session (SET GLOBAL binlog_format='ROW', and find the application or script that runs SET SESSION binlog_format). Then re-copy what the statement changed: \`db-sync sync run PAIR --recopy ${touched === 'all' ? 'TABLE[,TABLE]' : touched.join(',')}\` (or --resnapshot).`,
       details: { statement: preview(ev.sql), tables: touched },
     });
@@ -102,13 +102,13 @@ export class StatementHandler {
     }
     await flush();
     const truncate = stmt.kind === 'table-ddl' && stmt.op === 'truncate'; // rows, not schema: applied in any case
-    if (stmt.kind === 'object-ddl' ? !this.o.syncObjects : !this.o.replayDdl && !truncate) {
-      this.o.logger.info({ statement: preview(ev.sql) }, 'DDL in the stream not applied: the pair does not sync schema/routines');
+    if (stmt.kind === 'object-ddl' ? !this.opts.syncObjects : !this.opts.replayDdl && !truncate) {
+      this.opts.logger.info({ statement: preview(ev.sql) }, 'DDL in the stream not applied: the pair does not sync schema/routines');
       return txn.open ? NONE : BOUNDARY;
     }
     const plan = planDdl(stmt, {
-      sql: text, defaultDb: ev.schema, sourceDb: this.o.sourceSchema, targetDb: this.o.targetSchema,
-      inScope: this.o.inScope, lex: lexModes(ev.context), decodeName,
+      sql: text, defaultDb: ev.schema, sourceDb: this.opts.sourceSchema, targetDb: this.opts.targetSchema,
+      inScope: this.opts.inScope, lex: lexModes(ev.context), decodeName,
     });
     const content = stmt.kind === 'table-ddl' && stmt.alter && stmt.source !== null;
     return this.apply(plan, ev, content);
@@ -117,16 +117,16 @@ export class StatementHandler {
   private async apply(plan: DdlPlan, ev: QueryEvent, content: boolean): Promise<StatementOutcome> {
     switch (plan.action) {
       case 'skip':
-        this.o.logger.debug({ statement: preview(ev.sql), why: plan.reason }, 'DDL in the stream skipped');
+        this.opts.logger.debug({ statement: preview(ev.sql), why: plan.reason }, 'DDL in the stream skipped');
         return ev.inTxn ? NONE : BOUNDARY;
       case 'stop':
         throw new SyncError(plan.code, plan.message, { hint: plan.hint });
       case 'objects':
-        this.o.logger.info({ statement: preview(ev.sql), objects: plan.objects }, 'DDL in the stream: re-syncing objects');
-        await this.o.onObjects(plan.objects);
+        this.opts.logger.info({ statement: preview(ev.sql), objects: plan.objects }, 'DDL in the stream: re-syncing objects');
+        await this.opts.onObjects(plan.objects);
         return { kind: 'ddl-done', extra: [], copy: [] };
       case 'truncate':
-        if (this.o.tableMode(plan.table) !== 'skip') await this.o.applier.truncate(plan.table);
+        if (this.opts.tableMode(plan.table) !== 'skip') await this.opts.applier.truncate(plan.table);
         return { kind: 'ddl-done', extra: [], copy: [] };
       case 'replay':
         return this.replay(plan, ev, content);
@@ -134,21 +134,21 @@ export class StatementHandler {
   }
 
   private async replay(plan: Extract<DdlPlan, { action: 'replay' }>, ev: QueryEvent, content: boolean): Promise<StatementOutcome> {
-    const { applier } = this.o;
-    for (const note of plan.notes) { this.o.logger.warn(note); this.o.onWarning?.(note); }
+    const { applier } = this.opts;
+    for (const note of plan.notes) { this.opts.logger.warn(note); this.opts.onWarning?.(note); }
     if (plan.statements.length) {
-      this.o.logger.info({ statement: preview(ev.sql), tables: plan.tables }, 'DDL in the stream: replaying it on the target');
+      this.opts.logger.info({ statement: preview(ev.sql), tables: plan.tables }, 'DDL in the stream: replaying it on the target');
       let run = true;
       if (this.journal && comparePositions(this.journal.at, ev.position) === 0) {
-        run = (await fingerprint(applier.session, this.o.targetSchema, plan.tables, content)) === this.journal.before;
-        if (!run) this.o.logger.info('the statement already ran before the restart: not running it twice');
+        run = (await fingerprint(applier.session, this.opts.targetSchema, plan.tables, content)) === this.journal.before;
+        if (!run) this.opts.logger.info('the statement already ran before the restart: not running it twice');
       } else {
-        const before = await fingerprint(applier.session, this.o.targetSchema, plan.tables, content);
+        const before = await fingerprint(applier.session, this.opts.targetSchema, plan.tables, content);
         await applier.commit([[DDL_JOURNAL, { at: ev.position, before } satisfies DdlJournal]]);
       }
       this.journal = null;
       // before it runs: a statement naming a table not copied yet makes every table it names one to copy
-      this.o.catchUp?.onTableDdl(plan.tables);
+      this.opts.catchUp?.onTableDdl(plan.tables);
       if (run) await this.runTolerant(plan, ev);
       applier.invalidate();
       applier.forgetFkChecks();
@@ -156,8 +156,8 @@ export class StatementHandler {
       await applier.checkCascades();
     }
     let copy = plan.copy;
-    if (this.o.catchUp) {
-      if (copy.length) this.o.catchUp.onCopy(copy);
+    if (this.opts.catchUp) {
+      if (copy.length) this.opts.catchUp.onCopy(copy);
       copy = [];
     }
     return { kind: 'ddl-done', extra: plan.statements.length ? [[DDL_JOURNAL, null]] : [], copy };
@@ -166,11 +166,11 @@ export class StatementHandler {
   /** In a snapshot's catch-up, tables not copied yet are re-created when copied: their DDL may fail. */
   private async runTolerant(plan: Extract<DdlPlan, { action: 'replay' }>, ev: QueryEvent): Promise<void> {
     try {
-      await runDdl(this.o.applier.session, plan.statements, ev.context, Math.floor(ev.timestamp / 1000), this.o.baseline);
+      await runDdl(this.opts.applier.session, plan.statements, ev.context, Math.floor(ev.timestamp / 1000), this.opts.baseline);
     } catch (err) {
-      const allSkipped = plan.tables.length > 0 && plan.tables.every((t) => this.o.tableMode(t) === 'skip');
-      if (!this.o.catchUp || !allSkipped) throw err;
-      this.o.logger.info({ statement: preview(ev.sql), err: (err as Error).message }, 'DDL on tables not copied yet failed; they are re-created when copied');
+      const allSkipped = plan.tables.length > 0 && plan.tables.every((t) => this.opts.tableMode(t) === 'skip');
+      if (!this.opts.catchUp || !allSkipped) throw err;
+      this.opts.logger.info({ statement: preview(ev.sql), err: (err as Error).message }, 'DDL on tables not copied yet failed; they are re-created when copied');
     }
   }
 }
