@@ -163,8 +163,8 @@ export class SnapshotRunner {
     await runStream({
       ...base, start: from, until: to, tableMode,
       // the progress changes below commit with the position they belong to
-      checkpoints: (pos, gtid, gtids) => [...base.checkpoints(pos, gtid, gtids), [SNAPSHOT_STREAM, sharedState(state)],
-        ...[...dropped].map((st): [string, null] => [st, null])],
+      checkpoints: (pos, gtid, gtids) => [...base.checkpoints(pos, gtid, gtids),
+        [SNAPSHOT_STREAM, sharedState(state)], ...[...dropped].map((st): [string, null] => [st, null])],
       catchUp: {
         // DDL naming a table not copied completely (a copy in progress means nothing now, a rename
         // carries a table not copied to a new name): every table it names is copied from scratch
