@@ -35,13 +35,17 @@ describe('snapshot resume', () => {
     const run = await runToCrashPoint(['sync', 'run', 'p', '--once'], env(), point);
     expect(run.landed, run.stderr).toBe(point);
     expect(run.detail).toBe(`t: ${CHUNK} rows`);
-    expect(await written()).toBe(committed);
+    // at least these chunks committed; with parallel loaders another loader's COMMIT may have
+    // landed before the killed process reached its crash point
+    const before = await written();
+    expect(before).toBeGreaterThanOrEqual(committed);
+    expect(before % CHUNK).toBe(0);
 
     const again = await t.cli(['sync', 'run', 'p', '--once'], { env: env() });
     expect(again.code, again.stderr).toBe(0);
     await expectTablesEqual(t, ['t']);
     // The resumed run wrote exactly the rows the first one had not committed.
-    expect(await written() - committed).toBe(ROWS - committed);
+    expect(await written() - before).toBe(ROWS - before);
     expect(await rows(t.target, 'SELECT id FROM t_writes GROUP BY id HAVING COUNT(*) > 1')).toEqual([]);
   });
 });

@@ -94,7 +94,8 @@ export async function copyParallel(o: ParallelCopyOptions): Promise<string[]> {
       await readCommitted(session);
     }
     o.statusHelper.snapshotStarted(count.rows);
-    report(null, true); // in 'snapshot' from here on, also while the first table waits for the throttle
+    // in 'snapshot' from here on, also while the first table waits for the throttle
+    report(o.tables.find((t) => !done(t)) ?? null, true);
     // A range whose table changed definition after P (the read fails with ER_TABLE_DEF_CHANGED,
     // or the definition differs once the read holds its metadata lock) defers its whole table.
     const copyRange = async (w: Work, copy: () => Promise<void>): Promise<boolean> => {

@@ -180,18 +180,25 @@ export class SnapshotRunner {
       return p.done ? 'exact' : tableStarted(p) ? 'idempotent' : 'skip';
     };
     const base = this.opts.streamBase;
+    // range rows of tables started over: emptied in the same transactions as the reset
+    const dropped = new Set<string>();
+    const restart = (t: string) => {
+      for (const r of state.tables[t]?.ranges ?? []) dropped.add(rangeStream(r));
+      state.tables[t] = freshProgress();
+    };
     await runStream({
       ...base, start: from, until: to, tableMode,
       // the progress changes below commit with the position they belong to
-      checkpoints: (pos, gtid, gtids) => [...base.checkpoints(pos, gtid, gtids), [SNAPSHOT_STREAM, state]],
+      checkpoints: (pos, gtid, gtids) => [...base.checkpoints(pos, gtid, gtids),
+        [SNAPSHOT_STREAM, sharedState(state)], ...[...dropped].map((st): [string, null] => [st, null])],
       catchUp: {
         // DDL naming a table not copied completely (a copy in progress means nothing now, a rename
         // carries a table not copied to a new name): every table it names is copied from scratch
         onTableDdl: (names) => {
           if (!names.some((t) => tableMode(t) !== 'exact')) return;
-          for (const t of names) state.tables[t] = freshProgress();
+          for (const t of names) restart(t);
         },
-        onCopy: (tables) => { for (const t of tables) state.tables[t] = freshProgress(); },
+        onCopy: (tables) => { for (const t of tables) restart(t); },
       },
     });
   }
