@@ -12,7 +12,7 @@ import { createContext, rootConnection, type TestContext } from '../helpers/cont
 import { freePort } from '../helpers/mariadb-server.js';
 import { startService, waitForPair, type RunningService } from './service-helpers.js';
 import type { PairStatus } from '../../src/core/status.js';
-import { runBinlogSync } from '../../src/core/data/binlog-sync.js';
+import { runBinlogSync } from '../../src/core/data/orchestrator.js';
 import { copyTableDefs, pairContextFor, waitTablesEqual } from '../helpers/data-fixtures.js';
 import { tcpProxy } from '../helpers/tcp-proxy.js';
 
