@@ -1,6 +1,8 @@
-/** The one wait of the code base: `ms`, or less when `signal` aborts (it then resolves, never rejects). */
+/** The one wait of the code base, and a bound on how long to wait for a promise. */
+
 import { setTimeout as wait } from 'node:timers/promises';
 
+/** `ms`, or less when `signal` aborts (it then resolves, never rejects). */
 export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return;
   try {
@@ -9,4 +11,12 @@ export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if ((err as { name?: string }).name !== 'AbortError') throw err;
     // aborted: the caller checks its signal and stops
   }
+}
+
+/** `p`, or `onTimeout()` as a rejection after `ms` (`p` runs on; its late failure is ignored). */
+export function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(onTimeout()), ms); });
+  p.catch(() => undefined);
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }

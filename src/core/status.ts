@@ -76,7 +76,9 @@ export interface PairStatus {
 }
 
 /** Stream measurements that mean nothing once the stream stopped (its received backlog is dropped). */
-export const STREAM_STOPPED: Pick<PairStatus, 'caughtUp' | 'backlog' | 'distanceBytes'> = { caughtUp: null, backlog: null, distanceBytes: null };
+export const STREAM_STOPPED: Pick<PairStatus, 'caughtUp' | 'backlog' | 'distanceBytes'> = {
+  caughtUp: null, backlog: null, distanceBytes: null,
+};
 
 export function initialStatus(name: string, enabled: boolean): PairStatus {
   return {

@@ -22,7 +22,7 @@ import { StatementHandler, xaUnsupported, type StatementOutcome } from './statem
 import { GtidState } from './gtid.js';
 import { LagTracker, nowMs } from './lag.js';
 import { SourceWatch } from './source-watch.js';
-import { withTimeout } from './supervisor.js';
+import { withTimeout } from '../sleep.js';
 
 export type { StreamOptions, StreamStats } from './stream-types.js';
 
@@ -98,7 +98,8 @@ class StreamLoop {
     if (this.reached()) return { position: this.applied, copy: [] };
     const onAbort = () => this.notify();
     this.opts.signal.addEventListener('abort', onAbort, { once: true });
-    await this.watch.measureClock();
+    // not awaited: the dump starts at once (until the offset is known, the header bound assumes none)
+    void this.watch.measureClock();
     this.client = openBinlogClient({
       connection: this.opts.source, serverId: this.opts.serverId, start: this.opts.start, schema: this.opts.sourceSchema,
       gtids: this.gtids?.toString(),

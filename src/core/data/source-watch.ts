@@ -8,7 +8,7 @@
  */
 import type { Logger } from '../log.js';
 import { comparePositions, type BinlogPosition } from './events.js';
-import { withTimeout } from './supervisor.js';
+import { withTimeout } from '../sleep.js';
 import { binlogDistance, clockOffset, nowMs, type ClockSample, type LagTracker } from './lag.js';
 
 export interface SourceWatchOptions {

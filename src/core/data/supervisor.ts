@@ -47,12 +47,3 @@ export async function supervise(run: () => Promise<void>, o: SuperviseOptions): 
     }
   }
 }
-
-
-/** `p`, or `onTimeout()` as a rejection after `ms` (`p` runs on; its late failure is ignored). */
-export function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(onTimeout()), ms); });
-  p.catch(() => undefined);
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
