@@ -195,9 +195,19 @@ class RangeQueue {
   private async take(): Promise<Work | null> {
     while (!this.pending.length && this.nextTable < this.opts.tables.length && !this.signal.aborted) {
       await this.opts.gate?.();
-      if (!this.signal.aborted) await this.prepare(this.opts.tables[this.nextTable++] as string);
+      if (!this.signal.aborted) await this.prepareOrDefer(this.opts.tables[this.nextTable++] as string);
     }
     return this.signal.aborted ? null : this.pending.shift() ?? null;
+  }
+
+  /** Sampling a table's keys reads it in the consistent read too: a table changed since P is deferred. */
+  private async prepareOrDefer(name: string): Promise<void> {
+    try {
+      await this.prepare(name);
+    } catch (err) {
+      if (!isTableDefChanged(err)) throw err;
+      this.defer(name);
+    }
   }
 
   private async prepare(name: string): Promise<void> {
