@@ -87,6 +87,10 @@ describe('recovery from lost connections', () => {
     try {
       await t.source.query('INSERT INTO r VALUES (1, 1)');
       await waitTablesEqual(t, ['r']);
+      // the row may have come with the snapshot: freeze only once the binlog dump connection exists
+      await waitUntil('the stream to run', () => ctx.status.current().state === 'streaming', 30_000, () => ctx.status.current());
+      await waitUntil('the binlog dump connection', async () => (await rows(t.source,
+        "SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'")).length > 0);
       proxy.freeze();
       await t.source.query('INSERT INTO r VALUES (2, 2), (3, 3)');
       await waitTablesEqual(t, ['r'], 20_000);
