@@ -42,6 +42,8 @@ describe('recovery from lost connections', () => {
     try {
       await t.source.query('INSERT INTO r VALUES (1, 1)');
       await waitTablesEqual(t, ['r']);
+      // the row may have come with the snapshot: the transaction below must go through the stream
+      await waitUntil('the pair to stream', () => run.status.current().state === 'streaming', 60_000, () => run.status.current());
       // Hold row 1 on the target: the applier's transaction writes 50 rows, then waits on it.
       await blocker.query('START TRANSACTION');
       await blocker.query('SELECT * FROM r WHERE id = 1 FOR UPDATE');
@@ -50,7 +52,8 @@ describe('recovery from lost connections', () => {
       const waiting = async () => rows<{ id: number; modified: number }>(t.target,
         "SELECT trx_mysql_thread_id AS id, trx_rows_modified AS modified FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'");
       let inFlight: Array<{ id: number; modified: number }> = [];
-      await waitUntil('the applier to wait on row 1', async () => (inFlight = await waiting()).length > 0);
+      await waitUntil('the applier to wait on row 1', async () => (inFlight = await waiting()).length > 0, 60_000,
+        () => run.status.current());
       // The kill hits the applier's open transaction, with its 50 inserts in it.
       expect(inFlight, 'one applier transaction waiting on row 1').toHaveLength(1);
       expect(Number(inFlight[0]!.modified)).toBeGreaterThanOrEqual(50);
