@@ -11,11 +11,12 @@
  *   load runs (db-sync: each published status once).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { startServer, type TestServer } from '../test/helpers/mariadb-server.js';
+import { dbSyncHome, q } from './common.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = process.env.LAG_CLI ?? path.join(ROOT, 'dist/cli/main.js');
@@ -29,7 +30,6 @@ interface Published { state: string; lagMs: number | null; updatedAt: string }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.timeOrigin + performance.now();
-const q = (s: TestServer, sql: string, db?: string) => s.sql(sql, db).trim();
 
 function stats(xs: number[]) {
   const v = [...xs].sort((a, b) => a - b);
@@ -108,15 +108,7 @@ async function run(kind: 'dbsync' | 'native', src: TestServer, dst: TestServer, 
   q(dst, TABLE, db);
   if (kind === 'dbsync') {
     q(src, `CREATE DATABASE ${db}; USE ${db}; ${TABLE}`);
-    const home = mkdtempSync(path.join(os.tmpdir(), 'db-sync-lagr-'));
-    writeFileSync(path.join(home, 'config.json'), JSON.stringify({
-      version: 1, settings: { logLevel: 'warn' },
-      connections: [
-        { name: 'src', host: '127.0.0.1', port: src.port, user: 'root', password: '', database: db },
-        { name: 'dst', host: '127.0.0.1', port: dst.port, user: 'root', password: '', database: db },
-      ],
-      syncPairs: [{ name: 'p', source: 'src', target: 'dst', schema: false, routines: false }],
-    }));
+    const home = dbSyncHome(src, dst, db, db, 'db-sync-lagr-');
     const env = { ...process.env, DB_SYNC_HOME: home };
     const child = spawn(process.execPath, [CLI, 'service', 'start'], { env, stdio: 'ignore' });
     const exited = new Promise((r) => child.once('exit', r));

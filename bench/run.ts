@@ -14,6 +14,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, findBinary, type TestServer } from '../test/helpers/mariadb-server.js';
+import { dbSyncHome, q } from './common.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(ROOT, 'dist/cli/main.js');
@@ -22,20 +23,7 @@ const RATES = (process.env.BENCH_RATES ?? '1000,3000,6000,9000,12000').split(','
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const q = (s: TestServer, sql: string, db?: string) => s.sql(sql, db).trim();
 
-function dbSyncHome(src: TestServer, dst: TestServer, srcDb: string, dstDb: string): string {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'db-sync-bench-'));
-  writeFileSync(path.join(home, 'config.json'), JSON.stringify({
-    version: 1, settings: { logLevel: 'warn' },
-    connections: [
-      { name: 'src', host: '127.0.0.1', port: src.port, user: 'root', password: '', database: srcDb },
-      { name: 'dst', host: '127.0.0.1', port: dst.port, user: 'root', password: '', database: dstDb },
-    ],
-    syncPairs: [{ name: 'p', source: 'src', target: 'dst', schema: false, routines: false }],
-  }));
-  return home;
-}
 
 function startDbSync(home: string, args: string[]): { child: ChildProcess; peakRssMb: () => number; exit: Promise<number> } {
   const child = spawn(process.execPath, [CLI, 'sync', 'run', 'p', ...args], { env: { ...process.env, DB_SYNC_HOME: home }, stdio: ['ignore', 'ignore', 'pipe'] });

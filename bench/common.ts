@@ -1,0 +1,21 @@
+/** What the benchmark scripts share: a db-sync home with one pair between two throwaway servers. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestServer } from '../test/helpers/mariadb-server.js';
+
+export const q = (s: TestServer, sql: string, db?: string) => s.sql(sql, db).trim();
+
+/** A DB_SYNC_HOME whose config has pair `p` from srcDb on `src` to dstDb on `dst` (data only). */
+export function dbSyncHome(src: TestServer, dst: TestServer, srcDb: string, dstDb: string, prefix = 'db-sync-bench-'): string {
+  const home = mkdtempSync(path.join(os.tmpdir(), prefix));
+  writeFileSync(path.join(home, 'config.json'), JSON.stringify({
+    version: 1, settings: { logLevel: 'warn' },
+    connections: [
+      { name: 'src', host: '127.0.0.1', port: src.port, user: 'root', password: '', database: srcDb },
+      { name: 'dst', host: '127.0.0.1', port: dst.port, user: 'root', password: '', database: dstDb },
+    ],
+    syncPairs: [{ name: 'p', source: 'src', target: 'dst', schema: false, routines: false }],
+  }));
+  return home;
+}
