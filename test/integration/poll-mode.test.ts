@@ -88,7 +88,8 @@ describe('polling mode on a source without a binlog', () => {
     await ctx?.close();
   });
 
-  it('copies the tables first (one keyed only by a NOT NULL unique key), then applies inserts, updates, a double update and equal timestamps across pages by polling (reconciliation is an hour away)', async () => {
+  it('copies the tables first (one keyed only by a NOT NULL unique key), then applies inserts, updates, a double '
+    + 'update and equal timestamps across pages by polling (reconciliation is an hour away)', async () => {
     const runner = start({ reconcileInterval: 3_600_000 });
     try {
       await converged(['a', 'b', 'c', 'u'], CONVERGE_MS);
