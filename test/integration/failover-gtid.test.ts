@@ -5,7 +5,8 @@
  * SLAVE; RESET SLAVE ALL), the source connection re-pointed with `connection edit`: the pair
  * continues from its GTIDs without a snapshot and the target equals the new primary. When
  * the promoted server lacks a transaction the target has, or has one the old primary never
- * had, the pair stops with SOURCE_MISSING_GTIDS / SOURCE_DIVERGED naming the GTIDs.
+ * had, the pair stops with SOURCE_MISSING_GTIDS / SOURCE_DIVERGED naming the GTIDs; re-pointed at another
+ * server while its checkpoint has no GTID state, with SOURCE_CHANGED.
  */
 import { describe, it, expect, afterEach } from 'vitest';
 import os from 'node:os';
@@ -191,5 +192,26 @@ describe('source failover by GTID', () => {
     const p = await waitForPair(home, 'p', 'error', (s) => s.lastError?.code === 'SOURCE_DIVERGED', 60_000);
     expect(p.lastError?.message).toContain(errant);
     expect(target.sql(`SELECT COUNT(*) FROM ${DB}.items WHERE id = 20`).trim()).toBe('0');
+  }, 180_000);
+
+  it('stops with SOURCE_CHANGED when pointed at another server while the checkpoint has no GTID state', async () => {
+    const { primary, replica, target } = await topology('fc');
+    await waitEqual(primary, target);
+    await waitEqual(primary, replica);
+    await service!.terminate();
+    // A checkpoint written before db-sync resumed by GTID: only file:pos, meaningless on another server.
+    target.sql(`UPDATE ${DB}._db_sync_checkpoint SET state = JSON_REMOVE(state, '$.gtids') ` +
+      `WHERE pair_name = 'p' AND stream = 'binlog'`);
+    expect(checkpoint(target).gtids).toBeUndefined();
+    await promote(replica);
+    replica.sql(`INSERT INTO ${DB}.items VALUES (30, 1, 'written on the other server')`);
+    await repoint(replica);
+    service = startService(home);
+    const p = await waitForPair(home, 'p', 'error', (x) => x.lastError?.code === 'SOURCE_CHANGED', 60_000);
+    expect(p.lastError?.message).toContain('the checkpoint has no GTID state');
+    expect(p.lastError?.message).toContain('server_id 41');
+    expect(p.lastError?.hint).toContain('--resnapshot');
+    expect(target.sql(`SELECT COUNT(*) FROM ${DB}.items WHERE id = 30`).trim()).toBe('0'); // nothing applied
+    expect(checkpoint(target).serverId).toBe(41);
   }, 180_000);
 });

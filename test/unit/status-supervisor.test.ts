@@ -16,8 +16,8 @@ const config = configSchema.parse({
   syncPairs: [{ name: 'p', source: 'a', target: 'b' }, { name: 'q', source: 'a', target: 'b' }],
 });
 
-/** Resolves when the pair's status reaches `state`. */
-function waitFor(sink: ReturnType<typeof createStatusSink>, pred: () => boolean, ms = 3000): Promise<void> {
+/** Resolves when `pred` holds; rejects with the pair's status after `ms` (generous: two shared cores). */
+function waitFor(sink: ReturnType<typeof createStatusSink>, pred: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   return new Promise((resolve, reject) => {
     const tick = () => {
@@ -96,10 +96,13 @@ describe('pair supervisor', () => {
     good.sup.start();
     bad.sup.start();
     await waitFor(bad.sink, () => bad.sink.current().errorsTotal >= 4);
+    // Both keep going side by side: the good pair's updates grow while the bad pair fails twice more.
     const before = okUpdates;
-    await new Promise((r) => setTimeout(r, 100));
-    expect(okUpdates - before).toBeGreaterThan(5);
+    const errorsBefore = bad.sink.current().errorsTotal;
+    await waitFor(bad.sink, () => bad.sink.current().errorsTotal >= errorsBefore + 2);
+    await waitFor(good.sink, () => okUpdates - before > 5);
     expect(good.sink.current().state).toBe('streaming');
+    expect(good.sink.current().errorsTotal).toBe(0);
     await Promise.all([good.sup.stop(), bad.sup.stop()]);
   });
 
@@ -125,7 +128,7 @@ describe('pair supervisor', () => {
     await waitFor(sink, () => sink.current().state === 'error');
     const t0 = Date.now();
     await sup.stop();
-    expect(Date.now() - t0).toBeLessThan(500);
+    expect(Date.now() - t0).toBeLessThan(5_000); // the delay is 60 s
   });
 });
 
