@@ -51,10 +51,11 @@ async function blockPairOn(c: TestContext, pair: string): Promise<mysql.Connecti
   await lock.query('BEGIN');
   await lock.query('SELECT * FROM slow WHERE id = 1 FOR UPDATE');
   await c.source.query('UPDATE slow SET v = v + 1 WHERE id = 1');
-  // The server's lock tables do not always show the wait: a pair stuck behind its source (lag > 3 s) counts too.
+  // The lock tables do not always show the wait: a pair stuck behind its source (lag > 3 s) counts too.
   const stuck = () => { const st = readStatus(ctx.home)?.pairs.find((p) => p.name === pair);
     return st?.caughtUp === false && (st.lagMs ?? 0) > 3000; };
-  await waitUntil('the pair waiting on the row lock on the target', async () => stuck() || lockWaits(lock, c.targetDb), 60_000,
+  await waitUntil('the pair waiting on the row lock on the target', async () => stuck() || lockWaits(lock, c.targetDb),
+    60_000,
     () => readStatus(ctx.home)?.pairs.find((p) => p.name === pair));
   return lock;
 }
