@@ -15,9 +15,10 @@ import { queryRows, type Db } from '../db/connection.js';
 import type { Flavor } from '../db/flavor.js';
 import { quoteId, quoteString } from '../db/quote.js';
 import { listSyncedTables } from '../db/table-info.js';
+import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { BinlogPosition } from './events.js';
-import { serverPosition, startConsistentSnapshot } from './position.js';
+import { comparePositions, type BinlogPosition } from './events.js';
+import { binlogFiles, serverPosition, startConsistentSnapshot } from './position.js';
 
 export interface SnapshotRead {
   at: BinlogPosition;
@@ -27,14 +28,31 @@ export interface SnapshotRead {
 }
 
 const ATTEMPTS = 10;
+/** Reads opened at a binlog file's start before its predecessor is known committed (about 30 s at 250 ms). */
+const ROTATION_WAITS = 120;
 /** Statements in a binlog Query event that change no table definition. */
 const NOT_DDL = /^(?:use\s+(?:`[^`]*`|\S+)\s*;\s*)?(?:BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE\s+SAVEPOINT|XA\s)/i;
 
 export async function openSnapshotRead(db: Db, flavor: Flavor, schema: string, inScope: (t: string) => boolean,
   logger: Logger): Promise<SnapshotRead> {
-  let afterRotation = false;
-  for (let attempt = 1; ; attempt++) {
+  /** The binlog file at whose start the last read opened (null: it did not). */
+  let startFile = null as string | null;
+  let rotationWaits = 0;
+  for (let attempt = 1; ; ) {
+    // checked before the read opens: a read opened after that sees every transaction before the file
+    const settled = startFile !== null && await previousFilesCommitted(db, startFile);
     const at = await startConsistentSnapshot(db, flavor);
+    if (flavor.name === 'mariadb' && await unsettledFileStart(db, at) && !(settled && startFile === at.file)) {
+      await db.query('COMMIT');
+      if (++rotationWaits > ROTATION_WAITS) throw rotationUnsettled(at);
+      if (startFile !== at.file) {
+        logger.info({ at: `${at.file}:${at.pos}` }, 'snapshot: the read began at a binlog file\'s start; '
+          + 'opening it again once the previous file is committed');
+      }
+      startFile = at.file;
+      await new Promise((r) => setTimeout(r, 250));
+      continue;
+    }
     const tables = await listSyncedTables(db, schema, inScope);
     const shapes = new Map<string, string>();
     for (const t of tables) {
@@ -42,29 +60,57 @@ export async function openSnapshotRead(db: Db, flavor: Flavor, schema: string, i
       if (shape !== null) shapes.set(t, shape);
     }
     const after = await serverPosition(db, flavor);
-    const retry: string | null = attempt === ATTEMPTS ? null
-      : await statementBetween(db, at, after) ? 'a statement was logged while the read opened'
-        : !afterRotation && await atFileStart(db, at) ? 'the read began right after a binlog rotation' : null;
-    if (!retry) return { at, tables, shapes };
-    afterRotation ||= retry.includes('rotation');
+    if (attempt === ATTEMPTS || !await statementBetween(db, at, after)) return { at, tables, shapes };
+    attempt++;
     await db.query('COMMIT');
-    logger.info({ attempt, at: `${at.file}:${at.pos}` }, `snapshot: ${retry}; opening it again`);
+    logger.info({ attempt, at: `${at.file}:${at.pos}` }, 'snapshot: a statement was logged while the read opened; '
+      + 'opening it again');
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
 /**
- * Whether P is the start of a binlog file (no transaction of the file before it). MariaDB
- * (seen on 10.11) moves the reported snapshot position to the new file when the binlog
- * rotates, which the group commit does before the last transactions of the old file are
- * committed in InnoDB: a read opened in that instant misses them (fuzzer seed 20261130: a
- * 4 MB row, the last of its file, absent from the copy). Opened again a moment later, the
- * read sees them.
+ * Whether P is the start of a binlog file (no transaction of the file before it) and the header
+ * does not show the previous files committed (a Binlog_checkpoint naming the file itself).
+ *
+ * MariaDB 10.11 reports a snapshot position there before the previous file's last group is
+ * committed in InnoDB: the group commit rotates the binlog, and so moves
+ * binlog_snapshot_file/position to the new file, before that group's commit in the engine.
+ * A read opened in that instant misses the group's transactions although P says they came
+ * before it (fuzzer seed 107: a row inserted by the last transaction of a file, absent from the
+ * copy; measured with 4 KB binlog files and four writers: 103 of 221 reads opened at a file
+ * start missed one transaction, none of 1,822 reads opened inside a file did, since InnoDB
+ * commits in binlog order). test/integration/snapshot-rotation.test.ts repeats that measurement.
  */
-async function atFileStart(db: Db, at: BinlogPosition): Promise<boolean> {
-  const events = await queryRows<{ Event_type: string; End_log_pos: number | string }>(db,
+async function unsettledFileStart(db: Db, at: BinlogPosition): Promise<boolean> {
+  const events = await queryRows<{ Event_type: string; End_log_pos: number | string; Info: string | null }>(db,
     `SHOW BINLOG EVENTS IN ${quoteString(at.file)} LIMIT 8`);
-  return !events.some((e) => Number(e.End_log_pos) <= at.pos && /^(Gtid|Query|Xid)$/.test(e.Event_type));
+  const before = events.filter((e) => Number(e.End_log_pos) <= at.pos);
+  return !before.some((e) => /^(Gtid|Query|Xid)$/.test(e.Event_type) || namesItself(e, at.file));
+}
+
+/**
+ * Whether every transaction of the files before `file` is committed in the engines: MariaDB
+ * logs a Binlog_checkpoint event naming `file` itself once no earlier file has a transaction
+ * left to commit (it names the oldest such file until then). A read opened after that at the
+ * same file start sees all the transactions before P.
+ */
+async function previousFilesCommitted(db: Db, file: string): Promise<boolean> {
+  const events = await queryRows<{ Event_type: string; Info: string | null }>(db,
+    `SHOW BINLOG EVENTS IN ${quoteString(file)} LIMIT 1000`);
+  return events.some((e) => namesItself(e, file));
+}
+
+function namesItself(e: { Event_type: string; Info: string | null }, file: string): boolean {
+  return e.Event_type === 'Binlog_checkpoint' && (e.Info ?? '').trim() === file;
+}
+
+function rotationUnsettled(at: BinlogPosition): SyncError {
+  return new SyncError('SNAPSHOT_POSITION_UNSETTLED', `the source's snapshot position stayed at the start of binlog `
+    + `${at.file} for 30 s without the previous file's transactions being committed (no Binlog_checkpoint naming it)`, {
+    hint: 'db-sync retries; if this repeats, check the source\'s InnoDB log flushing (a stuck commit) and the binlog '
+      + 'background thread, then run the pair again.', retryable: true,
+  });
 }
 
 /** The table's SHOW CREATE TABLE now (null when it does not exist). */
@@ -79,14 +125,28 @@ export async function definition(db: Db, schema: string, table: string): Promise
   }
 }
 
-/** Whether a Query event other than transaction control lies between the two positions. */
+/**
+ * Whether a Query event other than transaction control lies between the two positions (across
+ * at most a few binlog files; more than that counts as yes).
+ */
 async function statementBetween(db: Db, from: BinlogPosition, to: BinlogPosition): Promise<boolean> {
-  if (from.file !== to.file) return true;
-  if (from.pos >= to.pos) return false;
-  const events = await queryRows<{ Event_type: string; Info: string | null; End_log_pos: number | string }>(db,
-    `SHOW BINLOG EVENTS IN ${quoteString(from.file)} FROM ${Math.floor(from.pos)} LIMIT 10000`);
-  return events.some((e) => Number(e.End_log_pos) <= to.pos && e.Event_type === 'Query'
-    && !NOT_DDL.test(e.Info ?? ''));
+  if (comparePositions(from, to) >= 0) return false;
+  const files = from.file === to.file ? [from.file]
+    : (await binlogFiles(db)).filter((f) => inFiles(f, from.file, to.file));
+  if (files.length > 5 || files[0] !== from.file || files[files.length - 1] !== to.file) return true;
+  for (const file of files) {
+    const start = file === from.file ? Math.floor(from.pos) : 4;
+    const events = await queryRows<{ Event_type: string; Info: string | null; End_log_pos: number | string }>(db,
+      `SHOW BINLOG EVENTS IN ${quoteString(file)} FROM ${start} LIMIT 10000`);
+    if (events.some((e) => (file !== to.file || Number(e.End_log_pos) <= to.pos) && e.Event_type === 'Query'
+      && !NOT_DDL.test(e.Info ?? ''))) return true;
+  }
+  return false;
+}
+
+function inFiles(file: string, first: string, last: string): boolean {
+  const at = { file, pos: 0 };
+  return comparePositions(at, { file: first, pos: 0 }) >= 0 && comparePositions(at, { file: last, pos: 0 }) <= 0;
 }
 
 /** ER_TABLE_DEF_CHANGED: the table was created or rebuilt after the consistent read began. */
