@@ -1,4 +1,4 @@
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect, afterEach, vi } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +11,8 @@ import type { StatusDocument } from '../../src/daemon/status-file.js';
 const homes: string[] = [];
 afterEach(() => { for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true }); });
 
-const tick = (ms = 150) => new Promise((r) => setTimeout(r, ms));
+/** The status file is published every 50 ms; a loaded machine may take longer: wait for the condition. */
+const eventually = (check: () => void) => vi.waitFor(check, { timeout: 10_000, interval: 25 });
 
 /** Three pairs under maxPairs; the runner holds a slot while it "streams", as the binlog engine holds a lock. */
 function setup(maxPairs: number) {
@@ -55,8 +56,8 @@ describe('maxPairs slots of a service', () => {
   it('holds at most maxPairs pairs, shows the others as standby, gives a freed slot to a waiting pair', async () => {
     const { store, service, file, states, peak } = setup(2);
     await service.start();
-    await tick();
-    expect(states().filter((s) => s === 'streaming')).toHaveLength(2);
+    await eventually(() => expect(states().filter((s) => s === 'streaming')).toHaveLength(2));
+    await eventually(() => expect(file().pairs.some((p) => p.state === 'standby')).toBe(true));
     const waiting = file().pairs.find((p) => p.state === 'standby');
     expect(waiting?.standby?.note).toBe('free, but this service already holds maxPairs = 2 pairs');
     expect(file().service).toMatchObject({ maxPairs: 2, heldPairs: 2 });
@@ -64,15 +65,13 @@ describe('maxPairs slots of a service', () => {
     const streamingOne = file().pairs.find((p) => p.state === 'streaming')!.name;
     store.update((c) => { c.syncPairs.find((p) => p.name === streamingOne)!.enabled = false; });
     await service.reload('test');
-    await tick();
-    expect(file().pairs.find((p) => p.name === waiting!.name)?.state).toBe('streaming');
+    await eventually(() => expect(file().pairs.find((p) => p.name === waiting!.name)?.state).toBe('streaming'));
     expect(file().service.heldPairs).toBe(2);
     expect(peak()).toBe(2);
 
     store.update((c) => { c.syncPairs.forEach((p) => { p.enabled = true; }); c.settings.maxPairs = 3; });
     await service.reload('test');
-    await tick();
-    expect(states()).toEqual(['streaming', 'streaming', 'streaming']);
+    await eventually(() => expect(states()).toEqual(['streaming', 'streaming', 'streaming']));
     expect(peak()).toBe(3);
     await service.stop();
     expect(file().service.heldPairs).toBe(0);
