@@ -2,7 +2,8 @@
  * Interactive prompts (the only @inquirer/prompts import). Commands collect what flags did
  * not give: on a TTY they ask; otherwise they fail once, listing every missing flag.
  */
-import { input, password, select, checkbox, confirm } from '@inquirer/prompts';
+// loaded on first use: a command run with flags (service, sync run) never pays its ~14 MB
+const prompts = () => import('@inquirer/prompts');
 import { SyncError } from '../core/errors.js';
 
 export function isInteractive(): boolean {
@@ -18,21 +19,26 @@ export function missingFlagsError(command: string, missing: string[]): SyncError
 }
 
 export async function askText(message: string, options: { default?: string; validate?: (v: string) => string | true } = {}): Promise<string> {
+  const { input } = await prompts();
   return input({ message, default: options.default, validate: options.validate ?? ((v) => (v.trim() ? true : 'required')) });
 }
 
 export async function askPassword(message: string): Promise<string> {
+  const { password } = await prompts();
   return password({ message, mask: '*' });
 }
 
 export async function askChoice<T extends string>(message: string, choices: Array<{ name: string; value: T }>, def?: T): Promise<T> {
+  const { select } = await prompts();
   return select({ message, choices, default: def });
 }
 
 export async function askChecks<T extends string>(message: string, choices: Array<{ name: string; value: T; checked?: boolean }>): Promise<T[]> {
+  const { checkbox } = await prompts();
   return checkbox({ message, choices });
 }
 
 export async function askConfirm(message: string, def = false): Promise<boolean> {
+  const { confirm } = await prompts();
   return confirm({ message, default: def });
 }

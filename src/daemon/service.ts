@@ -8,7 +8,7 @@ import { toSyncError } from '../core/errors.js';
 import { setLogLevel, type Logger } from '../core/log.js';
 import { createStatusSink, initialStatus, type PairStatus, type StatusSink } from '../core/status.js';
 import { watchConfig, type ConfigWatcher } from './config-watcher.js';
-import { startMetricsServer, type MetricsServer } from './metrics.js';
+import type { MetricsServer } from './metrics.js';
 import type { RetryLimits } from '../core/retry.js';
 import { writeStatusFile, type StatusDocument } from './status-file.js';
 import { PairSupervisor, type PairRunner } from './supervisor.js';
@@ -134,7 +134,11 @@ export class SyncService {
     if ((this.metrics?.port ?? null) === port || (this.metrics && port === 0)) return;
     await this.metrics?.close();
     this.metrics = null;
-    if (port !== null) this.metrics = await startMetricsServer(port, () => this.statuses());
+    if (port !== null) {
+      // prom-client (~13 MB) only in a service that serves metrics
+      const { startMetricsServer } = await import('./metrics.js');
+      this.metrics = await startMetricsServer(port, () => this.statuses());
+    }
   }
 
   /**

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import logUpdate from 'log-update';
 import { SyncError } from '../../core/errors.js';
 import { startDemo, type DemoHandle } from '../../demo/run-demo.js';
 import { renderStatus } from '../views/status-view.js';
@@ -7,7 +6,9 @@ import { action } from '../run.js';
 import { readServiceStatus } from './status.js';
 import { sleep } from '../../core/sleep.js';
 
-function draw(demo: DemoHandle, started: number): void {
+type LogUpdate = (typeof import('log-update'))['default'];
+
+function draw(logUpdate: LogUpdate, demo: DemoHandle, started: number): void {
   const snap = readServiceStatus(demo.store);
   const secs = Math.round((Date.now() - started) / 1000);
   logUpdate(`${renderStatus(snap.doc, snap.alive, new Date(), process.stdout.columns ?? 80)}\nwrite load: ${demo.writes()} order transactions on the source in ${secs}s` +
@@ -45,14 +46,15 @@ export function registerDemoCommand(program: Command): void {
       const duration = opts.duration === undefined ? undefined : Number(opts.duration);
       if (duration !== undefined && !(duration > 0)) throw new SyncError('INVALID_INPUT', '--duration must be a positive number of seconds', { hint: 'e.g. --duration 30' });
       const demo = await startDemo({ writesPerSec: Number(opts.rate) || 20, say: (l) => process.stdout.write(`${l}\n`) });
+      const { default: logUpdate } = await import('log-update');
       const started = Date.now();
       let equal = false;
       try {
-        draw(demo, started);
-        const timer = setInterval(() => draw(demo, started), 2000);
+        draw(logUpdate, demo, started);
+        const timer = setInterval(() => draw(logUpdate, demo, started), 2000);
         await untilDone(duration);
         clearInterval(timer);
-        draw(demo, started);
+        draw(logUpdate, demo, started);
         logUpdate.done();
         equal = await finish(demo);
       } finally {

@@ -28,7 +28,7 @@ async function showLogs(flags: LogsFlags): Promise<number> {
   const { logDir } = openStore().paths;
   const minLevel = flags.level === undefined ? undefined : parseLevel(flags.level);
   const filter: LogFilter = { pair: flags.pair, minLevel };
-  const render = logRenderer({ json: !!flags.json, color: useColor(process.stdout, process.env) });
+  const render = await logRenderer({ json: !!flags.json, color: useColor(process.stdout, process.env) });
   const limit = lineLimit(flags.lines);
   const files = logFiles(logDir);
   const onLine = (line: LogLine) => { process.stdout.write(render(line)); };

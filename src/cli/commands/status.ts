@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import logUpdate from 'log-update';
 import type { Config } from '../../core/config/schema.js';
 import type { ConfigStore } from '../../core/config/store.js';
 import { initialStatus } from '../../core/status.js';
@@ -71,6 +70,7 @@ function renderWithRisks(snap: StatusSnapshot, risks: Risks, width?: number): st
 }
 
 async function watch(store: ConfigStore): Promise<void> {
+  const { default: logUpdate } = await import('log-update');
   let risks: Risks = new Map();
   let checkedAt = 0;
   const draw = async () => {

@@ -3,7 +3,6 @@
  * is with --json, else "[time] LEVEL: [pair] message key=value ..." on one line, coloured only
  * when writing to a terminal and NO_COLOR is not set.
  */
-import pinoPretty from 'pino-pretty';
 import type { LogLine } from '../../core/log-reader.js';
 
 export interface LogViewOptions {
@@ -16,8 +15,10 @@ export function useColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): bo
   return Boolean(stream.isTTY) && !env.NO_COLOR;
 }
 
-export function logRenderer(o: LogViewOptions): (line: LogLine) => string {
+/** pino-pretty is loaded here only (~10 MB): no other command needs it. */
+export async function logRenderer(o: LogViewOptions): Promise<(line: LogLine) => string> {
   if (o.json) return (line) => `${line.text}\n`;
+  const { default: pinoPretty } = await import('pino-pretty');
   const pretty = pinoPretty.prettyFactory({
     colorize: o.color,
     translateTime: "UTC:yyyy-mm-dd HH:MM:ss.l'Z'",

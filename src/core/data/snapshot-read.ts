@@ -83,8 +83,8 @@ export async function openSnapshotRead(db: Db, flavor: Flavor, schema: string, i
  * commits in binlog order). test/integration/snapshot-rotation.test.ts repeats that measurement.
  */
 async function unsettledFileStart(db: Db, at: BinlogPosition): Promise<boolean> {
-  const events = await queryRows<{ Event_type: string; End_log_pos: number | string; Info: string | null }>(db,
-    `SHOW BINLOG EVENTS IN ${quoteString(at.file)} LIMIT 8`);
+  const events = await binlogEvents(db, at.file, null, 8);
+  if (!events) return true;
   const before = events.filter((e) => Number(e.End_log_pos) <= at.pos);
   return !before.some((e) => /^(Gtid|Query|Xid)$/.test(e.Event_type) || namesItself(e, at.file));
 }
@@ -96,9 +96,8 @@ async function unsettledFileStart(db: Db, at: BinlogPosition): Promise<boolean> 
  * same file start sees all the transactions before P.
  */
 async function previousFilesCommitted(db: Db, file: string): Promise<boolean> {
-  const events = await queryRows<{ Event_type: string; Info: string | null }>(db,
-    `SHOW BINLOG EVENTS IN ${quoteString(file)} LIMIT 1000`);
-  return events.some((e) => namesItself(e, file));
+  const events = await binlogEvents(db, file, null, 1000);
+  return !!events?.some((e) => namesItself(e, file));
 }
 
 function namesItself(e: { Event_type: string; Info: string | null }, file: string): boolean {
@@ -136,12 +135,29 @@ async function statementBetween(db: Db, from: BinlogPosition, to: BinlogPosition
   if (files.length > 5 || files[0] !== from.file || files[files.length - 1] !== to.file) return true;
   for (const file of files) {
     const start = file === from.file ? Math.floor(from.pos) : 4;
-    const events = await queryRows<{ Event_type: string; Info: string | null; End_log_pos: number | string }>(db,
-      `SHOW BINLOG EVENTS IN ${quoteString(file)} FROM ${start} LIMIT 10000`);
+    const events = await binlogEvents(db, file, start, 10000);
+    if (!events) return true;
     if (events.some((e) => (file !== to.file || Number(e.End_log_pos) <= to.pos) && e.Event_type === 'Query'
       && !NOT_DDL.test(e.Info ?? ''))) return true;
   }
   return false;
+}
+
+interface BinlogEventRow { Event_type: string; End_log_pos: number | string; Info: string | null }
+
+/**
+ * SHOW BINLOG EVENTS; null when the server cannot read that far (ER_ERROR_WHEN_EXECUTING_COMMAND,
+ * "Wrong offset or I/O error": seen reading the file being written, fuzzer seed 107). Callers
+ * then assume the worse case and open the read again.
+ */
+async function binlogEvents(db: Db, file: string, from: number | null, limit: number): Promise<BinlogEventRow[] | null> {
+  try {
+    return await queryRows<BinlogEventRow>(db,
+      `SHOW BINLOG EVENTS IN ${quoteString(file)}${from === null ? '' : ` FROM ${from}`} LIMIT ${limit}`);
+  } catch (err) {
+    if ((err as { details?: { errno?: number } }).details?.errno === 1220) return null;
+    throw err;
+  }
 }
 
 function inFiles(file: string, first: string, last: string): boolean {
