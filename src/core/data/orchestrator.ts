@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type { ConnectionConfig } from '../config/schema.js';
 import { BinarySession, closeQuietly, closeWithin, openConnection, queryRows, type Db } from '../db/connection.js';
 import { checkCapabilities, type Capabilities } from '../preflight.js';
+import { quoteString } from '../db/quote.js';
 import { prepareApplySession } from '../db/session.js';
 import { listSyncedTables } from '../db/table-info.js';
 import { SyncError } from '../errors.js';
@@ -20,6 +21,7 @@ import { Applier } from './applier.js';
 import { runStream, type StreamOptions } from './apply-loop.js';
 import { ensureCheckpointTable, readCheckpoint, writeCheckpoint, type BinlogCheckpoint } from './checkpoint.js';
 import { canFailOver, reanchorOnNewServer } from './gtid-failover.js';
+import { MysqlGtidsAt, type MysqlEventRow } from './gtid.js';
 import { DDL_JOURNAL, sessionBaseline, type DdlJournal } from './ddl-replay.js';
 import { comparePositions, formatPosition, type BinlogPosition } from './events.js';
 import { binlogFiles, binlogSizes, serverPosition, sourceClock } from './position.js';
@@ -232,7 +234,7 @@ class Engine {
           statusHelper: this.status, logger: this.opts.logger, signal: this.opts.signal, chunkRows: this.opts.chunkRows,
           chunkBytes: this.opts.chunkBytes, parallel: this.opts.snapshotParallel, guard: this.guard, schemaTables,
         });
-        ckpt = identity(await runner.run(ckpt, snap));
+        ckpt = await runner.run(ckpt, snap);
         if (this.opts.signal.aborted) return;
         // tables changed during the copy are copied again from a newer read first
         if (await readCheckpoint(this.applier.session, this.opts.pairName, SNAPSHOT_STREAM)) continue;
@@ -261,14 +263,29 @@ function identityOf(caps: Capabilities): (pos: BinlogPosition, gtid?: string, gt
 }
 
 /**
- * MariaDB: the GTID position matching a binlog file:pos of this server (BINLOG_GTID_POS, read
- * from the binlog itself), to seed the GTID state of a checkpoint that has none yet (right
- * after a snapshot, or written by an older db-sync). MySQL: not derived (stays file:pos).
+ * The GTID state matching a binlog file:pos of this server, to seed the GTID state of a
+ * checkpoint that has none yet (after a MariaDB snapshot, or written by an older db-sync).
+ * MariaDB: BINLOG_GTID_POS, read from the binlog itself. MySQL: the file's Previous_gtids plus
+ * its GTIDs up to the position (MysqlGtidsAt), read once; a MySQL snapshot already carries it.
  */
 async function gtidPositionAt(db: Db, caps: Capabilities, p: BinlogPosition): Promise<string | null> {
-  if (!caps.gtidMode || caps.flavor.name !== 'mariadb') return null;
+  if (!caps.gtidMode) return null;
+  if (caps.flavor.name === 'mysql') return mysqlGtidsAt(db, p);
   const [row] = await queryRows<{ g: string | null }>(db, 'SELECT BINLOG_GTID_POS(?, ?) AS g', [p.file, p.pos]);
   return row?.g ?? null;
+}
+
+async function mysqlGtidsAt(db: Db, p: BinlogPosition): Promise<string | null> {
+  const scan = new MysqlGtidsAt(p.pos);
+  for (let from = 4; !scan.done;) {
+    const rows = await queryRows<MysqlEventRow>(db,
+      `SHOW BINLOG EVENTS IN ${quoteString(p.file)} FROM ${from} LIMIT 1000`);
+    scan.feed(rows);
+    const last = rows[rows.length - 1];
+    if (!last || rows.length < 1000) break;
+    from = Number(last.End_log_pos);
+  }
+  return scan.result();
 }
 
 /**

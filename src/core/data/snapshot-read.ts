@@ -21,6 +21,8 @@ import { serverPosition, startConsistentSnapshot } from './position.js';
 
 export interface SnapshotRead {
   at: BinlogPosition;
+  /** MySQL: gtid_executed at `at` (null on MariaDB; see SnapshotPoint). */
+  gtids: string | null;
   tables: string[];
   /** SHOW CREATE TABLE of each listed table (AUTO_INCREMENT= removed), as of the read. */
   shapes: Map<string, string>;
@@ -34,7 +36,7 @@ export async function openSnapshotRead(db: Db, flavor: Flavor, schema: string, i
   logger: Logger): Promise<SnapshotRead> {
   let afterRotation = false;
   for (let attempt = 1; ; attempt++) {
-    const at = await startConsistentSnapshot(db, flavor);
+    const { at, gtids } = await startConsistentSnapshot(db, flavor);
     const tables = await listSyncedTables(db, schema, inScope);
     const shapes = new Map<string, string>();
     for (const t of tables) {
@@ -45,7 +47,7 @@ export async function openSnapshotRead(db: Db, flavor: Flavor, schema: string, i
     const retry: string | null = attempt === ATTEMPTS ? null
       : await statementBetween(db, at, after) ? 'a statement was logged while the read opened'
         : !afterRotation && await atFileStart(db, at) ? 'the read began right after a binlog rotation' : null;
-    if (!retry) return { at, tables, shapes };
+    if (!retry) return { at, gtids, tables, shapes };
     afterRotation ||= retry.includes('rotation');
     await db.query('COMMIT');
     logger.info({ attempt, at: `${at.file}:${at.pos}` }, `snapshot: ${retry}; opening it again`);
