@@ -19,15 +19,15 @@ import type { Logger } from '../log.js';
 import type { StatusSink } from '../status.js';
 import { Applier } from './applier.js';
 import { runStream, type StreamOptions } from './apply-loop.js';
-import { ensureCheckpointTable, readCheckpoint, writeCheckpoint, type BinlogCheckpoint } from './checkpoint.js';
+import { readCheckpoint, writeCheckpoint, type BinlogCheckpoint } from './checkpoint.js';
 import { canFailOver, reanchorOnNewServer } from './gtid-failover.js';
 import { MysqlGtidsAt, type MysqlEventRow } from './gtid.js';
 import { DDL_JOURNAL, sessionBaseline, type DdlJournal } from './ddl-replay.js';
 import { comparePositions, formatPosition, type BinlogPosition } from './events.js';
 import { binlogFiles, binlogSizes, serverPosition, sourceClock } from './position.js';
 import { nowMs } from './lag.js';
-import { boundSessionTimeouts, RUNNER_STREAM, watchPairLock, type LockWatch } from './runner-lock.js';
-import { takePairLock, type StandbyPolicy, type TakenLock } from './standby.js';
+import { RUNNER_STREAM } from './runner-lock.js';
+import { withPairLock, type StandbyPolicy } from './standby.js';
 import { freshProgress, partialState, SNAPSHOT_STREAM, SnapshotRunner } from './snapshot-runner.js';
 import type { SnapshotState } from './snapshot.js';
 import { deleteRangesSql, rangeStream, readRanges } from './snapshot-ranges.js';
@@ -113,34 +113,18 @@ export function streamServerId(o: { pairName: string; source: ConnectionConfig; 
 
 async function runOnce(o: BinlogSyncOptions, caps: Capabilities, until: BinlogPosition | null,
   first: { resnapshot: boolean; recopy: string[] }): Promise<void> {
-  const session = await BinarySession.open(o.target);
-  let lock: TakenLock | null = null;
-  let watch: LockWatch | null = null;
-  let control: Db | undefined;
-  let guard: SourceGuard | undefined;
-  try {
-    await prepareApplySession(session);
-    await boundSessionTimeouts(session);
-    await ensureCheckpointTable(session);
-    lock = await takePairLock(session, { ...o, targetDb: o.target.database });
-    if (!lock) return;
-    watch = watchPairLock(session, o.target, lock.me, o.pairName, o.logger);
-    // from here on, losing the lock ends the run like a stop, then fails it (PAIR_LOCK_LOST)
-    const run: BinlogSyncOptions = { ...o, signal: AbortSignal.any([o.signal, watch.signal]) };
-    control = await openConnection(o.source);
-    guard = o.guard ? new SourceGuard(control, o.guard, o.logger, run.signal) : undefined;
-    await underLock(run, caps, until, first, session, control, guard);
-  } catch (err) {
-    throw watch?.lost() ?? err;
-  } finally {
-    await watch?.stop();
-    await guard?.close();
-    await closeWithin(control);
-    await session.close();
-    lock?.release();
-  }
-  const lost = watch?.lost();
-  if (lost) throw lost;
+  // from the lock on, losing it ends the run like a stop, then fails it (PAIR_LOCK_LOST)
+  await withPairLock({ ...o, prepare: prepareApplySession }, async (session, signal) => {
+    const run: BinlogSyncOptions = { ...o, signal };
+    const control = await openConnection(o.source);
+    const guard = o.guard ? new SourceGuard(control, o.guard, o.logger, run.signal) : undefined;
+    try {
+      await underLock(run, caps, until, first, session, control, guard);
+    } finally {
+      await guard?.close();
+      await closeWithin(control);
+    }
+  });
 }
 
 async function underLock(o: BinlogSyncOptions, caps: Capabilities, until: BinlogPosition | null,
