@@ -111,12 +111,17 @@ describe('throttling on a lagging replica of the source', () => {
     expect(await replicaLag()).toBeGreaterThan(LAG_LIMIT + 2);
 
     // the lock goes, the replica catches up, the snapshot resumes by itself
+    const unlocked = Date.now();
     await locker.query('UNLOCK TABLES');
     await waitUntil('the replica to catch up', async () => (await replicaLag()) === 0, 30_000);
+    const resumed = await waitForPair(home, 'shop', 'copying again', (p) => !p.throttled, 30_000);
+    const resumedMs = Date.now() - unlocked;
     const done = await waitForPair(home, 'shop', 'streaming after the replica caught up',
       (p) => p.state === 'streaming', 90_000);
     expect(done.throttled).toBeNull();
     expect(done.throttledSecTotal).toBeGreaterThanOrEqual(3);
+    console.log(`throttled ${done.throttledSecTotal.toFixed(1)} s in all; reads resumed ${resumedMs} ms after the `
+      + `replica's lock went (state then: ${resumed.state}); streaming ${Date.now() - unlocked} ms after it`);
 
     const log = readFileSync(path.join(home, 'logs', 'combined.log'), 'utf8');
     const busy = log.split('\n').filter((l) => l.includes('source busy: bulk reads wait'));
