@@ -62,20 +62,29 @@ export class SyncService {
   private stopped = false;
   private reloading: Promise<void> = Promise.resolve();
   /** Pairs whose lock this service holds (or is trying to take this instant): capped by settings.maxPairs. */
-  private held = 0;
-  private readonly standby: StandbyPolicy = {
-    hasRoom: () => this.held < (this.config.settings.maxPairs ?? Infinity),
-    claim: () => {
-      if (!this.standby.hasRoom()) return null;
-      this.held += 1;
-      let given = false;
-      return () => {
-        if (!given) this.held -= 1;
-        given = true;
-      };
-    },
-    fullNote: () => `free, but this service already holds maxPairs = ${this.config.settings.maxPairs} pairs`,
-  };
+  private readonly holders = new Set<string>();
+
+  private get maxPairs(): number {
+    return this.config.settings.maxPairs ?? Infinity;
+  }
+
+  /** The pair's share of the maxPairs slots (one at a time: a run releases it before the next starts). */
+  private standbyFor(name: string): StandbyPolicy {
+    const policy: StandbyPolicy = {
+      hasRoom: () => this.holders.size < this.maxPairs,
+      claim: () => {
+        if (!policy.hasRoom()) return null;
+        this.holders.add(name);
+        let given = false;
+        return () => {
+          if (!given) this.holders.delete(name);
+          given = true;
+        };
+      },
+      fullNote: () => `free, but this service already holds maxPairs = ${this.config.settings.maxPairs} pairs`,
+    };
+    return policy;
+  }
 
   constructor(private readonly options: ServiceOptions) {
     this.config = options.store.load();
@@ -151,12 +160,13 @@ export class SyncService {
     const pending: Promise<void>[] = [];
     for (const [name, run] of this.running) {
       if (wanted.has(name) && pairDefinition(this.config, name) === run.definition) continue;
-      this.running.delete(name);
-      this.options.logger.info({ pair: name, why: wanted.has(name) ? 'definition changed' : 'disabled or removed' }, 'stopping pair');
-      const stopped = run.supervisor.stop().finally(() => this.stopping.delete(name));
-      this.stopping.set(name, { done: stopped, sink: run.sink });
-      pending.push(stopped);
+      pending.push(this.stopPair(name, run, wanted.has(name) ? 'definition changed' : 'disabled or removed'));
     }
+    // a lowered maxPairs: the last pairs held beyond it restart, find no room and stand by
+    const order = this.config.syncPairs.map((p) => p.name);
+    const excess = [...this.holders].filter((n) => this.running.has(n))
+      .sort((a, b) => order.indexOf(b) - order.indexOf(a)).slice(0, Math.max(0, this.holders.size - this.maxPairs));
+    for (const name of excess) pending.push(this.stopPair(name, this.running.get(name)!, 'beyond maxPairs'));
     for (const name of wanted) {
       if (this.running.has(name)) continue;
       const stopping = this.stopping.get(name);
@@ -165,6 +175,14 @@ export class SyncService {
     }
     this.schedulePublish();
     return Promise.all(pending).then(() => undefined);
+  }
+
+  private stopPair(name: string, run: RunningPair, why: string): Promise<void> {
+    this.running.delete(name);
+    this.options.logger.info({ pair: name, why }, 'stopping pair');
+    const stopped = run.supervisor.stop().finally(() => this.stopping.delete(name));
+    this.stopping.set(name, { done: stopped, sink: run.sink });
+    return stopped;
   }
 
   private startIfWanted(name: string): void {
@@ -178,7 +196,7 @@ export class SyncService {
     const sink = createStatusSink(name, true, (s) => this.onPairChange(s));
     const supervisor = new PairSupervisor({
       name, config: () => this.config, runPair: this.options.runPair, logger, status: sink,
-      retrySettings: () => this.config.settings, limits: this.options.limits, standby: this.standby,
+      retrySettings: () => this.config.settings, limits: this.options.limits, standby: this.standbyFor(name),
     });
     this.running.set(name, { supervisor, sink, definition, logger });
     supervisor.start();
@@ -210,7 +228,7 @@ export class SyncService {
         pid: process.pid, startedAt: this.startedAt.toISOString(), uptimeSec: Math.round((now.getTime() - this.startedAt.getTime()) / 1000),
         version: this.options.version, running, configFile: paths.configFile, logDir: paths.logDir, metricsPort: this.metrics?.port ?? null,
         configLoadedAt: this.configLoadedAt.toISOString(), configError: this.configError,
-        maxPairs: this.config.settings.maxPairs ?? null, heldPairs: this.held, updatedAt: now.toISOString(),
+        maxPairs: this.config.settings.maxPairs ?? null, heldPairs: this.holders.size, updatedAt: now.toISOString(),
       },
       pairs: this.statuses(),
     };

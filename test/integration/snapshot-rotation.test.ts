@@ -66,7 +66,7 @@ describe('snapshot read at a binlog rotation', () => {
       const started = Date.now();
       for (let i = 0; i < READS && (Date.now() - started < BUDGET_MS || raw.atStart < 5); i++) {
         // the anchor: the server's own position for a read, as MariaDB reports it
-        const at = await startConsistentSnapshot(db, flavor);
+        const { at } = await startConsistentSnapshot(db, flavor);
         raw.reads++;
         if (at.pos < 400) raw.atStart++;
         if (await gap(db, at) !== 0) raw.wrong++;

@@ -11,7 +11,8 @@ import { describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from '../helpers/context.js';
-import { GtidState, formatMysqlGtidSet, parseMysqlGtidSet, subtractMysqlGtidSets } from '../../src/core/data/gtid.js';
+import { GtidState, formatMysqlGtidSet, MysqlGtidsAt, parseMysqlGtidSet, subtractMysqlGtidSets,
+  type MysqlEventRow } from '../../src/core/data/gtid.js';
 import { HistoryScan, startFile, type BinlogEventRow } from '../../src/core/data/gtid-history.js';
 import { parseMariaGtids } from '../../src/core/data/gtid.js';
 
@@ -103,6 +104,67 @@ describe('a promoted server\'s binlog history against the checkpoint', () => {
     expect(startFile(lists, parseMariaGtids('0-1-5'))).toBe(1);
     expect(startFile(lists, parseMariaGtids('0-1-9'))).toBe(2);
     expect(startFile(lists.slice(2), parseMariaGtids('0-1-5'))).toBe(-1);
+  });
+});
+
+/**
+ * SHOW BINLOG EVENTS rows of one MySQL 8.0 binlog file, shaped as MySQL prints them (built by
+ * hand from its documented output; no MySQL server runs here): Format_desc, Previous_gtids
+ * (several SIDs are printed with ",\n"), then per transaction Gtid (SET @@SESSION.GTID_NEXT=
+ * 'sid:gno'), Query BEGIN, Table_map, Write_rows, Xid.
+ */
+function mysqlBinlog(previous: string, gtids: string[]): { rows: MysqlEventRow[]; ends: number[] } {
+  let pos = 4;
+  const rows: MysqlEventRow[] = [];
+  const row = (Event_type: string, Info: string, size: number) => {
+    rows.push({ Event_type, End_log_pos: pos + size, Info });
+    pos += size;
+  };
+  row('Format_desc', 'Server ver: 8.0.36, Binlog ver: 4', 122);
+  row('Previous_gtids', previous, 71);
+  const ends: number[] = [];
+  for (const g of gtids) {
+    row('Gtid', `SET @@SESSION.GTID_NEXT= '${g}'`, 79);
+    row('Query', 'BEGIN', 75);
+    row('Table_map', 'table_id: 90 (app.items)', 49);
+    row('Write_rows', 'table_id: 90 flags: STMT_END_F', 40);
+    row('Xid', 'COMMIT /* xid=12 */', 31);
+    ends.push(pos);
+  }
+  return { rows, ends };
+}
+
+describe('MySQL: the executed GTID set at a binlog position (a checkpoint without a set)', () => {
+  const a = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
+  const b = '4f22fa47-71ca-11e1-9e33-c80aa9429562';
+  const at = (rows: MysqlEventRow[], pos: number, page = rows.length) => {
+    const scan = new MysqlGtidsAt(pos);
+    for (let i = 0; i < rows.length && !scan.done; i += page) scan.feed(rows.slice(i, i + page));
+    return scan.result();
+  };
+
+  it('is the file\'s Previous_gtids plus the GTIDs of the transactions before the position', () => {
+    const { rows, ends } = mysqlBinlog(`${a}:1-5,\n${b}:1-3`, [`${a}:6`, `${b}:4`, `${a}:7`]);
+    expect(at(rows, 4 + 122 + 71)).toBe(`${a}:1-5,${b}:1-3`);
+    expect(at(rows, ends[0]!)).toBe(`${a}:1-6,${b}:1-3`);
+    expect(at(rows, ends[1]!)).toBe(`${a}:1-6,${b}:1-4`);
+    expect(at(rows, ends[2]!)).toBe(`${a}:1-7,${b}:1-4`);
+    expect(at(rows, ends[1]!, 3)).toBe(`${a}:1-6,${b}:1-4`); // fed in pages, as SHOW BINLOG EVENTS ... LIMIT
+  });
+
+  it('merges a GTID into the set, also one that fills a gap', () => {
+    const { rows, ends } = mysqlBinlog(`${a}:1-5:7-9`, [`${a}:6`, `${a}:10`]);
+    expect(at(rows, ends[0]!)).toBe(`${a}:1-9`);
+    expect(at(rows, ends[1]!)).toBe(`${a}:1-10`);
+  });
+
+  it('is null without a Previous_gtids (GTIDs off), without any GTID, or with one it cannot read (tagged)', () => {
+    const { rows, ends } = mysqlBinlog(`${a}:1-5`, [`${a}:6`]);
+    expect(at(rows.filter((r) => r.Event_type !== 'Previous_gtids'), ends[0]! - 71)).toBeNull();
+    expect(at(mysqlBinlog('', [`${a}:1`]).rows, 4 + 122 + 71)).toBeNull(); // empty: file:pos
+    expect(at(mysqlBinlog('', [`${a}:1`]).rows, 4 + 122 + 71 + 274)).toBe(`${a}:1`);
+    const tagged = mysqlBinlog(`${a}:1-5`, [`${a}:tag1:1`]);
+    expect(at(tagged.rows, tagged.ends[0]!)).toBeNull();
   });
 });
 

@@ -134,6 +134,9 @@ class EventTranslator {
         this.inTxn = !g.standalone;
         return g.standalone ? null : { type: 'begin', gtid: r.gtid, ...base };
       }
+      case 'gtid':
+        // MySQL: a transaction starts here (its BEGIN follows): no resume position inside it
+        return null;
       case 'writerows':
       case 'deleterows':
       case 'updaterows':

@@ -125,3 +125,55 @@ export class GtidState {
     return [...this.maria.values()].sort((a, b) => a.domain - b.domain).map(formatMariaGtid).join(',');
   }
 }
+
+/** A row of SHOW BINLOG EVENTS, as far as the MySQL scan below reads it. */
+export interface MysqlEventRow {
+  Event_type: string;
+  End_log_pos: number | string;
+  Info: string;
+}
+
+const GTID_NEXT_RE = /GTID_NEXT\s*=\s*'([0-9a-fA-F-]{36}):(\d+)'/;
+
+/**
+ * MySQL: the executed GTID set at `pos`, a transaction boundary in one binlog file, read from
+ * that file's events (SHOW BINLOG EVENTS, fed in order from the file's start): the file's
+ * Previous_gtids (everything before the file) plus the GTID of every transaction whose Gtid
+ * event ends at or before `pos` (a boundary, so the whole transaction is before it). MySQL's
+ * counterpart of MariaDB's BINLOG_GTID_POS, for a checkpoint that has a position but no set
+ * yet. `result()` is null when the file has no Previous_gtids (GTIDs off), a GTID it cannot
+ * read (a tagged one, MySQL 8.4), or no GTID at all before `pos` (an empty set would make the
+ * server send the file's older anonymous transactions): the pair then stays on file:pos.
+ */
+export class MysqlGtidsAt {
+  private set: MysqlGtidSet | null = null;
+  private unreadable = false;
+  done = false;
+
+  constructor(private readonly pos: number) {}
+
+  feed(rows: MysqlEventRow[]): void {
+    for (const r of rows) {
+      if (this.done) return;
+      if (Number(r.End_log_pos) > this.pos) {
+        this.done = true;
+        return;
+      }
+      if (r.Event_type === 'Previous_gtids' && this.set === null) {
+        try {
+          this.set = parseMysqlGtidSet(r.Info);
+        } catch {
+          this.unreadable = true;
+        }
+      } else if (r.Event_type === 'Gtid') {
+        const m = GTID_NEXT_RE.exec(r.Info);
+        if (!m || !this.set) this.unreadable = true;
+        else addInterval(this.set, (m[1] as string).toLowerCase(), BigInt(m[2] as string), BigInt(m[2] as string));
+      }
+    }
+  }
+
+  result(): string | null {
+    return this.set?.size && !this.unreadable ? formatMysqlGtidSet(this.set) : null;
+  }
+}

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type { ConnectionConfig } from '../config/schema.js';
 import { BinarySession, closeQuietly, closeWithin, openConnection, queryRows, type Db } from '../db/connection.js';
 import { checkCapabilities, type Capabilities } from '../preflight.js';
+import { quoteString } from '../db/quote.js';
 import { prepareApplySession } from '../db/session.js';
 import { listSyncedTables } from '../db/table-info.js';
 import { SyncError } from '../errors.js';
@@ -18,14 +19,15 @@ import type { Logger } from '../log.js';
 import type { StatusSink } from '../status.js';
 import { Applier } from './applier.js';
 import { runStream, type StreamOptions } from './apply-loop.js';
-import { ensureCheckpointTable, readCheckpoint, writeCheckpoint, type BinlogCheckpoint } from './checkpoint.js';
+import { readCheckpoint, writeCheckpoint, type BinlogCheckpoint } from './checkpoint.js';
 import { canFailOver, reanchorOnNewServer } from './gtid-failover.js';
+import { MysqlGtidsAt, type MysqlEventRow } from './gtid.js';
 import { DDL_JOURNAL, sessionBaseline, type DdlJournal } from './ddl-replay.js';
 import { comparePositions, formatPosition, type BinlogPosition } from './events.js';
 import { binlogFiles, binlogSizes, serverPosition, sourceClock } from './position.js';
 import { nowMs } from './lag.js';
-import { boundSessionTimeouts, RUNNER_STREAM, watchPairLock, type LockWatch } from './runner-lock.js';
-import { takePairLock, type StandbyPolicy, type TakenLock } from './standby.js';
+import { RUNNER_STREAM } from './runner-lock.js';
+import { withPairLock, type StandbyPolicy } from './standby.js';
 import { freshProgress, partialState, SNAPSHOT_STREAM, SnapshotRunner } from './snapshot-runner.js';
 import type { SnapshotState } from './snapshot.js';
 import { deleteRangesSql, rangeStream, readRanges } from './snapshot-ranges.js';
@@ -111,34 +113,18 @@ export function streamServerId(o: { pairName: string; source: ConnectionConfig; 
 
 async function runOnce(o: BinlogSyncOptions, caps: Capabilities, until: BinlogPosition | null,
   first: { resnapshot: boolean; recopy: string[] }): Promise<void> {
-  const session = await BinarySession.open(o.target);
-  let lock: TakenLock | null = null;
-  let watch: LockWatch | null = null;
-  let control: Db | undefined;
-  let guard: SourceGuard | undefined;
-  try {
-    await prepareApplySession(session);
-    await boundSessionTimeouts(session);
-    await ensureCheckpointTable(session);
-    lock = await takePairLock(session, { ...o, targetDb: o.target.database });
-    if (!lock) return;
-    watch = watchPairLock(session, o.target, lock.me, o.pairName, o.logger);
-    // from here on, losing the lock ends the run like a stop, then fails it (PAIR_LOCK_LOST)
-    const run: BinlogSyncOptions = { ...o, signal: AbortSignal.any([o.signal, watch.signal]) };
-    control = await openConnection(o.source);
-    guard = o.guard ? new SourceGuard(control, o.guard, o.logger, run.signal) : undefined;
-    await underLock(run, caps, until, first, session, control, guard);
-  } catch (err) {
-    throw watch?.lost() ?? err;
-  } finally {
-    await watch?.stop();
-    await guard?.close();
-    await closeWithin(control);
-    await session.close();
-    lock?.release();
-  }
-  const lost = watch?.lost();
-  if (lost) throw lost;
+  // from the lock on, losing it ends the run like a stop, then fails it (PAIR_LOCK_LOST)
+  await withPairLock({ ...o, prepare: prepareApplySession }, async (session, signal) => {
+    const run: BinlogSyncOptions = { ...o, signal };
+    const control = await openConnection(o.source);
+    const guard = o.guard ? new SourceGuard(control, o.guard, o.logger, run.signal) : undefined;
+    try {
+      await underLock(run, caps, until, first, session, control, guard);
+    } finally {
+      await guard?.close();
+      await closeWithin(control);
+    }
+  });
 }
 
 async function underLock(o: BinlogSyncOptions, caps: Capabilities, until: BinlogPosition | null,
@@ -232,7 +218,7 @@ class Engine {
           statusHelper: this.status, logger: this.opts.logger, signal: this.opts.signal, chunkRows: this.opts.chunkRows,
           chunkBytes: this.opts.chunkBytes, parallel: this.opts.snapshotParallel, guard: this.guard, schemaTables,
         });
-        ckpt = identity(await runner.run(ckpt, snap));
+        ckpt = await runner.run(ckpt, snap);
         if (this.opts.signal.aborted) return;
         // tables changed during the copy are copied again from a newer read first
         if (await readCheckpoint(this.applier.session, this.opts.pairName, SNAPSHOT_STREAM)) continue;
@@ -261,14 +247,29 @@ function identityOf(caps: Capabilities): (pos: BinlogPosition, gtid?: string, gt
 }
 
 /**
- * MariaDB: the GTID position matching a binlog file:pos of this server (BINLOG_GTID_POS, read
- * from the binlog itself), to seed the GTID state of a checkpoint that has none yet (right
- * after a snapshot, or written by an older db-sync). MySQL: not derived (stays file:pos).
+ * The GTID state matching a binlog file:pos of this server, to seed the GTID state of a
+ * checkpoint that has none yet (after a MariaDB snapshot, or written by an older db-sync).
+ * MariaDB: BINLOG_GTID_POS, read from the binlog itself. MySQL: the file's Previous_gtids plus
+ * its GTIDs up to the position (MysqlGtidsAt), read once; a MySQL snapshot already carries it.
  */
 async function gtidPositionAt(db: Db, caps: Capabilities, p: BinlogPosition): Promise<string | null> {
-  if (!caps.gtidMode || caps.flavor.name !== 'mariadb') return null;
+  if (!caps.gtidMode) return null;
+  if (caps.flavor.name === 'mysql') return mysqlGtidsAt(db, p);
   const [row] = await queryRows<{ g: string | null }>(db, 'SELECT BINLOG_GTID_POS(?, ?) AS g', [p.file, p.pos]);
   return row?.g ?? null;
+}
+
+async function mysqlGtidsAt(db: Db, p: BinlogPosition): Promise<string | null> {
+  const scan = new MysqlGtidsAt(p.pos);
+  for (let from = 4; !scan.done;) {
+    const rows = await queryRows<MysqlEventRow>(db,
+      `SHOW BINLOG EVENTS IN ${quoteString(p.file)} FROM ${from} LIMIT 1000`);
+    scan.feed(rows);
+    const last = rows[rows.length - 1];
+    if (!last || rows.length < 1000) break;
+    from = Number(last.End_log_pos);
+  }
+  return scan.result();
 }
 
 /**

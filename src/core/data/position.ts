@@ -9,20 +9,38 @@ import type { ClockSample } from './lag.js';
 
 /** The end of the source's binlog now (SHOW MASTER STATUS / SHOW BINARY LOG STATUS). */
 export async function serverPosition(db: Db, flavor: Flavor): Promise<BinlogPosition> {
+  return (await masterStatus(db, flavor)).at;
+}
+
+/** The binlog end and, on MySQL, its Executed_Gtid_Set (gtid_executed at that same point). */
+async function masterStatus(db: Db, flavor: Flavor): Promise<{ at: BinlogPosition; gtids: string | null }> {
   const sql = flavor.name === 'mysql' && (flavor.major > 8 || (flavor.major === 8 && flavor.minor >= 4)) ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS';
-  const [row] = await queryRows<{ File: string; Position: number | string }>(db, sql);
+  const [row] = await queryRows<{ File: string; Position: number | string; Executed_Gtid_Set?: string | null }>(db,
+    sql);
   if (!row) throw new SyncError('BINLOG_DISABLED', 'the source has no binary log', { hint: 'Start the source with --log-bin (and binlog_format=ROW), or use mode "poll".' });
-  return { file: row.File, pos: Number(row.Position) };
+  const gtids = typeof row.Executed_Gtid_Set === 'string' ? row.Executed_Gtid_Set.replace(/\s/g, '') : null;
+  return { at: { file: row.File, pos: Number(row.Position) }, gtids };
+}
+
+export interface SnapshotPoint {
+  at: BinlogPosition;
+  /**
+   * MySQL: the executed GTID set at `at` (Executed_Gtid_Set, read under the same read lock as
+   * the position), so a checkpoint taken there carries its set. MariaDB: null (its
+   * @@gtid_binlog_pos is not snapshot-consistent; BINLOG_GTID_POS derives it from `at`).
+   */
+  gtids: string | null;
 }
 
 /**
  * Open a consistent read on `db` and return the binlog position it corresponds to.
  * MariaDB: START TRANSACTION WITH CONSISTENT SNAPSHOT publishes that exact position in
- * binlog_snapshot_file/position, lock-free (@@gtid_binlog_pos is NOT snapshot-consistent,
- * so db-sync resumes by file/position). MySQL has no such status: a brief
- * FLUSH TABLES WITH READ LOCK freezes the binlog while the snapshot starts (needs RELOAD).
+ * binlog_snapshot_file/position, lock-free (@@gtid_binlog_pos is NOT snapshot-consistent;
+ * the GTID position is derived from the file/position). MySQL has no such status: a brief
+ * FLUSH TABLES WITH READ LOCK freezes the binlog while the snapshot starts (needs RELOAD), and
+ * the position and gtid_executed are read together under it.
  */
-export async function startConsistentSnapshot(db: Db, flavor: Flavor): Promise<BinlogPosition> {
+export async function startConsistentSnapshot(db: Db, flavor: Flavor): Promise<SnapshotPoint> {
   await db.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
   if (flavor.name === 'mariadb') {
     await db.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
@@ -31,12 +49,12 @@ export async function startConsistentSnapshot(db: Db, flavor: Flavor): Promise<B
     const file = get('binlog_snapshot_file');
     const pos = get('binlog_snapshot_position');
     if (!file || pos === undefined) throw new SyncError('BINLOG_DISABLED', 'the source reports no binlog snapshot position', { hint: 'Start the source with --log-bin.' });
-    return { file, pos: Number(pos) };
+    return { at: { file, pos: Number(pos) }, gtids: null };
   }
   await db.query('FLUSH TABLES WITH READ LOCK');
   try {
     await db.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
-    return await serverPosition(db, flavor);
+    return await masterStatus(db, flavor);
   } finally {
     await db.query('UNLOCK TABLES');
   }

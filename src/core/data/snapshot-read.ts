@@ -22,6 +22,8 @@ import { binlogFiles, serverPosition, startConsistentSnapshot } from './position
 
 export interface SnapshotRead {
   at: BinlogPosition;
+  /** MySQL: gtid_executed at `at` (null on MariaDB; see SnapshotPoint). */
+  gtids: string | null;
   tables: string[];
   /** SHOW CREATE TABLE of each listed table (AUTO_INCREMENT= removed), as of the read. */
   shapes: Map<string, string>;
@@ -41,7 +43,7 @@ export async function openSnapshotRead(db: Db, flavor: Flavor, schema: string, i
   for (let attempt = 1; ; ) {
     // checked before the read opens: a read opened after that sees every transaction before the file
     const settled = startFile !== null && await previousFilesCommitted(db, startFile);
-    const at = await startConsistentSnapshot(db, flavor);
+    const { at, gtids } = await startConsistentSnapshot(db, flavor);
     if (flavor.name === 'mariadb' && await unsettledFileStart(db, at) && !(settled && startFile === at.file)) {
       await db.query('COMMIT');
       if (++rotationWaits > ROTATION_WAITS) throw rotationUnsettled(at);
@@ -60,7 +62,7 @@ export async function openSnapshotRead(db: Db, flavor: Flavor, schema: string, i
       if (shape !== null) shapes.set(t, shape);
     }
     const after = await serverPosition(db, flavor);
-    if (attempt === ATTEMPTS || !await statementBetween(db, at, after)) return { at, tables, shapes };
+    if (attempt === ATTEMPTS || !await statementBetween(db, at, after)) return { at, gtids, tables, shapes };
     attempt++;
     await db.query('COMMIT');
     logger.info({ attempt, at: `${at.file}:${at.pos}` }, 'snapshot: a statement was logged while the read opened; '

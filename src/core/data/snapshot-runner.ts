@@ -37,7 +37,7 @@ export interface SnapshotRunnerOptions {
   /** The pair syncs schema: a table about to be copied gets the source's definition first. */
   ownsSchema: boolean;
   maxPacket: number;
-  identity: (pos: BinlogPosition, gtid?: string) => BinlogCheckpoint;
+  identity: (pos: BinlogPosition, gtid?: string, gtids?: string) => BinlogCheckpoint;
   streamBase: Omit<StreamOptions, 'start' | 'until' | 'tableMode'>;
   statusHelper: StreamStatus;
   logger: Logger;
@@ -65,7 +65,8 @@ export function freshProgress(): TableProgress {
 export class SnapshotRunner {
   constructor(private readonly opts: SnapshotRunnerOptions) {}
 
-  async run(ckpt: BinlogCheckpoint | null, saved: SnapshotState | null): Promise<BinlogPosition> {
+  /** Copies the tables; returns the checkpoint the stream continues from (the read's position). */
+  async run(ckpt: BinlogCheckpoint | null, saved: SnapshotState | null): Promise<BinlogCheckpoint> {
     const db = await openConnection(this.opts.source);
     let stopWatch: (() => void) | undefined;
     try {
@@ -73,17 +74,19 @@ export class SnapshotRunner {
         this.opts.logger);
       stopWatch = this.opts.guard?.watchHistory();
       const { at, tables: inScope } = read;
+      // MySQL: the set executed at the read (MariaDB derives its GTID position from `at` later)
+      const point = this.opts.identity(at, undefined, this.opts.caps.gtidMode ? read.gtids || undefined : undefined);
       const state: SnapshotState = saved ?? { tables: {}, startedAt: new Date().toISOString() };
       const stored = await readRanges(this.opts.applier.session, this.opts.pairName);
       if (!ckpt) {
         await this.dropGone(inScope);
-        await this.opts.applier.commit([['binlog', this.opts.identity(at)], [SNAPSHOT_STREAM, sharedState(state)]],
+        await this.opts.applier.commit([['binlog', point], [SNAPSHOT_STREAM, sharedState(state)]],
           deleteRangesSql(this.opts.pairName, stored.map(rangeStream)));
       } else {
         attachRanges(state, stored);
         await this.regroup(db, state, inScope);
         await this.catchUp({ file: ckpt.file, pos: ckpt.pos }, at, state);
-        if (this.opts.signal.aborted) return at;
+        if (this.opts.signal.aborted) return point;
         // tables not copied yet that the source no longer has at P: what the catch-up left of them goes
         const gone = Object.keys(state.tables).filter((t) => !state.tables[t]!.done && !inScope.includes(t));
         await this.dropGone(inScope, gone.filter((t) => this.opts.inScope(t)));
@@ -98,17 +101,17 @@ export class SnapshotRunner {
       const loadData = process.env.DB_SYNC_SNAPSHOT_LOAD_DATA !== '0' && await localInfileEnabled(this.opts.applier);
       if (!loadData) this.opts.logger.info('snapshot: target has local_infile off, copying with INSERTs');
       const deferred = await this.copyAll(db, tables, state, loadData, read.shapes);
-      if (this.opts.signal.aborted) return at;
+      if (this.opts.signal.aborted) return point;
       // tables changed after P were not copied as they were at P: copy them from a newer read
       const next = deferred.length ? partialState(deferred) : null;
-      await this.opts.applier.commit([['binlog', this.opts.identity(at)], [SNAPSHOT_STREAM, next]],
+      await this.opts.applier.commit([['binlog', point], [SNAPSHOT_STREAM, next]],
         deleteRangesSql(this.opts.pairName, 'all'));
       if (next) {
         this.opts.logger.info({ at: formatPosition(at), tables: deferred },
           'snapshot: tables changed while copying are copied again from a newer read');
       } else this.opts.logger.info({ at: formatPosition(at) }, 'snapshot complete');
       await db.query('COMMIT');
-      return at;
+      return point;
     } finally {
       stopWatch?.();
       await closeWithin(db);

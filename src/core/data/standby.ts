@@ -8,11 +8,13 @@
  * pairs one service holds (maxPairs): a service without room does not wait for locks at all,
  * and the target's lock stays the only coordination between services.
  */
-import type { BinarySession } from '../db/connection.js';
+import type { ConnectionConfig } from '../config/schema.js';
+import { BinarySession } from '../db/connection.js';
 import type { Logger } from '../log.js';
 import type { StandbyInfo, StatusSink } from '../status.js';
-import { describeHolder, isHolder, pairLockedError, pairLockHolder, recordRunner, releasePairLock, tryPairLock,
-  type LockHolder, type RunnerInfo } from './runner-lock.js';
+import { ensureCheckpointTable } from './checkpoint.js';
+import { boundSessionTimeouts, describeHolder, isHolder, pairLockedError, pairLockHolder, recordRunner,
+  releasePairLock, tryPairLock, watchPairLock, type LockHolder, type LockWatch, type RunnerInfo } from './runner-lock.js';
 import { sleep } from '../sleep.js';
 
 /**
@@ -96,4 +98,40 @@ async function taken(session: BinarySession, o: TakeLockOptions, connectionId: n
 function heldBy(h: LockHolder): StandbyInfo {
   const holder = h.runner ? { host: h.runner.host, pid: h.runner.pid, since: h.runner.since } : null;
   return { holder, note: `held by ${describeHolder(h)}` };
+}
+
+export interface PairLockOptions extends Omit<TakeLockOptions, 'targetDb'> {
+  target: ConnectionConfig;
+  /** Session settings before the lock is taken (the binlog engine applies through this session). */
+  prepare?: (session: BinarySession) => Promise<void>;
+}
+
+/**
+ * Runs `fn` while this runner holds the pair's lock on a new target session (or stands by
+ * first, see takePairLock; returns without running it when `signal` aborts meanwhile). The
+ * session is watched (watchPairLock): losing the lock aborts the signal `fn` gets, and the
+ * run then fails with PAIR_LOCK_LOST (retryable), also when `fn` failed because of it.
+ */
+export async function withPairLock(o: PairLockOptions,
+  fn: (session: BinarySession, signal: AbortSignal) => Promise<void>): Promise<void> {
+  const session = await BinarySession.open(o.target);
+  let lock: TakenLock | null = null;
+  let watch: LockWatch | null = null;
+  try {
+    await o.prepare?.(session);
+    await boundSessionTimeouts(session);
+    await ensureCheckpointTable(session);
+    lock = await takePairLock(session, { ...o, targetDb: o.target.database });
+    if (!lock) return;
+    watch = watchPairLock(session, o.target, lock.me, o.pairName, o.logger);
+    await fn(session, AbortSignal.any([o.signal, watch.signal]));
+  } catch (err) {
+    throw watch?.lost() ?? err;
+  } finally {
+    await watch?.stop();
+    await session.close();
+    lock?.release();
+  }
+  const lost = watch?.lost();
+  if (lost) throw lost;
 }

@@ -14,6 +14,7 @@ import type { PipelineContext as PairContext } from '../pipeline.js';
 import { tableFilter } from '../table-filter.js';
 import { runSchemaStep, syncSchema } from './schema-step.js';
 import { guardSettings, reportTo } from '../guard/source-guard.js';
+import { underPairLock } from './pair-lock.js';
 
 export interface DataStepOptions {
   once: boolean;
@@ -21,7 +22,7 @@ export interface DataStepOptions {
   resnapshot?: boolean;
   /** Copy these tables again from the current checkpoint on. */
   recopy?: string[];
-  /** Wait while another runner holds the pair instead of failing with PAIR_LOCKED (the service). */
+  /** Wait while another runner holds the pair instead of failing with PAIR_LOCKED (the service; every mode). */
   standby?: StandbyPolicy;
 }
 
@@ -30,11 +31,13 @@ export async function runDataStep(ctx: PairContext, options: DataStepOptions): P
   const mode = await chooseMode(ctx);
   const { pair, config } = ctx;
   if (mode === 'poll') {
-    if (pair.schema || pair.routines) {
-      ctx.status.update({ state: 'schema' });
-      await runSchemaStep(ctx, {});
-    }
-    return runPolling(ctx, { once: options.once, onDdl: (tables) => runSchemaStep(ctx, { tables }) });
+    return underPairLock(ctx, options.standby, async (locked) => {
+      if (pair.schema || pair.routines) {
+        locked.status.update({ state: 'schema' });
+        await runSchemaStep(locked, {});
+      }
+      await runPolling(locked, { once: options.once, onDdl: (tables) => runSchemaStep(locked, { tables }) });
+    });
   }
   await runBinlogSync({
     pairName: pair.name, source: ctx.source, target: ctx.target, inScope: tableFilter(pair),

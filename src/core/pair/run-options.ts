@@ -8,6 +8,6 @@ export interface RunPairOptions {
   resnapshot?: boolean;
   /** Copy these tables again from the current checkpoint on. */
   recopy?: string[];
-  /** The service: wait as a standby while another runner holds the pair (binlog mode). */
+  /** The service: wait as a standby while another runner holds the pair (any mode). */
   standby?: StandbyPolicy;
 }

@@ -8,6 +8,7 @@ import { SyncError } from '../errors.js';
 import type { PipelineContext } from '../pipeline.js';
 import { runSchemaStep } from './schema-step.js';
 import { runDataStep } from './data-step.js';
+import { underPairLock } from './pair-lock.js';
 import type { RunPairOptions } from './run-options.js';
 
 export type { StandbyPolicy } from '../data/standby.js';
@@ -35,12 +36,14 @@ export async function runPair(ctx: PairContext, options: RunPairOptions): Promis
     await runDataStep(ctx, options);
     return;
   }
-  if (pair.schema || pair.routines) {
-    ctx.status.update({ state: 'schema' });
-    await runSchemaStep(ctx, {});
-  }
-  if (ctx.signal.aborted || options.once) return;
-  await schemaOnlyLoop(ctx);
+  await underPairLock(ctx, options.standby, async (locked) => {
+    if (pair.schema || pair.routines) {
+      locked.status.update({ state: 'schema' });
+      await runSchemaStep(locked, {});
+    }
+    if (locked.signal.aborted || options.once) return;
+    await schemaOnlyLoop(locked);
+  });
 }
 
 /** A pair without data sync keeps checking the schema every schemaCheckInterval. */
