@@ -23,6 +23,7 @@ import { GtidState } from './gtid.js';
 import { LagTracker, nowMs } from './lag.js';
 import { SourceWatch } from './source-watch.js';
 import { withTimeout } from '../sleep.js';
+import { lagTrace } from './lag-trace.js';
 
 export type { StreamOptions, StreamStats } from './stream-types.js';
 
@@ -176,6 +177,7 @@ class StreamLoop {
     const ev = this.queue[this.head++] as ChangeEvent;
     this.queuedBytes -= ev.size;
     this.lag.taken(ev);
+    if (ev.type === 'commit') lagTrace?.took();
     if (this.head > 4096 && this.head * 2 > this.queue.length) { this.queue.splice(0, this.head); this.head = 0; }
     this.backpressure();
     return ev;
@@ -327,7 +329,9 @@ class StreamLoop {
     if (!p || this.txn.open) return;
     const rows = (): string => `${this.stats.rows - this.groupRowsFrom} rows in the transaction`;
     crashPoint('stream.before-commit', rows);
+    lagTrace?.sending();
     await this.opts.applier.commit(this.checkpointRows(p));
+    lagTrace?.committed();
     crashPoint('stream.after-commit', rows);
     this.advance(p);
     this.groupTxns = 0;
@@ -374,7 +378,9 @@ class StreamLoop {
     const due = force || Date.now() - this.lastCheckpointAt >= (this.opts.heartbeatMs ?? 1000);
     const atUntil = this.opts.until !== null && comparePositions(p.pos, this.opts.until) >= 0;
     if (!due && !atUntil) return;
+    lagTrace?.sending();
     await this.opts.applier.commit(this.checkpointRows(p));
+    lagTrace?.committed();
     this.advance(p);
   }
 
