@@ -35,6 +35,8 @@ export interface StreamResult {
 
 const MAX_BACKLOG_EVENTS = 20_000;
 const DEFAULT_BACKLOG_BYTES = 64 << 20;
+/** Queued events a source transaction's begin looks through for its COMMIT (no savepoint then). */
+const COMMIT_LOOKAHEAD = 256;
 
 export async function runStream(o: StreamOptions): Promise<StreamResult> {
   return new StreamLoop(o).run();
@@ -244,8 +246,21 @@ class StreamLoop {
       });
     }
     this.txn = { open: true, rows: 0, xa: false };
-    this.opts.applier.beginSourceTxn();
+    this.opts.applier.beginSourceTxn(this.commitQueued());
     if (!this.opts.applier.inTransaction) this.groupStart = Date.now();
+  }
+
+  /**
+   * The transaction just begun ends in COMMIT and that is already queued: only row events lie
+   * before it (a statement, XA PREPARE or another BEGIN first: not known, answer false).
+   */
+  private commitQueued(): boolean {
+    for (let i = this.head; i < this.queue.length && i < this.head + COMMIT_LOOKAHEAD; i++) {
+      const type = (this.queue[i] as ChangeEvent).type;
+      if (type === 'commit') return true;
+      if (type !== 'rows') return false;
+    }
+    return false;
   }
 
   private async rows(ev: RowsEvent): Promise<void> {

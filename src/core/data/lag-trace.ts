@@ -25,11 +25,19 @@ class LagTrace {
   private lastChunk = 0;
   private sends = 0;
   private readonly gc: number[] = [];
+  /** GC pauses by kind (perf_hooks: 1 minor, 2 major, 4 incremental, 8 weak callbacks). */
+  private readonly gcKinds: Record<string, number> = {};
   private readonly loop = monitorEventLoopDelay({ resolution: 1 });
 
   constructor(private readonly file: string) {
     this.loop.enable();
-    const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) this.gc.push(e.duration); });
+    const obs = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        this.gc.push(e.duration);
+        const kind = String((e as { detail?: { kind?: number } }).detail?.kind);
+        this.gcKinds[kind] = (this.gcKinds[kind] ?? 0) + 1;
+      }
+    });
     obs.observe({ entryTypes: ['gc'] });
     process.on('exit', () => this.write());
   }
@@ -72,7 +80,7 @@ class LagTrace {
       total: step((x) => x.done - x.chunk), group: step((x) => x.group),
       eventLoopDelayMs: { p50: ms(this.loop.percentile(50)), p99: ms(this.loop.percentile(99)),
         p999: ms(this.loop.percentile(99.9)), max: ms(this.loop.max) },
-      gc: { count: this.gc.length, ...pct(this.gc) },
+      gc: { count: this.gc.length, kinds: this.gcKinds, ...pct(this.gc) },
     }, null, 1));
   }
 }
