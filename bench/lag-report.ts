@@ -8,6 +8,9 @@
  *   transaction BEGIN; UPDATE k (indexed); UPDATE c; DELETE (the row this thread inserted 100
  *   transactions ago); INSERT; COMMIT (4 row changes). Its catch-up delay: from the last
  *   COMMIT on the source to both threads' last rows visible on the target.
+ * Each run first puts the same load on for LAG_WARMUP_SECONDS (default 5) and waits until the
+ * target caught up, unmeasured: a service that runs, not one whose code is still cold (a fresh
+ * db-sync process starts seconds behind under the multi load, docs/data.md).
  * Real lag per transaction: first moment MAX(id) on the target covered its row - its source
  * time (single-row: NOW(6) of the INSERT; multi: when its COMMIT returned to the client; same
  * machine, same clock). The summary gives p50/p99/p999 and db-sync / native per level, with
@@ -32,6 +35,8 @@ const LEVELS = (process.env.LAG_LEVELS ?? `${process.env.LAG_RATES ?? '1000,5000
 const ROUNDS = Number(process.env.LAG_ROUNDS ?? 3);
 const SECONDS = Number(process.env.LAG_SECONDS ?? 12);
 const MULTI_SECONDS = Number(process.env.LAG_MULTI_SECONDS ?? 40);
+/** The same load first, unmeasured, then a wait until the target caught up: a running applier, not a cold start. */
+const WARMUP_SECONDS = Number(process.env.LAG_WARMUP_SECONDS ?? 5);
 const TRACE = process.env.LAG_TRACE;
 const NODE_ARGS = (process.env.LAG_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const TABLE = 'CREATE TABLE lagt (id BIGINT AUTO_INCREMENT PRIMARY KEY, ts_src DATETIME(6) NOT NULL, pad VARCHAR(40),'
@@ -54,14 +59,14 @@ function stats(xs: number[]) {
 interface Load { achieved: number; sourceAt?: Map<number, number>; last?: number[]; endedAt?: number }
 
 /** Single-row autocommit INSERTs at `rate`/s for SECONDS over paced connections. */
-async function write(src: TestServer, db: string, rate: number): Promise<Load> {
+async function write(src: TestServer, db: string, rate: number, seconds: number): Promise<Load> {
   const open = () => mysql.createConnection({ host: '127.0.0.1', port: src.port, user: 'root', database: db });
   const conns = await Promise.all(Array.from({ length: Math.max(2, Math.ceil(rate / 1000)) }, open));
   const per = rate / conns.length;
   const start = Date.now();
   let sent = 0;
   await Promise.all(conns.map(async (c) => {
-    for (let i = 0; Date.now() < start + SECONDS * 1000; i++) {
+    for (let i = 0; Date.now() < start + seconds * 1000; i++) {
       const due = start + (i * 1000) / per;
       if (due > Date.now()) await sleep(due - Date.now());
       await c.query("INSERT INTO lagt (ts_src, pad) VALUES (NOW(6), 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')");
@@ -73,7 +78,7 @@ async function write(src: TestServer, db: string, rate: number): Promise<Load> {
 }
 
 /** The multi-statement load (file comment) from 2 unpaced threads for MULTI_SECONDS. */
-async function writeMulti(src: TestServer, db: string): Promise<Load> {
+async function writeMulti(src: TestServer, db: string, seconds: number): Promise<Load> {
   const open = () => mysql.createConnection({ host: '127.0.0.1', port: src.port, user: 'root', database: db });
   const conns = await Promise.all([open(), open()]);
   const sourceAt = new Map<number, number>();
@@ -84,7 +89,7 @@ async function writeMulti(src: TestServer, db: string): Promise<Load> {
   const pick = () => 1 + Math.floor(Math.random() * MULTI_ROWS);
   await Promise.all(conns.map(async (c, t) => {
     const mine: number[] = [];
-    while (Date.now() < start + MULTI_SECONDS * 1000) {
+    while (Date.now() < start + seconds * 1000) {
       await c.query('BEGIN');
       await c.query('UPDATE lagt SET k = k + 1 WHERE id = ?', [pick()]);
       await c.query("UPDATE lagt SET pad = CONCAT('u', RAND()) WHERE id = ?", [pick()]);
@@ -137,14 +142,22 @@ async function watch(dst: TestServer, db: string, reported: () => Promise<number
 }
 
 /** Per transaction: first time MAX(id) on the target covered its row - its source time. */
-function realLags(seen: Array<[number, number]>, source: Array<[number, number]>): number[] {
-  const out: number[] = [];
+function realLags(seen: Array<[number, number]>, source: Array<[number, number]>): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
   let j = 0;
   for (const [id, at] of source) {
     while (j < seen.length && seen[j]![0] < id) j++;
-    if (j < seen.length) out.push(seen[j]![1] - at);
+    if (j < seen.length) out.push([at, seen[j]![1] - at]);
   }
   return out;
+}
+
+/** Median lag of each 4 s of the load, in order (does the lag grow, stay, or catch up?). */
+function trend(lags: Array<[number, number]>): number[] {
+  const first = lags[0]?.[0] ?? 0;
+  const slices: number[][] = [];
+  for (const [at, lag] of lags) (slices[Math.floor((at - first) / 4000)] ??= []).push(lag);
+  return [...slices].map((xs) => stats(xs ?? []).p50);
 }
 
 /** Until `done` (a query on the target) holds; when it first did (ms, `now()`). */
@@ -210,31 +223,39 @@ async function run(kind: 'dbsync' | 'native', src: TestServer, dst: TestServer, 
     stop = async () => { await c.end(); q(dst, 'STOP SLAVE'); };
   }
   if (multi) await until(dst, db, 'SELECT COUNT(*) AS v FROM lagt', (v) => v >= MULTI_ROWS);
-  const w = await watch(dst, db, reported);
-  const from = Date.now() + 1500; // reports published once the load runs (db-sync's status file: every second)
-  const load = multi ? await writeMulti(src, db) : await write(src, db, Number(level));
-  const to = Date.now();
-  // wait for the last transaction: rows the target has not shown yet would drop out of the tail
-  let catchUpMs: number | undefined;
-  if (multi) {
-    const last = load.last ?? [];
+  const load = (seconds: number) => (multi ? writeMulti(src, db, seconds) : write(src, db, Number(level), seconds));
+  /** Wait for the load's last transaction; for the multi load, how long after its last COMMIT that was. */
+  const caughtUp = async (l: Load) => {
+    if (!multi) {
+      const max = Number(q(src, `SELECT MAX(id) FROM ${db}.lagt`));
+      await until(dst, db, 'SELECT MAX(id) AS v FROM lagt', (v) => v >= max);
+      return undefined;
+    }
+    const last = l.last ?? [];
     const sql = `SELECT COUNT(*) AS v FROM lagt WHERE id IN (${last.join(',')})`;
     const at = await until(dst, db, sql, (v) => v >= last.length);
-    catchUpMs = +(at - (load.endedAt ?? at)).toFixed(1);
-  } else {
-    const max = Number(q(src, `SELECT MAX(id) FROM ${db}.lagt`));
-    await until(dst, db, 'SELECT MAX(id) AS v FROM lagt', (v) => v >= max);
-  }
+    return +(at - (l.endedAt ?? at)).toFixed(1);
+  };
+  if (WARMUP_SECONDS > 0) await caughtUp(await load(WARMUP_SECONDS));
+  const measuredFrom = Number(q(src, `SELECT MAX(id) FROM ${db}.lagt`));
+  const w = await watch(dst, db, reported);
+  const from = Date.now() + 1500; // reports published once the load runs (db-sync's status file: every second)
+  const measured = await load(multi ? MULTI_SECONDS : SECONDS);
+  const to = Date.now();
+  // wait for the last transaction: rows the target has not shown yet would drop out of the tail
+  const catchUpMs = await caughtUp(measured);
   await sleep(50);
   const { seen, reports } = await w.stop();
   await stop();
   const inLoad = reports.filter(([t]) => t >= from && t <= to).map(([, v]) => v);
   const source: Array<[number, number]> = multi
-    ? [...(load.sourceAt ?? new Map<number, number>())].sort((x, y) => x[0] - y[0])
-    : q(src, `SELECT id, UNIX_TIMESTAMP(ts_src) * 1000 FROM ${db}.lagt ORDER BY id`).split('\n')
-      .map((l) => l.split('\t').map(Number) as [number, number]);
-  const real = stats(realLags(seen, source));
-  return { kind, level, round, achieved: Math.round(load.achieved), real, catchUpMs, reportedMs: stats(inLoad) };
+    ? [...(measured.sourceAt ?? new Map<number, number>())].sort((x, y) => x[0] - y[0])
+    : q(src, `SELECT id, UNIX_TIMESTAMP(ts_src) * 1000 FROM ${db}.lagt WHERE id > ${measuredFrom} ORDER BY id`)
+      .split('\n').map((l) => l.split('\t').map(Number) as [number, number]);
+  const lags = realLags(seen, source);
+  const real = stats(lags.map(([, lag]) => lag));
+  return { kind, level, round, achieved: Math.round(measured.achieved), real, catchUpMs, trendMs: trend(lags),
+    reportedMs: stats(inLoad) };
 }
 
 type Result = Awaited<ReturnType<typeof run>>;
