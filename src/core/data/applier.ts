@@ -67,6 +67,8 @@ export class Applier {
   /** The current source transaction has queued statements / set its savepoint. */
   private txnWrote = false;
   private txnSavepoint = false;
+  /** The current source transaction is known to end in COMMIT (its end was already received). */
+  private txnCommits = false;
   private fkChecks: boolean | null = null;
   /**
    * The open target transaction wrote a non-transactional table: Aria then refuses any later
@@ -145,10 +147,15 @@ export class Applier {
     await this.pipe.add(Buffer.from('START TRANSACTION; SET @db_sync_at = 0', 'latin1'));
   }
 
-  /** A source transaction begins (it may share the open target transaction with earlier ones). */
-  beginSourceTxn(): void {
+  /**
+   * A source transaction begins (it may share the open target transaction with earlier ones).
+   * `commits`: its COMMIT was already received, so no ROLLBACK can end it: it needs no savepoint,
+   * and its INSERTs may join the previous transaction's multi-row INSERT.
+   */
+  beginSourceTxn(commits = false): void {
     this.txnWrote = false;
     this.txnSavepoint = false;
+    this.txnCommits = commits;
   }
 
   /** First statement of a source transaction in a shared target transaction: mark where it began. */
@@ -156,7 +163,7 @@ export class Applier {
     await this.ensureOpen();
     if (this.txnWrote) return;
     this.txnWrote = true;
-    if (this.holdsEarlierTxns) {
+    if (this.holdsEarlierTxns && !this.txnCommits) {
       await this.flushInserts();
       await this.pipe.add(Buffer.from(`SAVEPOINT ${TXN_SAVEPOINT}`, 'latin1'));
       this.txnSavepoint = true;
@@ -168,6 +175,7 @@ export class Applier {
     if (this.txnWrote) this.holdsEarlierTxns = true;
     this.txnWrote = false;
     this.txnSavepoint = false;
+    this.txnCommits = false;
   }
 
   /** The source transaction ended in ROLLBACK: undo what it did here. */
@@ -380,6 +388,7 @@ export class Applier {
     this.holdsEarlierTxns = false;
     this.txnWrote = false;
     this.txnSavepoint = false;
+    this.txnCommits = false;
     this.wroteNonTransactional = false;
     this.batch = null;
     this.pipe.reset();

@@ -23,6 +23,7 @@ import { GtidState } from './gtid.js';
 import { LagTracker, nowMs } from './lag.js';
 import { SourceWatch } from './source-watch.js';
 import { withTimeout } from '../sleep.js';
+import { lagTrace } from './lag-trace.js';
 
 export type { StreamOptions, StreamStats } from './stream-types.js';
 
@@ -34,6 +35,8 @@ export interface StreamResult {
 
 const MAX_BACKLOG_EVENTS = 20_000;
 const DEFAULT_BACKLOG_BYTES = 64 << 20;
+/** Queued events a source transaction's begin looks through for its COMMIT (no savepoint then). */
+const COMMIT_LOOKAHEAD = 256;
 
 export async function runStream(o: StreamOptions): Promise<StreamResult> {
   return new StreamLoop(o).run();
@@ -176,6 +179,7 @@ class StreamLoop {
     const ev = this.queue[this.head++] as ChangeEvent;
     this.queuedBytes -= ev.size;
     this.lag.taken(ev);
+    if (ev.type === 'commit') lagTrace?.took();
     if (this.head > 4096 && this.head * 2 > this.queue.length) { this.queue.splice(0, this.head); this.head = 0; }
     this.backpressure();
     return ev;
@@ -242,8 +246,21 @@ class StreamLoop {
       });
     }
     this.txn = { open: true, rows: 0, xa: false };
-    this.opts.applier.beginSourceTxn();
+    this.opts.applier.beginSourceTxn(this.commitQueued());
     if (!this.opts.applier.inTransaction) this.groupStart = Date.now();
+  }
+
+  /**
+   * The transaction just begun ends in COMMIT and that is already queued: only row events lie
+   * before it (a statement, XA PREPARE or another BEGIN first: not known, answer false).
+   */
+  private commitQueued(): boolean {
+    for (let i = this.head; i < this.queue.length && i < this.head + COMMIT_LOOKAHEAD; i++) {
+      const type = (this.queue[i] as ChangeEvent).type;
+      if (type === 'commit') return true;
+      if (type !== 'rows') return false;
+    }
+    return false;
   }
 
   private async rows(ev: RowsEvent): Promise<void> {
@@ -327,7 +344,9 @@ class StreamLoop {
     if (!p || this.txn.open) return;
     const rows = (): string => `${this.stats.rows - this.groupRowsFrom} rows in the transaction`;
     crashPoint('stream.before-commit', rows);
+    lagTrace?.sending();
     await this.opts.applier.commit(this.checkpointRows(p));
+    lagTrace?.committed();
     crashPoint('stream.after-commit', rows);
     this.advance(p);
     this.groupTxns = 0;
@@ -374,7 +393,9 @@ class StreamLoop {
     const due = force || Date.now() - this.lastCheckpointAt >= (this.opts.heartbeatMs ?? 1000);
     const atUntil = this.opts.until !== null && comparePositions(p.pos, this.opts.until) >= 0;
     if (!due && !atUntil) return;
+    lagTrace?.sending();
     await this.opts.applier.commit(this.checkpointRows(p));
+    lagTrace?.committed();
     this.advance(p);
   }
 

@@ -20,6 +20,7 @@ import { SyncError } from '../errors.js';
 import type { BinlogPosition, ChangeEvent, RowImage } from './events.js';
 import { nowMs } from './lag.js';
 import { parseStatusVars } from './status-vars.js';
+import { lagTrace } from './lag-trace.js';
 
 export interface BinlogClientOptions {
   connection: ConnectionConfig;
@@ -88,7 +89,9 @@ export function openBinlogClient(o: BinlogClientOptions): BinlogClient {
       o.onError(err instanceof SyncError ? err : new SyncError('BINLOG_DECODE', `cannot read a binlog event: ${(err as Error).message}`, { cause: err }));
       return;
     }
-    if (ev) o.onEvent(ev);
+    if (!ev) return;
+    lagTrace?.decoded(ev.type);
+    o.onEvent(ev);
   });
   zj.on('error', (err: Error & { code?: string; fatal?: boolean; errno?: number }) => o.onError(binlogError(err)));
   const from = o.gtids !== undefined ? { gtidSet: o.gtids, gtidStrictMode: true } : { filename: o.start.file,
@@ -98,7 +101,9 @@ export function openBinlogClient(o: BinlogClientOptions): BinlogClient {
     includeEvents: EVENTS, includeSchema: { [o.schema]: true }, exactValues: true,
   } as Parameters<typeof zj.start>[0]);
   // mysql2's socket (not in its typings): every chunk of the dump, filtered events included
-  (zj.connection as unknown as { stream?: NodeJS.ReadableStream } | null)?.stream?.on('data', (chunk: Buffer) => o.onBytes?.(chunk.length));
+  const socket = (zj.connection as unknown as { stream?: NodeJS.ReadableStream } | null)?.stream;
+  socket?.on('data', (chunk: Buffer) => o.onBytes?.(chunk.length));
+  if (lagTrace) socket?.prependListener('data', () => lagTrace?.chunk()); // before the driver decodes it
   return {
     received: () => translator.received,
     stop: () => { try { zj.stop(); } catch { /* already stopped */ } },

@@ -8,8 +8,12 @@
  * statements of the transaction), so when the server stops a packet at a failing statement,
  * @db_sync_at names the last one that ran and the error can name the table and key. After
  * an exact UPDATE/DELETE the marker doubles as a check:
- * `SET @db_sync_at = IF(ROW_COUNT() > 0, k, (SELECT 1 UNION ALL SELECT 1))` fails (error
- * 1242) when no row matched, so nothing after it runs, COMMIT included.
+ * `SET @db_sync_at = IF(ROW_COUNT() > 0, k, ~0 + ROW_COUNT() + 1)` fails (error 1690, BIGINT
+ * UNSIGNED out of range, in MySQL and MariaDB whatever the sql_mode) when no row matched, so
+ * nothing after it runs, COMMIT included. IF() evaluates only the branch it takes, so the
+ * check costs the target a function call: the former guard, a `(SELECT 1 UNION ALL SELECT 1)`
+ * subquery, was prepared with every statement and cost about as much as the UPDATE itself
+ * (docs/data.md, "Where lag comes from").
  */
 import type { BinarySession } from '../db/connection.js';
 import { SyncError } from '../errors.js';
@@ -23,7 +27,9 @@ export interface RowStatement {
 }
 
 const SEP = Buffer.from(';\n', 'latin1');
-const GUARD_ERRNO = 1242;
+const GUARD_ERRNO = 1690;
+/** The guard's own overflow names its expression; a row statement's 1690 would name its own. */
+const GUARD_TEXT = /row_count\(\)/i;
 /** Out of range, data too long, incorrect value, FK violation, NULL into NOT NULL ... */
 const ROW_ERRNOS = new Set([1048, 1263, 1264, 1265, 1292, 1366, 1367, 1406, 1451, 1452, 1690, 3819, 4025]);
 
@@ -51,7 +57,9 @@ export class TxnPipe {
     if (!row) return;
     this.rows.push(row);
     const k = this.rows.length;
-    this.push(Buffer.from(row.check ? `SET @db_sync_at = IF(ROW_COUNT() > 0, ${k}, (SELECT 1 UNION ALL SELECT 1))` : `SET @db_sync_at = ${k}`, 'latin1'));
+    const marker = row.check ? `SET @db_sync_at = IF(ROW_COUNT() > 0, ${k}, ~0 + ROW_COUNT() + 1)`
+      : `SET @db_sync_at = ${k}`;
+    this.push(Buffer.from(marker, 'latin1'));
   }
 
   private push(b: Buffer): void {
@@ -95,7 +103,7 @@ export class TxnPipe {
     const failed = this.rows[Number(at?.at ?? 0)];
     const where = failed ? failed.describe() : 'a row';
     const details = { table: failed?.table };
-    if (errno === GUARD_ERRNO && failed?.check) {
+    if (errno === GUARD_ERRNO && GUARD_TEXT.test(e.message) && failed?.check) {
       return new SyncError('TARGET_ROW_MISSING', `${failed.check} on ${where} found no such row on the target`, {
         hint: 'The target was changed outside db-sync. Run `db-sync verify PAIR --repair` or re-copy with `db-sync sync run PAIR --resnapshot`.', details,
       });
