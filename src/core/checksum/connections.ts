@@ -3,7 +3,7 @@
  * reconciliation), and the pair's table selection on both sides.
  */
 import type { ConnectionConfig, SyncPairConfig } from '../config/schema.js';
-import { closeQuietly, openConnection, type Db } from '../db/connection.js';
+import { openConnection, type Db } from '../db/connection.js';
 import { prepareApplySession } from '../db/session.js';
 import { SyncError } from '../errors.js';
 import { listSyncedTables } from '../db/table-info.js';
@@ -31,14 +31,14 @@ export async function openVerifyConnections(input: { source: ConnectionConfig; t
     }
     return { source, target, targetWrite, sourceSchema: input.source.database, targetSchema: input.target.database, hash: crc ? 'crc' : 'md5' };
   } catch (err) {
-    await Promise.all(opened.map(closeQuietly));
+    await Promise.all(opened.map((d) => d?.close()));
     throw err;
   }
 }
 
 export async function closeVerifyConnections(conns: VerifyConnections | undefined): Promise<void> {
   if (!conns) return;
-  await Promise.all([closeQuietly(conns.source), closeQuietly(conns.target), closeQuietly(conns.targetWrite)]);
+  await Promise.all([conns.source?.close(), conns.target?.close(), conns.targetWrite?.close()]);
 }
 
 export async function selectTables(conns: VerifyConnections, pair: SyncPairConfig, only?: string[]): Promise<{ tables: string[]; onlyOnTarget: string[] }> {

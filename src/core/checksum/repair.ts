@@ -34,9 +34,7 @@ export async function repairTable(source: Side, targetWrite: Db, diff: TableDiff
   const info = source.info;
   const result: RepairResult = { inserted: 0, replaced: 0, deleted: 0, conflicts: [] };
   for (const keys of batches(diff.extra, opts.batchRows)) {
-    await targetWrite.beginTransaction();
-    result.deleted += await deleteKeys(targetWrite, info, keys);
-    await targetWrite.commit();
+    result.deleted += await targetWrite.transaction(() => deleteKeys(targetWrite, info, keys));
   }
   for (const bulk of diff.extraRanges) result.deleted += await deleteRange(targetWrite, source, bulk.range, opts.batchRows);
   // Different rows first: their new values can free unique values that missing rows need.
@@ -62,9 +60,7 @@ async function deleteVanished(db: Db, source: Side, keys: KeyTuple[], rows: Reco
   if (rows.length === keys.length) return;
   const found = new Set(rows.map((r) => JSON.stringify(keyParams(source.info, keyOfRow(source.info, r)).map(String))));
   const gone = keys.filter((k) => !found.has(JSON.stringify(keyParams(source.info, k).map(String))));
-  await db.beginTransaction();
-  await deleteKeys(db, source.info, gone);
-  await db.commit();
+  await db.transaction(() => deleteKeys(db, source.info, gone));
 }
 
 /** Copy a key range from source to target page by page (also the initial copy of a poll pair). */
@@ -87,10 +83,9 @@ async function deleteRange(db: Db, source: Side, range: KeyRange, batch: number)
   const p = rangePredicate(source.info.key, { lower: range.lower && keyParams(source.info, range.lower), upper: range.upper && keyParams(source.info, range.upper) });
   let total = 0;
   for (;;) {
-    await db.beginTransaction();
-    const [res] = (await db.query(`DELETE FROM ${quoteId(source.info.name)} WHERE ${p.sql} LIMIT ${Number(batch)}`, p.params)) as unknown as [{ affectedRows: number }];
-    await db.commit();
-    total += res.affectedRows;
-    if (res.affectedRows < batch) return total;
+    const sql = `DELETE FROM ${quoteId(source.info.name)} WHERE ${p.sql} LIMIT ${Number(batch)}`;
+    const { affectedRows } = await db.transaction((tx) => tx.exec(sql, p.params));
+    total += affectedRows;
+    if (affectedRows < batch) return total;
   }
 }

@@ -4,7 +4,7 @@
  * Source reads can be throttled: after each query the side sleeps `sleepRatio` times the
  * query's duration, so the source is busy at most 1/(1+ratio) of the time.
  */
-import { queryRows, type Db } from '../db/connection.js';
+import type { Db } from '../db/connection.js';
 import { quoteId } from '../db/quote.js';
 import { chunkChecksumSql, rowHashHexExpr, type HashAlgo } from './canonical.js';
 import { keyIn, orderBy, rangePredicate, type KeyRange, type KeyTuple } from './key-range.js';
@@ -45,7 +45,7 @@ export function createSide(db: Db, info: TableInfo,
 /** Whether the server has CRC32C() (MariaDB >= 10.8); both sides must, to use the 'crc' row hash. */
 export async function hasCrc32c(db: Db): Promise<boolean> {
   try {
-    await queryRows(db, "SELECT CRC32C('') AS c");
+    await db.rows("SELECT CRC32C('') AS c");
     return true;
   } catch {
     return false;
@@ -67,7 +67,7 @@ function normalizeRange(side: Side, range: KeyRange): KeyRange {
 async function timed<T>(side: Side, sql: string, params: unknown[]): Promise<T[]> {
   await side.gate?.();
   const started = Date.now();
-  const rows = await queryRows<T>(side.db, sql, params);
+  const rows = await side.db.rows<T>(sql, params);
   side.queries += 1;
   const ms = Date.now() - started;
   if (side.sleepRatio > 0 && ms > 0) await sleep(ms * side.sleepRatio);

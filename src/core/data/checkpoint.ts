@@ -7,7 +7,7 @@
  * Every table whose name starts with `_db_sync_` is db-sync's own: never synced, never
  * diffed, never dropped.
  */
-import { queryRows, type Queryable } from '../db/connection.js';
+import { type Queryable } from '../db/connection.js';
 import { quoteId } from '../db/quote.js';
 import { quoteBytes } from '../db/row-bytes.js';
 
@@ -31,7 +31,7 @@ export interface BinlogCheckpoint {
 export { INTERNAL_TABLE_PREFIX, isInternalTable } from '../table-filter.js';
 
 export async function ensureCheckpointTable(db: Queryable): Promise<void> {
-  await queryRows(db,
+  await db.rows(
     `CREATE TABLE IF NOT EXISTS ${quoteId(CHECKPOINT_TABLE)} (
       pair_name VARCHAR(64) NOT NULL,
       stream VARCHAR(255) NOT NULL,
@@ -43,7 +43,7 @@ export async function ensureCheckpointTable(db: Queryable): Promise<void> {
 }
 
 export async function readCheckpoint<T>(db: Queryable, pair: string, stream: string): Promise<T | null> {
-  const rows = await queryRows<{ state: string }>(db, `SELECT state FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream = ?`, [pair, stream]);
+  const rows = await db.rows<{ state: string }>(`SELECT state FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream = ?`, [pair, stream]);
   const row = rows[0];
   return row ? (JSON.parse(row.state) as T) : null;
 }
@@ -51,7 +51,7 @@ export async function readCheckpoint<T>(db: Queryable, pair: string, stream: str
 /** Write inside the caller's open transaction so it commits with the rows it covers. */
 export async function writeCheckpoint(db: Queryable, pair: string, stream: string, state: unknown): Promise<void> {
   const st = checkpointUpsert(pair, stream, state);
-  await queryRows(db, st.sql, st.params);
+  await db.rows(st.sql, st.params);
 }
 
 /** The checkpoint write as SQL + params, to batch it with the COMMIT in one round trip. */
@@ -63,7 +63,7 @@ export function checkpointUpsert(pair: string, stream: string, state: unknown): 
 }
 
 export async function deleteCheckpoints(db: Queryable, pair: string, streamPrefix = ''): Promise<void> {
-  await queryRows(db,`DELETE FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream LIKE ?`, [pair, `${streamPrefix.replace(/[\\%_]/g, '\\$&')}%`]);
+  await db.rows(`DELETE FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream LIKE ?`, [pair, `${streamPrefix.replace(/[\\%_]/g, '\\$&')}%`]);
 }
 
 /** checkpointUpsert as statement bytes for a binary session (values as exact UTF-8 literals). */

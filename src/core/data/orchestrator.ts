@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ConnectionConfig } from '../config/schema.js';
-import { BinarySession, closeQuietly, closeWithin, openConnection, queryRows, type Db } from '../db/connection.js';
+import { BinarySession, openConnection, type Db } from '../db/connection.js';
 import { checkCapabilities, type Capabilities } from '../preflight.js';
 import { prepareApplySession } from '../db/session.js';
 import { listSyncedTables } from '../db/table-info.js';
@@ -99,7 +99,7 @@ async function withDb<T>(conn: ConnectionConfig, fn: (db: Db) => Promise<T>): Pr
   try {
     return await fn(db);
   } finally {
-    await closeQuietly(db);
+    await db?.close();
   }
 }
 
@@ -133,7 +133,7 @@ async function runOnce(o: BinlogSyncOptions, caps: Capabilities, until: BinlogPo
   } finally {
     await watch?.stop();
     await guard?.close();
-    await closeWithin(control);
+    await control?.close(2000);
     await session.close();
     lock?.release();
   }
@@ -145,7 +145,7 @@ async function underLock(o: BinlogSyncOptions, caps: Capabilities, until: Binlog
   first: { resnapshot: boolean; recopy: string[] }, session: BinarySession, control: Db,
   guard: SourceGuard | undefined): Promise<void> {
   if (first.resnapshot) {
-    await queryRows(session, `DELETE FROM _db_sync_checkpoint WHERE pair_name = ? AND stream <> ?`,
+    await session.rows(`DELETE FROM _db_sync_checkpoint WHERE pair_name = ? AND stream <> ?`,
       [o.pairName, RUNNER_STREAM]);
     first.resnapshot = false;
   }
@@ -267,7 +267,7 @@ function identityOf(caps: Capabilities): (pos: BinlogPosition, gtid?: string, gt
  */
 async function gtidPositionAt(db: Db, caps: Capabilities, p: BinlogPosition): Promise<string | null> {
   if (!caps.gtidMode || caps.flavor.name !== 'mariadb') return null;
-  const [row] = await queryRows<{ g: string | null }>(db, 'SELECT BINLOG_GTID_POS(?, ?) AS g', [p.file, p.pos]);
+  const [row] = await db.rows<{ g: string | null }>('SELECT BINLOG_GTID_POS(?, ?) AS g', [p.file, p.pos]);
   return row?.g ?? null;
 }
 

@@ -11,7 +11,8 @@
  * a table whose definition differs when it is copied (or whose read fails with
  * ER_TABLE_DEF_CHANGED) is copied later from a newer read (snapshot-runner.ts).
  */
-import { queryRows, type Db } from '../db/connection.js';
+import type { Db } from '../db/connection.js';
+import { isMissingTable } from '../db/db-errors.js';
 import type { Flavor } from '../db/flavor.js';
 import { quoteId, quoteString } from '../db/quote.js';
 import { listSyncedTables } from '../db/table-info.js';
@@ -47,7 +48,7 @@ export async function openSnapshotRead(db: Db, flavor: Flavor, schema: string, i
         : !afterRotation && await atFileStart(db, at) ? 'the read began right after a binlog rotation' : null;
     if (!retry) return { at, tables, shapes };
     afterRotation ||= retry.includes('rotation');
-    await db.query('COMMIT');
+    await db.exec('COMMIT');
     logger.info({ attempt, at: `${at.file}:${at.pos}` }, `snapshot: ${retry}; opening it again`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -62,7 +63,7 @@ export async function openSnapshotRead(db: Db, flavor: Flavor, schema: string, i
  * read sees them.
  */
 async function atFileStart(db: Db, at: BinlogPosition): Promise<boolean> {
-  const events = await queryRows<{ Event_type: string; End_log_pos: number | string }>(db,
+  const events = await db.rows<{ Event_type: string; End_log_pos: number | string }>(
     `SHOW BINLOG EVENTS IN ${quoteString(at.file)} LIMIT 8`);
   return !events.some((e) => Number(e.End_log_pos) <= at.pos && /^(Gtid|Query|Xid)$/.test(e.Event_type));
 }
@@ -70,11 +71,11 @@ async function atFileStart(db: Db, at: BinlogPosition): Promise<boolean> {
 /** The table's SHOW CREATE TABLE now (null when it does not exist). */
 export async function definition(db: Db, schema: string, table: string): Promise<string | null> {
   try {
-    const [row] = await queryRows<Record<string, string>>(db,
+    const [row] = await db.rows<Record<string, string>>(
       `SHOW CREATE TABLE ${quoteId(schema)}.${quoteId(table)}`);
     return String(row?.['Create Table'] ?? '').replace(/ AUTO_INCREMENT=\d+/, '');
   } catch (err) {
-    if ((err as { details?: { errno?: number } }).details?.errno === 1146) return null;
+    if (isMissingTable(err)) return null;
     throw err;
   }
 }
@@ -83,14 +84,8 @@ export async function definition(db: Db, schema: string, table: string): Promise
 async function statementBetween(db: Db, from: BinlogPosition, to: BinlogPosition): Promise<boolean> {
   if (from.file !== to.file) return true;
   if (from.pos >= to.pos) return false;
-  const events = await queryRows<{ Event_type: string; Info: string | null; End_log_pos: number | string }>(db,
+  const events = await db.rows<{ Event_type: string; Info: string | null; End_log_pos: number | string }>(
     `SHOW BINLOG EVENTS IN ${quoteString(from.file)} FROM ${Math.floor(from.pos)} LIMIT 10000`);
   return events.some((e) => Number(e.End_log_pos) <= to.pos && e.Event_type === 'Query'
     && !NOT_DDL.test(e.Info ?? ''));
-}
-
-/** ER_TABLE_DEF_CHANGED: the table was created or rebuilt after the consistent read began. */
-export function isTableDefChanged(err: unknown): boolean {
-  const e = err as { details?: { errno?: number }; errno?: number; cause?: { errno?: number } };
-  return (e.details?.errno ?? e.errno ?? e.cause?.errno) === 1412;
 }

@@ -8,7 +8,7 @@
  *   match in the data engine, whole-table checksum in verify);
  * - the columns that lead some index (polling wants its timestamp column indexed).
  */
-import { queryRows, type Queryable } from './connection.js';
+import { type Queryable } from './connection.js';
 
 export interface ColumnInfo {
   name: string;
@@ -65,15 +65,15 @@ interface ColRow {
 interface IndexRow { idx: string; col: string | null; seq: number; non_unique: number }
 
 export async function describeTable(db: Queryable, schema: string, table: string, opts: { foreignKeys?: boolean } = {}): Promise<TableInfo | null> {
-  const cols = await queryRows<ColRow>(db,
+  const cols = await db.rows<ColRow>(
     `SELECT COLUMN_NAME AS name, DATA_TYPE AS data_type, IS_NULLABLE AS nullable, EXTRA AS extra, IS_GENERATED AS generated,
             CHARACTER_SET_NAME AS charset, COLLATION_NAME AS collation
        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, [schema, table]);
   if (cols.length === 0) return null;
-  const [engine] = await queryRows<{ engine: string | null }>(db,
+  const [engine] = await db.rows<{ engine: string | null }>(
     'SELECT ENGINE AS engine FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [schema, table]);
   const columns = cols.map(toColumn);
-  const parts = await queryRows<IndexRow>(db,
+  const parts = await db.rows<IndexRow>(
     `SELECT INDEX_NAME AS idx, COLUMN_NAME AS col, SEQ_IN_INDEX AS seq, NON_UNIQUE AS non_unique
        FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX`, [schema, table]);
   const nullable = new Map(columns.map((c) => [c.name, c.nullable ? 'YES' : 'NO']));
@@ -96,7 +96,7 @@ export function isTransactional(engine: string | null): boolean {
 }
 
 async function foreignKeys(db: Queryable, schema: string, table: string): Promise<ForeignKeyLink[]> {
-  const rows = await queryRows<{ tschema: string; tname: string; rschema: string; rname: string; del: string; upd: string }>(db,
+  const rows = await db.rows<{ tschema: string; tname: string; rschema: string; rname: string; del: string; upd: string }>(
     `SELECT CONSTRAINT_SCHEMA AS tschema, TABLE_NAME AS tname, UNIQUE_CONSTRAINT_SCHEMA AS rschema,
             REFERENCED_TABLE_NAME AS rname, DELETE_RULE AS del, UPDATE_RULE AS upd
        FROM information_schema.REFERENTIAL_CONSTRAINTS
@@ -143,7 +143,7 @@ export function usableKeys(rows: KeyRow[], generated: Set<string>): Array<{ name
 
 /** Base tables of a database that pass the table filter (table-filter.ts), by name. */
 export async function listSyncedTables(db: Queryable, schema: string, filter: (table: string) => boolean): Promise<string[]> {
-  const rows = await queryRows<{ name: string }>(db,
+  const rows = await db.rows<{ name: string }>(
     "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", [schema]);
   return rows.map((r) => r.name).filter(filter);
 }

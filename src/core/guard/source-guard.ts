@@ -7,7 +7,7 @@
  * load is back under it (or on abort).
  */
 import type { Config, ConnectionConfig, SyncPairConfig } from '../config/schema.js';
-import { closeQuietly, openConnection, type Db } from '../db/connection.js';
+import { openConnection, type Db } from '../db/connection.js';
 import type { Logger } from '../log.js';
 import type { StatusSink } from '../status.js';
 import {
@@ -123,7 +123,7 @@ export class SourceGuard {
     } catch (err) {
       const db = this.replicaDbs.get(conn.name);
       this.replicaDbs.delete(conn.name);
-      await closeQuietly(db);
+      await db?.close();
       return { name: conn.name, lagSec: null, error: (err as Error).message };
     }
   }
@@ -161,7 +161,7 @@ export class SourceGuard {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.replicaDbs.values()].map(closeQuietly));
+    await Promise.all([...this.replicaDbs.values()].map((d) => d?.close()));
     this.replicaDbs.clear();
   }
 }

@@ -11,7 +11,7 @@
  * A transaction longer than the overlap, or clock skew beyond it, is caught by the
  * checksum reconciliation (as are deletes).
  */
-import { queryRows, type Db } from '../db/connection.js';
+import type { Db } from '../db/connection.js';
 import { quoteId } from '../db/quote.js';
 import { writeCheckpoint } from '../data/checkpoint.js';
 import { greaterThan, keyId, orderBy, type KeyTuple, type Predicate } from '../checksum/key-range.js';
@@ -75,7 +75,7 @@ export async function pollTable(st: PollTableState, deps: PollDeps): Promise<num
   let where = startPredicate(st, deps, Date.now());
   let written = 0;
   for (;;) {
-    const rows = await queryRows<Record<string, unknown>>(deps.source,
+    const rows = await deps.source.rows<Record<string, unknown>>(
       `SELECT ${cols.map(quoteId).join(', ')} FROM ${quoteId(st.info.name)} WHERE ${where.sql} ORDER BY ${order} LIMIT ?`, [...where.params, deps.pageRows]);
     deps.stats.queries += 1;
     deps.stats.rowsRead += rows.length;

@@ -2,7 +2,7 @@
  * Reads base tables of the connection's database: SHOW CREATE TABLE per table (the text the
  * server itself normalises) plus information_schema.COLUMNS for type facts.
  */
-import { queryRows, type Db } from '../db/connection.js';
+import type { Db } from '../db/connection.js';
 import { quoteId } from '../db/quote.js';
 import { SyncError } from '../errors.js';
 import type { ColumnInfo, TableDef } from './model.js';
@@ -41,7 +41,7 @@ function toInfo(r: ColumnRow): ColumnInfo {
 
 /** Base table names of the current database that pass the filter. */
 export async function listTables(db: Db, opts: IntrospectOptions): Promise<string[]> {
-  const rows = await queryRows<{ n: string }>(db,
+  const rows = await db.rows<{ n: string }>(
     "SELECT TABLE_NAME AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY TABLE_NAME");
   const only = opts.only ? new Set(opts.only) : null;
   return rows.map((r) => r.n).filter((n) => opts.filter(n) && (!only || only.has(n)));
@@ -50,7 +50,7 @@ export async function listTables(db: Db, opts: IntrospectOptions): Promise<strin
 async function columnInfos(db: Db, tables: string[]): Promise<Map<string, Map<string, ColumnInfo>>> {
   const out = new Map<string, Map<string, ColumnInfo>>();
   if (tables.length === 0) return out;
-  const rows = await queryRows<ColumnRow>(db,
+  const rows = await db.rows<ColumnRow>(
     `SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE,
             DATETIME_PRECISION, CHARACTER_SET_NAME, COLLATION_NAME, IS_NULLABLE
        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?)`, [tables]);
@@ -69,7 +69,7 @@ export async function introspectTables(db: Db, opts: IntrospectOptions): Promise
   for (const name of names) {
     let createSql: string;
     try {
-      const rows = await queryRows<Record<string, string>>(db, `SHOW CREATE TABLE ${quoteId(name)}`);
+      const rows = await db.rows<Record<string, string>>(`SHOW CREATE TABLE ${quoteId(name)}`);
       createSql = rows[0]?.['Create Table'] ?? '';
     } catch (err) {
       // Dropped between the listing and now (concurrent DDL): the next check sees it.
