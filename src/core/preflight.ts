@@ -100,6 +100,7 @@ export async function checkCapabilities(conn: ConnectionConfig): Promise<Capabil
       await db.rows(`SHOW TABLES FROM ${quoteId(conn.database)}`);
       nonTransactional = await nonTransactionalTables(db, conn.database);
     } catch {
+      // the failure itself is the finding: the user cannot read the database
       canRead = false;
     }
     const logBin = vars.log_bin === 1 || vars.log_bin === '1' || vars.log_bin === 'ON';

@@ -157,6 +157,7 @@ async function startLoad(port: number, writesPerSec: number): Promise<{ writes: 
 
 async function compareCounts(sourcePort: number, targetPort: number): Promise<Array<{ table: string; source: number; target: number }>> {
   const count = async (conn: Db, table: string) =>
+    // a table not there yet (the copy is still running) counts as -1
     Number((await conn.rows<{ n: string }>(`SELECT COUNT(*) AS n FROM ${quoteId(table)}`).catch(() => [{ n: '-1' }]))[0]?.n ?? -1);
   const sdb = await openConnection(rootConnectionConfig(sourcePort, DEMO_DB));
   const tdb = await openConnection(rootConnectionConfig(targetPort, DEMO_DB));

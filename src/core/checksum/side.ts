@@ -48,6 +48,7 @@ export async function hasCrc32c(db: Db): Promise<boolean> {
     await db.rows("SELECT CRC32C('') AS c");
     return true;
   } catch {
+    // no CRC32C() on this server (older MariaDB, MySQL): the caller uses CRC32
     return false;
   }
 }

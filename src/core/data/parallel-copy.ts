@@ -169,6 +169,7 @@ class RangeQueue {
 
   next(): Promise<Work | null> {
     const taken = this.lock.then(() => this.take());
+    // the next taker waits for this one to settle, not to succeed; the caller gets the error
     this.lock = taken.catch(() => undefined);
     return taken;
   }

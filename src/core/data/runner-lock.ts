@@ -94,6 +94,7 @@ export async function pairLockHolder(session: BinarySession, targetDb: string,
 }
 
 async function holderOf(session: BinarySession, pair: string, connectionId: number): Promise<LockHolder> {
+  // no checkpoint table yet, or unreadable: the holder is then named by its connection id only
   const info = await readCheckpoint<RunnerInfo>(session, pair, RUNNER_STREAM).catch(() => null);
   return { connectionId, runner: info && info.connectionId === connectionId ? info : null };
 }
@@ -166,6 +167,7 @@ export function watchPairLock(session: BinarySession, target: ConnectionConfig, 
       }
       lastGood = Date.now();
     } catch {
+      // a failed check is not a lost lock: the next tick tries on a new watch connection
       drop(watch);
       watch = null;
     } finally {
@@ -175,6 +177,7 @@ export function watchPairLock(session: BinarySession, target: ConnectionConfig, 
   const tick = () => {
     if (!pinging) {
       pinging = true;
+      // a keep-alive only: a dead session shows in the next check, which acts on it
       session.ping().catch(() => undefined).finally(() => { pinging = false; });
     }
     if (!checking) void check();

@@ -127,6 +127,7 @@ export class SnapshotRunner {
       if (!this.opts.guard || elapsed < 5 || Date.now() - last < 5000 || rowsDone <= rowsAtStart) return;
       last = Date.now();
       const neededSec = (elapsed * (rowsTotal - rowsAtStart)) / (rowsDone - rowsAtStart);
+      // the retention warning is advice; failing to compute it must not stop the copy
       const warning = await this.opts.guard.snapshotWarning(neededSec).catch(() => null);
       if (!warning) return;
       this.opts.logger.warn({ neededSec: Math.round(neededSec) }, warning);

@@ -170,6 +170,7 @@ export async function copyTable(o: CopyOptions): Promise<void> {
     else await o.writer.inserts(rows, chunk.inserts);
     o.onChunk(chunk.count);
     from = chunk.last;
+    // stopping: the pending write's outcome no longer matters, the chunk is redone on resume
     if (o.signal.aborted) { await pending?.catch(() => undefined); return; }
   }
 }

@@ -91,6 +91,7 @@ export class TxnPipe {
     if (!(e instanceof SyncError) || e.retryable) return err;
     const errno = dbErrno(e);
     if (errno !== GUARD_ERRNO && !isDuplicateKey(e) && !(errno !== undefined && ROW_ERRNOS.has(errno))) return err;
+    // the session may be gone: the error is then reported without the failing row
     const [at] = await this.session.rows<{ at: number | string | null }>('SELECT @db_sync_at AS at').catch(() => []);
     // markers number row statements from 1 and @db_sync_at starts at 0 with each transaction
     const failed = this.rows[Number(at?.at ?? 0)];

@@ -19,6 +19,7 @@ export async function replicaLagSec(db: Db): Promise<number | null> {
   try {
     rows = await db.rows<Record<string, unknown>>('SHOW SLAVE STATUS');
   } catch {
+    // SHOW SLAVE STATUS is gone in MySQL 8.4: ask under the new name
     rows = await db.rows<Record<string, unknown>>('SHOW REPLICA STATUS');
   }
   const row = rows[0];
@@ -34,6 +35,7 @@ export async function historyListLength(db: Db): Promise<number | null> {
       "SELECT `COUNT` AS n FROM information_schema.INNODB_METRICS WHERE NAME = 'trx_rseg_history_len'");
     return rows[0] ? Number(rows[0].n) : null;
   } catch {
+    // INNODB_METRICS not readable (privileges, other engine): no history length to report
     return null;
   }
 }
@@ -61,6 +63,7 @@ export async function binlogRetention(db: Db): Promise<BinlogRetention | null> {
     const rows = await db.rows<{ Log_name: string; File_size: string | number }>('SHOW BINARY LOGS');
     files = rows.map((r) => ({ name: r.Log_name, size: Number(r.File_size) }));
   } catch {
+    // no binlog or no privilege: no retention to report
     return null;
   }
   const expireSeconds = await numericVar(db, 'binlog_expire_logs_seconds');

@@ -46,6 +46,7 @@ async function withDb<T>(conn: ConnectionConfig, fn: (db: Db) => Promise<T>): Pr
 
 /** The pair's binlog checkpoint and when it last moved (target clock); null when it never streamed. */
 async function checkpointAge(db: Db, pair: string): Promise<{ file: string; movedMs: number; nowMs: number } | null> {
+  // no checkpoint table on the target yet: the pair has no checkpoint to age
   const rows = await db.rows<{ state: string; moved: string | number; now: string | number }>(
     `SELECT state, UNIX_TIMESTAMP(updated_at) AS moved, UNIX_TIMESTAMP(NOW(6)) AS now FROM ${quoteId(CHECKPOINT_TABLE)}
       WHERE pair_name = ? AND stream = 'binlog'`, [pair]).catch(() => []);
@@ -88,6 +89,7 @@ export interface RetentionReport {
 
 /** `connection test`: the connection's binlog retention, a snapshot's needs, and its pairs' checkpoints. */
 export async function retentionReport(config: Config, conn: ConnectionConfig): Promise<RetentionReport> {
+  // source unreachable: the report shows the pairs without the source side
   const source = await withDb(conn, (db) => sourceRetention(db, conn.database)).catch(() => null);
   const pairs: RetentionReport['pairs'] = [];
   for (const p of config.syncPairs.filter((x) => x.source === conn.name)) {

@@ -134,6 +134,7 @@ export class SourceGuard {
     if (!onHistory) return () => undefined;
     let warned = false;
     const sample = async () => {
+      // a sample that fails is skipped; the guard samples again
       const length = await historyListLength(this.db).catch(() => null);
       const warning = historyWarning(length, historyWarn);
       if (warning && !warned) this.logger.warn({ historyListLength: length, threshold: historyWarn }, warning);
@@ -154,6 +155,7 @@ export class SourceGuard {
   /** Once per guard: the warning when the source's binlog retention is short for a snapshot needing `neededSec`. */
   async snapshotWarning(neededSec: number): Promise<string | null> {
     if (this.retentionWarned) return null;
+    // retention unknown (no privilege): treated as 0, i.e. no warning
     this.retention ??= (await binlogRetention(this.db).catch(() => null))?.retention ?? 0;
     const warning = snapshotRetentionWarning(this.retention, neededSec);
     this.retentionWarned = !!warning;
