@@ -24,17 +24,16 @@
  * pt-table-checksum's CRC32); leaves are then compared with MD5. Row hash 'md5' (anything
  * else, or asked for): the first 64 bits of MD5, about 2.5x slower.
  */
+import { BYTE_TYPES, STRING_TYPES } from '../db/column-types.js';
 import { quoteId } from '../db/quote.js';
 import type { ColumnInfo } from '../db/table-info.js';
 
-const STRING_TYPES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum', 'set', 'json']);
-const BINARY_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob', 'bit',
-  'geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection']);
 
 export function canonicalColumn(col: ColumnInfo, alias = ''): string {
   const ref = alias ? `${alias}.${quoteId(col.name)}` : quoteId(col.name);
   if (STRING_TYPES.has(col.dataType)) return `HEX(CONVERT(${ref} USING utf8mb4))`;
-  if (BINARY_TYPES.has(col.dataType)) return `HEX(${ref})`;
+  // BIT: HEX() of its number, the same text on both servers for equal values
+  if (BYTE_TYPES.has(col.dataType) || col.dataType === 'bit') return `HEX(${ref})`;
   if (col.dataType === 'float') return `CAST(${ref} AS DOUBLE)`;
   return ref;
 }

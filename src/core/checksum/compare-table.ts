@@ -11,7 +11,8 @@ import type { Logger } from '../log.js';
 import { boundariesFor } from './boundaries.js';
 import { classifyLeaf, emptyDiff, intersectLeaf, isEmptyLeaf, mergeInto, nextChunkSize, type TableDiff } from './classify.js';
 import type { KeyRange, KeyTuple } from './key-range.js';
-import { checksumRange, INTEGER_TYPES, leafRows, nthKey, type Checksum, type Side } from './side.js';
+import { INTEGER_TYPES } from '../db/column-types.js';
+import { checksumRange, leafRows, nthKey, type Checksum, type Side } from './side.js';
 import { sleep } from '../sleep.js';
 
 export interface CompareOptions {

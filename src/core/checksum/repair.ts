@@ -5,10 +5,10 @@
  * binary, JSON and geometry round-trip exactly). Whole ranges missing on the target are
  * copied page by page; whole ranges only on the target are deleted in batches.
  */
-import { quoteId } from '../db/quote.js';
+import { deleteRangeSql } from '../db/row-sql.js';
 import type { Db } from '../db/connection.js';
 import type { TableDiff } from './classify.js';
-import { rangePredicate, type KeyRange, type KeyTuple } from './key-range.js';
+import type { KeyRange, KeyTuple } from './key-range.js';
 import { keyOfRow, keyParams, rowsByKeys, rowsInRange, type Side } from './side.js';
 import { deleteKeys, replaceRowsSafely } from './write-rows.js';
 
@@ -80,11 +80,11 @@ export async function copyRange(source: Side, target: Db, range: KeyRange, pageR
 }
 
 async function deleteRange(db: Db, source: Side, range: KeyRange, batch: number): Promise<number> {
-  const p = rangePredicate(source.info.key, { lower: range.lower && keyParams(source.info, range.lower), upper: range.upper && keyParams(source.info, range.upper) });
+  const st = deleteRangeSql(source.info, range.lower && keyParams(source.info, range.lower),
+    range.upper && keyParams(source.info, range.upper), batch);
   let total = 0;
   for (;;) {
-    const sql = `DELETE FROM ${quoteId(source.info.name)} WHERE ${p.sql} LIMIT ${Number(batch)}`;
-    const { affectedRows } = await db.transaction((tx) => tx.exec(sql, p.params));
+    const { affectedRows } = await db.transaction((tx) => tx.exec(st.sql, st.params));
     total += affectedRows;
     if (affectedRows < batch) return total;
   }

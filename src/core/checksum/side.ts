@@ -7,7 +7,9 @@
 import type { Db } from '../db/connection.js';
 import { quoteId } from '../db/quote.js';
 import { chunkChecksumSql, rowHashHexExpr, type HashAlgo } from './canonical.js';
-import { keyIn, orderBy, rangePredicate, type KeyRange, type KeyTuple } from './key-range.js';
+import { INTEGER_TYPES } from '../db/column-types.js';
+import { keyIn, orderBy } from '../db/keyset.js';
+import { rangePredicate, type KeyRange, type KeyTuple } from './key-range.js';
 import type { TableInfo } from '../db/table-info.js';
 import { sleep } from '../sleep.js';
 
@@ -34,7 +36,6 @@ export interface LeafRow {
   hash: string;
 }
 
-export const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
 
 export function createSide(db: Db, info: TableInfo,
   opts: { sleepRatio?: number; hash?: HashAlgo; signal?: AbortSignal; gate?: () => Promise<void> } = {}): Side {

@@ -8,26 +8,24 @@
  * Callers own the transaction (polling commits its watermark in the same one).
  */
 import type { Db } from '../db/connection.js';
-import { quoteId } from '../db/quote.js';
 import { isDuplicateKey } from '../db/db-errors.js';
-import { keyIn, renderKey, type KeyTuple } from './key-range.js';
+import { deleteKeysSql, insertRowsSql } from '../db/row-sql.js';
+import { renderKey, type KeyTuple } from './key-range.js';
 import { keyOfRow, keyParams } from './side.js';
 import type { TableInfo } from '../db/table-info.js';
 
 export async function deleteKeys(db: Db, info: TableInfo, keys: KeyTuple[]): Promise<number> {
   if (keys.length === 0) return 0;
-  const p = keyIn(info.key, keys.map((k) => keyParams(info, k)));
-  return (await db.exec(`DELETE FROM ${quoteId(info.name)} WHERE ${p.sql}`, p.params)).affectedRows;
+  const st = deleteKeysSql(info, keys.map((k) => keyParams(info, k)));
+  return (await db.exec(st.sql, st.params)).affectedRows;
 }
 
 /** Delete the rows' keys, insert the rows. Throws on a secondary unique-key conflict. */
 export async function replaceRows(db: Db, info: TableInfo, rows: Record<string, unknown>[]): Promise<void> {
   if (rows.length === 0) return;
   await deleteKeys(db, info, rows.map((r) => keyOfRow(info, r)));
-  const cols = info.writable;
-  const tuple = `(${cols.map(() => '?').join(', ')})`;
-  await db.exec(`INSERT INTO ${quoteId(info.name)} (${cols.map(quoteId).join(', ')}) VALUES ${rows.map(() => tuple).join(', ')}`,
-    rows.flatMap((r) => cols.map((c) => r[c])));
+  const st = insertRowsSql(info, rows);
+  await db.exec(st.sql, st.params);
 }
 
 export interface WriteOutcome {

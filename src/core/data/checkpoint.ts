@@ -62,8 +62,36 @@ export function checkpointUpsert(pair: string, stream: string, state: unknown): 
   };
 }
 
+/** A LIKE pattern matching every stream that starts with `prefix`. */
+function prefixPattern(prefix: string): string {
+  return `${prefix.replace(/[\\%_]/g, '\\$&')}%`;
+}
+
 export async function deleteCheckpoints(db: Queryable, pair: string, streamPrefix = ''): Promise<void> {
-  await db.rows(`DELETE FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream LIKE ?`, [pair, `${streamPrefix.replace(/[\\%_]/g, '\\$&')}%`]);
+  await db.rows(`DELETE FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream LIKE ?`,
+    [pair, prefixPattern(streamPrefix)]);
+}
+
+/** Delete every checkpoint of the pair except the `keep` stream (a full re-copy starts over). */
+export async function deleteCheckpointsExcept(db: Queryable, pair: string, keep: string): Promise<void> {
+  await db.rows(`DELETE FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream <> ?`, [pair, keep]);
+}
+
+/** The states of the pair's checkpoints whose stream starts with `prefix`. */
+export async function readCheckpointsByPrefix<T>(db: Queryable, pair: string, prefix: string): Promise<T[]> {
+  const rows = await db.rows<{ state: string }>(
+    `SELECT state FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream LIKE ?`, [pair, prefixPattern(prefix)]);
+  return rows.map((r) => JSON.parse(r.state) as T);
+}
+
+/**
+ * DELETE statement bytes for a binary session (inside the caller's transaction): the pair's
+ * checkpoints of these streams, or of every stream starting with `prefix`.
+ */
+export function deleteCheckpointsBytes(pair: string, which: string[] | { prefix: string }): Buffer {
+  const lit = (v: string) => `_utf8mb4 X'${Buffer.from(v, 'utf8').toString('hex')}'`;
+  const streams = Array.isArray(which) ? `IN (${which.map(lit).join(', ')})` : `LIKE ${lit(prefixPattern(which.prefix))}`;
+  return Buffer.from(`DELETE FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ${lit(pair)} AND stream ${streams}`, 'latin1');
 }
 
 /** checkpointUpsert as statement bytes for a binary session (values as exact UTF-8 literals). */

@@ -18,7 +18,7 @@ import type { Logger } from '../log.js';
 import type { StatusSink } from '../status.js';
 import { Applier } from './applier.js';
 import { runStream, type StreamOptions } from './apply-loop.js';
-import { ensureCheckpointTable, readCheckpoint, writeCheckpoint, type BinlogCheckpoint } from './checkpoint.js';
+import { deleteCheckpointsExcept, ensureCheckpointTable, readCheckpoint, writeCheckpoint, type BinlogCheckpoint } from './checkpoint.js';
 import { canFailOver, reanchorOnNewServer } from './gtid-failover.js';
 import { DDL_JOURNAL, sessionBaseline, type DdlJournal } from './ddl-replay.js';
 import { comparePositions, formatPosition, type BinlogPosition } from './events.js';
@@ -145,8 +145,7 @@ async function underLock(o: BinlogSyncOptions, caps: Capabilities, until: Binlog
   first: { resnapshot: boolean; recopy: string[] }, session: BinarySession, control: Db,
   guard: SourceGuard | undefined): Promise<void> {
   if (first.resnapshot) {
-    await session.rows(`DELETE FROM _db_sync_checkpoint WHERE pair_name = ? AND stream <> ?`,
-      [o.pairName, RUNNER_STREAM]);
+    await deleteCheckpointsExcept(session, o.pairName, RUNNER_STREAM);
     first.resnapshot = false;
   }
   let ckpt = await readCheckpoint<BinlogCheckpoint>(session, o.pairName, BINLOG_STREAM);

@@ -15,9 +15,9 @@
  */
 import type { Db, Queryable } from '../db/connection.js';
 import { quoteId, quoteQualified } from '../db/quote.js';
-import { keyAfter } from '../db/row-sql.js';
+import { keyBetween } from '../db/keyset.js';
 import type { TableInfo } from '../db/table-info.js';
-import { CHECKPOINT_TABLE } from './checkpoint.js';
+import { deleteCheckpointsBytes, readCheckpointsByPrefix } from './checkpoint.js';
 import { encodeKey, type RangeProgress, type SnapshotState, type TableProgress } from './snapshot.js';
 
 export type { RangeProgress };
@@ -53,10 +53,8 @@ export function sharedState(state: SnapshotState): SnapshotState {
 }
 
 export async function readRanges(db: Queryable, pair: string): Promise<RangeProgress[]> {
-  const rows = await db.rows<{ state: string }>(
-    `SELECT state FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream LIKE ?`,
-    [pair, `${RANGE_STREAM_PREFIX}%`]);
-  return rows.map((r) => JSON.parse(r.state) as RangeProgress | null).filter((r): r is RangeProgress => !!r);
+  const states = await readCheckpointsByPrefix<RangeProgress | null>(db, pair, RANGE_STREAM_PREFIX);
+  return states.filter((r): r is RangeProgress => !!r);
 }
 
 /**
@@ -77,10 +75,7 @@ export function attachRanges(state: SnapshotState, ranges: RangeProgress[]): Ran
 /** DELETE statement bytes for range rows (apply session, inside a transaction): these, or 'all'. */
 export function deleteRangesSql(pair: string, streams: string[] | 'all'): Buffer[] {
   if (!streams.length) return [];
-  const lit = (v: string) => `_utf8mb4 X'${Buffer.from(v, 'utf8').toString('hex')}'`;
-  const which = streams === 'all' ? `LIKE ${lit(`${RANGE_STREAM_PREFIX}%`)}` : `IN (${streams.map(lit).join(', ')})`;
-  const sql = `DELETE FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ${lit(pair)} AND stream ${which}`;
-  return [Buffer.from(sql, 'latin1')];
+  return [deleteCheckpointsBytes(pair, streams === 'all' ? { prefix: RANGE_STREAM_PREFIX } : streams)];
 }
 
 /** Row estimate and average row length per table (information_schema): split and chunk sizes, ETA. */
@@ -124,7 +119,7 @@ export async function splitKeys(db: Db, table: TableInfo, estimatedRows: number,
   const cols = table.key.map(quoteId).join(', ');
   let last: unknown[] | null = null;
   for (let i = 1; i < count; i++) {
-    const where: { sql: string; params: unknown[] } = last ? keyAfter(table.key, last) : { sql: '1 = 1', params: [] };
+    const where: { sql: string; params: unknown[] } = keyBetween(table.key, last, null);
     const [row] = await db.arrays(`SELECT ${cols} FROM ${quoteQualified(table.schema, table.name)}`
       + ` WHERE ${where.sql} ORDER BY ${cols} LIMIT 1 OFFSET ${step - 1}`, where.params);
     if (!row) break;

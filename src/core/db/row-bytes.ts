@@ -9,14 +9,13 @@
  * as in hex). Key comparisons add the column's collation so the server can use the index.
  */
 import type { ColumnInfo, TableInfo } from './table-info.js';
+import { BLOB_TYPES, EXACT_NUMERIC_TYPES, STRING_TYPES, TEXT_TYPES } from './column-types.js';
 import { quoteId, quoteQualified } from './quote.js';
 
 export type RowImage = Record<string, unknown>;
 
-const TEXT_TYPES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'json', 'enum', 'set']);
 /** Types whose exact decimal text must stay unquoted: quoted, a comparison would go through DOUBLE. */
-const NUMERIC_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'decimal', 'numeric',
-  'enum', 'set', 'year', 'bit']);
+const NUMERIC_TYPES: ReadonlySet<string> = new Set([...EXACT_NUMERIC_TYPES, 'enum', 'set', 'year', 'bit']);
 const DECIMAL_TEXT = /^-?\d+(\.\d+)?$/;
 
 /** Bytes that need a backslash inside a quoted literal (mysql_real_escape_string's set). */
@@ -58,7 +57,7 @@ export function literal(column: ColumnInfo | undefined, v: unknown, compare = fa
   const type = column?.dataType ?? '';
   if (Buffer.isBuffer(v)) {
     if (type === 'bit') return ascii(`X'${v.toString('hex')}'`);
-    if (TEXT_TYPES.has(type) && column?.charset) return textLiteral(column, v, compare);
+    if (STRING_TYPES.has(type) && column?.charset) return textLiteral(column, v, compare);
     return Buffer.concat([ascii('_binary'), quoteBytes(v)]);
   }
   if (typeof v === 'number') {
@@ -71,7 +70,7 @@ export function literal(column: ColumnInfo | undefined, v: unknown, compare = fa
   const s = String(v);
   // enum/set arrive as index / bitmask numbers (the exact form; names depend on the charset)
   if (NUMERIC_TYPES.has(type) && DECIMAL_TEXT.test(s)) return ascii(s);
-  if (TEXT_TYPES.has(type) && column?.charset) return textLiteral({ ...column, charset: 'utf8mb4' }, Buffer.from(s, 'utf8'), compare);
+  if (STRING_TYPES.has(type) && column?.charset) return textLiteral({ ...column, charset: 'utf8mb4' }, Buffer.from(s, 'utf8'), compare);
   return quoteBytes(Buffer.from(s, 'utf8'));
 }
 
@@ -210,8 +209,7 @@ function sameValue(a: unknown, b: unknown): boolean {
   return a === b || (a !== null && b !== null && typeof a !== 'object' && String(a) === String(b));
 }
 
-const SPLITTABLE = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'json',
-  'binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
+const SPLITTABLE: ReadonlySet<string> = new Set([...TEXT_TYPES, 'json', ...BLOB_TYPES]);
 
 /** Cut points that never split a character: any byte for single-byte and binary data, UTF-8 and UCS/UTF-16/32 by their rules. */
 function chunk(col: ColumnInfo, v: Buffer, size: number): Buffer[] | null {
@@ -243,7 +241,7 @@ function chunk(col: ColumnInfo, v: Buffer, size: number): Buffer[] | null {
  * pagination used on the source.
  */
 export function keyLiteral(column: ColumnInfo | undefined, v: unknown): Buffer {
-  if (typeof v === 'string' && column?.charset && TEXT_TYPES.has(column.dataType)) {
+  if (typeof v === 'string' && column?.charset && STRING_TYPES.has(column.dataType)) {
     const utf8 = Buffer.concat([ascii('_utf8mb4'), quoteBytes(Buffer.from(v, 'utf8'))]);
     return Buffer.concat([ascii('CONVERT('), utf8, ascii(` USING ${column.charset})`),
       ascii(column.collation ? ` COLLATE ${column.collation}` : '')]);

@@ -10,16 +10,21 @@
  */
 import { type Queryable } from './connection.js';
 
-export interface ColumnInfo {
-  name: string;
+/** A column's type as information_schema.COLUMNS gives it (shared with schema/model.ts). */
+export interface ColumnType {
   /** information_schema DATA_TYPE, lower case: int, varchar, blob, datetime, ... */
   dataType: string;
   nullable: boolean;
-  generated: boolean;
-  onUpdateTimestamp: boolean;
   /** Character set and collation of text columns (null for others). */
   charset: string | null;
   collation: string | null;
+}
+
+/** A column as the row readers and writers need it. */
+export interface ColumnInfo extends ColumnType {
+  name: string;
+  generated: boolean;
+  onUpdateTimestamp: boolean;
 }
 
 /** A foreign key between this table and another one of the same database (either direction). */

@@ -5,7 +5,7 @@
 import type { Db } from '../db/connection.js';
 import { quoteId } from '../db/quote.js';
 import { SyncError } from '../errors.js';
-import type { ColumnInfo, TableDef } from './model.js';
+import type { ColumnTypeDetail, TableDef } from './model.js';
 import { parseCreateTable } from './parse-create-table.js';
 
 export interface IntrospectOptions {
@@ -31,7 +31,7 @@ interface ColumnRow {
 
 const num = (v: string | null) => (v === null ? null : Number(v));
 
-function toInfo(r: ColumnRow): ColumnInfo {
+function toInfo(r: ColumnRow): ColumnTypeDetail {
   return {
     columnType: r.COLUMN_TYPE, dataType: r.DATA_TYPE.toLowerCase(), charMaxLength: num(r.CHARACTER_MAXIMUM_LENGTH),
     numericPrecision: num(r.NUMERIC_PRECISION), numericScale: num(r.NUMERIC_SCALE), datetimePrecision: num(r.DATETIME_PRECISION),
@@ -47,8 +47,8 @@ export async function listTables(db: Db, opts: IntrospectOptions): Promise<strin
   return rows.map((r) => r.n).filter((n) => opts.filter(n) && (!only || only.has(n)));
 }
 
-async function columnInfos(db: Db, tables: string[]): Promise<Map<string, Map<string, ColumnInfo>>> {
-  const out = new Map<string, Map<string, ColumnInfo>>();
+async function columnInfos(db: Db, tables: string[]): Promise<Map<string, Map<string, ColumnTypeDetail>>> {
+  const out = new Map<string, Map<string, ColumnTypeDetail>>();
   if (tables.length === 0) return out;
   const rows = await db.rows<ColumnRow>(
     `SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE,
@@ -77,7 +77,7 @@ export async function introspectTables(db: Db, opts: IntrospectOptions): Promise
       throw err;
     }
     const parsed = parseOrFail(name, createSql);
-    const colInfo = infos.get(name) ?? new Map<string, ColumnInfo>();
+    const colInfo = infos.get(name) ?? new Map<string, ColumnTypeDetail>();
     tables.push({
       ...parsed,
       columns: parsed.columns.map((c) => ({ ...c, info: colInfo.get(c.name) ?? blankInfo() })),
@@ -97,6 +97,6 @@ function parseOrFail(name: string, createSql: string): ReturnType<typeof parseCr
   }
 }
 
-function blankInfo(): ColumnInfo {
+function blankInfo(): ColumnTypeDetail {
   return { columnType: '', dataType: '', charMaxLength: null, numericPrecision: null, numericScale: null, datetimePrecision: null, charset: null, collation: null, nullable: true };
 }
