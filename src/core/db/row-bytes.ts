@@ -87,7 +87,7 @@ export function presentColumns(t: TableInfo, row: RowImage): string[] {
 
 /** Row image columns the target table does not have (a shape mismatch). */
 export function unknownColumns(t: TableInfo, row: RowImage): string[] {
-  const known = new Set(t.columns.map((c) => c.name));
+  const known = new Set([...t.columns.map((c) => c.name), ...(t.hiddenColumns ?? [])]);
   return Object.keys(row).filter((c) => !known.has(c));
 }
 

@@ -58,6 +58,12 @@ export interface TableInfo {
   transactional: boolean;
   /** Foreign keys in both directions (read only when asked for: describeTable(..., {foreignKeys: true})). */
   foreignKeys: ForeignKeyLink[];
+  /**
+   * Columns row events carry that information_schema does not list and db-sync neither writes
+   * nor compares: a SYSTEM VERSIONED table's implicit row_start/row_end (each server keeps its
+   * own history).
+   */
+  hiddenColumns?: string[];
 }
 
 /** One index part; `nullable` is the column's IS_NULLABLE ('YES'/'NO'). */
@@ -67,6 +73,9 @@ interface ColRow {
   name: string; data_type: string; nullable: string; extra: string | null; generated: string | null;
   charset: string | null; collation: string | null;
 }
+/** The columns MariaDB adds to a table created WITH SYSTEM VERSIONING without naming them. */
+const IMPLICIT_PERIOD = ['row_start', 'row_end'];
+
 interface IndexRow { idx: string; col: string | null; seq: number; non_unique: number }
 
 export async function describeTable(db: Queryable, schema: string, table: string, opts: { foreignKeys?: boolean } = {}): Promise<TableInfo | null> {
@@ -75,8 +84,8 @@ export async function describeTable(db: Queryable, schema: string, table: string
             CHARACTER_SET_NAME AS charset, COLLATION_NAME AS collation
        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, [schema, table]);
   if (cols.length === 0) return null;
-  const [engine] = await db.rows<{ engine: string | null }>(
-    'SELECT ENGINE AS engine FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [schema, table]);
+  const [engine] = await db.rows<{ engine: string | null; type: string }>('SELECT ENGINE AS engine, TABLE_TYPE AS type '
+    + 'FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [schema, table]);
   const columns = cols.map(toColumn);
   const parts = await db.rows<IndexRow>(
     `SELECT INDEX_NAME AS idx, COLUMN_NAME AS col, SEQ_IN_INDEX AS seq, NON_UNIQUE AS non_unique
@@ -92,6 +101,7 @@ export async function describeTable(db: Queryable, schema: string, table: string
     indexedFirst: [...new Set(parts.filter((p) => Number(p.seq) === 1 && p.col !== null).map((p) => p.col as string))],
     transactional: isTransactional(engine?.engine ?? null),
     foreignKeys: opts.foreignKeys ? await foreignKeys(db, schema, table) : [],
+    ...(engine?.type === 'SYSTEM VERSIONED' ? { hiddenColumns: IMPLICIT_PERIOD.filter((c) => !generated.has(c)) } : {}),
   };
 }
 
@@ -146,9 +156,16 @@ export function usableKeys(rows: KeyRow[], generated: Set<string>): Array<{ name
     .map(([name, parts]) => ({ name, columns: parts.sort((a, b) => a.seq - b.seq).map((p) => p.col) }));
 }
 
-/** Base tables of a database that pass the table filter (table-filter.ts), by name. */
-export async function listSyncedTables(db: Queryable, schema: string, filter: (table: string) => boolean): Promise<string[]> {
-  const rows = await db.rows<{ name: string }>(
-    "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", [schema]);
+/**
+ * The one table lister: the base tables of a database (null: the session's current one) that
+ * pass the filter (table-filter.ts), by name. SYSTEM VERSIONED tables (MariaDB temporal tables)
+ * are base tables too: the schema step creates them, and their current rows are copied,
+ * streamed and verified like any table's (the target keeps its own history).
+ */
+export async function listSyncedTables(db: Queryable, schema: string | null,
+  filter: (table: string) => boolean): Promise<string[]> {
+  const rows = await db.rows<{ name: string }>('SELECT TABLE_NAME AS name FROM information_schema.TABLES '
+    + `WHERE TABLE_SCHEMA = ${schema === null ? 'DATABASE()' : '?'} AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') `
+    + 'ORDER BY TABLE_NAME', schema === null ? [] : [schema]);
   return rows.map((r) => r.name).filter(filter);
 }

@@ -4,6 +4,7 @@
  */
 import type { Db } from '../db/connection.js';
 import { quoteId } from '../db/quote.js';
+import { listSyncedTables } from '../db/table-info.js';
 import { SyncError } from '../errors.js';
 import type { ColumnTypeDetail, TableDef } from './model.js';
 import { parseCreateTable } from './parse-create-table.js';
@@ -41,10 +42,8 @@ function toInfo(r: ColumnRow): ColumnTypeDetail {
 
 /** Base table names of the current database that pass the filter. */
 export async function listTables(db: Db, opts: IntrospectOptions): Promise<string[]> {
-  const rows = await db.rows<{ n: string }>(
-    "SELECT TABLE_NAME AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY TABLE_NAME");
   const only = opts.only ? new Set(opts.only) : null;
-  return rows.map((r) => r.n).filter((n) => opts.filter(n) && (!only || only.has(n)));
+  return listSyncedTables(db, null, (n) => opts.filter(n) && (!only || only.has(n)));
 }
 
 async function columnInfos(db: Db, tables: string[]): Promise<Map<string, Map<string, ColumnTypeDetail>>> {
