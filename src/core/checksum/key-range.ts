@@ -20,11 +20,13 @@ export function rangePredicate(pk: string[], range: KeyRange): Predicate {
 
 /** A stable text identity for a key (Buffers as hex), used for maps and reports. */
 export function keyId(key: KeyTuple): string {
-  return JSON.stringify(key.map((v) => (Buffer.isBuffer(v) ? `0x${v.toString('hex')}` : v === null ? null : String(v))));
+  return JSON.stringify(key.map((v) => (Buffer.isBuffer(v) ? `0x${v.toString('hex')}`
+    : v === null ? null : String(v))));
 }
 
 /** How reports show a key: `5` or `(5, 'a')`. */
 export function renderKey(key: KeyTuple): string {
-  const parts = key.map((v) => (Buffer.isBuffer(v) ? `0x${v.toString('hex')}` : typeof v === 'string' && !/^-?\d+(\.\d+)?$/.test(v) ? `'${v.replace(/'/g, "''")}'` : String(v)));
+  const parts = key.map((v) => (Buffer.isBuffer(v) ? `0x${v.toString('hex')}`
+    : typeof v === 'string' && !/^-?\d+(\.\d+)?$/.test(v) ? `'${v.replace(/'/g, "''")}'` : String(v)));
   return parts.length === 1 ? (parts[0] as string) : `(${parts.join(', ')})`;
 }

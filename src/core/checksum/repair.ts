@@ -30,13 +30,16 @@ function batches<T>(items: T[], n: number): T[][] {
   return out;
 }
 
-export async function repairTable(source: Side, targetWrite: Db, diff: TableDiff, opts: RepairOptions = { batchRows: 500 }): Promise<RepairResult> {
+export async function repairTable(source: Side, targetWrite: Db, diff: TableDiff,
+  opts: RepairOptions = { batchRows: 500 }): Promise<RepairResult> {
   const info = source.info;
   const result: RepairResult = { inserted: 0, replaced: 0, deleted: 0, conflicts: [] };
   for (const keys of batches(diff.extra, opts.batchRows)) {
     result.deleted += await targetWrite.transaction(() => deleteKeys(targetWrite, info, keys));
   }
-  for (const bulk of diff.extraRanges) result.deleted += await deleteRange(targetWrite, source, bulk.range, opts.batchRows);
+  for (const bulk of diff.extraRanges) {
+    result.deleted += await deleteRange(targetWrite, source, bulk.range, opts.batchRows);
+  }
   // Different rows first: their new values can free unique values that missing rows need.
   for (const [kind, all] of [['replaced', diff.different], ['inserted', diff.missing]] as const) {
     for (const keys of batches(all, opts.batchRows)) {
@@ -64,7 +67,8 @@ async function deleteVanished(db: Db, source: Side, keys: KeyTuple[], rows: Reco
 }
 
 /** Copy a key range from source to target page by page (also the initial copy of a poll pair). */
-export async function copyRange(source: Side, target: Db, range: KeyRange, pageRows: number): Promise<{ written: number; conflicts: string[] }> {
+export async function copyRange(source: Side, target: Db, range: KeyRange,
+  pageRows: number): Promise<{ written: number; conflicts: string[] }> {
   let lower = range.lower;
   const out = { written: 0, conflicts: [] as string[] };
   for (;;) {

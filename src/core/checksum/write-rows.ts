@@ -38,7 +38,8 @@ export interface WriteOutcome {
  * each in its own transaction, collecting the rows that conflict. `extra` runs inside each
  * successful transaction (e.g. a checkpoint write).
  */
-export async function replaceRowsSafely(db: Db, info: TableInfo, rows: Record<string, unknown>[], extra?: () => Promise<void>): Promise<WriteOutcome> {
+export async function replaceRowsSafely(db: Db, info: TableInfo, rows: Record<string, unknown>[],
+  extra?: () => Promise<void>): Promise<WriteOutcome> {
   try {
     await db.transaction(async () => {
       await replaceRows(db, info, rows);

@@ -43,7 +43,8 @@ export async function ensureCheckpointTable(db: Queryable): Promise<void> {
 }
 
 export async function readCheckpoint<T>(db: Queryable, pair: string, stream: string): Promise<T | null> {
-  const rows = await db.rows<{ state: string }>(`SELECT state FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream = ?`, [pair, stream]);
+  const rows = await db.rows<{ state: string }>(
+    `SELECT state FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream = ?`, [pair, stream]);
   const row = rows[0];
   return row ? (JSON.parse(row.state) as T) : null;
 }
@@ -57,7 +58,8 @@ export async function writeCheckpoint(db: Queryable, pair: string, stream: strin
 /** The checkpoint write as SQL + params, to batch it with the COMMIT in one round trip. */
 export function checkpointUpsert(pair: string, stream: string, state: unknown): { sql: string; params: unknown[] } {
   return {
-    sql: `INSERT INTO ${quoteId(CHECKPOINT_TABLE)} (pair_name, stream, state) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE state = VALUES(state)`,
+    sql: `INSERT INTO ${quoteId(CHECKPOINT_TABLE)} (pair_name, stream, state) VALUES (?, ?, ?)`
+      + ' ON DUPLICATE KEY UPDATE state = VALUES(state)',
     params: [pair, stream, JSON.stringify(state)],
   };
 }
@@ -80,7 +82,8 @@ export async function deleteCheckpointsExcept(db: Queryable, pair: string, keep:
 /** The states of the pair's checkpoints whose stream starts with `prefix`. */
 export async function readCheckpointsByPrefix<T>(db: Queryable, pair: string, prefix: string): Promise<T[]> {
   const rows = await db.rows<{ state: string }>(
-    `SELECT state FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream LIKE ?`, [pair, prefixPattern(prefix)]);
+    `SELECT state FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream LIKE ?`,
+    [pair, prefixPattern(prefix)]);
   return rows.map((r) => JSON.parse(r.state) as T);
 }
 
@@ -90,8 +93,10 @@ export async function readCheckpointsByPrefix<T>(db: Queryable, pair: string, pr
  */
 export function deleteCheckpointsBytes(pair: string, which: string[] | { prefix: string }): Buffer {
   const lit = (v: string) => `_utf8mb4 X'${Buffer.from(v, 'utf8').toString('hex')}'`;
-  const streams = Array.isArray(which) ? `IN (${which.map(lit).join(', ')})` : `LIKE ${lit(prefixPattern(which.prefix))}`;
-  return Buffer.from(`DELETE FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ${lit(pair)} AND stream ${streams}`, 'latin1');
+  const streams = Array.isArray(which) ? `IN (${which.map(lit).join(', ')})`
+    : `LIKE ${lit(prefixPattern(which.prefix))}`;
+  const sql = `DELETE FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ${lit(pair)} AND stream ${streams}`;
+  return Buffer.from(sql, 'latin1');
 }
 
 /** checkpointUpsert as statement bytes for a binary session (values as exact UTF-8 literals). */

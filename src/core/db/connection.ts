@@ -38,8 +38,10 @@ export function resolvePassword(conn: ConnectionConfig, env: NodeJS.ProcessEnv =
   if (conn.passwordEnv !== undefined) {
     const value = env[conn.passwordEnv];
     if (value === undefined) {
-      throw new SyncError('PASSWORD_ENV_MISSING', `connection "${conn.name}": environment variable ${conn.passwordEnv} is not set`, {
-        hint: `export ${conn.passwordEnv}=... in the environment that runs db-sync (the password is never stored on disk).`,
+      const what = `connection "${conn.name}": environment variable ${conn.passwordEnv} is not set`;
+      throw new SyncError('PASSWORD_ENV_MISSING', what, {
+        hint: `export ${conn.passwordEnv}=... in the environment that runs db-sync `
+          + '(the password is never stored on disk).',
       });
     }
     return value;
@@ -52,7 +54,9 @@ function sslOptions(conn: ConnectionConfig): ConnectionOptions['ssl'] {
   if (!ssl || ssl.mode === 'disabled') return undefined;
   const ca = ssl.ca ? readFileSync(ssl.ca, 'utf8') : undefined;
   if (ssl.mode === 'required') return { rejectUnauthorized: false, ...(ca ? { ca } : {}) };
-  if (ssl.mode === 'verify-ca') return { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined } as ConnectionOptions['ssl'];
+  if (ssl.mode === 'verify-ca') {
+    return { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined } as ConnectionOptions['ssl'];
+  }
   return { ca, rejectUnauthorized: true };
 }
 
@@ -203,7 +207,8 @@ async function endWithin(raw: Connection, ms: number): Promise<void> {
 }
 
 function execResult(res: unknown): ExecResult {
-  const r = (isOk(res) ? res : {}) as { affectedRows?: number; insertId?: number; warningStatus?: number; info?: string };
+  const r = (isOk(res) ? res : {}) as
+    { affectedRows?: number; insertId?: number; warningStatus?: number; info?: string };
   return {
     affectedRows: Number(r.affectedRows ?? 0), insertId: Number(r.insertId ?? 0),
     warningStatus: Number(r.warningStatus ?? 0), info: String(r.info ?? ''),
@@ -223,8 +228,11 @@ async function queryWithInfile(db: Connection, sql: string, data: Buffer): Promi
   // The driver sends each chunk as one packet: an empty chunk would read as end-of-file
   // (the sequence then breaks), and packets stay far below the 16 MB protocol limit.
   const slices: Buffer[] = [];
-  for (let at = 0; at < data.length; at += INFILE_PACKET_BYTES) slices.push(data.subarray(at, at + INFILE_PACKET_BYTES));
-  const [res] = await db.query({ sql, infileStreamFactory: () => Readable.from(slices) } as Parameters<Connection['query']>[0]);
+  for (let at = 0; at < data.length; at += INFILE_PACKET_BYTES) {
+    slices.push(data.subarray(at, at + INFILE_PACKET_BYTES));
+  }
+  const options = { sql, infileStreamFactory: () => Readable.from(slices) };
+  const [res] = await db.query(options as Parameters<Connection['query']>[0]);
   return res;
 }
 

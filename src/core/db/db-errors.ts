@@ -105,11 +105,13 @@ export function mapDbError(err: unknown, ep: Endpoint): SyncError {
     case 'ER_ACCESS_DENIED_ERROR':
     case 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR':
       return new SyncError('DB_ACCESS_DENIED', `${at}: access denied for user "${ep.user}" (wrong user or password)`, {
-        hint: 'Check the user name and password (or the environment variable named by --password-env), and that the user may connect from this host.',
+        hint: 'Check the user name and password (or the environment variable named by --password-env), '
+          + 'and that the user may connect from this host.',
         cause: err,
       });
     case 'ER_DBACCESS_DENIED_ERROR':
-      return new SyncError('DB_ACCESS_DENIED', `${at}: user "${ep.user}" may not access database "${ep.database ?? ''}"`, {
+      return new SyncError('DB_ACCESS_DENIED',
+        `${at}: user "${ep.user}" may not access database "${ep.database ?? ''}"`, {
         hint: `GRANT SELECT (source) or ALL (target) ON \`${ep.database ?? ''}\`.* TO the user.`,
         cause: err,
       });

@@ -46,7 +46,8 @@ export function keyBetween(key: string[], from: unknown[] | null, to: unknown[] 
 /** `(key) IN ((?,?),...)` for a batch of keys. */
 export function keyIn(key: string[], keys: unknown[][]): Predicate {
   if (key.length === 1) {
-    return { sql: `${quoteId(key[0] as string)} IN (${keys.map(() => '?').join(', ')})`, params: keys.map((k) => k[0]) };
+    const list = keys.map(() => '?').join(', ');
+    return { sql: `${quoteId(key[0] as string)} IN (${list})`, params: keys.map((k) => k[0]) };
   }
   const tuple = `(${key.map(() => '?').join(', ')})`;
   return { sql: `(${key.map(quoteId).join(', ')}) IN (${keys.map(() => tuple).join(', ')})`, params: keys.flat() };

@@ -46,7 +46,8 @@ export function tupleExpr(table: TableInfo): string {
  * only possible with a warning; the chunk loader expects exactly this many warnings.
  */
 export function enumZeroExpr(table: TableInfo): string {
-  const enums = table.columns.filter((c) => c.dataType === 'enum' && !c.generated).map((c) => `(IFNULL(${quoteId(c.name)} + 0, 1) = 0)`);
+  const enums = table.columns.filter((c) => c.dataType === 'enum' && !c.generated)
+    .map((c) => `(IFNULL(${quoteId(c.name)} + 0, 1) = 0)`);
   return enums.length ? enums.join(' + ') : '0';
 }
 
@@ -60,7 +61,9 @@ export function selectLiteralChunk(table: TableInfo, from: unknown[] | null, lim
   const tuple = tupleExpr(table);
   const where = keyBetween(table.key, from, to);
   return {
-    sql: `SELECT ${[tuple, enumZeroExpr(table), ...table.key.map(quoteId)].join(', ')} FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql} ORDER BY ${table.key.map(quoteId).join(', ')} LIMIT ${Math.floor(limit)}`,
+    sql: `SELECT ${[tuple, enumZeroExpr(table), ...table.key.map(quoteId)].join(', ')}`
+      + ` FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql}`
+      + ` ORDER BY ${table.key.map(quoteId).join(', ')} LIMIT ${Math.floor(limit)}`,
     params: where.params,
   };
 }
@@ -107,7 +110,9 @@ export function selectTsvChunk(table: TableInfo, from: unknown[] | null, limit: 
   to: unknown[] | null = null): Statement {
   const where = keyBetween(table.key, from, to);
   return {
-    sql: `SELECT ${[tsvLineExpr(table), enumZeroExpr(table), ...table.key.map(quoteId)].join(', ')} FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql} ORDER BY ${table.key.map(quoteId).join(', ')} LIMIT ${Math.floor(limit)}`,
+    sql: `SELECT ${[tsvLineExpr(table), enumZeroExpr(table), ...table.key.map(quoteId)].join(', ')}`
+      + ` FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql}`
+      + ` ORDER BY ${table.key.map(quoteId).join(', ')} LIMIT ${Math.floor(limit)}`,
     params: where.params,
   };
 }
@@ -159,13 +164,15 @@ export function insertRowsSql(table: TableInfo, rows: Record<string, unknown>[])
   const cols = table.writable;
   const tuple = `(${cols.map(() => '?').join(', ')})`;
   return {
-    sql: `INSERT INTO ${quoteId(table.name)} (${cols.map(quoteId).join(', ')}) VALUES ${rows.map(() => tuple).join(', ')}`,
+    sql: `INSERT INTO ${quoteId(table.name)} (${cols.map(quoteId).join(', ')})`
+      + ` VALUES ${rows.map(() => tuple).join(', ')}`,
     params: rows.flatMap((r) => cols.map((c) => r[c])),
   };
 }
 
 /** DELETE of at most `limit` rows with `from < key <= to` (null bounds open). */
-export function deleteRangeSql(table: TableInfo, from: unknown[] | null, to: unknown[] | null, limit: number): Statement {
+export function deleteRangeSql(table: TableInfo, from: unknown[] | null, to: unknown[] | null,
+  limit: number): Statement {
   const p = keyBetween(table.key, from, to);
   return { sql: `DELETE FROM ${quoteId(table.name)} WHERE ${p.sql} LIMIT ${Math.floor(limit)}`, params: p.params };
 }

@@ -78,21 +78,27 @@ const IMPLICIT_PERIOD = ['row_start', 'row_end'];
 
 interface IndexRow { idx: string; col: string | null; seq: number; non_unique: number }
 
-export async function describeTable(db: Queryable, schema: string, table: string, opts: { foreignKeys?: boolean } = {}): Promise<TableInfo | null> {
+export async function describeTable(db: Queryable, schema: string, table: string,
+  opts: { foreignKeys?: boolean } = {}): Promise<TableInfo | null> {
   const cols = await db.rows<ColRow>(
-    `SELECT COLUMN_NAME AS name, DATA_TYPE AS data_type, IS_NULLABLE AS nullable, EXTRA AS extra, IS_GENERATED AS generated,
+    `SELECT COLUMN_NAME AS name, DATA_TYPE AS data_type, IS_NULLABLE AS nullable, EXTRA AS extra,
+            IS_GENERATED AS generated,
             CHARACTER_SET_NAME AS charset, COLLATION_NAME AS collation
-       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, [schema, table]);
+       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
+    [schema, table]);
   if (cols.length === 0) return null;
   const [engine] = await db.rows<{ engine: string | null; type: string }>('SELECT ENGINE AS engine, TABLE_TYPE AS type '
     + 'FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [schema, table]);
   const columns = cols.map(toColumn);
   const parts = await db.rows<IndexRow>(
     `SELECT INDEX_NAME AS idx, COLUMN_NAME AS col, SEQ_IN_INDEX AS seq, NON_UNIQUE AS non_unique
-       FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX`, [schema, table]);
+       FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?
+      ORDER BY INDEX_NAME, SEQ_IN_INDEX`, [schema, table]);
   const nullable = new Map(columns.map((c) => [c.name, c.nullable ? 'YES' : 'NO']));
   // A functional key part (MySQL 8) has no column name: it never makes a usable key.
-  const keyRows = parts.map((p) => ({ ...p, col: p.col as string, nullable: p.col === null ? 'YES' : nullable.get(p.col) ?? 'YES' }));
+  const keyRows = parts.map((p) => ({
+    ...p, col: p.col as string, nullable: p.col === null ? 'YES' : nullable.get(p.col) ?? 'YES',
+  }));
   const generated = new Set(columns.filter((c) => c.generated).map((c) => c.name));
   const { key, keyKind } = chooseKey(keyRows, generated);
   return {
@@ -111,7 +117,8 @@ export function isTransactional(engine: string | null): boolean {
 }
 
 async function foreignKeys(db: Queryable, schema: string, table: string): Promise<ForeignKeyLink[]> {
-  const rows = await db.rows<{ tschema: string; tname: string; rschema: string; rname: string; del: string; upd: string }>(
+  type FkRow = { tschema: string; tname: string; rschema: string; rname: string; del: string; upd: string };
+  const rows = await db.rows<FkRow>(
     `SELECT CONSTRAINT_SCHEMA AS tschema, TABLE_NAME AS tname, UNIQUE_CONSTRAINT_SCHEMA AS rschema,
             REFERENCED_TABLE_NAME AS rname, DELETE_RULE AS del, UPDATE_RULE AS upd
        FROM information_schema.REFERENTIAL_CONSTRAINTS
@@ -120,8 +127,12 @@ async function foreignKeys(db: Queryable, schema: string, table: string): Promis
   const out: ForeignKeyLink[] = [];
   for (const r of rows) {
     const cascades = [r.del, r.upd].some((rule) => /CASCADE|SET NULL|SET DEFAULT/i.test(rule));
-    if (r.tschema === schema && r.tname === table) out.push({ table: r.rname, role: 'parent', otherDatabase: r.rschema !== schema, cascades });
-    if (r.rschema === schema && r.rname === table) out.push({ table: r.tname, role: 'child', otherDatabase: r.tschema !== schema, cascades });
+    if (r.tschema === schema && r.tname === table) {
+      out.push({ table: r.rname, role: 'parent', otherDatabase: r.rschema !== schema, cascades });
+    }
+    if (r.rschema === schema && r.rname === table) {
+      out.push({ table: r.tname, role: 'child', otherDatabase: r.tschema !== schema, cascades });
+    }
   }
   return out;
 }
@@ -151,8 +162,10 @@ export function chooseKey(rows: KeyRow[], generated: Set<string>): { key: string
 export function usableKeys(rows: KeyRow[], generated: Set<string>): Array<{ name: string; columns: string[] }> {
   const byIndex = new Map<string, KeyRow[]>();
   for (const r of rows) if (Number(r.non_unique) === 0) byIndex.set(r.idx, [...(byIndex.get(r.idx) ?? []), r]);
-  const ordered = [...byIndex].sort(([a], [b]) => (a === 'PRIMARY' ? -1 : b === 'PRIMARY' ? 1 : a < b ? -1 : a > b ? 1 : 0));
-  return ordered.filter(([, parts]) => parts.every((p) => p.nullable === 'NO' && p.col !== null && !generated.has(p.col)))
+  const ordered = [...byIndex]
+    .sort(([a], [b]) => (a === 'PRIMARY' ? -1 : b === 'PRIMARY' ? 1 : a < b ? -1 : a > b ? 1 : 0));
+  return ordered
+    .filter(([, parts]) => parts.every((p) => p.nullable === 'NO' && p.col !== null && !generated.has(p.col)))
     .map(([name, parts]) => ({ name, columns: parts.sort((a, b) => a.seq - b.seq).map((p) => p.col) }));
 }
 
@@ -165,7 +178,8 @@ export function usableKeys(rows: KeyRow[], generated: Set<string>): Array<{ name
 export async function listSyncedTables(db: Queryable, schema: string | null,
   filter: (table: string) => boolean): Promise<string[]> {
   const rows = await db.rows<{ name: string }>('SELECT TABLE_NAME AS name FROM information_schema.TABLES '
-    + `WHERE TABLE_SCHEMA = ${schema === null ? 'DATABASE()' : '?'} AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') `
+    + `WHERE TABLE_SCHEMA = ${schema === null ? 'DATABASE()' : '?'} `
+    + "AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') "
     + 'ORDER BY TABLE_NAME', schema === null ? [] : [schema]);
   return rows.map((r) => r.name).filter(filter);
 }
