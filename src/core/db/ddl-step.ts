@@ -26,7 +26,8 @@ export interface DdlSession {
  */
 export const PHASE = {
   dropView: 10, dropTrigger: 20, dropEvent: 30, dropRoutine: 40, dropTable: 50,
-  createTable: 60, dropForeignKey: 65, alterTable: 70, addForeignKey: 72, partition: 75, routine: 80, view: 90, trigger: 100, event: 110,
+  createTable: 60, dropForeignKey: 65, alterTable: 70, addForeignKey: 72, partition: 75,
+  routine: 80, view: 90, trigger: 100, event: 110,
 } as const;
 
 export interface DdlStep {
@@ -93,10 +94,13 @@ function failure(step: DdlStep, sql: string, err: unknown): SyncError {
   const msg = serverMessage(err);
   // Lock wait timeout, deadlock, lost connection: the same DDL may well succeed on a retry.
   const retryable = isRetryableDbError(err);
-  return new SyncError('SCHEMA_APPLY_FAILED', `applying ${step.objectType} ${JSON.stringify(step.name)} failed: ${msg}\n  statement: ${sql}`, {
+  const what = `applying ${step.objectType} ${JSON.stringify(step.name)} failed: ${msg}\n  statement: ${sql}`;
+  return new SyncError('SCHEMA_APPLY_FAILED', what, {
     hint: retryable
-      ? 'A lock or connection problem on the target; db-sync retries. If it persists, look for long transactions holding locks on that table.'
-      : 'Fix the cause on the target (or the source definition), then run the sync again: it re-plans and continues from where it stopped. `db-sync plan PAIR` shows what is left.',
+      ? 'A lock or connection problem on the target; db-sync retries. If it persists, look for long transactions '
+        + 'holding locks on that table.'
+      : 'Fix the cause on the target (or the source definition), then run the sync again: it re-plans and '
+        + 'continues from where it stopped. `db-sync plan PAIR` shows what is left.',
     retryable,
     cause: err,
     details: { object: step.name, objectType: step.objectType, statement: sql, serverMessage: msg },

@@ -19,7 +19,9 @@ const NUMERIC_TYPES: ReadonlySet<string> = new Set([...EXACT_NUMERIC_TYPES, 'enu
 const DECIMAL_TEXT = /^-?\d+(\.\d+)?$/;
 
 /** Bytes that need a backslash inside a quoted literal (mysql_real_escape_string's set). */
-const ESCAPES: Record<number, number> = { 0x00: 0x30, 0x0a: 0x6e, 0x0d: 0x72, 0x1a: 0x5a, 0x22: 0x22, 0x27: 0x27, 0x5c: 0x5c };
+const ESCAPES: Record<number, number> = {
+  0x00: 0x30, 0x0a: 0x6e, 0x0d: 0x72, 0x1a: 0x5a, 0x22: 0x22, 0x27: 0x27, 0x5c: 0x5c,
+};
 
 /** `'...'` around `b` with the bytes escaped (session without NO_BACKSLASH_ESCAPES). */
 export function quoteBytes(b: Buffer): Buffer {
@@ -70,7 +72,9 @@ export function literal(column: ColumnInfo | undefined, v: unknown, compare = fa
   const s = String(v);
   // enum/set arrive as index / bitmask numbers (the exact form; names depend on the charset)
   if (NUMERIC_TYPES.has(type) && DECIMAL_TEXT.test(s)) return ascii(s);
-  if (STRING_TYPES.has(type) && column?.charset) return textLiteral({ ...column, charset: 'utf8mb4' }, Buffer.from(s, 'utf8'), compare);
+  if (STRING_TYPES.has(type) && column?.charset) {
+    return textLiteral({ ...column, charset: 'utf8mb4' }, Buffer.from(s, 'utf8'), compare);
+  }
   return quoteBytes(Buffer.from(s, 'utf8'));
 }
 
@@ -137,7 +141,8 @@ export class TableWriter {
     const parts: Buffer[] = [];
     cols.forEach((c, i) => {
       if (i) parts.push(ascii(' AND '));
-      parts.push(Buffer.from(quoteId(c), 'utf8'), ascii(keyed ? ' = ' : ' <=> '), literal(this.byName.get(c), before[c], true));
+      parts.push(Buffer.from(quoteId(c), 'utf8'), ascii(keyed ? ' = ' : ' <=> '),
+        literal(this.byName.get(c), before[c], true));
     });
     if (!keyed) parts.push(ascii(' LIMIT 1'));
     return Buffer.concat(parts);
@@ -154,14 +159,17 @@ export class TableWriter {
    * Nothing changed: the key is assigned to itself, so the statement still finds the row.
    */
   update(before: RowImage, after: RowImage): Buffer {
-    const changed = presentColumns(this.t, after).filter((c) => !(c in before) || !sameValue(before[c], after[c]) || this.byName.get(c)?.onUpdateTimestamp);
-    return this.assign(before, changed.length ? changed.map((c) => [c, literal(this.byName.get(c), after[c])]) : this.selfAssign(before));
+    const changed = presentColumns(this.t, after)
+      .filter((c) => !(c in before) || !sameValue(before[c], after[c]) || this.byName.get(c)?.onUpdateTimestamp);
+    return this.assign(before, changed.length
+      ? changed.map((c) => [c, literal(this.byName.get(c), after[c])]) : this.selfAssign(before));
   }
 
   /** UPDATE ... SET col = CONCAT(col, <chunk>) for a value written in parts (larger than a packet). */
   append(match: RowImage, col: string, chunk: Buffer): Buffer {
     const id = quoteId(col);
-    return this.assign(match, [[col, Buffer.concat([ascii(`CONCAT(${id}, `), literal(this.byName.get(col), chunk), ascii(')')])]]);
+    const value = Buffer.concat([ascii(`CONCAT(${id}, `), literal(this.byName.get(col), chunk), ascii(')')]);
+    return this.assign(match, [[col, value]]);
   }
 
   private selfAssign(before: RowImage): Array<[string, Buffer]> {
@@ -175,7 +183,8 @@ export class TableWriter {
       if (i) parts.push(ascii(', '));
       parts.push(Buffer.from(quoteId(c), 'utf8'), ascii(' = '), v);
     });
-    return Buffer.concat([ascii('UPDATE '), this.target, ascii(' SET '), ...parts, ascii(' WHERE '), this.match(before)]);
+    return Buffer.concat([ascii('UPDATE '), this.target, ascii(' SET '), ...parts, ascii(' WHERE '),
+      this.match(before)]);
   }
 
   /**
@@ -211,14 +220,17 @@ function sameValue(a: unknown, b: unknown): boolean {
 
 const SPLITTABLE: ReadonlySet<string> = new Set([...TEXT_TYPES, 'json', ...BLOB_TYPES]);
 
-/** Cut points that never split a character: any byte for single-byte and binary data, UTF-8 and UCS/UTF-16/32 by their rules. */
+/**
+ * Cut points that never split a character: any byte for single-byte and binary data, UTF-8 and
+ * UCS/UTF-16/32 by their rules.
+ */
 function chunk(col: ColumnInfo, v: Buffer, size: number): Buffer[] | null {
   if (!SPLITTABLE.has(col.dataType)) return null;
   const cs = col.charset ?? 'binary';
   const step = /^(ucs2|utf16le|utf16)$/.test(cs) ? 2 : cs === 'utf32' ? 4 : 1;
-  const multi = !['binary', 'latin1', 'latin2', 'latin5', 'latin7', 'ascii', 'cp1250', 'cp1251', 'cp1256', 'cp1257', 'cp850',
-    'cp852', 'cp866', 'koi8r', 'koi8u', 'greek', 'hebrew', 'tis620', 'swe7', 'dec8', 'hp8', 'keybcs2', 'macce', 'macroman',
-    'armscii8', 'geostd8', 'ucs2', 'utf16', 'utf16le', 'utf32', 'utf8mb3', 'utf8mb4', 'utf8'].includes(cs);
+  const multi = !['binary', 'latin1', 'latin2', 'latin5', 'latin7', 'ascii', 'cp1250', 'cp1251', 'cp1256', 'cp1257',
+    'cp850', 'cp852', 'cp866', 'koi8r', 'koi8u', 'greek', 'hebrew', 'tis620', 'swe7', 'dec8', 'hp8', 'keybcs2', 'macce',
+    'macroman', 'armscii8', 'geostd8', 'ucs2', 'utf16', 'utf16le', 'utf32', 'utf8mb3', 'utf8mb4', 'utf8'].includes(cs);
   if (multi) return null;
   const out: Buffer[] = [];
   let at = 0;
@@ -257,7 +269,8 @@ export function keyRangeBytes(t: TableInfo, from: unknown[] | null, to: unknown[
   const byName = new Map(t.columns.map((c) => [c.name, c]));
   const after = (last: unknown[]): Buffer => {
     const ors = t.key.map((col, i) => {
-      const parts = t.key.slice(0, i).map((c, k) => Buffer.concat([Buffer.from(`${quoteId(c)} = `, 'utf8'), keyLiteral(byName.get(c), last[k])]));
+      const parts = t.key.slice(0, i)
+        .map((c, k) => Buffer.concat([Buffer.from(`${quoteId(c)} = `, 'utf8'), keyLiteral(byName.get(c), last[k])]));
       parts.push(Buffer.concat([Buffer.from(`${quoteId(col)} > `, 'utf8'), keyLiteral(byName.get(col), last[i])]));
       return Buffer.concat([ascii('('), join(parts, ' AND '), ascii(')')]);
     });

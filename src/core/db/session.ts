@@ -21,6 +21,7 @@ export const APPLY_SQL_MODE = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE
 
 export async function prepareApplySession(db: Queryable): Promise<void> {
   await db.rows(
-    `SET SESSION sql_mode = '${APPLY_SQL_MODE}', SESSION time_zone = '+00:00', SESSION foreign_key_checks = 0, ${APPLY_MARKER_VAR} = 1`,
+    `SET SESSION sql_mode = '${APPLY_SQL_MODE}', SESSION time_zone = '+00:00', SESSION foreign_key_checks = 0, `
+      + `${APPLY_MARKER_VAR} = 1`,
   );
 }
