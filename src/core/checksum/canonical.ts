@@ -51,8 +51,12 @@ export type HashAlgo = 'crc' | 'md5';
 /** COUNT and BIT_XOR of row hashes over `FROM table WHERE where`, as columns c and x. */
 export function chunkChecksumSql(table: string, columns: ColumnInfo[], where: string, algo: HashAlgo): string {
   const row = canonicalRow(columns);
-  if (algo === 'md5') return `SELECT COUNT(*) AS c, BIT_XOR(CAST(CONV(LEFT(MD5(${row}), 16), 16, 10) AS UNSIGNED)) AS x FROM ${quoteId(table)} WHERE ${where}`;
-  return `SELECT COUNT(*) AS c, BIT_XOR(((h << 32) | h) ^ (h * h)) AS x FROM (SELECT CRC32C(${row}) AS h FROM ${quoteId(table)} WHERE ${where} LIMIT 18446744073709551615) AS d`;
+  if (algo === 'md5') {
+    return `SELECT COUNT(*) AS c, BIT_XOR(CAST(CONV(LEFT(MD5(${row}), 16), 16, 10) AS UNSIGNED)) AS x`
+      + ` FROM ${quoteId(table)} WHERE ${where}`;
+  }
+  return 'SELECT COUNT(*) AS c, BIT_XOR(((h << 32) | h) ^ (h * h)) AS x'
+    + ` FROM (SELECT CRC32C(${row}) AS h FROM ${quoteId(table)} WHERE ${where} LIMIT 18446744073709551615) AS d`;
 }
 
 /** The row hash as 16 hex digits (for leaf comparisons; short on the wire). */

@@ -54,7 +54,10 @@ export async function hasCrc32c(db: Db): Promise<boolean> {
   }
 }
 
-/** Integer key values come back as strings (lossless); send them as BigInt so a comparison with a BIGINT column stays exact. */
+/**
+ * Integer key values come back as strings (lossless); send them as BigInt so a comparison with
+ * a BIGINT column stays exact.
+ */
 export function keyParams(info: TableInfo, key: KeyTuple): KeyTuple {
   return key.map((v, i) => {
     const col = info.columns.find((c) => c.name === info.key[i]);
@@ -63,7 +66,9 @@ export function keyParams(info: TableInfo, key: KeyTuple): KeyTuple {
 }
 
 function normalizeRange(side: Side, range: KeyRange): KeyRange {
-  return { lower: range.lower && keyParams(side.info, range.lower), upper: range.upper && keyParams(side.info, range.upper) };
+  return {
+    lower: range.lower && keyParams(side.info, range.lower), upper: range.upper && keyParams(side.info, range.upper),
+  };
 }
 
 async function timed<T>(side: Side, sql: string, params: unknown[]): Promise<T[]> {
@@ -96,7 +101,8 @@ export async function nthKey(side: Side, range: KeyRange, offset: number): Promi
   const { key: pk, name } = side.info;
   const p = rangePredicate(pk, normalizeRange(side, range));
   const rows = await timed<Record<string, unknown>>(side,
-    `SELECT ${keySelect(pk)} FROM ${quoteId(name)} WHERE ${p.sql} ORDER BY ${orderBy(pk)} LIMIT ?, 1`, [...p.params, offset]);
+    `SELECT ${keySelect(pk)} FROM ${quoteId(name)} WHERE ${p.sql} ORDER BY ${orderBy(pk)} LIMIT ?, 1`,
+    [...p.params, offset]);
   side.rowsRead += rows.length;
   return rows[0] ? keyOf(rows[0], pk.length) : null;
 }
@@ -104,7 +110,8 @@ export async function nthKey(side: Side, range: KeyRange, offset: number): Promi
 /** MIN and MAX of a single-column integer key (two index dives); null for an empty table. */
 export async function keyBounds(side: Side): Promise<{ min: bigint; max: bigint } | null> {
   const k = quoteId(side.info.key[0] as string);
-  const [row] = await timed<{ lo: string | number | null; hi: string | number | null }>(side, `SELECT MIN(${k}) AS lo, MAX(${k}) AS hi FROM ${quoteId(side.info.name)}`, []);
+  const [row] = await timed<{ lo: string | number | null; hi: string | number | null }>(side,
+    `SELECT MIN(${k}) AS lo, MAX(${k}) AS hi FROM ${quoteId(side.info.name)}`, []);
   if (row?.lo === null || row?.lo === undefined || row.hi === null) return null;
   return { min: BigInt(String(row.lo)), max: BigInt(String(row.hi)) };
 }
@@ -114,7 +121,8 @@ export async function leafRows(side: Side, range: KeyRange, limit = 1_000_000): 
   const { key: pk, name, columns } = side.info;
   const p = rangePredicate(pk, normalizeRange(side, range));
   const rows = await timed<Record<string, unknown>>(side,
-    `SELECT ${keySelect(pk)}, ${rowHashHexExpr(columns)} AS h FROM ${quoteId(name)} WHERE ${p.sql} ORDER BY ${orderBy(pk)} LIMIT ?`, [...p.params, limit]);
+    `SELECT ${keySelect(pk)}, ${rowHashHexExpr(columns)} AS h FROM ${quoteId(name)} WHERE ${p.sql}`
+      + ` ORDER BY ${orderBy(pk)} LIMIT ?`, [...p.params, limit]);
   side.rowsRead += rows.length;
   return rows.map((r) => ({ key: keyOf(r, pk.length), hash: String(r.h) }));
 }
@@ -134,7 +142,8 @@ export async function rowsInRange(side: Side, range: KeyRange, limit: number): P
   const { key: pk, name } = side.info;
   const p = rangePredicate(pk, normalizeRange(side, range));
   const rows = await timed<Record<string, unknown>>(side,
-    `SELECT ${side.info.writable.map(quoteId).join(', ')} FROM ${quoteId(name)} WHERE ${p.sql} ORDER BY ${orderBy(pk)} LIMIT ?`, [...p.params, limit]);
+    `SELECT ${side.info.writable.map(quoteId).join(', ')} FROM ${quoteId(name)} WHERE ${p.sql}`
+      + ` ORDER BY ${orderBy(pk)} LIMIT ?`, [...p.params, limit]);
   side.rowsRead += rows.length;
   return rows;
 }
