@@ -16,6 +16,7 @@ function readText(file: string): string | null {
   try {
     return readFileSync(file, 'utf8');
   } catch {
+    // no such file or unreadable: not installed from npm
     return null;
   }
 }

@@ -39,6 +39,7 @@ export function parseLine(text: string): LogLine {
     const v = JSON.parse(text) as unknown;
     return { text, entry: v && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, unknown> : null };
   } catch {
+    // not a JSON line (pretty or foreign output): shown as text
     return { text, entry: null };
   }
 }
@@ -167,6 +168,7 @@ class Tail {
     try {
       this.fd = openSync(file, 'r');
     } catch {
+      // the file is not there (yet, or rotated away): the follower retries
       return false;
     }
     this.ino = fstatSync(this.fd).ino;

@@ -91,6 +91,7 @@ export function flushLogger(logger: Logger): Promise<void> {
     try {
       logger.flush(() => resolve());
     } catch {
+      // a destination that cannot flush (closed): nothing left to wait for
       resolve();
     }
     setTimeout(resolve, 1000).unref();

@@ -3,7 +3,7 @@
  * Used by `connection test` and by the data pipeline to choose binlog vs polling.
  */
 import type { ConnectionConfig } from './config/schema.js';
-import { openConnection, queryRows, closeQuietly, type Db } from './db/connection.js';
+import { openConnection, type Db } from './db/connection.js';
 import { parseFlavor, type Flavor } from './db/flavor.js';
 import { quoteId } from './db/quote.js';
 import { isTransactional } from './db/table-info.js';
@@ -56,10 +56,10 @@ interface Vars {
 }
 
 async function readVars(db: Db): Promise<Vars> {
-  const [row] = await queryRows<Vars>(db, 'SELECT VERSION() AS version, @@server_id AS server_id, @@log_bin AS log_bin, @@binlog_format AS binlog_format, @@binlog_row_image AS binlog_row_image');
+  const [row] = await db.rows<Vars>('SELECT VERSION() AS version, @@server_id AS server_id, @@log_bin AS log_bin, @@binlog_format AS binlog_format, @@binlog_row_image AS binlog_row_image');
   let meta: string | null = null;
   try {
-    const [m] = await queryRows<{ v: string }>(db, 'SELECT @@binlog_row_metadata AS v');
+    const [m] = await db.rows<{ v: string }>('SELECT @@binlog_row_metadata AS v');
     meta = m?.v ?? null;
   } catch {
     meta = null; // server older than MariaDB 10.5 / MySQL 8.0
@@ -69,7 +69,7 @@ async function readVars(db: Db): Promise<Vars> {
 
 async function readUuid(db: Db, flavor: Flavor): Promise<string | null> {
   if (flavor.name !== 'mysql') return null;
-  const [r] = await queryRows<{ u: string }>(db, 'SELECT @@server_uuid AS u');
+  const [r] = await db.rows<{ u: string }>('SELECT @@server_uuid AS u');
   return r?.u ?? null;
 }
 
@@ -89,17 +89,18 @@ export async function checkCapabilities(conn: ConnectionConfig): Promise<Capabil
   try {
     const vars = await readVars(db);
     const flavor = parseFlavor(vars.version);
-    const grants = (await queryRows<Record<string, string>>(db, 'SHOW GRANTS')).map((r) => String(Object.values(r)[0]));
+    const grants = (await db.rows<Record<string, string>>('SHOW GRANTS')).map((r) => String(Object.values(r)[0]));
     const flags = grantFlags(grants);
     let canRead = true;
     let tableCount = 0;
     let nonTransactional: Capabilities['nonTransactional'] = [];
     try {
-      const [r] = await queryRows<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [conn.database]);
+      const [r] = await db.rows<{ n: number }>('SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [conn.database]);
       tableCount = Number(r?.n ?? 0);
-      await queryRows(db, `SHOW TABLES FROM ${quoteId(conn.database)}`);
+      await db.rows(`SHOW TABLES FROM ${quoteId(conn.database)}`);
       nonTransactional = await nonTransactionalTables(db, conn.database);
     } catch {
+      // the failure itself is the finding: the user cannot read the database
       canRead = false;
     }
     const logBin = vars.log_bin === 1 || vars.log_bin === '1' || vars.log_bin === 'ON';
@@ -123,13 +124,13 @@ export async function checkCapabilities(conn: ConnectionConfig): Promise<Capabil
       gtidMode: gtid.position !== null, gtid,
     };
   } finally {
-    await closeQuietly(db);
+    await db?.close();
   }
 }
 
 /** Base tables whose engine cannot roll back (everything but InnoDB and its kin). */
 export async function nonTransactionalTables(db: Db, database: string): Promise<Capabilities['nonTransactional']> {
-  const rows = await queryRows<{ t: string; e: string | null; keys: number | string }>(db,
+  const rows = await db.rows<{ t: string; e: string | null; keys: number | string }>(
     `SELECT t.TABLE_NAME AS t, t.ENGINE AS e,
             (SELECT COUNT(*) FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = t.TABLE_SCHEMA
                AND s.TABLE_NAME = t.TABLE_NAME AND s.NON_UNIQUE = 0) AS \`keys\`
@@ -148,7 +149,7 @@ const on = (v: unknown) => v === 1 || v === '1' || v === 'ON' || v === 'ON_PERMI
 
 async function optionalRow(db: Db, sql: string): Promise<Record<string, unknown>> {
   try {
-    return (await queryRows<Record<string, unknown>>(db, sql))[0] ?? {};
+    return (await db.rows<Record<string, unknown>>(sql))[0] ?? {};
   } catch {
     return {}; // variable unknown to this version
   }

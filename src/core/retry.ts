@@ -3,7 +3,7 @@
  * to wait before the next attempt. Decisions use SyncError.retryable only (never message
  * text); a raw socket error that escaped mapping counts as a lost connection.
  */
-import { isSyncError } from './errors.js';
+import { isRetryableDbError } from './db/db-errors.js';
 
 export interface RetrySettings {
   /** Fast retries at `retryDelay` before exponential backoff starts. */
@@ -20,13 +20,8 @@ export interface RetryLimits {
 
 export const DEFAULT_LIMITS: RetryLimits = { backoffCapMs: 300_000, errorRetryMs: 60_000 };
 
-const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'PROTOCOL_CONNECTION_LOST']);
-
-export function isRetryable(err: unknown): boolean {
-  if (isSyncError(err)) return err.retryable;
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && SOCKET_CODES.has(code);
-}
+/** The one retry predicate (db/db-errors.ts), for callers above core/db. */
+export const isRetryable = isRetryableDbError;
 
 /**
  * Wait before attempt number `failures + 1` (failures >= 1 counts consecutive failures).

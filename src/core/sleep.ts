@@ -17,6 +17,7 @@ export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(onTimeout()), ms); });
+  // marks p handled when the timeout wins the race; the race still rejects with its error
   p.catch(() => undefined);
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }

@@ -15,6 +15,7 @@ function contentOf(file: string): string | null {
   try {
     return readFileSync(file, 'utf8');
   } catch {
+    // a config file that is missing or being replaced counts as no content
     return null;
   }
 }

@@ -73,6 +73,7 @@ export async function stopDaemon(paths: Paths, deadlineMs = 20_000): Promise<Sto
   try {
     process.kill(pid, 'SIGTERM');
   } catch {
+    // ESRCH: the process is already gone
     return { pid, stopped: true };
   }
   const deadline = Date.now() + deadlineMs;

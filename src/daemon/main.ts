@@ -1,6 +1,7 @@
 /**
  * The service process: claim the PID file, run every pair, reload on config change or
- * SIGHUP, stop gracefully on SIGTERM/SIGINT (a second signal forces exit 130).
+ * SIGHUP, stop gracefully on SIGTERM/SIGINT (a second signal forces exit 130) or on an
+ * unhandled promise rejection (exit 1, see unhandled.ts).
  */
 import type { LogLevel } from '../core/config/schema.js';
 import type { ConfigStore } from '../core/config/store.js';
@@ -8,6 +9,7 @@ import { createLogger, flushLogger, type Logger } from '../core/log.js';
 import { acquirePidFile, releasePidFile } from './pid-file.js';
 import { SyncService, type ServiceOptions } from './service.js';
 import type { PairRunner } from './supervisor.js';
+import { watchUnhandledRejections, type RejectionWatch } from './unhandled.js';
 
 export interface ForegroundOptions {
   store: ConfigStore;
@@ -29,19 +31,21 @@ export async function runService(options: ForegroundOptions): Promise<number> {
   const { store } = options;
   acquirePidFile(store.paths.pidFile);
   let logger: Logger | null = null;
+  let unhandled: RejectionWatch | undefined;
   try {
     const level = options.logLevel ?? store.load().settings.logLevel;
     logger = createLogger({ level, logDir: store.paths.logDir, stderr: options.stderr });
     const service = new SyncService({ ...options, logger });
-    // A stray promise rejection in one pair's code must not take every other pair down.
-    process.on('unhandledRejection', (err) => logger?.error({ err: err instanceof Error ? err.message : String(err), stack: (err as Error)?.stack }, 'unhandled rejection (ignored)'));
+    // A stray rejection stops the service (exit 1) instead of leaving it in an unknown state.
+    unhandled = watchUnhandledRejections(logger);
     const stopRequested = waitForStopSignal(logger, () => void service.reload('SIGHUP'));
     await service.start();
     options.onStarted?.();
-    await stopRequested;
+    const crash = await Promise.race([stopRequested.then(() => null), unhandled.fired]);
     const clean = await service.stop(options.stopDeadlineMs);
-    return clean ? 0 : 1;
+    return clean && !crash ? 0 : 1;
   } finally {
+    unhandled?.dispose();
     releasePidFile(store.paths.pidFile);
     if (logger) await flushLogger(logger);
   }

@@ -23,6 +23,7 @@ function isZombie(pid: number): boolean {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
   } catch {
+    // no /proc entry: the process is gone, not a zombie
     return false;
   }
 }
@@ -32,6 +33,7 @@ export function readPid(file: string): number | null {
     const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
     return Number.isInteger(pid) && pid > 0 ? pid : null;
   } catch {
+    // no PID file or unreadable: no service recorded
     return null;
   }
 }

@@ -43,6 +43,7 @@ export function readStatusFile(file: string): StatusDocument | null {
     const doc = JSON.parse(readFileSync(file, 'utf8')) as StatusDocument;
     return doc && typeof doc === 'object' && doc.service && Array.isArray(doc.pairs) ? doc : null;
   } catch {
+    // missing or half-written status file: no status yet
     return null;
   }
 }

@@ -8,7 +8,7 @@ import { mkdtempSync, mkdirSync, rmSync, existsSync, readFileSync } from 'node:f
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { closeQuietly, openConnection } from '../core/db/connection.js';
+import { openConnection } from '../core/db/connection.js';
 import { SyncError } from '../core/errors.js';
 import { sleep } from '../core/sleep.js';
 
@@ -96,7 +96,7 @@ async function waitReady(port: number, child: ChildProcess, datadir: string, tim
       throw new Error(`mariadbd exited with ${child.exitCode} during start-up:\n${log}`);
     }
     try {
-      await closeQuietly(await openConnection(rootConnectionConfig(port), { database: null, connectTimeoutMs: 1000 }));
+      await (await openConnection(rootConnectionConfig(port), { database: null, connectTimeoutMs: 1000 })).close();
       return;
     } catch (err) {
       lastErr = err;

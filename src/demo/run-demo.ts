@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigStore, resolvePaths } from '../core/config/store.js';
-import { closeQuietly, openConnection, queryRows, type Db } from '../core/db/connection.js';
+import { openConnection, type Db } from '../core/db/connection.js';
 import { quoteId } from '../core/db/quote.js';
 import { CLI_COMMAND } from '../daemon/control.js';
 import { readStatusFile } from '../daemon/status-file.js';
@@ -63,15 +63,17 @@ async function waitUntilUp(store: ConfigStore, child: ChildProcess, timeoutMs = 
 
 /** One small order transaction: new order with lines, stock moves, sometimes a status change. */
 async function writeOnce(db: Db, n: number): Promise<void> {
-  await db.query('START TRANSACTION');
-  const [res] = await db.query('INSERT INTO orders (customer_id, status) VALUES (?, ?)', [1 + (n % 200), 'new']);
-  const orderId = (res as { insertId: number }).insertId;
-  const product = 1 + (n % 50);
-  await db.query('INSERT INTO order_lines (order_id, line_no, product_id, quantity, price) VALUES (?, 1, ?, ?, (SELECT price FROM products WHERE id = ?))', [orderId, product, 1 + (n % 3), product]);
-  await db.query('UPDATE products SET stock = stock - 1 WHERE id = ?', [product]);
-  await db.query('UPDATE orders SET total = (SELECT SUM(quantity * price) FROM order_lines WHERE order_id = ?) WHERE id = ?', [orderId, orderId]);
-  if (n % 5 === 0) await db.query("UPDATE orders SET status = 'paid' WHERE id = ?", [Math.max(1, orderId - 3)]);
-  await db.query('COMMIT');
+  await db.transaction(async (tx) => {
+    const { insertId: orderId } = await tx.exec('INSERT INTO orders (customer_id, status) VALUES (?, ?)',
+      [1 + (n % 200), 'new']);
+    const product = 1 + (n % 50);
+    await tx.exec('INSERT INTO order_lines (order_id, line_no, product_id, quantity, price) '
+      + 'VALUES (?, 1, ?, ?, (SELECT price FROM products WHERE id = ?))', [orderId, product, 1 + (n % 3), product]);
+    await tx.exec('UPDATE products SET stock = stock - 1 WHERE id = ?', [product]);
+    await tx.exec('UPDATE orders SET total = (SELECT SUM(quantity * price) FROM order_lines WHERE order_id = ?) '
+      + 'WHERE id = ?', [orderId, orderId]);
+    if (n % 5 === 0) await tx.exec("UPDATE orders SET status = 'paid' WHERE id = ?", [Math.max(1, orderId - 3)]);
+  });
 }
 
 export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> {
@@ -140,21 +142,23 @@ async function startLoad(port: number, writesPerSec: number): Promise<{ writes: 
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;
-    writeOnce(db, writes + 1).then(() => { writes += 1; }, () => db.query('ROLLBACK').catch(() => undefined)).finally(() => { busy = false; });
+    // A failed write was rolled back (transaction()); the demo load just goes on with the next one.
+    writeOnce(db, writes + 1).then(() => { writes += 1; }, () => undefined).finally(() => { busy = false; });
   }, Math.max(5, Math.round(1000 / writesPerSec)));
   return {
     writes: () => writes,
     async stop() {
       clearInterval(timer);
       while (busy) await sleep(20);
-      await closeQuietly(db);
+      await db?.close();
     },
   };
 }
 
 async function compareCounts(sourcePort: number, targetPort: number): Promise<Array<{ table: string; source: number; target: number }>> {
   const count = async (conn: Db, table: string) =>
-    Number((await queryRows<{ n: string }>(conn, `SELECT COUNT(*) AS n FROM ${quoteId(table)}`).catch(() => [{ n: '-1' }]))[0]?.n ?? -1);
+    // a table not there yet (the copy is still running) counts as -1
+    Number((await conn.rows<{ n: string }>(`SELECT COUNT(*) AS n FROM ${quoteId(table)}`).catch(() => [{ n: '-1' }]))[0]?.n ?? -1);
   const sdb = await openConnection(rootConnectionConfig(sourcePort, DEMO_DB));
   const tdb = await openConnection(rootConnectionConfig(targetPort, DEMO_DB));
   try {
@@ -162,6 +166,6 @@ async function compareCounts(sourcePort: number, targetPort: number): Promise<Ar
     for (const table of ['customers', 'products', 'orders', 'order_lines']) out.push({ table, source: await count(sdb, table), target: await count(tdb, table) });
     return out;
   } finally {
-    await Promise.all([closeQuietly(sdb), closeQuietly(tdb)]);
+    await Promise.all([sdb?.close(), tdb?.close()]);
   }
 }

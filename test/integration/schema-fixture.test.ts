@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContext, type TestContext } from '../helpers/context.js';
 import { planSchema, syncSchema } from '../../src/core/pair/schema-step.js';
-import { openConnection, closeQuietly } from '../../src/core/db/connection.js';
+import { openConnection } from '../../src/core/db/connection.js';
 import { prepareApplySession } from '../../src/core/db/session.js';
 import { FIXTURE, GUARD_PREFIX, GUARD_SUFFIX, pairFor, run, snapshot } from './schema-helpers.js';
 
@@ -73,9 +73,9 @@ describe('schema sync of a realistic schema to an empty target', () => {
     const db = await openConnection(pair.target);
     try {
       await prepareApplySession(db);
-      await db.query("INSERT INTO customer (id, country_id, email) VALUES (2, 1, 'B@x')");
+      await db.exec("INSERT INTO customer (id, country_id, email) VALUES (2, 1, 'B@x')");
     } finally {
-      await closeQuietly(db);
+      await db?.close();
     }
     const [audit] = await ctx.target.query('SELECT id, customer_id, action FROM audit_log ORDER BY id');
     expect(audit).toEqual([{ id: '1', customer_id: 1, action: 'insert' }]);

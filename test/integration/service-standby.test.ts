@@ -13,6 +13,8 @@ import type mysql from 'mysql2/promise';
 import { createContext, rootConnection, runCli, type TestContext } from '../helpers/context.js';
 import { copyTableDefs } from '../helpers/data-fixtures.js';
 import { ensureCheckpointTable } from '../../src/core/data/checkpoint.js';
+import { openConnection } from '../../src/core/db/connection.js';
+import { rootConnectionConfig } from '../../src/demo/mariadb-launcher.js';
 import { tcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { startService, waitForPair, writeServiceConfig, type RunningService } from './service-helpers.js';
 import { auditWrites, EVENTS_DDL, foreignWrites, stats, waitChecksumsEqual, writeLoad, writerSequence }
@@ -34,7 +36,12 @@ beforeEach(async () => {
   await copyTableDefs(ctx, ['events']);
   loadDb = await rootConnection(ctx.ports.source, ctx.sourceDb);
   // the checkpoint table exists before the triggers that read it
-  await ensureCheckpointTable(ctx.target);
+  const target = await openConnection(rootConnectionConfig(ctx.ports.target, ctx.targetDb));
+  try {
+    await ensureCheckpointTable(target);
+  } finally {
+    await target.close();
+  }
   audit = await auditWrites(ctx.target, ctx.targetDb, 'events', 'p');
 });
 

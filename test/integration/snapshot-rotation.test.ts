@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../helpers/mariadb-server.js';
 import { rows } from '../helpers/data-fixtures.js';
-import { openConnection, queryRows, closeWithin } from '../../src/core/db/connection.js';
+import { openConnection } from '../../src/core/db/connection.js';
 import { parseFlavor } from '../../src/core/db/flavor.js';
 import { connectionSchema } from '../../src/core/config/schema.js';
 import { silentLogger } from '../../src/core/log.js';
@@ -51,15 +51,15 @@ describe('snapshot read at a binlog rotation', () => {
 
   /** Rows the open read sees minus transactions before P; 0 when the read matches P. */
   async function gap(db: Awaited<ReturnType<typeof openConnection>>, at: { file: string; pos: number }): Promise<number> {
-    const [c] = await queryRows<{ c: number | string }>(db, 'SELECT COUNT(*) AS c FROM x.t');
-    const [g] = await queryRows<{ g: string }>(db, 'SELECT BINLOG_GTID_POS(?, ?) AS g', [at.file, at.pos]);
+    const [c] = await db.rows<{ c: number | string }>('SELECT COUNT(*) AS c FROM x.t');
+    const [g] = await db.rows<{ g: string }>('SELECT BINLOG_GTID_POS(?, ?) AS g', [at.file, at.pos]);
     return Number(String(g?.g).split('-')[2]) - base - Number(c?.c);
   }
 
   it('every read openSnapshotRead returns sees exactly the transactions before its position', async () => {
     const conn = connectionSchema.parse({ name: 'src', host: '127.0.0.1', port: src.port, user: 'root', database: 'x' });
     const db = await openConnection(conn);
-    const flavor = parseFlavor(String((await queryRows<{ v: string }>(db, 'SELECT VERSION() AS v'))[0]?.v));
+    const flavor = parseFlavor(String((await db.rows<{ v: string }>('SELECT VERSION() AS v'))[0]?.v));
     const raw = { reads: 0, atStart: 0, wrong: 0 };
     const fixed = { reads: 0, wrong: [] as string[] };
     try {
@@ -70,15 +70,15 @@ describe('snapshot read at a binlog rotation', () => {
         raw.reads++;
         if (at.pos < 400) raw.atStart++;
         if (await gap(db, at) !== 0) raw.wrong++;
-        await db.query('COMMIT');
+        await db.exec('COMMIT');
         const read = await openSnapshotRead(db, flavor, 'x', () => true, silentLogger());
         fixed.reads++;
         const d = await gap(db, read.at);
         if (d !== 0) fixed.wrong.push(`${read.at.file}:${read.at.pos} misses ${d}`);
-        await db.query('COMMIT');
+        await db.exec('COMMIT');
       }
     } finally {
-      await closeWithin(db);
+      await db.close(2000);
     }
     console.log(`raw reads ${raw.reads}: ${raw.atStart} at a file start, ${raw.wrong} missed transactions before P;`
       + ` openSnapshotRead: ${fixed.reads} reads, ${fixed.wrong.length} wrong`);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chooseKey, type ColumnInfo, type TableInfo } from '../../src/core/db/table-info.js';
-import { keyAfter, literalExpr } from '../../src/core/db/row-sql.js';
+import { keyAfter } from '../../src/core/db/keyset.js';
+import { literalExpr } from '../../src/core/db/row-sql.js';
 import { keyRangeBytes, literal, quoteBytes, TableWriter } from '../../src/core/db/row-bytes.js';
 import { comparePositions } from '../../src/core/data/events.js';
 import { decodeKey, encodeKey, insertBatches } from '../../src/core/data/snapshot.js';

@@ -3,7 +3,7 @@ import { parseCreateTable, explicitCharset, parseTableOptions } from '../../src/
 import { columnChangeLoss, enumValues } from '../../src/core/schema/column-change.js';
 import { columnClauses } from '../../src/core/schema/alter-columns.js';
 import { diffTables } from '../../src/core/schema/diff.js';
-import type { ColumnInfo, TableDef } from '../../src/core/schema/model.js';
+import type { ColumnTypeDetail, TableDef } from '../../src/core/schema/model.js';
 import { unwrapTriggerBody, wrapTriggerBody } from '../../src/core/routines/trigger-guard.js';
 import { definersMatch, extractDefiner, parseDefinerPlain, targetDefiner } from '../../src/core/routines/definer.js';
 import { orderViews } from '../../src/core/routines/diff.js';
@@ -38,7 +38,7 @@ const MARIADB = `CREATE TABLE \`we\`\`ird\` (
   CONSTRAINT \`fk\` FOREIGN KEY (\`order\`) REFERENCES \`other\` (\`id\`) ON DELETE CASCADE
 ) ENGINE=InnoDB AUTO_INCREMENT=42 DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci COMMENT='x=1 y'`;
 
-function info(columnType: string, extra: Partial<ColumnInfo> = {}): ColumnInfo {
+function info(columnType: string, extra: Partial<ColumnTypeDetail> = {}): ColumnTypeDetail {
   const dataType = (/^\w+/.exec(columnType)?.[0] ?? '').toLowerCase();
   const len = /\((\d+)\)/.exec(columnType);
   return {
@@ -85,7 +85,7 @@ describe('parseCreateTable', () => {
 });
 
 describe('columnChangeLoss', () => {
-  const cases: Array<[string, ColumnInfo, ColumnInfo, string[]]> = [
+  const cases: Array<[string, ColumnTypeDetail, ColumnTypeDetail, string[]]> = [
     ['widening varchar is safe', info('varchar(10)'), info('varchar(20)'), []],
     ['narrowing varchar loses data', info('varchar(20)'), info('varchar(5)'), ['column `c` narrows varchar(20) to varchar(5)']],
     ['int to tinyint loses data', info('int(11)'), info('tinyint(4)'), ['column `c` narrows int(11) to tinyint(4)']],
@@ -100,7 +100,7 @@ describe('columnChangeLoss', () => {
     ['date to datetime is safe', info('date'), info('datetime')],
     ['NOT NULL is flagged', info('int(11)'), info('int(11)', { nullable: false }), ['column `c` becomes NOT NULL (existing NULLs would be replaced)']],
     ['utf8mb4 to latin1 is flagged', info('varchar(5)', { charset: 'utf8mb4' }), info('varchar(5)', { charset: 'latin1' }), ['column `c` converts character set utf8mb4 to latin1']],
-  ].map((c) => [c[0], c[1], c[2], c[3] ?? []] as [string, ColumnInfo, ColumnInfo, string[]]);
+  ].map((c) => [c[0], c[1], c[2], c[3] ?? []] as [string, ColumnTypeDetail, ColumnTypeDetail, string[]]);
   for (const [name, from, to, want] of cases) {
     it(name, () => expect(columnChangeLoss('c', from, to)).toEqual(want));
   }

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { integerBoundaries } from '../../src/core/checksum/boundaries.js';
 import { canonicalRow, chunkChecksumSql } from '../../src/core/checksum/canonical.js';
 import { classifyLeaf, intersectLeaf, nextChunkSize } from '../../src/core/checksum/classify.js';
-import { greaterThan, keyIn, rangePredicate, renderKey } from '../../src/core/checksum/key-range.js';
+import { rangePredicate, renderKey } from '../../src/core/checksum/key-range.js';
+import { keyAfter, keyIn } from '../../src/core/db/keyset.js';
 import type { ColumnInfo, TableInfo } from '../../src/core/db/table-info.js';
 import { columnDrift } from '../../src/core/checksum/column-drift.js';
 
@@ -10,7 +11,7 @@ const col = (name: string, dataType: string, nullable = false): ColumnInfo => ({
 
 describe('key ranges', () => {
   it('expands a composite lower bound into a lexicographic OR of ANDs', () => {
-    expect(greaterThan(['a', 'b'], [1, 2])).toEqual({ sql: '((`a` > ?) OR (`a` = ? AND `b` > ?))', params: [1, 1, 2] });
+    expect(keyAfter(['a', 'b'], [1, 2])).toEqual({ sql: '((`a` > ?) OR (`a` = ? AND `b` > ?))', params: [1, 1, 2] });
   });
   it('builds (lower, upper] for a single-column key and an open range for none', () => {
     expect(rangePredicate(['id'], { lower: [5], upper: [9] })).toEqual({ sql: '`id` > ? AND `id` <= ?', params: [5, 9] });

@@ -6,7 +6,8 @@
  * at all (the interval's row count comes back with its checksum).
  */
 import type { KeyTuple } from './key-range.js';
-import { INTEGER_TYPES, keyBounds, nthKey, type Side } from './side.js';
+import { INTEGER_TYPES } from '../db/column-types.js';
+import { keyBounds, nthKey, type Side } from './side.js';
 
 export interface Boundaries {
   /** Inclusive upper key of a chunk of about `rows` source rows after `lower`; null = to the end. */

@@ -48,7 +48,9 @@ export function intersectLeaf(a: LeafDiff, b: LeafDiff): LeafDiff {
     const ids = new Set(y.map(keyId));
     return x.filter((k) => ids.has(keyId(k)));
   };
-  return { missing: keep(a.missing, b.missing), extra: keep(a.extra, b.extra), different: keep(a.different, b.different) };
+  return {
+    missing: keep(a.missing, b.missing), extra: keep(a.extra, b.extra), different: keep(a.different, b.different),
+  };
 }
 
 export function isEmptyLeaf(d: LeafDiff): boolean {
@@ -63,7 +65,10 @@ export function mergeInto(into: TableDiff, leaf: LeafDiff): void {
 
 export function diffCounts(d: TableDiff): { missing: number; extra: number; different: number } {
   const sum = (r: BulkRange[]) => r.reduce((n, x) => n + x.count, 0);
-  return { missing: d.missing.length + sum(d.missingRanges), extra: d.extra.length + sum(d.extraRanges), different: d.different.length };
+  return {
+    missing: d.missing.length + sum(d.missingRanges), extra: d.extra.length + sum(d.extraRanges),
+    different: d.different.length,
+  };
 }
 
 export function isEqual(d: TableDiff): boolean {

@@ -9,9 +9,12 @@
  */
 import type { Logger } from '../log.js';
 import { boundariesFor } from './boundaries.js';
-import { classifyLeaf, emptyDiff, intersectLeaf, isEmptyLeaf, mergeInto, nextChunkSize, type TableDiff } from './classify.js';
+import {
+  classifyLeaf, emptyDiff, intersectLeaf, isEmptyLeaf, mergeInto, nextChunkSize, type TableDiff,
+} from './classify.js';
 import type { KeyRange, KeyTuple } from './key-range.js';
-import { checksumRange, INTEGER_TYPES, leafRows, nthKey, type Checksum, type Side } from './side.js';
+import { INTEGER_TYPES } from '../db/column-types.js';
+import { checksumRange, leafRows, nthKey, type Checksum, type Side } from './side.js';
 import { sleep } from '../sleep.js';
 
 export interface CompareOptions {
@@ -82,7 +85,8 @@ export async function compareTable(source: Side, target: Side, opts: CompareOpti
   return { diff, chunks, sourceRows, rechecked };
 }
 
-async function bisect(source: Side, target: Side, range: KeyRange, s: Checksum, t: Checksum, diff: TableDiff, opts: CompareOptions): Promise<void> {
+async function bisect(source: Side, target: Side, range: KeyRange, s: Checksum, t: Checksum, diff: TableDiff,
+  opts: CompareOptions): Promise<void> {
   if (same(s, t)) return;
   if (t.count === 0) return void diff.missingRanges.push({ range, count: s.count });
   if (s.count === 0) return void diff.extraRanges.push({ range, count: t.count });

@@ -5,10 +5,10 @@
  * binary, JSON and geometry round-trip exactly). Whole ranges missing on the target are
  * copied page by page; whole ranges only on the target are deleted in batches.
  */
-import { quoteId } from '../db/quote.js';
+import { deleteRangeSql } from '../db/row-sql.js';
 import type { Db } from '../db/connection.js';
 import type { TableDiff } from './classify.js';
-import { rangePredicate, type KeyRange, type KeyTuple } from './key-range.js';
+import type { KeyRange, KeyTuple } from './key-range.js';
 import { keyOfRow, keyParams, rowsByKeys, rowsInRange, type Side } from './side.js';
 import { deleteKeys, replaceRowsSafely } from './write-rows.js';
 
@@ -30,15 +30,16 @@ function batches<T>(items: T[], n: number): T[][] {
   return out;
 }
 
-export async function repairTable(source: Side, targetWrite: Db, diff: TableDiff, opts: RepairOptions = { batchRows: 500 }): Promise<RepairResult> {
+export async function repairTable(source: Side, targetWrite: Db, diff: TableDiff,
+  opts: RepairOptions = { batchRows: 500 }): Promise<RepairResult> {
   const info = source.info;
   const result: RepairResult = { inserted: 0, replaced: 0, deleted: 0, conflicts: [] };
   for (const keys of batches(diff.extra, opts.batchRows)) {
-    await targetWrite.beginTransaction();
-    result.deleted += await deleteKeys(targetWrite, info, keys);
-    await targetWrite.commit();
+    result.deleted += await targetWrite.transaction(() => deleteKeys(targetWrite, info, keys));
   }
-  for (const bulk of diff.extraRanges) result.deleted += await deleteRange(targetWrite, source, bulk.range, opts.batchRows);
+  for (const bulk of diff.extraRanges) {
+    result.deleted += await deleteRange(targetWrite, source, bulk.range, opts.batchRows);
+  }
   // Different rows first: their new values can free unique values that missing rows need.
   for (const [kind, all] of [['replaced', diff.different], ['inserted', diff.missing]] as const) {
     for (const keys of batches(all, opts.batchRows)) {
@@ -62,13 +63,12 @@ async function deleteVanished(db: Db, source: Side, keys: KeyTuple[], rows: Reco
   if (rows.length === keys.length) return;
   const found = new Set(rows.map((r) => JSON.stringify(keyParams(source.info, keyOfRow(source.info, r)).map(String))));
   const gone = keys.filter((k) => !found.has(JSON.stringify(keyParams(source.info, k).map(String))));
-  await db.beginTransaction();
-  await deleteKeys(db, source.info, gone);
-  await db.commit();
+  await db.transaction(() => deleteKeys(db, source.info, gone));
 }
 
 /** Copy a key range from source to target page by page (also the initial copy of a poll pair). */
-export async function copyRange(source: Side, target: Db, range: KeyRange, pageRows: number): Promise<{ written: number; conflicts: string[] }> {
+export async function copyRange(source: Side, target: Db, range: KeyRange,
+  pageRows: number): Promise<{ written: number; conflicts: string[] }> {
   let lower = range.lower;
   const out = { written: 0, conflicts: [] as string[] };
   for (;;) {
@@ -84,13 +84,12 @@ export async function copyRange(source: Side, target: Db, range: KeyRange, pageR
 }
 
 async function deleteRange(db: Db, source: Side, range: KeyRange, batch: number): Promise<number> {
-  const p = rangePredicate(source.info.key, { lower: range.lower && keyParams(source.info, range.lower), upper: range.upper && keyParams(source.info, range.upper) });
+  const st = deleteRangeSql(source.info, range.lower && keyParams(source.info, range.lower),
+    range.upper && keyParams(source.info, range.upper), batch);
   let total = 0;
   for (;;) {
-    await db.beginTransaction();
-    const [res] = (await db.query(`DELETE FROM ${quoteId(source.info.name)} WHERE ${p.sql} LIMIT ${Number(batch)}`, p.params)) as unknown as [{ affectedRows: number }];
-    await db.commit();
-    total += res.affectedRows;
-    if (res.affectedRows < batch) return total;
+    const { affectedRows } = await db.transaction((tx) => tx.exec(st.sql, st.params));
+    total += affectedRows;
+    if (affectedRows < batch) return total;
   }
 }

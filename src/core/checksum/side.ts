@@ -4,10 +4,12 @@
  * Source reads can be throttled: after each query the side sleeps `sleepRatio` times the
  * query's duration, so the source is busy at most 1/(1+ratio) of the time.
  */
-import { queryRows, type Db } from '../db/connection.js';
+import type { Db } from '../db/connection.js';
 import { quoteId } from '../db/quote.js';
 import { chunkChecksumSql, rowHashHexExpr, type HashAlgo } from './canonical.js';
-import { keyIn, orderBy, rangePredicate, type KeyRange, type KeyTuple } from './key-range.js';
+import { INTEGER_TYPES } from '../db/column-types.js';
+import { keyIn, orderBy } from '../db/keyset.js';
+import { rangePredicate, type KeyRange, type KeyTuple } from './key-range.js';
 import type { TableInfo } from '../db/table-info.js';
 import { sleep } from '../sleep.js';
 
@@ -34,7 +36,6 @@ export interface LeafRow {
   hash: string;
 }
 
-export const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
 
 export function createSide(db: Db, info: TableInfo,
   opts: { sleepRatio?: number; hash?: HashAlgo; signal?: AbortSignal; gate?: () => Promise<void> } = {}): Side {
@@ -45,14 +46,18 @@ export function createSide(db: Db, info: TableInfo,
 /** Whether the server has CRC32C() (MariaDB >= 10.8); both sides must, to use the 'crc' row hash. */
 export async function hasCrc32c(db: Db): Promise<boolean> {
   try {
-    await queryRows(db, "SELECT CRC32C('') AS c");
+    await db.rows("SELECT CRC32C('') AS c");
     return true;
   } catch {
+    // no CRC32C() on this server (older MariaDB, MySQL): the caller uses CRC32
     return false;
   }
 }
 
-/** Integer key values come back as strings (lossless); send them as BigInt so a comparison with a BIGINT column stays exact. */
+/**
+ * Integer key values come back as strings (lossless); send them as BigInt so a comparison with
+ * a BIGINT column stays exact.
+ */
 export function keyParams(info: TableInfo, key: KeyTuple): KeyTuple {
   return key.map((v, i) => {
     const col = info.columns.find((c) => c.name === info.key[i]);
@@ -61,13 +66,15 @@ export function keyParams(info: TableInfo, key: KeyTuple): KeyTuple {
 }
 
 function normalizeRange(side: Side, range: KeyRange): KeyRange {
-  return { lower: range.lower && keyParams(side.info, range.lower), upper: range.upper && keyParams(side.info, range.upper) };
+  return {
+    lower: range.lower && keyParams(side.info, range.lower), upper: range.upper && keyParams(side.info, range.upper),
+  };
 }
 
 async function timed<T>(side: Side, sql: string, params: unknown[]): Promise<T[]> {
   await side.gate?.();
   const started = Date.now();
-  const rows = await queryRows<T>(side.db, sql, params);
+  const rows = await side.db.rows<T>(sql, params);
   side.queries += 1;
   const ms = Date.now() - started;
   if (side.sleepRatio > 0 && ms > 0) await sleep(ms * side.sleepRatio);
@@ -94,7 +101,8 @@ export async function nthKey(side: Side, range: KeyRange, offset: number): Promi
   const { key: pk, name } = side.info;
   const p = rangePredicate(pk, normalizeRange(side, range));
   const rows = await timed<Record<string, unknown>>(side,
-    `SELECT ${keySelect(pk)} FROM ${quoteId(name)} WHERE ${p.sql} ORDER BY ${orderBy(pk)} LIMIT ?, 1`, [...p.params, offset]);
+    `SELECT ${keySelect(pk)} FROM ${quoteId(name)} WHERE ${p.sql} ORDER BY ${orderBy(pk)} LIMIT ?, 1`,
+    [...p.params, offset]);
   side.rowsRead += rows.length;
   return rows[0] ? keyOf(rows[0], pk.length) : null;
 }
@@ -102,7 +110,8 @@ export async function nthKey(side: Side, range: KeyRange, offset: number): Promi
 /** MIN and MAX of a single-column integer key (two index dives); null for an empty table. */
 export async function keyBounds(side: Side): Promise<{ min: bigint; max: bigint } | null> {
   const k = quoteId(side.info.key[0] as string);
-  const [row] = await timed<{ lo: string | number | null; hi: string | number | null }>(side, `SELECT MIN(${k}) AS lo, MAX(${k}) AS hi FROM ${quoteId(side.info.name)}`, []);
+  const [row] = await timed<{ lo: string | number | null; hi: string | number | null }>(side,
+    `SELECT MIN(${k}) AS lo, MAX(${k}) AS hi FROM ${quoteId(side.info.name)}`, []);
   if (row?.lo === null || row?.lo === undefined || row.hi === null) return null;
   return { min: BigInt(String(row.lo)), max: BigInt(String(row.hi)) };
 }
@@ -112,7 +121,8 @@ export async function leafRows(side: Side, range: KeyRange, limit = 1_000_000): 
   const { key: pk, name, columns } = side.info;
   const p = rangePredicate(pk, normalizeRange(side, range));
   const rows = await timed<Record<string, unknown>>(side,
-    `SELECT ${keySelect(pk)}, ${rowHashHexExpr(columns)} AS h FROM ${quoteId(name)} WHERE ${p.sql} ORDER BY ${orderBy(pk)} LIMIT ?`, [...p.params, limit]);
+    `SELECT ${keySelect(pk)}, ${rowHashHexExpr(columns)} AS h FROM ${quoteId(name)} WHERE ${p.sql}`
+      + ` ORDER BY ${orderBy(pk)} LIMIT ?`, [...p.params, limit]);
   side.rowsRead += rows.length;
   return rows.map((r) => ({ key: keyOf(r, pk.length), hash: String(r.h) }));
 }
@@ -132,7 +142,8 @@ export async function rowsInRange(side: Side, range: KeyRange, limit: number): P
   const { key: pk, name } = side.info;
   const p = rangePredicate(pk, normalizeRange(side, range));
   const rows = await timed<Record<string, unknown>>(side,
-    `SELECT ${side.info.writable.map(quoteId).join(', ')} FROM ${quoteId(name)} WHERE ${p.sql} ORDER BY ${orderBy(pk)} LIMIT ?`, [...p.params, limit]);
+    `SELECT ${side.info.writable.map(quoteId).join(', ')} FROM ${quoteId(name)} WHERE ${p.sql}`
+      + ` ORDER BY ${orderBy(pk)} LIMIT ?`, [...p.params, limit]);
   side.rowsRead += rows.length;
   return rows;
 }

@@ -66,7 +66,8 @@ export function emptyReport(table: string): TableReport {
     examples: { missing: [], extra: [], different: [] }, rowsTransferred: 0, drift: [], elapsedMs: 0 };
 }
 
-export async function verifyTable(conns: VerifyConnections, table: string, opts: TableVerifyOptions): Promise<TableReport> {
+export async function verifyTable(conns: VerifyConnections, table: string,
+  opts: TableVerifyOptions): Promise<TableReport> {
   const started = Date.now();
   const report = emptyReport(table);
   try {
@@ -81,7 +82,8 @@ export async function verifyTable(conns: VerifyConnections, table: string, opts:
 }
 
 async function runTable(conns: VerifyConnections, report: TableReport, opts: TableVerifyOptions): Promise<void> {
-  const [si, ti] = await Promise.all([describeTable(conns.source, conns.sourceSchema, report.table), describeTable(conns.target, conns.targetSchema, report.table)]);
+  const [si, ti] = await Promise.all([describeTable(conns.source, conns.sourceSchema, report.table),
+    describeTable(conns.target, conns.targetSchema, report.table)]);
   if (!si) throw new Error(`table ${report.table} does not exist on the source`);
   if (!ti) {
     report.status = 'missing-on-target';
@@ -97,10 +99,13 @@ async function runTable(conns: VerifyConnections, report: TableReport, opts: Tab
     { sleepRatio: opts.sleepRatio, hash, signal: opts.signal, gate: conns.sourceGate });
   // Both servers hash the source's column list (order, NULL flags): equal rows hash equally
   // even when the target's columns are in another order or differ in nullability.
-  const target = createSide(conns.target, { ...ti, columns: si.columns, writable: si.writable }, { hash, signal: opts.signal });
+  const target = createSide(conns.target, { ...ti, columns: si.columns, writable: si.writable },
+    { hash, signal: opts.signal });
   // Rows are located by the primary key, else by the NOT NULL unique key the data engine uses.
   if (si.keyKind === 'none') return wholeTable(source, target, report);
-  const compareOpts: CompareOptions = { ...DEFAULT_COMPARE, ...stripUndefined(opts), logger: opts.logger, signal: opts.signal };
+  const compareOpts: CompareOptions = {
+    ...DEFAULT_COMPARE, ...stripUndefined(opts), logger: opts.logger, signal: opts.signal,
+  };
   const result = await compareTable(source, target, compareOpts);
   report.sourceRows = result.sourceRows;
   report.chunks = result.chunks;
@@ -117,7 +122,8 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-async function describeDiff(report: TableReport, diff: TableDiff, source: Side, target: Side, max: number): Promise<void> {
+async function describeDiff(report: TableReport, diff: TableDiff, source: Side, target: Side,
+  max: number): Promise<void> {
   const c = diffCounts(diff);
   Object.assign(report, c);
   if (c.missing + c.extra + c.different === 0) return;

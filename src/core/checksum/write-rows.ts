@@ -7,32 +7,25 @@
  * Such a collision fails the insert (ER_DUP_ENTRY) and is reported as a conflict instead.
  * Callers own the transaction (polling commits its watermark in the same one).
  */
-import { queryRows, type Db } from '../db/connection.js';
-import { quoteId } from '../db/quote.js';
-import { keyIn, renderKey, type KeyTuple } from './key-range.js';
+import type { Db } from '../db/connection.js';
+import { isDuplicateKey } from '../db/db-errors.js';
+import { deleteKeysSql, insertRowsSql } from '../db/row-sql.js';
+import { renderKey, type KeyTuple } from './key-range.js';
 import { keyOfRow, keyParams } from './side.js';
 import type { TableInfo } from '../db/table-info.js';
 
 export async function deleteKeys(db: Db, info: TableInfo, keys: KeyTuple[]): Promise<number> {
   if (keys.length === 0) return 0;
-  const p = keyIn(info.key, keys.map((k) => keyParams(info, k)));
-  const [res] = (await db.query(`DELETE FROM ${quoteId(info.name)} WHERE ${p.sql}`, p.params)) as unknown as [{ affectedRows: number }];
-  return res.affectedRows;
+  const st = deleteKeysSql(info, keys.map((k) => keyParams(info, k)));
+  return (await db.exec(st.sql, st.params)).affectedRows;
 }
 
 /** Delete the rows' keys, insert the rows. Throws on a secondary unique-key conflict. */
 export async function replaceRows(db: Db, info: TableInfo, rows: Record<string, unknown>[]): Promise<void> {
   if (rows.length === 0) return;
   await deleteKeys(db, info, rows.map((r) => keyOfRow(info, r)));
-  const cols = info.writable;
-  const tuple = `(${cols.map(() => '?').join(', ')})`;
-  await queryRows(db, `INSERT INTO ${quoteId(info.name)} (${cols.map(quoteId).join(', ')}) VALUES ${rows.map(() => tuple).join(', ')}`,
-    rows.flatMap((r) => cols.map((c) => r[c])));
-}
-
-export function isDuplicateKey(err: unknown): boolean {
-  const e = err as { code?: string; errno?: number; cause?: { errno?: number; code?: string } };
-  return e?.errno === 1062 || e?.code === 'ER_DUP_ENTRY' || e?.cause?.errno === 1062 || e?.cause?.code === 'ER_DUP_ENTRY';
+  const st = insertRowsSql(info, rows);
+  await db.exec(st.sql, st.params);
 }
 
 export interface WriteOutcome {
@@ -45,34 +38,27 @@ export interface WriteOutcome {
  * each in its own transaction, collecting the rows that conflict. `extra` runs inside each
  * successful transaction (e.g. a checkpoint write).
  */
-export async function replaceRowsSafely(db: Db, info: TableInfo, rows: Record<string, unknown>[], extra?: () => Promise<void>): Promise<WriteOutcome> {
+export async function replaceRowsSafely(db: Db, info: TableInfo, rows: Record<string, unknown>[],
+  extra?: () => Promise<void>): Promise<WriteOutcome> {
   try {
-    await db.beginTransaction();
-    await replaceRows(db, info, rows);
-    await extra?.();
-    await db.commit();
+    await db.transaction(async () => {
+      await replaceRows(db, info, rows);
+      await extra?.();
+    });
     return { written: rows.length, conflicts: [] };
   } catch (err) {
-    await db.rollback().catch(() => undefined);
     if (!isDuplicateKey(err)) throw err;
   }
   const out: WriteOutcome = { written: 0, conflicts: [] };
   for (const row of rows) {
     try {
-      await db.beginTransaction();
-      await replaceRows(db, info, [row]);
-      await db.commit();
+      await db.transaction(() => replaceRows(db, info, [row]));
       out.written += 1;
     } catch (err) {
-      await db.rollback().catch(() => undefined);
       if (!isDuplicateKey(err)) throw err;
       out.conflicts.push(renderKey(keyOfRow(info, row)));
     }
   }
-  if (extra) {
-    await db.beginTransaction();
-    await extra();
-    await db.commit();
-  }
+  if (extra) await db.transaction(extra);
   return out;
 }

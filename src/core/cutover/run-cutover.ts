@@ -10,7 +10,7 @@
  * Every change is confirmed through io.confirm first. Any failure before step 4 changes nothing:
  * a read_only set by step 1 is turned off again.
  */
-import { closeQuietly, openConnection, type Db } from '../db/connection.js';
+import { openConnection, type Db } from '../db/connection.js';
 import type { Flavor } from '../db/flavor.js';
 import type { Logger } from '../log.js';
 import { compareSourceAndTarget, type EqualityInput } from './equality.js';
@@ -66,8 +66,8 @@ export async function runCutover(input: EqualityInput, o: CutoverOptions, io: Cu
     tgt = await openConnection(input.target);
     return await new Cutover(input, o, io, { src, tgt, flavor: await sourceFlavor(src) }).run();
   } finally {
-    await closeQuietly(src);
-    await closeQuietly(tgt);
+    await src?.close();
+    await tgt?.close();
   }
 }
 

@@ -2,7 +2,8 @@
  * The source side of a cut-over: its binlog position and GTID, whether it still takes writes,
  * and read_only. Standalone queries (the data engine's internals are not used here).
  */
-import { endpointOf, queryRows, type Db } from '../db/connection.js';
+import type { Db } from '../db/connection.js';
+import { serverMessage } from '../db/db-errors.js';
 import type { ConnectionConfig } from '../config/schema.js';
 import { parseFlavor, type Flavor } from '../db/flavor.js';
 import { SyncError } from '../errors.js';
@@ -29,14 +30,14 @@ export function comparePoints(a: BinlogPoint, b: BinlogPoint): number {
 }
 
 export async function sourceFlavor(db: Db): Promise<Flavor> {
-  const [row] = await queryRows<{ v: string }>(db, 'SELECT VERSION() AS v');
+  const [row] = await db.rows<{ v: string }>('SELECT VERSION() AS v');
   return parseFlavor(row?.v ?? '');
 }
 
 export async function sourcePoint(db: Db, flavor: Flavor, conn: ConnectionConfig): Promise<BinlogPoint> {
   const newer = flavor.name === 'mysql' && (flavor.major > 8 || (flavor.major === 8 && flavor.minor >= 4));
   const sql = newer ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS';
-  const [row] = await queryRows<{ File: string; Position: number | string }>(db, sql, [], endpointOf(conn));
+  const [row] = await db.rows<{ File: string; Position: number | string }>(sql);
   if (!row) {
     throw new SyncError('CUTOVER_NO_BINLOG', `the source (${conn.host}:${conn.port}) has no binary log`, {
       hint: 'cutover compares the pair\'s checkpoint with the source\'s binlog position: the source needs log_bin, '
@@ -47,12 +48,12 @@ export async function sourcePoint(db: Db, flavor: Flavor, conn: ConnectionConfig
 }
 
 export async function sourceGtid(db: Db, flavor: Flavor): Promise<string | null> {
-  const [row] = await queryRows<{ gtid: string | null }>(db, flavor.gtidPositionSql);
+  const [row] = await db.rows<{ gtid: string | null }>(flavor.gtidPositionSql);
   return row?.gtid ? String(row.gtid) : null;
 }
 
 export async function isReadOnly(db: Db): Promise<boolean> {
-  const [row] = await queryRows<{ ro: number | string }>(db, 'SELECT @@GLOBAL.read_only AS ro');
+  const [row] = await db.rows<{ ro: number | string }>('SELECT @@GLOBAL.read_only AS ro');
   return Number(row?.ro) === 1;
 }
 
@@ -66,10 +67,10 @@ export function readOnlyGrant(flavor: Flavor): string {
 
 export async function setReadOnly(db: Db, on: boolean, flavor: Flavor, conn: ConnectionConfig): Promise<void> {
   try {
-    await db.query(`SET GLOBAL read_only = ${on ? 'ON' : 'OFF'}`);
+    await db.exec(`SET GLOBAL read_only = ${on ? 'ON' : 'OFF'}`);
   } catch (err) {
     const what = `cannot set read_only=${on ? 'ON' : 'OFF'} on the source as ${conn.user}`;
-    throw new SyncError('CUTOVER_FREEZE_DENIED', `${what}: ${(err as Error).message}`, {
+    throw new SyncError('CUTOVER_FREEZE_DENIED', `${what}: ${serverMessage(err)}`, {
       hint: `GRANT ${readOnlyGrant(flavor)} ON *.* TO '${conn.user}'@'%'; on the source, or stop the writes yourself `
         + '(e.g. SET GLOBAL read_only = ON as an administrator) and run cutover without --freeze-source.',
       cause: err,

@@ -4,7 +4,8 @@
  * events that were created disabled (DISABLE ON SLAVE) and are enabled at the end.
  */
 import { CHECKPOINT_TABLE, readCheckpoint } from '../data/checkpoint.js';
-import { queryRows, type Db } from '../db/connection.js';
+import type { Db } from '../db/connection.js';
+import { isMissingTable } from '../db/db-errors.js';
 import { quoteId } from '../db/quote.js';
 import { isSyncError, SyncError } from '../errors.js';
 import type { BinlogPoint } from './source.js';
@@ -24,7 +25,7 @@ export async function appliedPoint(db: Db, pair: string): Promise<AppliedPoint |
     if (!state || typeof state.file !== 'string' || state.pos === undefined) return null;
     return { ...state, file: state.file, pos: Number(state.pos) };
   } catch (err) {
-    if (isSyncError(err) && err.details.dbCode === 'ER_NO_SUCH_TABLE') return null;
+    if (isMissingTable(err)) return null;
     throw err;
   }
 }
@@ -42,15 +43,15 @@ export function noCheckpoint(pair: string): SyncError {
 export async function disabledEvents(db: Db, schema: string): Promise<string[]> {
   const sql = 'SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? '
     + "AND STATUS IN ('SLAVESIDE_DISABLED', 'REPLICA_SIDE_DISABLED') ORDER BY EVENT_NAME";
-  const rows = await queryRows<{ name: string }>(db, sql, [schema]);
+  const rows = await db.rows<{ name: string }>(sql, [schema]);
   return rows.map((r) => r.name);
 }
 
 export async function enableEvents(db: Db, schema: string, names: string[]): Promise<void> {
-  for (const name of names) await db.query(`ALTER EVENT ${quoteId(schema)}.${quoteId(name)} ENABLE`);
+  for (const name of names) await db.exec(`ALTER EVENT ${quoteId(schema)}.${quoteId(name)} ENABLE`);
 }
 
 export async function eventSchedulerOn(db: Db): Promise<boolean> {
-  const [row] = await queryRows<{ s: string }>(db, 'SELECT @@GLOBAL.event_scheduler AS s');
+  const [row] = await db.rows<{ s: string }>('SELECT @@GLOBAL.event_scheduler AS s');
   return String(row?.s).toUpperCase() === 'ON';
 }

@@ -23,6 +23,7 @@ import type { Logger } from '../log.js';
 import { checkpointBytes } from './checkpoint.js';
 import type { RowsEvent } from './events.js';
 import { presentColumns, TableWriter, unknownColumns, type RowImage } from '../db/row-bytes.js';
+import { currentChanges } from './system-versioning.js';
 import { describeTable, type TableInfo } from '../db/table-info.js';
 import { APPLY_SQL_MODE } from '../db/session.js';
 import { PACKET_SLACK, TxnPipe } from './txn-pipe.js';
@@ -204,6 +205,11 @@ export class Applier {
   async applyRows(ev: RowsEvent, mode: TableMode): Promise<void> {
     if (mode === 'skip') return;
     const t = await this.target(ev.table);
+    if (!t.info.hiddenColumns?.includes('row_end')) return this.applyTo(t, ev, mode);
+    for (const part of currentChanges(ev)) await this.applyTo(t, part, mode);
+  }
+
+  private async applyTo(t: Target, ev: RowsEvent, mode: TableMode): Promise<void> {
     const effective = mode === 'exact' && !t.info.transactional && t.info.key.length ? 'idempotent' : mode;
     await this.markTxnStart();
     if (!t.info.transactional) this.wroteNonTransactional = true;

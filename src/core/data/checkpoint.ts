@@ -7,7 +7,7 @@
  * Every table whose name starts with `_db_sync_` is db-sync's own: never synced, never
  * diffed, never dropped.
  */
-import { queryRows, type Queryable } from '../db/connection.js';
+import { type Queryable } from '../db/connection.js';
 import { quoteId } from '../db/quote.js';
 import { quoteBytes } from '../db/row-bytes.js';
 
@@ -31,7 +31,7 @@ export interface BinlogCheckpoint {
 export { INTERNAL_TABLE_PREFIX, isInternalTable } from '../table-filter.js';
 
 export async function ensureCheckpointTable(db: Queryable): Promise<void> {
-  await queryRows(db,
+  await db.rows(
     `CREATE TABLE IF NOT EXISTS ${quoteId(CHECKPOINT_TABLE)} (
       pair_name VARCHAR(64) NOT NULL,
       stream VARCHAR(255) NOT NULL,
@@ -43,7 +43,8 @@ export async function ensureCheckpointTable(db: Queryable): Promise<void> {
 }
 
 export async function readCheckpoint<T>(db: Queryable, pair: string, stream: string): Promise<T | null> {
-  const rows = await queryRows<{ state: string }>(db, `SELECT state FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream = ?`, [pair, stream]);
+  const rows = await db.rows<{ state: string }>(
+    `SELECT state FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream = ?`, [pair, stream]);
   const row = rows[0];
   return row ? (JSON.parse(row.state) as T) : null;
 }
@@ -51,19 +52,51 @@ export async function readCheckpoint<T>(db: Queryable, pair: string, stream: str
 /** Write inside the caller's open transaction so it commits with the rows it covers. */
 export async function writeCheckpoint(db: Queryable, pair: string, stream: string, state: unknown): Promise<void> {
   const st = checkpointUpsert(pair, stream, state);
-  await queryRows(db, st.sql, st.params);
+  await db.rows(st.sql, st.params);
 }
 
 /** The checkpoint write as SQL + params, to batch it with the COMMIT in one round trip. */
 export function checkpointUpsert(pair: string, stream: string, state: unknown): { sql: string; params: unknown[] } {
   return {
-    sql: `INSERT INTO ${quoteId(CHECKPOINT_TABLE)} (pair_name, stream, state) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE state = VALUES(state)`,
+    sql: `INSERT INTO ${quoteId(CHECKPOINT_TABLE)} (pair_name, stream, state) VALUES (?, ?, ?)`
+      + ' ON DUPLICATE KEY UPDATE state = VALUES(state)',
     params: [pair, stream, JSON.stringify(state)],
   };
 }
 
+/** A LIKE pattern matching every stream that starts with `prefix`. */
+function prefixPattern(prefix: string): string {
+  return `${prefix.replace(/[\\%_]/g, '\\$&')}%`;
+}
+
 export async function deleteCheckpoints(db: Queryable, pair: string, streamPrefix = ''): Promise<void> {
-  await queryRows(db,`DELETE FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream LIKE ?`, [pair, `${streamPrefix.replace(/[\\%_]/g, '\\$&')}%`]);
+  await db.rows(`DELETE FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream LIKE ?`,
+    [pair, prefixPattern(streamPrefix)]);
+}
+
+/** Delete every checkpoint of the pair except the `keep` stream (a full re-copy starts over). */
+export async function deleteCheckpointsExcept(db: Queryable, pair: string, keep: string): Promise<void> {
+  await db.rows(`DELETE FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream <> ?`, [pair, keep]);
+}
+
+/** The states of the pair's checkpoints whose stream starts with `prefix`. */
+export async function readCheckpointsByPrefix<T>(db: Queryable, pair: string, prefix: string): Promise<T[]> {
+  const rows = await db.rows<{ state: string }>(
+    `SELECT state FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream LIKE ?`,
+    [pair, prefixPattern(prefix)]);
+  return rows.map((r) => JSON.parse(r.state) as T);
+}
+
+/**
+ * DELETE statement bytes for a binary session (inside the caller's transaction): the pair's
+ * checkpoints of these streams, or of every stream starting with `prefix`.
+ */
+export function deleteCheckpointsBytes(pair: string, which: string[] | { prefix: string }): Buffer {
+  const lit = (v: string) => `_utf8mb4 X'${Buffer.from(v, 'utf8').toString('hex')}'`;
+  const streams = Array.isArray(which) ? `IN (${which.map(lit).join(', ')})`
+    : `LIKE ${lit(prefixPattern(which.prefix))}`;
+  const sql = `DELETE FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ${lit(pair)} AND stream ${streams}`;
+  return Buffer.from(sql, 'latin1');
 }
 
 /** checkpointUpsert as statement bytes for a binary session (values as exact UTF-8 literals). */

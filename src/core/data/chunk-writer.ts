@@ -52,7 +52,8 @@ export class ChunkWriter {
     try {
       return await fn();
     } catch (err) {
-      // a failed chunk may have left the lenient sql_mode of an ENUM '' load behind
+      // a failed chunk may have left the lenient sql_mode of an ENUM '' load behind; the
+      // chunk's own error is the one to report (on a lost session the server rolls back)
       await this.session.send(Buffer.from(`ROLLBACK;\nSET SESSION sql_mode = '${APPLY_SQL_MODE}'`, 'latin1'))
         .catch(() => undefined);
       throw err;

@@ -15,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { BinarySession } from '../db/connection.js';
+import { isMissingTable } from '../db/db-errors.js';
 import { quoteId } from '../db/quote.js';
 import { APPLY_SQL_MODE } from '../db/session.js';
 import { SyncError } from '../errors.js';
@@ -41,8 +42,7 @@ export async function fingerprint(session: BinarySession, targetDb: string, tabl
         h.update(`\0${sum?.Checksum ?? ''}`);
       }
     } catch (err) {
-      const errno = (err as SyncError).details?.errno;
-      if (errno !== 1146) throw err;
+      if (!isMissingTable(err)) throw err;
       h.update('absent');
     }
     h.update('\n');

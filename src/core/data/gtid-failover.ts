@@ -5,7 +5,7 @@
  * stop with the GTIDs named (never continue silently). Returns the checkpoint re-anchored on
  * the new server (its server_id, the binlog file:pos right after the checkpoint's GTIDs).
  */
-import { queryRows, type Db } from '../db/connection.js';
+import type { Db } from '../db/connection.js';
 import type { Capabilities } from '../preflight.js';
 import { SyncError } from '../errors.js';
 import type { BinlogCheckpoint } from './checkpoint.js';
@@ -57,7 +57,7 @@ async function scanMariaHistory(db: Db, ckpt: BinlogCheckpoint): Promise<History
   const files = await binlogFiles(db);
   const lists = [];
   for (const f of files) {
-    const rows = await queryRows<BinlogEventRow>(db, 'SHOW BINLOG EVENTS IN ? LIMIT 4', [f]);
+    const rows = await db.rows<BinlogEventRow>('SHOW BINLOG EVENTS IN ? LIMIT 4', [f]);
     lists.push(parseMariaGtids(rows.find((r) => r.Event_type === 'Gtid_list')?.Info));
   }
   const first = startFile(lists, target);
@@ -73,7 +73,7 @@ async function scanMariaHistory(db: Db, ckpt: BinlogCheckpoint): Promise<History
   for (const file of files.slice(first)) {
     let from = 4;
     for (;;) {
-      const rows = await queryRows<BinlogEventRow>(db, 'SHOW BINLOG EVENTS IN ? FROM ? LIMIT ?', [file, from, PAGE]);
+      const rows = await db.rows<BinlogEventRow>('SHOW BINLOG EVENTS IN ? FROM ? LIMIT ?', [file, from, PAGE]);
       scan.feed(rows);
       const last = rows[rows.length - 1];
       if (scan.done || rows.length < PAGE || !last) break;
@@ -90,7 +90,7 @@ async function scanMariaHistory(db: Db, ckpt: BinlogCheckpoint): Promise<History
  * The binlog file:pos is learnt from the first event: until then the oldest file stands in.
  */
 async function mysqlAnchor(db: Db, ckpt: BinlogCheckpoint): Promise<{ file: string; pos: number }> {
-  const [row] = await queryRows<{ e: string; p: string }>(db,
+  const [row] = await db.rows<{ e: string; p: string }>(
     'SELECT @@GLOBAL.gtid_executed AS e, @@GLOBAL.gtid_purged AS p');
   const mine = parseMysqlGtidSet(ckpt.gtids);
   const missing = subtractMysqlGtidSets(mine, parseMysqlGtidSet(row?.e));

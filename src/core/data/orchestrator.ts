@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ConnectionConfig } from '../config/schema.js';
-import { BinarySession, closeQuietly, closeWithin, openConnection, queryRows, type Db } from '../db/connection.js';
+import { BinarySession, openConnection, type Db } from '../db/connection.js';
 import { checkCapabilities, type Capabilities } from '../preflight.js';
 import { quoteString } from '../db/quote.js';
 import { prepareApplySession } from '../db/session.js';
@@ -19,7 +19,7 @@ import type { Logger } from '../log.js';
 import type { StatusSink } from '../status.js';
 import { Applier } from './applier.js';
 import { runStream, type StreamOptions } from './apply-loop.js';
-import { readCheckpoint, writeCheckpoint, type BinlogCheckpoint } from './checkpoint.js';
+import { deleteCheckpointsExcept, readCheckpoint, writeCheckpoint, type BinlogCheckpoint } from './checkpoint.js';
 import { canFailOver, reanchorOnNewServer } from './gtid-failover.js';
 import { MysqlGtidsAt, type MysqlEventRow } from './gtid.js';
 import { DDL_JOURNAL, sessionBaseline, type DdlJournal } from './ddl-replay.js';
@@ -101,7 +101,7 @@ async function withDb<T>(conn: ConnectionConfig, fn: (db: Db) => Promise<T>): Pr
   try {
     return await fn(db);
   } finally {
-    await closeQuietly(db);
+    await db?.close();
   }
 }
 
@@ -122,7 +122,7 @@ async function runOnce(o: BinlogSyncOptions, caps: Capabilities, until: BinlogPo
       await underLock(run, caps, until, first, session, control, guard);
     } finally {
       await guard?.close();
-      await closeWithin(control);
+      await control.close(2000);
     }
   });
 }
@@ -131,8 +131,7 @@ async function underLock(o: BinlogSyncOptions, caps: Capabilities, until: Binlog
   first: { resnapshot: boolean; recopy: string[] }, session: BinarySession, control: Db,
   guard: SourceGuard | undefined): Promise<void> {
   if (first.resnapshot) {
-    await queryRows(session, `DELETE FROM _db_sync_checkpoint WHERE pair_name = ? AND stream <> ?`,
-      [o.pairName, RUNNER_STREAM]);
+    await deleteCheckpointsExcept(session, o.pairName, RUNNER_STREAM);
     first.resnapshot = false;
   }
   let ckpt = await readCheckpoint<BinlogCheckpoint>(session, o.pairName, BINLOG_STREAM);
@@ -255,14 +254,14 @@ function identityOf(caps: Capabilities): (pos: BinlogPosition, gtid?: string, gt
 async function gtidPositionAt(db: Db, caps: Capabilities, p: BinlogPosition): Promise<string | null> {
   if (!caps.gtidMode) return null;
   if (caps.flavor.name === 'mysql') return mysqlGtidsAt(db, p);
-  const [row] = await queryRows<{ g: string | null }>(db, 'SELECT BINLOG_GTID_POS(?, ?) AS g', [p.file, p.pos]);
+  const [row] = await db.rows<{ g: string | null }>('SELECT BINLOG_GTID_POS(?, ?) AS g', [p.file, p.pos]);
   return row?.g ?? null;
 }
 
 async function mysqlGtidsAt(db: Db, p: BinlogPosition): Promise<string | null> {
   const scan = new MysqlGtidsAt(p.pos);
   for (let from = 4; !scan.done;) {
-    const rows = await queryRows<MysqlEventRow>(db,
+    const rows = await db.rows<MysqlEventRow>(
       `SHOW BINLOG EVENTS IN ${quoteString(p.file)} FROM ${from} LIMIT 1000`);
     scan.feed(rows);
     const last = rows[rows.length - 1];

@@ -15,14 +15,14 @@
  * `chunkBytes` of rendered rows.
  */
 import type { ConnectionConfig } from '../config/schema.js';
-import { BinarySession, queryRows, type Db } from '../db/connection.js';
+import { BinarySession, type Db } from '../db/connection.js';
 import { prepareApplySession } from '../db/session.js';
 import { describeTable, type TableInfo } from '../db/table-info.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Applier } from './applier.js';
 import { ChunkWriter } from './chunk-writer.js';
-import { isTableDefChanged } from './snapshot-read.js';
+import { isTableDefChanged } from '../db/db-errors.js';
 import { copyTable, type SnapshotState } from './snapshot.js';
 import {
   chunkRowsFor, planRanges, rangeCount, rangeRow, rangeStream, splitKeys, summarize, tableStarted, tableStats,
@@ -85,7 +85,7 @@ export async function copyParallel(o: ParallelCopyOptions): Promise<string[]> {
   const watch = o.watch?.(count.rows, rowsTotal);
   const sessions: BinarySession[] = [];
   // a chunk read as one value (selectTsvBlock) may be as long as the source sends (max_allowed_packet)
-  await queryRows(o.source, 'SET SESSION group_concat_max_len = 4294967295');
+  await o.source.exec('SET SESSION group_concat_max_len = 4294967295');
   try {
     for (let i = 0; i < Math.max(1, o.parallel); i++) {
       const session = await BinarySession.open(o.target);
@@ -169,6 +169,7 @@ class RangeQueue {
 
   next(): Promise<Work | null> {
     const taken = this.lock.then(() => this.take());
+    // the next taker waits for this one to settle, not to succeed; the caller gets the error
     this.lock = taken.catch(() => undefined);
     return taken;
   }

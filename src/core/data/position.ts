@@ -1,7 +1,7 @@
 /**
  * Binlog positions on the source, MySQL vs MariaDB behind one small interface.
  */
-import { queryRows, type Db } from '../db/connection.js';
+import type { Db } from '../db/connection.js';
 import type { Flavor } from '../db/flavor.js';
 import { SyncError } from '../errors.js';
 import type { BinlogPosition } from './events.js';
@@ -15,8 +15,7 @@ export async function serverPosition(db: Db, flavor: Flavor): Promise<BinlogPosi
 /** The binlog end and, on MySQL, its Executed_Gtid_Set (gtid_executed at that same point). */
 async function masterStatus(db: Db, flavor: Flavor): Promise<{ at: BinlogPosition; gtids: string | null }> {
   const sql = flavor.name === 'mysql' && (flavor.major > 8 || (flavor.major === 8 && flavor.minor >= 4)) ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS';
-  const [row] = await queryRows<{ File: string; Position: number | string; Executed_Gtid_Set?: string | null }>(db,
-    sql);
+  const [row] = await db.rows<{ File: string; Position: number | string; Executed_Gtid_Set?: string | null }>(sql);
   if (!row) throw new SyncError('BINLOG_DISABLED', 'the source has no binary log', { hint: 'Start the source with --log-bin (and binlog_format=ROW), or use mode "poll".' });
   const gtids = typeof row.Executed_Gtid_Set === 'string' ? row.Executed_Gtid_Set.replace(/\s/g, '') : null;
   return { at: { file: row.File, pos: Number(row.Position) }, gtids };
@@ -41,22 +40,22 @@ export interface SnapshotPoint {
  * the position and gtid_executed are read together under it.
  */
 export async function startConsistentSnapshot(db: Db, flavor: Flavor): Promise<SnapshotPoint> {
-  await db.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+  await db.exec('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
   if (flavor.name === 'mariadb') {
-    await db.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
-    const rows = await queryRows<{ Variable_name: string; Value: string }>(db, "SHOW STATUS LIKE 'binlog_snapshot_%'");
+    await db.exec('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+    const rows = await db.rows<{ Variable_name: string; Value: string }>("SHOW STATUS LIKE 'binlog_snapshot_%'");
     const get = (n: string) => rows.find((r) => r.Variable_name.toLowerCase() === n)?.Value;
     const file = get('binlog_snapshot_file');
     const pos = get('binlog_snapshot_position');
     if (!file || pos === undefined) throw new SyncError('BINLOG_DISABLED', 'the source reports no binlog snapshot position', { hint: 'Start the source with --log-bin.' });
     return { at: { file, pos: Number(pos) }, gtids: null };
   }
-  await db.query('FLUSH TABLES WITH READ LOCK');
+  await db.exec('FLUSH TABLES WITH READ LOCK');
   try {
-    await db.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+    await db.exec('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
     return await masterStatus(db, flavor);
   } finally {
-    await db.query('UNLOCK TABLES');
+    await db.exec('UNLOCK TABLES');
   }
 }
 
@@ -67,7 +66,7 @@ export async function binlogFiles(db: Db): Promise<string[]> {
 
 /** Binlog files and their sizes, oldest first; the last one's size is the end of the binlog now. */
 export async function binlogSizes(db: Db): Promise<Array<{ name: string; size: number }>> {
-  const rows = await queryRows<{ Log_name: string; File_size: number | string }>(db, 'SHOW BINARY LOGS');
+  const rows = await db.rows<{ Log_name: string; File_size: number | string }>('SHOW BINARY LOGS');
   return rows.map((r) => ({ name: r.Log_name, size: Number(r.File_size) }));
 }
 
@@ -76,7 +75,7 @@ export async function sourceClock(db: Db, now: () => number, samples = 3): Promi
   const out: ClockSample[] = [];
   for (let i = 0; i < samples; i++) {
     const before = now();
-    const [row] = await queryRows<{ t: string | number }>(db, 'SELECT UNIX_TIMESTAMP(NOW(6)) AS t');
+    const [row] = await db.rows<{ t: string | number }>('SELECT UNIX_TIMESTAMP(NOW(6)) AS t');
     const after = now();
     out.push({ before, after, sourceMs: Number(row?.t) * 1000 });
   }

@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import type { ConnectionConfig } from '../config/schema.js';
-import { closeWithin, openConnection, queryRows, type BinarySession, type Db } from '../db/connection.js';
+import { openConnection, type BinarySession, type Db } from '../db/connection.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { checkpointBytes, readCheckpoint } from './checkpoint.js';
@@ -94,6 +94,7 @@ export async function pairLockHolder(session: BinarySession, targetDb: string,
 }
 
 async function holderOf(session: BinarySession, pair: string, connectionId: number): Promise<LockHolder> {
+  // no checkpoint table yet, or unreadable: the holder is then named by its connection id only
   const info = await readCheckpoint<RunnerInfo>(session, pair, RUNNER_STREAM).catch(() => null);
   return { connectionId, runner: info && info.connectionId === connectionId ? info : null };
 }
@@ -138,7 +139,7 @@ export function watchPairLock(session: BinarySession, target: ConnectionConfig, 
   let checking = false;
   let stopped = false;
   let lastGood = Date.now();
-  const drop = (conn: Db | null) => { if (conn) void closeWithin(conn, 0); };
+  const drop = (conn: Db | null) => { if (conn) void conn?.close(0); };
   const lose = (why: string) => {
     if (lostErr) return;
     lostErr = new SyncError('PAIR_LOCK_LOST', `this runner no longer holds pair "${pair}" on the target: ${why}`, {
@@ -159,13 +160,14 @@ export function watchPairLock(session: BinarySession, target: ConnectionConfig, 
       const conn = watch ?? await openConnection(target, { database: null, connectTimeoutMs: HOLD_TIMEOUT_S * 1000 });
       watch = stopped || lostErr ? null : conn;
       if (!watch) return drop(conn);
-      const [row] = await queryRows<{ holder: number | string | null }>(conn, 'SELECT IS_USED_LOCK(?) AS holder',
+      const [row] = await conn.rows<{ holder: number | string | null }>('SELECT IS_USED_LOCK(?) AS holder',
         [name]);
       if (Number(row?.holder ?? 0) !== me.connectionId) {
         return lose('the target ended its session (the lock is free or taken)');
       }
       lastGood = Date.now();
     } catch {
+      // a failed check is not a lost lock: the next tick tries on a new watch connection
       drop(watch);
       watch = null;
     } finally {
@@ -175,6 +177,7 @@ export function watchPairLock(session: BinarySession, target: ConnectionConfig, 
   const tick = () => {
     if (!pinging) {
       pinging = true;
+      // a keep-alive only: a dead session shows in the next check, which acts on it
       session.ping().catch(() => undefined).finally(() => { pinging = false; });
     }
     if (!checking) void check();
@@ -192,7 +195,7 @@ export function watchPairLock(session: BinarySession, target: ConnectionConfig, 
       clearInterval(timer);
       const w = watch;
       watch = null;
-      if (w) await closeWithin(w, 500);
+      if (w) await w?.close(500);
     },
   };
 }

@@ -13,11 +13,11 @@
  * rows has copied what they say. Whoever resets a table's progress (catch-up DDL, a foreign-key
  * group starting over, --recopy) deletes its range rows in the same transaction.
  */
-import { queryArrays, queryRows, type Db, type Queryable } from '../db/connection.js';
+import type { Db, Queryable } from '../db/connection.js';
 import { quoteId, quoteQualified } from '../db/quote.js';
-import { keyAfter } from '../db/row-sql.js';
+import { keyBetween } from '../db/keyset.js';
 import type { TableInfo } from '../db/table-info.js';
-import { CHECKPOINT_TABLE } from './checkpoint.js';
+import { deleteCheckpointsBytes, readCheckpointsByPrefix } from './checkpoint.js';
 import { encodeKey, type RangeProgress, type SnapshotState, type TableProgress } from './snapshot.js';
 
 export type { RangeProgress };
@@ -53,10 +53,8 @@ export function sharedState(state: SnapshotState): SnapshotState {
 }
 
 export async function readRanges(db: Queryable, pair: string): Promise<RangeProgress[]> {
-  const rows = await queryRows<{ state: string }>(db,
-    `SELECT state FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ? AND stream LIKE ?`,
-    [pair, `${RANGE_STREAM_PREFIX}%`]);
-  return rows.map((r) => JSON.parse(r.state) as RangeProgress | null).filter((r): r is RangeProgress => !!r);
+  const states = await readCheckpointsByPrefix<RangeProgress | null>(db, pair, RANGE_STREAM_PREFIX);
+  return states.filter((r): r is RangeProgress => !!r);
 }
 
 /**
@@ -77,10 +75,7 @@ export function attachRanges(state: SnapshotState, ranges: RangeProgress[]): Ran
 /** DELETE statement bytes for range rows (apply session, inside a transaction): these, or 'all'. */
 export function deleteRangesSql(pair: string, streams: string[] | 'all'): Buffer[] {
   if (!streams.length) return [];
-  const lit = (v: string) => `_utf8mb4 X'${Buffer.from(v, 'utf8').toString('hex')}'`;
-  const which = streams === 'all' ? `LIKE ${lit(`${RANGE_STREAM_PREFIX}%`)}` : `IN (${streams.map(lit).join(', ')})`;
-  const sql = `DELETE FROM ${quoteId(CHECKPOINT_TABLE)} WHERE pair_name = ${lit(pair)} AND stream ${which}`;
-  return [Buffer.from(sql, 'latin1')];
+  return [deleteCheckpointsBytes(pair, streams === 'all' ? { prefix: RANGE_STREAM_PREFIX } : streams)];
 }
 
 /** Row estimate and average row length per table (information_schema): split and chunk sizes, ETA. */
@@ -90,7 +85,7 @@ export interface TableStats {
 }
 
 export async function tableStats(db: Db, schema: string): Promise<Map<string, TableStats>> {
-  const rows = await queryRows<{ name: string; n: number | string | null; len: number | string | null }>(db,
+  const rows = await db.rows<{ name: string; n: number | string | null; len: number | string | null }>(
     `SELECT TABLE_NAME AS name, TABLE_ROWS AS n, AVG_ROW_LENGTH AS len
        FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?`, [schema]);
   return new Map(rows.map((r) => [r.name, { rows: Number(r.n ?? 0), avgRowLength: Number(r.len ?? 0) }]));
@@ -124,8 +119,8 @@ export async function splitKeys(db: Db, table: TableInfo, estimatedRows: number,
   const cols = table.key.map(quoteId).join(', ');
   let last: unknown[] | null = null;
   for (let i = 1; i < count; i++) {
-    const where: { sql: string; params: unknown[] } = last ? keyAfter(table.key, last) : { sql: '1 = 1', params: [] };
-    const [row] = await queryArrays(db, `SELECT ${cols} FROM ${quoteQualified(table.schema, table.name)}`
+    const where: { sql: string; params: unknown[] } = keyBetween(table.key, last, null);
+    const [row] = await db.arrays(`SELECT ${cols} FROM ${quoteQualified(table.schema, table.name)}`
       + ` WHERE ${where.sql} ORDER BY ${cols} LIMIT 1 OFFSET ${step - 1}`, where.params);
     if (!row) break;
     last = row;
@@ -154,7 +149,7 @@ export function defaultParallel(targetCores: number | null): number {
 
 export async function targetCores(db: Queryable): Promise<number | null> {
   try {
-    const [row] = await queryRows<{ n: number | string | null }>(db, 'SELECT @@GLOBAL.thread_pool_size AS n');
+    const [row] = await db.rows<{ n: number | string | null }>('SELECT @@GLOBAL.thread_pool_size AS n');
     const n = Number(row?.n ?? 0);
     return n > 0 ? n : null;
   } catch {

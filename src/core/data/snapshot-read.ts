@@ -11,7 +11,8 @@
  * a table whose definition differs when it is copied (or whose read fails with
  * ER_TABLE_DEF_CHANGED) is copied later from a newer read (snapshot-runner.ts).
  */
-import { queryRows, type Db } from '../db/connection.js';
+import type { Db } from '../db/connection.js';
+import { dbErrno, isMissingTable } from '../db/db-errors.js';
 import type { Flavor } from '../db/flavor.js';
 import { quoteId, quoteString } from '../db/quote.js';
 import { listSyncedTables } from '../db/table-info.js';
@@ -45,7 +46,7 @@ export async function openSnapshotRead(db: Db, flavor: Flavor, schema: string, i
     const settled = startFile !== null && await previousFilesCommitted(db, startFile);
     const { at, gtids } = await startConsistentSnapshot(db, flavor);
     if (flavor.name === 'mariadb' && await unsettledFileStart(db, at) && !(settled && startFile === at.file)) {
-      await db.query('COMMIT');
+      await db.exec('COMMIT');
       if (++rotationWaits > ROTATION_WAITS) throw rotationUnsettled(at);
       if (startFile !== at.file) {
         logger.info({ at: `${at.file}:${at.pos}` }, 'snapshot: the read began at a binlog file\'s start; '
@@ -64,7 +65,7 @@ export async function openSnapshotRead(db: Db, flavor: Flavor, schema: string, i
     const after = await serverPosition(db, flavor);
     if (attempt === ATTEMPTS || !await statementBetween(db, at, after)) return { at, gtids, tables, shapes };
     attempt++;
-    await db.query('COMMIT');
+    await db.exec('COMMIT');
     logger.info({ attempt, at: `${at.file}:${at.pos}` }, 'snapshot: a statement was logged while the read opened; '
       + 'opening it again');
     await new Promise((r) => setTimeout(r, 100));
@@ -117,11 +118,11 @@ function rotationUnsettled(at: BinlogPosition): SyncError {
 /** The table's SHOW CREATE TABLE now (null when it does not exist). */
 export async function definition(db: Db, schema: string, table: string): Promise<string | null> {
   try {
-    const [row] = await queryRows<Record<string, string>>(db,
+    const [row] = await db.rows<Record<string, string>>(
       `SHOW CREATE TABLE ${quoteId(schema)}.${quoteId(table)}`);
     return String(row?.['Create Table'] ?? '').replace(/ AUTO_INCREMENT=\d+/, '');
   } catch (err) {
-    if ((err as { details?: { errno?: number } }).details?.errno === 1146) return null;
+    if (isMissingTable(err)) return null;
     throw err;
   }
 }
@@ -154,10 +155,9 @@ interface BinlogEventRow { Event_type: string; End_log_pos: number | string; Inf
  */
 async function binlogEvents(db: Db, file: string, from: number | null, limit: number): Promise<BinlogEventRow[] | null> {
   try {
-    return await queryRows<BinlogEventRow>(db,
-      `SHOW BINLOG EVENTS IN ${quoteString(file)}${from === null ? '' : ` FROM ${from}`} LIMIT ${limit}`);
+    return await db.rows<BinlogEventRow>(`SHOW BINLOG EVENTS IN ${quoteString(file)}${from === null ? '' : ` FROM ${from}`} LIMIT ${limit}`);
   } catch (err) {
-    if ((err as { details?: { errno?: number } }).details?.errno === 1220) return null;
+    if (dbErrno(err) === 1220) return null;
     throw err;
   }
 }
@@ -165,10 +165,4 @@ async function binlogEvents(db: Db, file: string, from: number | null, limit: nu
 function inFiles(file: string, first: string, last: string): boolean {
   const at = { file, pos: 0 };
   return comparePositions(at, { file: first, pos: 0 }) >= 0 && comparePositions(at, { file: last, pos: 0 }) <= 0;
-}
-
-/** ER_TABLE_DEF_CHANGED: the table was created or rebuilt after the consistent read began. */
-export function isTableDefChanged(err: unknown): boolean {
-  const e = err as { details?: { errno?: number }; errno?: number; cause?: { errno?: number } };
-  return (e.details?.errno ?? e.errno ?? e.cause?.errno) === 1412;
 }

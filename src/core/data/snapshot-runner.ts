@@ -9,7 +9,7 @@
  * as on the source) or not there yet (changes skipped): a cascade never half-reaches a group.
  */
 import type { ConnectionConfig } from '../config/schema.js';
-import { closeWithin, openConnection, queryRows, type Db } from '../db/connection.js';
+import { openConnection, type Db } from '../db/connection.js';
 import type { Capabilities } from '../preflight.js';
 import { quoteQualified } from '../db/quote.js';
 import { SyncError } from '../errors.js';
@@ -110,11 +110,11 @@ export class SnapshotRunner {
         this.opts.logger.info({ at: formatPosition(at), tables: deferred },
           'snapshot: tables changed while copying are copied again from a newer read');
       } else this.opts.logger.info({ at: formatPosition(at) }, 'snapshot complete');
-      await db.query('COMMIT');
+      await db.exec('COMMIT');
       return point;
     } finally {
       stopWatch?.();
-      await closeWithin(db);
+      await db?.close(2000);
     }
   }
 
@@ -130,6 +130,7 @@ export class SnapshotRunner {
       if (!this.opts.guard || elapsed < 5 || Date.now() - last < 5000 || rowsDone <= rowsAtStart) return;
       last = Date.now();
       const neededSec = (elapsed * (rowsTotal - rowsAtStart)) / (rowsDone - rowsAtStart);
+      // the retention warning is advice; failing to compute it must not stop the copy
       const warning = await this.opts.guard.snapshotWarning(neededSec).catch(() => null);
       if (!warning) return;
       this.opts.logger.warn({ neededSec: Math.round(neededSec) }, warning);
@@ -154,7 +155,7 @@ export class SnapshotRunner {
 
   /** Tables linked by foreign keys resume together: a group with an unfinished table starts over. */
   private async regroup(db: Db, state: SnapshotState, inScope: string[]): Promise<void> {
-    const links = await queryRows<{ a: string; b: string }>(db,
+    const links = await db.rows<{ a: string; b: string }>(
       `SELECT DISTINCT TABLE_NAME AS a, REFERENCED_TABLE_NAME AS b FROM information_schema.KEY_COLUMN_USAGE
         WHERE TABLE_SCHEMA = ? AND REFERENCED_TABLE_SCHEMA = ? AND REFERENCED_TABLE_NAME IS NOT NULL`,
       [this.opts.source.database, this.opts.source.database]);

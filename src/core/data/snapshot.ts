@@ -13,7 +13,7 @@
  * target transaction with its progress. At the end all tables equal the source at P and
  * streaming continues from P: nothing missed, nothing applied twice.
  */
-import { queryArrays, streamRows, type Db } from '../db/connection.js';
+import type { Db } from '../db/connection.js';
 import { quoteId, quoteQualified } from '../db/quote.js';
 import type { Logger } from '../log.js';
 import type { ChunkWriter } from './chunk-writer.js';
@@ -139,7 +139,7 @@ export async function copyTable(o: CopyOptions): Promise<void> {
       return block;
     }
     const st = (o.loadData ? selectTsvChunk : selectLiteralChunk)(o.table, from, n, hi);
-    const rows = await queryArrays(o.source, st.sql, st.params);
+    const rows = await o.source.arrays(st.sql, st.params);
     if (o.loadData) {
       for (const r of rows) if (r[0] === null) r[0] = await longLine(o.source, o.table, keyIdx.map((i) => r[i]));
     }
@@ -170,6 +170,7 @@ export async function copyTable(o: CopyOptions): Promise<void> {
     else await o.writer.inserts(rows, chunk.inserts);
     o.onChunk(chunk.count);
     from = chunk.last;
+    // stopping: the pending write's outcome no longer matters, the chunk is redone on resume
     if (o.signal.aborted) { await pending?.catch(() => undefined); return; }
   }
 }
@@ -183,7 +184,7 @@ function adapt(chunkBytes: number, rows: number, bytes: number): number {
 async function readBlock(o: CopyOptions, from: unknown[] | null, n: number,
   hi: unknown[] | null): Promise<Chunk | null> {
   const st = selectTsvBlock(o.table, from, n, hi);
-  const [row] = await queryArrays(o.source, st.sql, st.params);
+  const [row] = await o.source.arrays(st.sql, st.params);
   const [data, count, zeros, last, bytes] = (row ?? []) as [Buffer | null, number, unknown, unknown, unknown];
   const rows = Number(count ?? 0);
   if (rows > 0 && (!Buffer.isBuffer(data) || data.length !== Number(bytes) + rows - 1)) return null;
@@ -217,13 +218,13 @@ async function longLine(source: Db, table: TableInfo, key: unknown[]): Promise<B
   const fields: Buffer[] = [];
   for (const name of table.writable) {
     const col = byName.get(name) ?? { name, dataType: '' };
-    const [whole] = await queryArrays(source, `SELECT ${tsvFieldExpr(col)} ${from}`, key);
+    const [whole] = await source.arrays(`SELECT ${tsvFieldExpr(col)} ${from}`, key);
     if (whole?.[0] !== null && whole?.[0] !== undefined) { fields.push(asBuffer(whole[0])); continue; }
     const parts: Buffer[] = [];
     for (let offset = 1; ; offset += PIECE_BYTES) {
       const piece = { offset, length: PIECE_BYTES };
       const length = `LENGTH(SUBSTRING(CAST(${quoteId(name)} AS BINARY), ${offset}, ${PIECE_BYTES}))`;
-      const [r] = await queryArrays(source, `SELECT ${tsvFieldExpr(col, piece)}, ${length} ${from}`, key);
+      const [r] = await source.arrays(`SELECT ${tsvFieldExpr(col, piece)}, ${length} ${from}`, key);
       parts.push(asBuffer(r?.[0]));
       if (Number(r?.[1] ?? 0) < PIECE_BYTES) break;
     }
@@ -254,7 +255,7 @@ async function copyKeyless(o: CopyOptions, p: TableProgress): Promise<void> {
   const batches = async function* (): AsyncGenerator<{ inserts: string[]; rows: number; enumZeros: number }> {
     let tuples: string[] = [];
     let zeros = 0;
-    for await (const row of streamRows(o.source, sql)) {
+    for await (const row of o.source.stream(sql)) {
       tuples.push(String(row[0]));
       zeros += Number(row[1] ?? 0);
       if (tuples.length >= o.chunkRows) {

@@ -4,7 +4,7 @@
  * pair shows the error. `--once` runs give up after maxRetries. Each attempt resumes from
  * the last applied checkpoint (the run reads it again).
  */
-import { mapDbError } from '../db/connection.js';
+import { escapedError } from '../db/db-errors.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { STREAM_STOPPED, type StatusSink } from '../status.js';
@@ -31,7 +31,7 @@ export async function supervise(run: () => Promise<void>, o: SuperviseOptions): 
       await run();
       return;
     } catch (raw) {
-      const err = raw instanceof SyncError ? raw : mapDbError(raw, { host: '?', port: 0, user: '?' });
+      const err = escapedError(raw);
       if (!err.retryable || o.signal.aborted) throw err;
       attempt = Date.now() - started > HEALTHY_RUN_MS ? 1 : attempt + 1;
       if (o.once && attempt > o.maxRetries) throw err;

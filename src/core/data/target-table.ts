@@ -5,7 +5,7 @@
  * created from the source's SHOW CREATE TABLE. Only for pairs that sync schema.
  */
 import type { Db } from '../db/connection.js';
-import { queryRows } from '../db/connection.js';
+import { isMissingTable } from '../db/db-errors.js';
 import { quoteId } from '../db/quote.js';
 import type { Logger } from '../log.js';
 import type { Applier } from './applier.js';
@@ -19,13 +19,13 @@ async function showCreate(run: () => Promise<Array<Record<string, string>>>): Pr
     const [row] = await run();
     return row?.['Create Table'] ?? null;
   } catch (err) {
-    if ((err as { details?: { errno?: number } }).details?.errno === 1146) return null;
+    if (isMissingTable(err)) return null;
     throw err;
   }
 }
 
 export async function recreateIfDifferent(source: Db, applier: Applier, table: string, targetDb: string, logger: Logger): Promise<void> {
-  const src = await showCreate(() => queryRows(source, `SHOW CREATE TABLE ${quoteId(table)}`));
+  const src = await showCreate(() => source.rows(`SHOW CREATE TABLE ${quoteId(table)}`));
   if (src === null) return; // dropped on the source since the listing; the copy skips it
   const session = applier.session;
   const qualified = `${quoteId(targetDb)}.${quoteId(table)}`;

@@ -16,6 +16,7 @@
  * (docs/data.md, "Where lag comes from").
  */
 import type { BinarySession } from '../db/connection.js';
+import { dbErrno, isDuplicateKey } from '../db/db-errors.js';
 import { SyncError } from '../errors.js';
 
 export interface RowStatement {
@@ -96,8 +97,9 @@ export class TxnPipe {
   private async explain(err: unknown): Promise<unknown> {
     const e = err as SyncError;
     if (!(e instanceof SyncError) || e.retryable) return err;
-    const errno = (e.details as { errno?: number } | undefined)?.errno;
-    if (errno !== GUARD_ERRNO && errno !== 1062 && !(errno !== undefined && ROW_ERRNOS.has(errno))) return err;
+    const errno = dbErrno(e);
+    if (errno !== GUARD_ERRNO && !isDuplicateKey(e) && !(errno !== undefined && ROW_ERRNOS.has(errno))) return err;
+    // the session may be gone: the error is then reported without the failing row
     const [at] = await this.session.rows<{ at: number | string | null }>('SELECT @db_sync_at AS at').catch(() => []);
     // markers number row statements from 1 and @db_sync_at starts at 0 with each transaction
     const failed = this.rows[Number(at?.at ?? 0)];
@@ -108,7 +110,7 @@ export class TxnPipe {
         hint: 'The target was changed outside db-sync. Run `db-sync verify PAIR --repair` or re-copy with `db-sync sync run PAIR --resnapshot`.', details,
       });
     }
-    if (errno === 1062) {
+    if (isDuplicateKey(e)) {
       return new SyncError('TARGET_UNIQUE_CONFLICT', `target rejected ${where}: ${e.message}`, {
         hint: 'Another target row holds the same unique value: the target diverged from the source. Run `db-sync verify PAIR --repair`, then restart the pair.',
         cause: err, details,

@@ -5,17 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import mysql from 'mysql2/promise';
-import type { Connection, Pool, PoolOptions, ConnectionOptions, RowDataPacket, FieldPacket } from 'mysql2/promise';
+import type { Connection, ConnectionOptions, RowDataPacket } from 'mysql2/promise';
 import type { ConnectionConfig } from '../config/schema.js';
 import { SyncError } from '../errors.js';
 import { mapDbError, type Endpoint } from './db-errors.js';
+import type { Db, ExecResult } from './db.js';
 
-export type Db = Connection;
-/** Anything queryRows() can read from. */
-export type Queryable = Db | BinarySession;
-export type DbPool = Pool;
-export type Row = RowDataPacket;
-export type { FieldPacket };
+export type { Db, Queryable, ExecResult } from './db.js';
+export type { Endpoint };
 
 export interface OpenOptions {
   /** Override the connection's database (e.g. information_schema work); null = none. */
@@ -41,8 +38,10 @@ export function resolvePassword(conn: ConnectionConfig, env: NodeJS.ProcessEnv =
   if (conn.passwordEnv !== undefined) {
     const value = env[conn.passwordEnv];
     if (value === undefined) {
-      throw new SyncError('PASSWORD_ENV_MISSING', `connection "${conn.name}": environment variable ${conn.passwordEnv} is not set`, {
-        hint: `export ${conn.passwordEnv}=... in the environment that runs db-sync (the password is never stored on disk).`,
+      const what = `connection "${conn.name}": environment variable ${conn.passwordEnv} is not set`;
+      throw new SyncError('PASSWORD_ENV_MISSING', what, {
+        hint: `export ${conn.passwordEnv}=... in the environment that runs db-sync `
+          + '(the password is never stored on disk).',
       });
     }
     return value;
@@ -55,7 +54,9 @@ function sslOptions(conn: ConnectionConfig): ConnectionOptions['ssl'] {
   if (!ssl || ssl.mode === 'disabled') return undefined;
   const ca = ssl.ca ? readFileSync(ssl.ca, 'utf8') : undefined;
   if (ssl.mode === 'required') return { rejectUnauthorized: false, ...(ca ? { ca } : {}) };
-  if (ssl.mode === 'verify-ca') return { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined } as ConnectionOptions['ssl'];
+  if (ssl.mode === 'verify-ca') {
+    return { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined } as ConnectionOptions['ssl'];
+  }
   return { ca, rejectUnauthorized: true };
 }
 
@@ -87,43 +88,105 @@ export function driverOptions(conn: ConnectionConfig, opts: OpenOptions = {}): C
   };
 }
 
-export async function openConnection(conn: ConnectionConfig, opts: OpenOptions = {}): Promise<Db> {
+/** A mysql2 connection, errors mapped, time zone UTC. */
+async function connect(conn: ConnectionConfig, opts: OpenOptions): Promise<{ raw: Connection; endpoint: Endpoint }> {
   const options = driverOptions(conn, opts);
+  const endpoint = { ...endpointOf(conn), database: options.database };
   try {
-    const db = await mysql.createConnection(options);
+    const raw = await mysql.createConnection(options);
     // Sessions work in UTC so TIMESTAMP values never shift with a server's or our time zone.
-    await db.query("SET time_zone = '+00:00'");
-    return db;
+    await raw.query("SET time_zone = '+00:00'");
+    return { raw, endpoint };
   } catch (err) {
-    throw mapDbError(err, { ...endpointOf(conn), database: options.database });
+    throw mapDbError(err, endpoint);
   }
 }
 
-export function openPool(conn: ConnectionConfig, opts: OpenOptions & { connectionLimit?: number } = {}): DbPool {
-  const options: PoolOptions = { ...driverOptions(conn, opts), connectionLimit: opts.connectionLimit ?? 4, waitForConnections: true };
-  const pool = mysql.createPool(options);
-  pool.on('connection', (c) => {
-    c.query("SET time_zone = '+00:00'");
-  });
-  return pool;
+export async function openConnection(conn: ConnectionConfig, opts: OpenOptions = {}): Promise<Db> {
+  const { raw, endpoint } = await connect(conn, opts);
+  return new MysqlDb(raw, endpoint);
 }
 
-/** Run a query and return its rows typed loosely; errors are mapped to SyncError. */
-export async function queryRows<T = Record<string, unknown>>(db: Db | DbPool | BinarySession, sql: string, params: unknown[] = [], ep?: Endpoint): Promise<T[]> {
-  if (db instanceof BinarySession) return db.rows<T>(sql, params);
-  try {
-    const [rows] = await db.query<RowDataPacket[]>(sql, params);
-    return rows as unknown as T[];
-  } catch (err) {
-    throw mapDbError(err, ep ?? { host: '?', port: 0, user: '?' });
+/** The callback connection under mysql2's promise wrapper: the one that can stream a result. */
+interface StreamingConnection {
+  query(o: object): { stream(o: object): AsyncIterable<unknown> };
+}
+
+/** The Db interface over one mysql2 connection. */
+class MysqlDb implements Db {
+  constructor(private readonly raw: Connection, readonly endpoint: Endpoint) {}
+
+  async rows<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    try {
+      const [rows] = await this.raw.query<RowDataPacket[]>(sql, params);
+      return rows as unknown as T[];
+    } catch (err) {
+      throw mapDbError(err, this.endpoint);
+    }
+  }
+
+  async arrays(sql: string, params: unknown[] = []): Promise<unknown[][]> {
+    try {
+      const [rows] = await this.raw.query({ sql, values: params, rowsAsArray: true });
+      return rows as unknown as unknown[][];
+    } catch (err) {
+      throw mapDbError(err, this.endpoint);
+    }
+  }
+
+  async exec(sql: string, params: unknown[] = []): Promise<ExecResult> {
+    try {
+      const [res] = await this.raw.query(sql, params);
+      return execResult(res);
+    } catch (err) {
+      throw mapDbError(err, this.endpoint);
+    }
+  }
+
+  /**
+   * The rows as arrays without buffering the whole result (keyless-table snapshot copies).
+   * The caller must consume or break out of the iterator.
+   */
+  async* stream(sql: string, params: unknown[] = []): AsyncGenerator<unknown[]> {
+    const core = (this.raw as unknown as { connection: StreamingConnection }).connection;
+    const stream = core.query({ sql, values: params, rowsAsArray: true }).stream({ highWaterMark: 2000 });
+    try {
+      for await (const row of stream) yield row as unknown[];
+    } catch (err) {
+      throw mapDbError(err, this.endpoint);
+    }
+  }
+
+  async transaction<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    await this.exec('START TRANSACTION');
+    try {
+      const out = await fn(this);
+      await this.exec('COMMIT');
+      return out;
+    } catch (err) {
+      // The first error is the one to report; a rollback on a lost connection fails too,
+      // and the server rolls back a connection's open transaction when it goes.
+      await this.exec('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.raw.ping();
+    } catch (err) {
+      throw mapDbError(err, this.endpoint);
+    }
+  }
+
+  close(withinMs?: number): Promise<void> {
+    return withinMs === undefined ? endQuietly(this.raw) : endWithin(this.raw, withinMs);
   }
 }
 
-/** Close without throwing (used in finally blocks and shutdown). */
-export async function closeQuietly(db: Db | DbPool | undefined): Promise<void> {
-  if (!db) return;
+async function endQuietly(raw: Connection): Promise<void> {
   try {
-    await db.end();
+    await raw.end();
   } catch {
     // the connection may already be gone; nothing to do
   }
@@ -133,47 +196,26 @@ export async function closeQuietly(db: Db | DbPool | undefined): Promise<void> {
  * Close, but give up after `ms` and destroy the socket: a half-open link (stalled network)
  * never answers COM_QUIT, and a retry must not wait for it forever.
  */
-export async function closeWithin(db: Db | undefined, ms = 2000): Promise<void> {
-  if (!db) return;
+async function endWithin(raw: Connection, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const gaveUp = await Promise.race([
-    closeQuietly(db).then(() => false),
+    endQuietly(raw).then(() => false),
     new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), ms); }),
   ]);
   clearTimeout(timer);
-  if (gaveUp) (db as unknown as { destroy?: () => void }).destroy?.();
+  if (gaveUp) raw.destroy();
 }
 
-/** Escape a value for the rare places that need a literal (mysql2's own escaping). */
-export function escapeValue(value: unknown): string {
-  return mysql.escape(value as Parameters<typeof mysql.escape>[0]);
+function execResult(res: unknown): ExecResult {
+  const r = (isOk(res) ? res : {}) as
+    { affectedRows?: number; insertId?: number; warningStatus?: number; info?: string };
+  return {
+    affectedRows: Number(r.affectedRows ?? 0), insertId: Number(r.insertId ?? 0),
+    warningStatus: Number(r.warningStatus ?? 0), info: String(r.info ?? ''),
+  };
 }
 
 export { mapDbError };
-
-/**
- * Stream a query's rows as arrays without buffering the whole result (keyless-table
- * snapshot copies). The caller must consume or break out of the iterator.
- */
-export async function* streamRows(db: Db, sql: string, params: unknown[] = []): AsyncGenerator<unknown[]> {
-  const raw = (db as unknown as { connection: { query(o: object): { stream(o: object): AsyncIterable<unknown> } } }).connection;
-  const stream = raw.query({ sql, values: params, rowsAsArray: true }).stream({ highWaterMark: 2000 });
-  try {
-    for await (const row of stream) yield row as unknown[];
-  } catch (err) {
-    throw mapDbError(err, { host: '?', port: 0, user: '?' });
-  }
-}
-
-/** Run a query returning rows as arrays (snapshot chunks). */
-export async function queryArrays(db: Db, sql: string, params: unknown[] = []): Promise<unknown[][]> {
-  try {
-    const [rows] = await db.query({ sql, values: params, rowsAsArray: true });
-    return rows as unknown as unknown[][];
-  } catch (err) {
-    throw mapDbError(err, { host: '?', port: 0, user: '?' });
-  }
-}
 
 /**
  * Run SQL text (may be several statements) whose LOAD DATA LOCAL INFILE reads `data`
@@ -182,20 +224,16 @@ export async function queryArrays(db: Db, sql: string, params: unknown[] = []): 
  */
 const INFILE_PACKET_BYTES = 1 << 20;
 
-export async function queryWithInfile(db: Db, sql: string, data: Buffer): Promise<unknown> {
+async function queryWithInfile(db: Connection, sql: string, data: Buffer): Promise<unknown> {
   // The driver sends each chunk as one packet: an empty chunk would read as end-of-file
   // (the sequence then breaks), and packets stay far below the 16 MB protocol limit.
   const slices: Buffer[] = [];
-  for (let at = 0; at < data.length; at += INFILE_PACKET_BYTES) slices.push(data.subarray(at, at + INFILE_PACKET_BYTES));
-  const [res] = await db.query({ sql, infileStreamFactory: () => Readable.from(slices) } as Parameters<Db['query']>[0]);
+  for (let at = 0; at < data.length; at += INFILE_PACKET_BYTES) {
+    slices.push(data.subarray(at, at + INFILE_PACKET_BYTES));
+  }
+  const options = { sql, infileStreamFactory: () => Readable.from(slices) };
+  const [res] = await db.query(options as Parameters<Connection['query']>[0]);
   return res;
-}
-
-/** Result of one statement (OK packet) or rows. */
-export interface ExecResult {
-  affectedRows: number;
-  warningStatus: number;
-  info: string;
 }
 
 /**
@@ -204,11 +242,11 @@ export interface ExecResult {
  * bytes. Results come back decoded (character_set_results = utf8mb4).
  */
 export class BinarySession {
-  private constructor(readonly db: Db, readonly endpoint: Endpoint) {}
+  private constructor(private readonly db: Connection, readonly endpoint: Endpoint) {}
 
   static async open(conn: ConnectionConfig, opts: Omit<OpenOptions, 'binary'> = {}): Promise<BinarySession> {
-    const db = await openConnection(conn, { ...opts, binary: true, multipleStatements: true });
-    const session = new BinarySession(db, endpointOf(conn));
+    const { raw, endpoint } = await connect(conn, { ...opts, binary: true, multipleStatements: true });
+    const session = new BinarySession(raw, endpoint);
     await session.run('SET SESSION character_set_results = utf8mb4');
     return session;
   }
@@ -237,15 +275,13 @@ export class BinarySession {
   async exec(bytes: Buffer): Promise<ExecResult[]> {
     const res = await this.send(bytes);
     const list = Array.isArray(res) && (res.length === 0 || !Array.isArray(res[0]) && isOk(res[0])) ? res : [res];
-    return (list as unknown[]).map((r) => (isOk(r) ? { affectedRows: Number(r.affectedRows ?? 0),
-      warningStatus: Number(r.warningStatus ?? 0), info: String(r.info ?? '') } : { affectedRows: 0, warningStatus: 0, info: '' }));
+    return (list as unknown[]).map(execResult);
   }
 
   /** LOAD DATA LOCAL INFILE reading `data` (see queryWithInfile). */
   async infile(sql: string, data: Buffer): Promise<ExecResult> {
     try {
-      const res = await queryWithInfile(this.db, Buffer.from(sql, 'utf8').toString('latin1'), data) as Record<string, unknown>;
-      return { affectedRows: Number(res.affectedRows ?? 0), warningStatus: Number(res.warningStatus ?? 0), info: String(res.info ?? '') };
+      return execResult(await queryWithInfile(this.db, Buffer.from(sql, 'utf8').toString('latin1'), data));
     } catch (err) {
       throw mapDbError(recodeMessage(err), this.endpoint);
     }
@@ -266,8 +302,8 @@ export class BinarySession {
     conn.stream?.destroy(Object.assign(new Error(reason), { code: 'PROTOCOL_CONNECTION_LOST' }));
   }
 
-  close(ms?: number): Promise<void> {
-    return closeWithin(this.db, ms);
+  close(ms = 2000): Promise<void> {
+    return endWithin(this.db, ms);
   }
 }
 

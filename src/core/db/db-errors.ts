@@ -1,4 +1,4 @@
-import { SyncError } from '../errors.js';
+import { SyncError, toSyncError } from '../errors.js';
 
 /** Where a connection was going, for messages that name it. */
 export interface Endpoint {
@@ -24,6 +24,69 @@ const RETRYABLE_CODES = new Set([
   'ER_CLIENT_INTERACTION_TIMEOUT', 'ER_NET_READ_INTERRUPTED', 'ER_NET_READ_ERROR',
 ]);
 
+/** The driver's fields of an error, raw or already mapped (a SyncError keeps the raw one as its cause). */
+function driverError(err: unknown): DriverError {
+  let raw = err;
+  while (raw instanceof SyncError && raw.cause !== undefined) raw = raw.cause;
+  return (raw ?? {}) as DriverError;
+}
+
+/** The server's own message (without the endpoint prefix a mapped error adds). */
+export function serverMessage(err: unknown): string {
+  const e = driverError(err);
+  return e.sqlMessage ?? e.message ?? String(err);
+}
+
+/** The server's error number (ER_* errno), raw or mapped. */
+export function dbErrno(err: unknown): number | undefined {
+  return driverError(err).errno;
+}
+
+/**
+ * The one "try again" rule for database errors: a mapped error's own flag, or a lost or
+ * refused connection, a deadlock, a lock wait timeout, a server going away (RETRYABLE_CODES).
+ */
+export function isRetryableDbError(err: unknown): boolean {
+  if (err instanceof SyncError) return err.retryable;
+  const e = driverError(err);
+  return RETRYABLE_CODES.has(e.code ?? '') || e.fatal === true;
+}
+
+/** ER_DUP_ENTRY (1062): a unique or primary key value already taken. */
+export function isDuplicateKey(err: unknown): boolean {
+  const e = driverError(err);
+  return e.errno === 1062 || e.code === 'ER_DUP_ENTRY';
+}
+
+/** ER_NO_SUCH_TABLE (1146). */
+export function isMissingTable(err: unknown): boolean {
+  const e = driverError(err);
+  return e.errno === 1146 || e.code === 'ER_NO_SUCH_TABLE';
+}
+
+/** ER_TABLE_DEF_CHANGED (1412): the table was created or rebuilt after the consistent read began. */
+export function isTableDefChanged(err: unknown): boolean {
+  return dbErrno(err) === 1412;
+}
+
+/** A table (ER_NO_SUCH_TABLE, 1146) or column (ER_BAD_FIELD_ERROR, 1054) that is not there. */
+export function isMissingObject(err: unknown): boolean {
+  const e = driverError(err);
+  return isMissingTable(err) || e.errno === 1054 || e.code === 'ER_BAD_FIELD_ERROR';
+}
+
+/**
+ * An error that escaped every connection's mapping (no endpoint to name): a lost
+ * connection when the driver's fields say so, else INTERNAL (a bug, not the database).
+ */
+export function escapedError(err: unknown): SyncError {
+  if (err instanceof SyncError) return err;
+  if (!isRetryableDbError(err)) return toSyncError(err);
+  return new SyncError('DB_CONNECTION_LOST', serverMessage(err), {
+    hint: 'The connection will be retried; check the server if this persists.', retryable: true, cause: err,
+  });
+}
+
 function where(ep: Endpoint): string {
   return `${ep.name ? `connection "${ep.name}" (` : ''}${ep.user}@${ep.host}:${ep.port}${ep.name ? ')' : ''}`;
 }
@@ -42,11 +105,13 @@ export function mapDbError(err: unknown, ep: Endpoint): SyncError {
     case 'ER_ACCESS_DENIED_ERROR':
     case 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR':
       return new SyncError('DB_ACCESS_DENIED', `${at}: access denied for user "${ep.user}" (wrong user or password)`, {
-        hint: 'Check the user name and password (or the environment variable named by --password-env), and that the user may connect from this host.',
+        hint: 'Check the user name and password (or the environment variable named by --password-env), '
+          + 'and that the user may connect from this host.',
         cause: err,
       });
     case 'ER_DBACCESS_DENIED_ERROR':
-      return new SyncError('DB_ACCESS_DENIED', `${at}: user "${ep.user}" may not access database "${ep.database ?? ''}"`, {
+      return new SyncError('DB_ACCESS_DENIED',
+        `${at}: user "${ep.user}" may not access database "${ep.database ?? ''}"`, {
         hint: `GRANT SELECT (source) or ALL (target) ON \`${ep.database ?? ''}\`.* TO the user.`,
         cause: err,
       });
@@ -83,7 +148,7 @@ export function mapDbError(err: unknown, ep: Endpoint): SyncError {
         cause: err,
       });
     default: {
-      const retryable = RETRYABLE_CODES.has(code) || e.fatal === true;
+      const retryable = isRetryableDbError(err);
       return new SyncError(retryable ? 'DB_CONNECTION_LOST' : 'DB_ERROR', `${at}: ${msg}${code ? ` (${code})` : ''}`, {
         hint: retryable ? 'The connection will be retried; check the server if this persists.' : undefined,
         retryable,

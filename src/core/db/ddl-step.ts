@@ -6,6 +6,7 @@
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Db } from './connection.js';
+import { isRetryableDbError, serverMessage } from './db-errors.js';
 
 export type DdlObjectType = 'table' | 'view' | 'procedure' | 'function' | 'trigger' | 'event';
 export type DdlAction = 'create' | 'alter' | 'drop' | 'replace' | 'partition';
@@ -25,7 +26,8 @@ export interface DdlSession {
  */
 export const PHASE = {
   dropView: 10, dropTrigger: 20, dropEvent: 30, dropRoutine: 40, dropTable: 50,
-  createTable: 60, dropForeignKey: 65, alterTable: 70, addForeignKey: 72, partition: 75, routine: 80, view: 90, trigger: 100, event: 110,
+  createTable: 60, dropForeignKey: 65, alterTable: 70, addForeignKey: 72, partition: 75,
+  routine: 80, view: 90, trigger: 100, event: 110,
 } as const;
 
 export interface DdlStep {
@@ -62,16 +64,17 @@ interface Baseline {
 }
 
 async function readBaseline(db: Db): Promise<Baseline> {
-  const [rows] = await db.query(
-    'SELECT @@SESSION.sql_mode AS sql_mode, @@SESSION.character_set_client AS character_set_client, @@SESSION.collation_connection AS collation_connection, @@SESSION.collation_database AS collation_database, @@SESSION.time_zone AS time_zone',
-  );
-  return (rows as unknown as Baseline[])[0] as Baseline;
+  const [row] = await db.rows<Baseline>('SELECT @@SESSION.sql_mode AS sql_mode, '
+    + '@@SESSION.character_set_client AS character_set_client, @@SESSION.collation_connection AS collation_connection, '
+    + '@@SESSION.collation_database AS collation_database, @@SESSION.time_zone AS time_zone');
+  return row as Baseline;
 }
 
 async function setSession(db: Db, s: Baseline): Promise<void> {
   // character_set_client before collation_connection: the latter also sets character_set_connection.
-  await db.query(
-    'SET SESSION sql_mode = ?, SESSION character_set_client = ?, SESSION collation_connection = ?, SESSION collation_database = ?, SESSION time_zone = ?',
+  await db.exec(
+    'SET SESSION sql_mode = ?, SESSION character_set_client = ?, SESSION collation_connection = ?, '
+      + 'SESSION collation_database = ?, SESSION time_zone = ?',
     [s.sql_mode, s.character_set_client, s.collation_connection, s.collation_database, s.time_zone],
   );
 }
@@ -87,18 +90,17 @@ function merge(base: Baseline, s: DdlSession | undefined): Baseline {
   };
 }
 
-/** Lock wait timeout, deadlock, lost connection: the same DDL may well succeed on a retry. */
-const TRANSIENT_ERRNO = new Set([1205, 1213, 2006, 2013]);
-const TRANSIENT_CODE = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
-
 function failure(step: DdlStep, sql: string, err: unknown): SyncError {
-  const e = err as { sqlMessage?: string; message?: string; errno?: number; code?: string };
-  const msg = e?.sqlMessage ?? e?.message ?? String(err);
-  const retryable = TRANSIENT_ERRNO.has(e?.errno ?? 0) || TRANSIENT_CODE.has(e?.code ?? '');
-  return new SyncError('SCHEMA_APPLY_FAILED', `applying ${step.objectType} ${JSON.stringify(step.name)} failed: ${msg}\n  statement: ${sql}`, {
+  const msg = serverMessage(err);
+  // Lock wait timeout, deadlock, lost connection: the same DDL may well succeed on a retry.
+  const retryable = isRetryableDbError(err);
+  const what = `applying ${step.objectType} ${JSON.stringify(step.name)} failed: ${msg}\n  statement: ${sql}`;
+  return new SyncError('SCHEMA_APPLY_FAILED', what, {
     hint: retryable
-      ? 'A lock or connection problem on the target; db-sync retries. If it persists, look for long transactions holding locks on that table.'
-      : 'Fix the cause on the target (or the source definition), then run the sync again: it re-plans and continues from where it stopped. `db-sync plan PAIR` shows what is left.',
+      ? 'A lock or connection problem on the target; db-sync retries. If it persists, look for long transactions '
+        + 'holding locks on that table.'
+      : 'Fix the cause on the target (or the source definition), then run the sync again: it re-plans and '
+        + 'continues from where it stopped. `db-sync plan PAIR` shows what is left.',
     retryable,
     cause: err,
     details: { object: step.name, objectType: step.objectType, statement: sql, serverMessage: msg },
@@ -113,7 +115,7 @@ function failure(step: DdlStep, sql: string, err: unknown): SyncError {
 export async function applyDdlSteps(db: Db, steps: DdlStep[], opts: ApplyOptions): Promise<number> {
   // Tables may be created before the tables their foreign keys reference. A DDL waiting
   // behind a long target transaction gives up after 2 minutes (retryable) instead of a year.
-  await db.query('SET SESSION foreign_key_checks = 0, SESSION lock_wait_timeout = 120');
+  await db.exec('SET SESSION foreign_key_checks = 0, SESSION lock_wait_timeout = 120');
   const base = await readBaseline(db);
   let applied = 0;
   let current = '';
@@ -128,8 +130,9 @@ export async function applyDdlSteps(db: Db, steps: DdlStep[], opts: ApplyOptions
     for (const sql of step.statements) {
       opts.logger.info({ object: step.name, objectType: step.objectType, action: step.action, sql }, 'schema apply');
       try {
-        await db.query(sql);
+        await db.exec(sql);
       } catch (err) {
+        // The statement's error is the one to report; restoring the session is best effort.
         await setSession(db, base).catch(() => undefined);
         throw failure(step, sql, err);
       }

@@ -9,18 +9,19 @@
  * as in hex). Key comparisons add the column's collation so the server can use the index.
  */
 import type { ColumnInfo, TableInfo } from './table-info.js';
+import { BLOB_TYPES, EXACT_NUMERIC_TYPES, STRING_TYPES, TEXT_TYPES } from './column-types.js';
 import { quoteId, quoteQualified } from './quote.js';
 
 export type RowImage = Record<string, unknown>;
 
-const TEXT_TYPES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'json', 'enum', 'set']);
 /** Types whose exact decimal text must stay unquoted: quoted, a comparison would go through DOUBLE. */
-const NUMERIC_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'decimal', 'numeric',
-  'enum', 'set', 'year', 'bit']);
+const NUMERIC_TYPES: ReadonlySet<string> = new Set([...EXACT_NUMERIC_TYPES, 'enum', 'set', 'year', 'bit']);
 const DECIMAL_TEXT = /^-?\d+(\.\d+)?$/;
 
 /** Bytes that need a backslash inside a quoted literal (mysql_real_escape_string's set). */
-const ESCAPES: Record<number, number> = { 0x00: 0x30, 0x0a: 0x6e, 0x0d: 0x72, 0x1a: 0x5a, 0x22: 0x22, 0x27: 0x27, 0x5c: 0x5c };
+const ESCAPES: Record<number, number> = {
+  0x00: 0x30, 0x0a: 0x6e, 0x0d: 0x72, 0x1a: 0x5a, 0x22: 0x22, 0x27: 0x27, 0x5c: 0x5c,
+};
 
 /** `'...'` around `b` with the bytes escaped (session without NO_BACKSLASH_ESCAPES). */
 export function quoteBytes(b: Buffer): Buffer {
@@ -58,7 +59,7 @@ export function literal(column: ColumnInfo | undefined, v: unknown, compare = fa
   const type = column?.dataType ?? '';
   if (Buffer.isBuffer(v)) {
     if (type === 'bit') return ascii(`X'${v.toString('hex')}'`);
-    if (TEXT_TYPES.has(type) && column?.charset) return textLiteral(column, v, compare);
+    if (STRING_TYPES.has(type) && column?.charset) return textLiteral(column, v, compare);
     return Buffer.concat([ascii('_binary'), quoteBytes(v)]);
   }
   if (typeof v === 'number') {
@@ -71,7 +72,9 @@ export function literal(column: ColumnInfo | undefined, v: unknown, compare = fa
   const s = String(v);
   // enum/set arrive as index / bitmask numbers (the exact form; names depend on the charset)
   if (NUMERIC_TYPES.has(type) && DECIMAL_TEXT.test(s)) return ascii(s);
-  if (TEXT_TYPES.has(type) && column?.charset) return textLiteral({ ...column, charset: 'utf8mb4' }, Buffer.from(s, 'utf8'), compare);
+  if (STRING_TYPES.has(type) && column?.charset) {
+    return textLiteral({ ...column, charset: 'utf8mb4' }, Buffer.from(s, 'utf8'), compare);
+  }
   return quoteBytes(Buffer.from(s, 'utf8'));
 }
 
@@ -88,7 +91,7 @@ export function presentColumns(t: TableInfo, row: RowImage): string[] {
 
 /** Row image columns the target table does not have (a shape mismatch). */
 export function unknownColumns(t: TableInfo, row: RowImage): string[] {
-  const known = new Set(t.columns.map((c) => c.name));
+  const known = new Set([...t.columns.map((c) => c.name), ...(t.hiddenColumns ?? [])]);
   return Object.keys(row).filter((c) => !known.has(c));
 }
 
@@ -138,7 +141,8 @@ export class TableWriter {
     const parts: Buffer[] = [];
     cols.forEach((c, i) => {
       if (i) parts.push(ascii(' AND '));
-      parts.push(Buffer.from(quoteId(c), 'utf8'), ascii(keyed ? ' = ' : ' <=> '), literal(this.byName.get(c), before[c], true));
+      parts.push(Buffer.from(quoteId(c), 'utf8'), ascii(keyed ? ' = ' : ' <=> '),
+        literal(this.byName.get(c), before[c], true));
     });
     if (!keyed) parts.push(ascii(' LIMIT 1'));
     return Buffer.concat(parts);
@@ -155,14 +159,17 @@ export class TableWriter {
    * Nothing changed: the key is assigned to itself, so the statement still finds the row.
    */
   update(before: RowImage, after: RowImage): Buffer {
-    const changed = presentColumns(this.t, after).filter((c) => !(c in before) || !sameValue(before[c], after[c]) || this.byName.get(c)?.onUpdateTimestamp);
-    return this.assign(before, changed.length ? changed.map((c) => [c, literal(this.byName.get(c), after[c])]) : this.selfAssign(before));
+    const changed = presentColumns(this.t, after)
+      .filter((c) => !(c in before) || !sameValue(before[c], after[c]) || this.byName.get(c)?.onUpdateTimestamp);
+    return this.assign(before, changed.length
+      ? changed.map((c) => [c, literal(this.byName.get(c), after[c])]) : this.selfAssign(before));
   }
 
   /** UPDATE ... SET col = CONCAT(col, <chunk>) for a value written in parts (larger than a packet). */
   append(match: RowImage, col: string, chunk: Buffer): Buffer {
     const id = quoteId(col);
-    return this.assign(match, [[col, Buffer.concat([ascii(`CONCAT(${id}, `), literal(this.byName.get(col), chunk), ascii(')')])]]);
+    const value = Buffer.concat([ascii(`CONCAT(${id}, `), literal(this.byName.get(col), chunk), ascii(')')]);
+    return this.assign(match, [[col, value]]);
   }
 
   private selfAssign(before: RowImage): Array<[string, Buffer]> {
@@ -176,7 +183,8 @@ export class TableWriter {
       if (i) parts.push(ascii(', '));
       parts.push(Buffer.from(quoteId(c), 'utf8'), ascii(' = '), v);
     });
-    return Buffer.concat([ascii('UPDATE '), this.target, ascii(' SET '), ...parts, ascii(' WHERE '), this.match(before)]);
+    return Buffer.concat([ascii('UPDATE '), this.target, ascii(' SET '), ...parts, ascii(' WHERE '),
+      this.match(before)]);
   }
 
   /**
@@ -210,17 +218,19 @@ function sameValue(a: unknown, b: unknown): boolean {
   return a === b || (a !== null && b !== null && typeof a !== 'object' && String(a) === String(b));
 }
 
-const SPLITTABLE = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'json',
-  'binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
+const SPLITTABLE: ReadonlySet<string> = new Set([...TEXT_TYPES, 'json', ...BLOB_TYPES]);
 
-/** Cut points that never split a character: any byte for single-byte and binary data, UTF-8 and UCS/UTF-16/32 by their rules. */
+/**
+ * Cut points that never split a character: any byte for single-byte and binary data, UTF-8 and
+ * UCS/UTF-16/32 by their rules.
+ */
 function chunk(col: ColumnInfo, v: Buffer, size: number): Buffer[] | null {
   if (!SPLITTABLE.has(col.dataType)) return null;
   const cs = col.charset ?? 'binary';
   const step = /^(ucs2|utf16le|utf16)$/.test(cs) ? 2 : cs === 'utf32' ? 4 : 1;
-  const multi = !['binary', 'latin1', 'latin2', 'latin5', 'latin7', 'ascii', 'cp1250', 'cp1251', 'cp1256', 'cp1257', 'cp850',
-    'cp852', 'cp866', 'koi8r', 'koi8u', 'greek', 'hebrew', 'tis620', 'swe7', 'dec8', 'hp8', 'keybcs2', 'macce', 'macroman',
-    'armscii8', 'geostd8', 'ucs2', 'utf16', 'utf16le', 'utf32', 'utf8mb3', 'utf8mb4', 'utf8'].includes(cs);
+  const multi = !['binary', 'latin1', 'latin2', 'latin5', 'latin7', 'ascii', 'cp1250', 'cp1251', 'cp1256', 'cp1257',
+    'cp850', 'cp852', 'cp866', 'koi8r', 'koi8u', 'greek', 'hebrew', 'tis620', 'swe7', 'dec8', 'hp8', 'keybcs2', 'macce',
+    'macroman', 'armscii8', 'geostd8', 'ucs2', 'utf16', 'utf16le', 'utf32', 'utf8mb3', 'utf8mb4', 'utf8'].includes(cs);
   if (multi) return null;
   const out: Buffer[] = [];
   let at = 0;
@@ -243,7 +253,7 @@ function chunk(col: ColumnInfo, v: Buffer, size: number): Buffer[] | null {
  * pagination used on the source.
  */
 export function keyLiteral(column: ColumnInfo | undefined, v: unknown): Buffer {
-  if (typeof v === 'string' && column?.charset && TEXT_TYPES.has(column.dataType)) {
+  if (typeof v === 'string' && column?.charset && STRING_TYPES.has(column.dataType)) {
     const utf8 = Buffer.concat([ascii('_utf8mb4'), quoteBytes(Buffer.from(v, 'utf8'))]);
     return Buffer.concat([ascii('CONVERT('), utf8, ascii(` USING ${column.charset})`),
       ascii(column.collation ? ` COLLATE ${column.collation}` : '')]);
@@ -259,7 +269,8 @@ export function keyRangeBytes(t: TableInfo, from: unknown[] | null, to: unknown[
   const byName = new Map(t.columns.map((c) => [c.name, c]));
   const after = (last: unknown[]): Buffer => {
     const ors = t.key.map((col, i) => {
-      const parts = t.key.slice(0, i).map((c, k) => Buffer.concat([Buffer.from(`${quoteId(c)} = `, 'utf8'), keyLiteral(byName.get(c), last[k])]));
+      const parts = t.key.slice(0, i)
+        .map((c, k) => Buffer.concat([Buffer.from(`${quoteId(c)} = `, 'utf8'), keyLiteral(byName.get(c), last[k])]));
       parts.push(Buffer.concat([Buffer.from(`${quoteId(col)} > `, 'utf8'), keyLiteral(byName.get(col), last[i])]));
       return Buffer.concat([ascii('('), join(parts, ' AND '), ascii(')')]);
     });

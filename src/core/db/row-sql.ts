@@ -1,57 +1,16 @@
 /**
- * Pure SQL builders for the snapshot's source side: keyset pagination and the expressions
- * that make the source render rows as SQL literals or LOAD DATA lines. Identifiers go
- * through quoteId, values are parameters. (Row changes for the target: row-bytes.ts.)
+ * Pure SQL builders: the snapshot's source side (keyset pages, the expressions that make the
+ * source render rows as SQL literals or LOAD DATA lines) and the row writes of verify's repair
+ * and polling (by key, whole rows, key ranges). Identifiers go through quoteId, values are
+ * parameters; predicates come from keyset.ts. (Streamed row changes as bytes: row-bytes.ts.)
  */
+import { BYTE_TYPES, EXACT_NUMERIC_TYPES, TEXT_TYPES } from './column-types.js';
+import { keyBetween, keyIn, type Predicate } from './keyset.js';
 import { quoteId, quoteQualified } from './quote.js';
 import type { TableInfo } from './table-info.js';
 
-export interface Statement {
-  sql: string;
-  params: unknown[];
-}
+export type Statement = Predicate;
 
-/**
- * Keyset predicate `key > last` expanded for composite keys
- * (a > ? OR (a = ? AND b > ?) ...), which MariaDB turns into an index range scan
- * (row-constructor comparisons are not always range-optimized).
- */
-export function keyAfter(key: string[], last: unknown[]): Statement {
-  const ors: string[] = [];
-  const params: unknown[] = [];
-  for (let i = 0; i < key.length; i++) {
-    const eqs = key.slice(0, i).map((c) => `${quoteId(c)} = ?`);
-    ors.push(`(${[...eqs, `${quoteId(key[i] as string)} > ?`].join(' AND ')})`);
-    params.push(...last.slice(0, i), last[i]);
-  }
-  return { sql: ors.length === 1 ? (ors[0] as string) : `(${ors.join(' OR ')})`, params };
-}
-
-/** Keyset predicate `key <= last` (an inclusive upper bound), expanded like keyAfter. */
-export function keyAtMost(key: string[], last: unknown[]): Statement {
-  const ors: string[] = [];
-  const params: unknown[] = [];
-  for (let i = 0; i < key.length; i++) {
-    const eqs = key.slice(0, i).map((c) => `${quoteId(c)} = ?`);
-    const op = i === key.length - 1 ? '<=' : '<';
-    ors.push(`(${[...eqs, `${quoteId(key[i] as string)} ${op} ?`].join(' AND ')})`);
-    params.push(...last.slice(0, i), last[i]);
-  }
-  return { sql: ors.length === 1 ? (ors[0] as string) : `(${ors.join(' OR ')})`, params };
-}
-
-/** `from < key <= to` (either bound may be open) for a keyset page. */
-function keyBetween(key: string[], from: unknown[] | null, to: unknown[] | null): Statement {
-  const parts = [from ? keyAfter(key, from) : null, to ? keyAtMost(key, to) : null].filter((p): p is Statement => !!p);
-  if (!parts.length) return { sql: '1 = 1', params: [] };
-  return { sql: parts.map((p) => p.sql).join(' AND '), params: parts.flatMap((p) => p.params) };
-}
-
-const BINARY_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob',
-  'geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection']);
-// not 'json': a MySQL JSON column refuses binary strings (MariaDB's JSON is longtext)
-const TEXT_LITERAL_TYPES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext']);
-const NUMERIC_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'decimal', 'numeric']);
 
 /**
  * A select expression that makes the SOURCE server render a column as an SQL literal the
@@ -64,12 +23,13 @@ export function literalExpr(column: { name: string; dataType: string }): string 
   const t = column.dataType;
   // HEX() of a BIT value is its number in hex (odd length possible): render b'0101' instead
   if (t === 'bit') return `IF(${q} IS NULL, 'NULL', CONCAT('b''', BIN(${q}), ''''))`;
-  if (BINARY_TYPES.has(t)) return `IF(${q} IS NULL, 'NULL', CONCAT('X''', HEX(${q}), ''''))`;
-  if (NUMERIC_TYPES.has(t)) return `COALESCE(CAST(${q} AS CHAR), 'NULL')`;
+  if (BYTE_TYPES.has(t)) return `IF(${q} IS NULL, 'NULL', CONCAT('X''', HEX(${q}), ''''))`;
+  if (EXACT_NUMERIC_TYPES.has(t)) return `COALESCE(CAST(${q} AS CHAR), 'NULL')`;
   if (t === 'float' || t === 'double' || t === 'real') return `COALESCE(CAST(CAST(${q} AS DOUBLE) AS CHAR), 'NULL')`;
   // text of any character set as its exact bytes: an X'' literal assigned to a text column
-  // keeps them (a charset conversion through utf8mb4 would not for every charset)
-  if (TEXT_LITERAL_TYPES.has(t)) return `IF(${q} IS NULL, 'NULL', CONCAT('X''', HEX(${q}), ''''))`;
+  // keeps them (a charset conversion through utf8mb4 would not for every charset); not JSON:
+  // a MySQL JSON column refuses binary strings (MariaDB's JSON is longtext)
+  if (TEXT_TYPES.has(t)) return `IF(${q} IS NULL, 'NULL', CONCAT('X''', HEX(${q}), ''''))`;
   if (t === 'enum' || t === 'set') return `COALESCE(CAST(${q} + 0 AS CHAR), 'NULL')`;
   return `CONVERT(QUOTE(${q}) USING utf8mb4)`;
 }
@@ -86,7 +46,8 @@ export function tupleExpr(table: TableInfo): string {
  * only possible with a warning; the chunk loader expects exactly this many warnings.
  */
 export function enumZeroExpr(table: TableInfo): string {
-  const enums = table.columns.filter((c) => c.dataType === 'enum' && !c.generated).map((c) => `(IFNULL(${quoteId(c.name)} + 0, 1) = 0)`);
+  const enums = table.columns.filter((c) => c.dataType === 'enum' && !c.generated)
+    .map((c) => `(IFNULL(${quoteId(c.name)} + 0, 1) = 0)`);
   return enums.length ? enums.join(' + ') : '0';
 }
 
@@ -100,13 +61,13 @@ export function selectLiteralChunk(table: TableInfo, from: unknown[] | null, lim
   const tuple = tupleExpr(table);
   const where = keyBetween(table.key, from, to);
   return {
-    sql: `SELECT ${[tuple, enumZeroExpr(table), ...table.key.map(quoteId)].join(', ')} FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql} ORDER BY ${table.key.map(quoteId).join(', ')} LIMIT ${Math.floor(limit)}`,
+    sql: `SELECT ${[tuple, enumZeroExpr(table), ...table.key.map(quoteId)].join(', ')}`
+      + ` FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql}`
+      + ` ORDER BY ${table.key.map(quoteId).join(', ')} LIMIT ${Math.floor(limit)}`,
     params: where.params,
   };
 }
 
-/** Columns loaded through a user variable (@v<i>) and converted by a SET clause. */
-const TSV_HEX_TYPES = new Set([...BINARY_TYPES]);
 
 /**
  * A select expression rendering one column as a LOAD DATA field (binary string, FIELDS
@@ -124,8 +85,8 @@ export function tsvFieldExpr(column: { name: string; dataType: string },
     : null;
   let v: string;
   if (t === 'bit') v = `CAST(CAST(${q} AS UNSIGNED) AS BINARY)`;
-  else if (TSV_HEX_TYPES.has(t)) v = `CAST(HEX(${bytes ?? q}) AS BINARY)`;
-  else if (NUMERIC_TYPES.has(t)) v = `CAST(${q} AS BINARY)`;
+  else if (BYTE_TYPES.has(t)) v = `CAST(HEX(${bytes ?? q}) AS BINARY)`;
+  else if (EXACT_NUMERIC_TYPES.has(t)) v = `CAST(${q} AS BINARY)`;
   else if (t === 'float' || t === 'double' || t === 'real') v = `CAST(CAST(${q} AS DOUBLE) AS BINARY)`;
   else {
     v = bytes ?? `CAST(${q} AS BINARY)`;
@@ -149,7 +110,9 @@ export function selectTsvChunk(table: TableInfo, from: unknown[] | null, limit: 
   to: unknown[] | null = null): Statement {
   const where = keyBetween(table.key, from, to);
   return {
-    sql: `SELECT ${[tsvLineExpr(table), enumZeroExpr(table), ...table.key.map(quoteId)].join(', ')} FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql} ORDER BY ${table.key.map(quoteId).join(', ')} LIMIT ${Math.floor(limit)}`,
+    sql: `SELECT ${[tsvLineExpr(table), enumZeroExpr(table), ...table.key.map(quoteId)].join(', ')}`
+      + ` FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql}`
+      + ` ORDER BY ${table.key.map(quoteId).join(', ')} LIMIT ${Math.floor(limit)}`,
     params: where.params,
   };
 }
@@ -180,11 +143,36 @@ export function loadDataSql(table: TableInfo, target: string): string {
   const sets: string[] = [];
   table.writable.forEach((c, i) => {
     const t = byName.get(c)?.dataType ?? '';
-    if (t !== 'bit' && !TSV_HEX_TYPES.has(t)) { fields.push(quoteId(c)); return; }
+    // bytes and BIT are loaded through a user variable (@v<i>) and converted by a SET clause
+    if (t !== 'bit' && !BYTE_TYPES.has(t)) { fields.push(quoteId(c)); return; }
     fields.push(`@v${i}`);
     sets.push(`${quoteId(c)} = ${t === 'bit' ? `CAST(@v${i} AS UNSIGNED)` : `UNHEX(@v${i})`}`);
   });
   return `LOAD DATA LOCAL INFILE 'db-sync-chunk' INTO TABLE ${target} CHARACTER SET binary`
     + ` FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${fields.join(', ')})`
     + (sets.length ? ` SET ${sets.join(', ')}` : '');
+}
+
+/** DELETE of the rows with these keys (values as parameters, already in the key's wire form). */
+export function deleteKeysSql(table: TableInfo, keys: unknown[][]): Statement {
+  const p = keyIn(table.key, keys);
+  return { sql: `DELETE FROM ${quoteId(table.name)} WHERE ${p.sql}`, params: p.params };
+}
+
+/** INSERT of whole rows, their writable columns as parameters. */
+export function insertRowsSql(table: TableInfo, rows: Record<string, unknown>[]): Statement {
+  const cols = table.writable;
+  const tuple = `(${cols.map(() => '?').join(', ')})`;
+  return {
+    sql: `INSERT INTO ${quoteId(table.name)} (${cols.map(quoteId).join(', ')})`
+      + ` VALUES ${rows.map(() => tuple).join(', ')}`,
+    params: rows.flatMap((r) => cols.map((c) => r[c])),
+  };
+}
+
+/** DELETE of at most `limit` rows with `from < key <= to` (null bounds open). */
+export function deleteRangeSql(table: TableInfo, from: unknown[] | null, to: unknown[] | null,
+  limit: number): Statement {
+  const p = keyBetween(table.key, from, to);
+  return { sql: `DELETE FROM ${quoteId(table.name)} WHERE ${p.sql} LIMIT ${Math.floor(limit)}`, params: p.params };
 }

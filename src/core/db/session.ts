@@ -14,13 +14,14 @@
  *   NO_AUTO_VALUE_ON_ZERO so an id of 0 stays 0.
  * - time_zone UTC so TIMESTAMP values are never shifted.
  */
-import { queryRows, type Queryable } from './connection.js';
+import { type Queryable } from './connection.js';
 
 export const APPLY_MARKER_VAR = '@db_sync_applying';
 export const APPLY_SQL_MODE = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,ALLOW_INVALID_DATES';
 
 export async function prepareApplySession(db: Queryable): Promise<void> {
-  await queryRows(db,
-    `SET SESSION sql_mode = '${APPLY_SQL_MODE}', SESSION time_zone = '+00:00', SESSION foreign_key_checks = 0, ${APPLY_MARKER_VAR} = 1`,
+  await db.rows(
+    `SET SESSION sql_mode = '${APPLY_SQL_MODE}', SESSION time_zone = '+00:00', SESSION foreign_key_checks = 0, `
+      + `${APPLY_MARKER_VAR} = 1`,
   );
 }

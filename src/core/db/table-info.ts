@@ -8,18 +8,23 @@
  *   match in the data engine, whole-table checksum in verify);
  * - the columns that lead some index (polling wants its timestamp column indexed).
  */
-import { queryRows, type Queryable } from './connection.js';
+import { type Queryable } from './connection.js';
 
-export interface ColumnInfo {
-  name: string;
+/** A column's type as information_schema.COLUMNS gives it (shared with schema/model.ts). */
+export interface ColumnType {
   /** information_schema DATA_TYPE, lower case: int, varchar, blob, datetime, ... */
   dataType: string;
   nullable: boolean;
-  generated: boolean;
-  onUpdateTimestamp: boolean;
   /** Character set and collation of text columns (null for others). */
   charset: string | null;
   collation: string | null;
+}
+
+/** A column as the row readers and writers need it. */
+export interface ColumnInfo extends ColumnType {
+  name: string;
+  generated: boolean;
+  onUpdateTimestamp: boolean;
 }
 
 /** A foreign key between this table and another one of the same database (either direction). */
@@ -53,6 +58,12 @@ export interface TableInfo {
   transactional: boolean;
   /** Foreign keys in both directions (read only when asked for: describeTable(..., {foreignKeys: true})). */
   foreignKeys: ForeignKeyLink[];
+  /**
+   * Columns row events carry that information_schema does not list and db-sync neither writes
+   * nor compares: a SYSTEM VERSIONED table's implicit row_start/row_end (each server keeps its
+   * own history).
+   */
+  hiddenColumns?: string[];
 }
 
 /** One index part; `nullable` is the column's IS_NULLABLE ('YES'/'NO'). */
@@ -62,23 +73,32 @@ interface ColRow {
   name: string; data_type: string; nullable: string; extra: string | null; generated: string | null;
   charset: string | null; collation: string | null;
 }
+/** The columns MariaDB adds to a table created WITH SYSTEM VERSIONING without naming them. */
+const IMPLICIT_PERIOD = ['row_start', 'row_end'];
+
 interface IndexRow { idx: string; col: string | null; seq: number; non_unique: number }
 
-export async function describeTable(db: Queryable, schema: string, table: string, opts: { foreignKeys?: boolean } = {}): Promise<TableInfo | null> {
-  const cols = await queryRows<ColRow>(db,
-    `SELECT COLUMN_NAME AS name, DATA_TYPE AS data_type, IS_NULLABLE AS nullable, EXTRA AS extra, IS_GENERATED AS generated,
+export async function describeTable(db: Queryable, schema: string, table: string,
+  opts: { foreignKeys?: boolean } = {}): Promise<TableInfo | null> {
+  const cols = await db.rows<ColRow>(
+    `SELECT COLUMN_NAME AS name, DATA_TYPE AS data_type, IS_NULLABLE AS nullable, EXTRA AS extra,
+            IS_GENERATED AS generated,
             CHARACTER_SET_NAME AS charset, COLLATION_NAME AS collation
-       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, [schema, table]);
+       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
+    [schema, table]);
   if (cols.length === 0) return null;
-  const [engine] = await queryRows<{ engine: string | null }>(db,
-    'SELECT ENGINE AS engine FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [schema, table]);
+  const [engine] = await db.rows<{ engine: string | null; type: string }>('SELECT ENGINE AS engine, TABLE_TYPE AS type '
+    + 'FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [schema, table]);
   const columns = cols.map(toColumn);
-  const parts = await queryRows<IndexRow>(db,
+  const parts = await db.rows<IndexRow>(
     `SELECT INDEX_NAME AS idx, COLUMN_NAME AS col, SEQ_IN_INDEX AS seq, NON_UNIQUE AS non_unique
-       FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX`, [schema, table]);
+       FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?
+      ORDER BY INDEX_NAME, SEQ_IN_INDEX`, [schema, table]);
   const nullable = new Map(columns.map((c) => [c.name, c.nullable ? 'YES' : 'NO']));
   // A functional key part (MySQL 8) has no column name: it never makes a usable key.
-  const keyRows = parts.map((p) => ({ ...p, col: p.col as string, nullable: p.col === null ? 'YES' : nullable.get(p.col) ?? 'YES' }));
+  const keyRows = parts.map((p) => ({
+    ...p, col: p.col as string, nullable: p.col === null ? 'YES' : nullable.get(p.col) ?? 'YES',
+  }));
   const generated = new Set(columns.filter((c) => c.generated).map((c) => c.name));
   const { key, keyKind } = chooseKey(keyRows, generated);
   return {
@@ -87,6 +107,7 @@ export async function describeTable(db: Queryable, schema: string, table: string
     indexedFirst: [...new Set(parts.filter((p) => Number(p.seq) === 1 && p.col !== null).map((p) => p.col as string))],
     transactional: isTransactional(engine?.engine ?? null),
     foreignKeys: opts.foreignKeys ? await foreignKeys(db, schema, table) : [],
+    ...(engine?.type === 'SYSTEM VERSIONED' ? { hiddenColumns: IMPLICIT_PERIOD.filter((c) => !generated.has(c)) } : {}),
   };
 }
 
@@ -96,7 +117,8 @@ export function isTransactional(engine: string | null): boolean {
 }
 
 async function foreignKeys(db: Queryable, schema: string, table: string): Promise<ForeignKeyLink[]> {
-  const rows = await queryRows<{ tschema: string; tname: string; rschema: string; rname: string; del: string; upd: string }>(db,
+  type FkRow = { tschema: string; tname: string; rschema: string; rname: string; del: string; upd: string };
+  const rows = await db.rows<FkRow>(
     `SELECT CONSTRAINT_SCHEMA AS tschema, TABLE_NAME AS tname, UNIQUE_CONSTRAINT_SCHEMA AS rschema,
             REFERENCED_TABLE_NAME AS rname, DELETE_RULE AS del, UPDATE_RULE AS upd
        FROM information_schema.REFERENTIAL_CONSTRAINTS
@@ -105,8 +127,12 @@ async function foreignKeys(db: Queryable, schema: string, table: string): Promis
   const out: ForeignKeyLink[] = [];
   for (const r of rows) {
     const cascades = [r.del, r.upd].some((rule) => /CASCADE|SET NULL|SET DEFAULT/i.test(rule));
-    if (r.tschema === schema && r.tname === table) out.push({ table: r.rname, role: 'parent', otherDatabase: r.rschema !== schema, cascades });
-    if (r.rschema === schema && r.rname === table) out.push({ table: r.tname, role: 'child', otherDatabase: r.tschema !== schema, cascades });
+    if (r.tschema === schema && r.tname === table) {
+      out.push({ table: r.rname, role: 'parent', otherDatabase: r.rschema !== schema, cascades });
+    }
+    if (r.rschema === schema && r.rname === table) {
+      out.push({ table: r.tname, role: 'child', otherDatabase: r.tschema !== schema, cascades });
+    }
   }
   return out;
 }
@@ -136,14 +162,24 @@ export function chooseKey(rows: KeyRow[], generated: Set<string>): { key: string
 export function usableKeys(rows: KeyRow[], generated: Set<string>): Array<{ name: string; columns: string[] }> {
   const byIndex = new Map<string, KeyRow[]>();
   for (const r of rows) if (Number(r.non_unique) === 0) byIndex.set(r.idx, [...(byIndex.get(r.idx) ?? []), r]);
-  const ordered = [...byIndex].sort(([a], [b]) => (a === 'PRIMARY' ? -1 : b === 'PRIMARY' ? 1 : a < b ? -1 : a > b ? 1 : 0));
-  return ordered.filter(([, parts]) => parts.every((p) => p.nullable === 'NO' && p.col !== null && !generated.has(p.col)))
+  const ordered = [...byIndex]
+    .sort(([a], [b]) => (a === 'PRIMARY' ? -1 : b === 'PRIMARY' ? 1 : a < b ? -1 : a > b ? 1 : 0));
+  return ordered
+    .filter(([, parts]) => parts.every((p) => p.nullable === 'NO' && p.col !== null && !generated.has(p.col)))
     .map(([name, parts]) => ({ name, columns: parts.sort((a, b) => a.seq - b.seq).map((p) => p.col) }));
 }
 
-/** Base tables of a database that pass the table filter (table-filter.ts), by name. */
-export async function listSyncedTables(db: Queryable, schema: string, filter: (table: string) => boolean): Promise<string[]> {
-  const rows = await queryRows<{ name: string }>(db,
-    "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", [schema]);
+/**
+ * The one table lister: the base tables of a database (null: the session's current one) that
+ * pass the filter (table-filter.ts), by name. SYSTEM VERSIONED tables (MariaDB temporal tables)
+ * are base tables too: the schema step creates them, and their current rows are copied,
+ * streamed and verified like any table's (the target keeps its own history).
+ */
+export async function listSyncedTables(db: Queryable, schema: string | null,
+  filter: (table: string) => boolean): Promise<string[]> {
+  const rows = await db.rows<{ name: string }>('SELECT TABLE_NAME AS name FROM information_schema.TABLES '
+    + `WHERE TABLE_SCHEMA = ${schema === null ? 'DATABASE()' : '?'} `
+    + "AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') "
+    + 'ORDER BY TABLE_NAME', schema === null ? [] : [schema]);
   return rows.map((r) => r.name).filter(filter);
 }

@@ -3,11 +3,11 @@
  * history list length, the binlog retention and files. Each is one cheap statement that works
  * on MariaDB and MySQL; a read that is refused (privileges) gives null, never an error.
  */
-import { queryRows, type Db } from '../db/connection.js';
+import type { Db } from '../db/connection.js';
 import { retentionSec } from './decide.js';
 
 export async function threadsRunning(db: Db): Promise<number | null> {
-  const rows = await queryRows<{ Value: string }>(db, "SHOW GLOBAL STATUS LIKE 'Threads_running'");
+  const rows = await db.rows<{ Value: string }>("SHOW GLOBAL STATUS LIKE 'Threads_running'");
   const v = rows[0]?.Value;
   return v === undefined ? null : Number(v);
 }
@@ -17,9 +17,10 @@ export async function replicaLagSec(db: Db): Promise<number | null> {
   // SHOW SLAVE STATUS is understood by MariaDB and by MySQL up to 8.3 (8.4 knows only SHOW REPLICA STATUS).
   let rows: Array<Record<string, unknown>>;
   try {
-    rows = await queryRows<Record<string, unknown>>(db, 'SHOW SLAVE STATUS');
+    rows = await db.rows<Record<string, unknown>>('SHOW SLAVE STATUS');
   } catch {
-    rows = await queryRows<Record<string, unknown>>(db, 'SHOW REPLICA STATUS');
+    // SHOW SLAVE STATUS is gone in MySQL 8.4: ask under the new name
+    rows = await db.rows<Record<string, unknown>>('SHOW REPLICA STATUS');
   }
   const row = rows[0];
   if (!row) throw new Error('not a replica (SHOW SLAVE STATUS is empty)');
@@ -30,10 +31,11 @@ export async function replicaLagSec(db: Db): Promise<number | null> {
 /** InnoDB's history list length (needs PROCESS); null when the server does not tell. */
 export async function historyListLength(db: Db): Promise<number | null> {
   try {
-    const rows = await queryRows<{ n: string | number }>(db,
+    const rows = await db.rows<{ n: string | number }>(
       "SELECT `COUNT` AS n FROM information_schema.INNODB_METRICS WHERE NAME = 'trx_rseg_history_len'");
     return rows[0] ? Number(rows[0].n) : null;
   } catch {
+    // INNODB_METRICS not readable (privileges, other engine): no history length to report
     return null;
   }
 }
@@ -47,7 +49,7 @@ export interface BinlogRetention {
 
 async function numericVar(db: Db, name: string): Promise<number | null> {
   try {
-    const [row] = await queryRows<{ v: string | number | null }>(db, `SELECT @@GLOBAL.${name} AS v`);
+    const [row] = await db.rows<{ v: string | number | null }>(`SELECT @@GLOBAL.${name} AS v`);
     return row?.v === null || row?.v === undefined ? null : Number(row.v);
   } catch {
     return null; // the server does not know this variable
@@ -58,9 +60,10 @@ async function numericVar(db: Db, name: string): Promise<number | null> {
 export async function binlogRetention(db: Db): Promise<BinlogRetention | null> {
   let files: Array<{ name: string; size: number }>;
   try {
-    const rows = await queryRows<{ Log_name: string; File_size: string | number }>(db, 'SHOW BINARY LOGS');
+    const rows = await db.rows<{ Log_name: string; File_size: string | number }>('SHOW BINARY LOGS');
     files = rows.map((r) => ({ name: r.Log_name, size: Number(r.File_size) }));
   } catch {
+    // no binlog or no privilege: no retention to report
     return null;
   }
   const expireSeconds = await numericVar(db, 'binlog_expire_logs_seconds');

@@ -4,7 +4,7 @@
  * binlog expires. Read by `connection test` and `status`; the decisions are in decide.ts.
  */
 import type { Config, ConnectionConfig, SyncPairConfig } from '../config/schema.js';
-import { closeQuietly, openConnection, queryRows, type Db } from '../db/connection.js';
+import { openConnection, type Db } from '../db/connection.js';
 import { CHECKPOINT_TABLE } from '../data/checkpoint.js';
 import { quoteId } from '../db/quote.js';
 import { snapshotRetentionWarning, stoppedPairRisk, type PurgeRisk } from './decide.js';
@@ -25,7 +25,7 @@ export interface SourceRetention extends BinlogRetention {
 export async function sourceRetention(db: Db, database: string): Promise<SourceRetention | null> {
   const r = await binlogRetention(db);
   if (!r) return null;
-  const [row] = await queryRows<{ n: string | number | null }>(db,
+  const [row] = await db.rows<{ n: string | number | null }>(
     "SELECT SUM(TABLE_ROWS) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'",
     [database]);
   const rows = Number(row?.n ?? 0);
@@ -40,13 +40,14 @@ async function withDb<T>(conn: ConnectionConfig, fn: (db: Db) => Promise<T>): Pr
   try {
     return await fn(db);
   } finally {
-    await closeQuietly(db);
+    await db?.close();
   }
 }
 
 /** The pair's binlog checkpoint and when it last moved (target clock); null when it never streamed. */
 async function checkpointAge(db: Db, pair: string): Promise<{ file: string; movedMs: number; nowMs: number } | null> {
-  const rows = await queryRows<{ state: string; moved: string | number; now: string | number }>(db,
+  // no checkpoint table on the target yet: the pair has no checkpoint to age
+  const rows = await db.rows<{ state: string; moved: string | number; now: string | number }>(
     `SELECT state, UNIX_TIMESTAMP(updated_at) AS moved, UNIX_TIMESTAMP(NOW(6)) AS now FROM ${quoteId(CHECKPOINT_TABLE)}
       WHERE pair_name = ? AND stream = 'binlog'`, [pair]).catch(() => []);
   const row = rows[0];
@@ -88,6 +89,7 @@ export interface RetentionReport {
 
 /** `connection test`: the connection's binlog retention, a snapshot's needs, and its pairs' checkpoints. */
 export async function retentionReport(config: Config, conn: ConnectionConfig): Promise<RetentionReport> {
+  // source unreachable: the report shows the pairs without the source side
   const source = await withDb(conn, (db) => sourceRetention(db, conn.database)).catch(() => null);
   const pairs: RetentionReport['pairs'] = [];
   for (const p of config.syncPairs.filter((x) => x.source === conn.name)) {

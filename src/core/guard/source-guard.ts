@@ -7,7 +7,7 @@
  * load is back under it (or on abort).
  */
 import type { Config, ConnectionConfig, SyncPairConfig } from '../config/schema.js';
-import { closeQuietly, openConnection, type Db } from '../db/connection.js';
+import { openConnection, type Db } from '../db/connection.js';
 import type { Logger } from '../log.js';
 import type { StatusSink } from '../status.js';
 import {
@@ -123,7 +123,7 @@ export class SourceGuard {
     } catch (err) {
       const db = this.replicaDbs.get(conn.name);
       this.replicaDbs.delete(conn.name);
-      await closeQuietly(db);
+      await db?.close();
       return { name: conn.name, lagSec: null, error: (err as Error).message };
     }
   }
@@ -134,6 +134,7 @@ export class SourceGuard {
     if (!onHistory) return () => undefined;
     let warned = false;
     const sample = async () => {
+      // a sample that fails is skipped; the guard samples again
       const length = await historyListLength(this.db).catch(() => null);
       const warning = historyWarning(length, historyWarn);
       if (warning && !warned) this.logger.warn({ historyListLength: length, threshold: historyWarn }, warning);
@@ -154,6 +155,7 @@ export class SourceGuard {
   /** Once per guard: the warning when the source's binlog retention is short for a snapshot needing `neededSec`. */
   async snapshotWarning(neededSec: number): Promise<string | null> {
     if (this.retentionWarned) return null;
+    // retention unknown (no privilege): treated as 0, i.e. no warning
     this.retention ??= (await binlogRetention(this.db).catch(() => null))?.retention ?? 0;
     const warning = snapshotRetentionWarning(this.retention, neededSec);
     this.retentionWarned = !!warning;
@@ -161,7 +163,7 @@ export class SourceGuard {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.replicaDbs.values()].map(closeQuietly));
+    await Promise.all([...this.replicaDbs.values()].map((d) => d?.close()));
     this.replicaDbs.clear();
   }
 }

@@ -5,7 +5,7 @@
  * re-run after a failure continues where the last one stopped, and an up-to-date pair
  * costs only the introspection queries.
  */
-import { closeQuietly, openConnection, queryRows, type Db } from '../db/connection.js';
+import { openConnection, type Db } from '../db/connection.js';
 import { applyDdlSteps, sortSteps, type DdlStep } from '../db/ddl-step.js';
 import { parseFlavor } from '../db/flavor.js';
 import { nonTransactionalTables, nonTransactionalWarnings } from '../preflight.js';
@@ -47,7 +47,7 @@ export type SchemaPlanContext = Pick<PairContext, 'pair' | 'source' | 'target'>;
 const SCHEMA_WARNING = 'schema: ';
 
 async function dbName(db: Db): Promise<string> {
-  const rows = await queryRows<{ d: string }>(db, 'SELECT DATABASE() AS d');
+  const rows = await db.rows<{ d: string }>('SELECT DATABASE() AS d');
   return rows[0]?.d ?? '';
 }
 
@@ -62,7 +62,7 @@ async function programmableSteps(ctx: SchemaPlanContext, src: Db, tgt: Db, optio
   const scope: ProgrammableScope = { views: true, routines: true, triggers: true, events: true, ...(options.tables ? { only: new Set(options.tables) } : {}) };
   const allSource = await listTables(src, { filter: (n) => !isInternalTable(n) });
   const [sp, tp] = [await introspectProgrammables(src, await dbName(src), scope), await introspectProgrammables(tgt, await dbName(tgt), scope)];
-  const versions = await queryRows<{ v: string }>(tgt, 'SELECT VERSION() AS v');
+  const versions = await tgt.rows<{ v: string }>('SELECT VERSION() AS v');
   return diffProgrammables(sp, tp, {
     definers: await readDefinerEnv(tgt),
     eventDisabledOnTarget: parseFlavor(versions[0]?.v ?? '').eventDisabledOnTarget,
@@ -111,8 +111,8 @@ export async function planSchema(ctx: SchemaPlanContext, options: SchemaStepOpti
     tgt = await openConnection(ctx.target);
     return await planWith(ctx, src, tgt, options);
   } finally {
-    await closeQuietly(src);
-    await closeQuietly(tgt);
+    await src?.close();
+    await tgt?.close();
   }
 }
 
@@ -147,7 +147,7 @@ export async function syncSchema(ctx: PairContext, options: SchemaStepOptions = 
     ctx.status.update({ lastSchemaCheck: new Date().toISOString(), warnings: [...others, ...mine], state: previous === 'starting' ? 'schema' : previous });
     return { plan, applied };
   } finally {
-    await closeQuietly(src);
-    await closeQuietly(tgt);
+    await src?.close();
+    await tgt?.close();
   }
 }

@@ -6,8 +6,8 @@
  * compared by chunked checksums and only differing chunks repaired: that catches deletes,
  * tables without a timestamp column and anything the watermark cannot see.
  */
-import { queryRows } from '../db/connection.js';
 import { SyncError } from '../errors.js';
+import { isMissingObject } from '../db/db-errors.js';
 import { quoteId } from '../db/quote.js';
 import { ensureCheckpointTable, readCheckpoint, writeCheckpoint } from '../data/checkpoint.js';
 import type { PipelineContext } from '../pipeline.js';
@@ -79,7 +79,7 @@ async function pollCycle(ctx: PipelineContext, polled: PollTableState[], deps: P
     try {
       rows += await pollTable(st, deps);
     } catch (err) {
-      if (!isStructureError(err)) throw err;
+      if (!isMissingObject(err)) throw err;
       // A column or the table went away on the source (no DDL events in polling mode): the
       // next reconciliation runs the schema step; until then this table waits.
       ctx.logger.warn({ table: st.info.name, err: (err as Error).message }, 'table structure changed on the source; polling of it resumes after the reconciliation');
@@ -134,7 +134,7 @@ function reportCopy(ctx: PipelineContext, table: string, done: number, total: nu
 }
 
 async function maxTimestamp(conns: VerifyConnections, table: string, column: string): Promise<string | null> {
-  const [row] = await queryRows<{ m: string | null }>(conns.source, `SELECT MAX(${quoteId(column)}) AS m FROM ${quoteId(table)}`);
+  const [row] = await conns.source.rows<{ m: string | null }>(`SELECT MAX(${quoteId(column)}) AS m FROM ${quoteId(table)}`);
   return row?.m === null || row?.m === undefined ? null : String(row.m);
 }
 
@@ -178,12 +178,5 @@ async function reconcileTable(ctx: PipelineContext, conns: VerifyConnections, ta
     return false;
   }
   return true;
-}
-
-/** ER_BAD_FIELD_ERROR (1054) or ER_NO_SUCH_TABLE (1146). */
-function isStructureError(err: unknown): boolean {
-  const e = err as { errno?: number; details?: { errno?: number } };
-  const errno = e?.details?.errno ?? e?.errno;
-  return errno === 1054 || errno === 1146;
 }
 

@@ -11,10 +11,11 @@
  * A transaction longer than the overlap, or clock skew beyond it, is caught by the
  * checksum reconciliation (as are deletes).
  */
-import { queryRows, type Db } from '../db/connection.js';
+import type { Db } from '../db/connection.js';
 import { quoteId } from '../db/quote.js';
 import { writeCheckpoint } from '../data/checkpoint.js';
-import { greaterThan, keyId, orderBy, type KeyTuple, type Predicate } from '../checksum/key-range.js';
+import { keyId, type KeyTuple } from '../checksum/key-range.js';
+import { keyAfter, orderBy, type Predicate } from '../db/keyset.js';
 import { keyOfRow, keyParams } from '../checksum/side.js';
 import type { TableInfo } from '../db/table-info.js';
 import { replaceRowsSafely } from '../checksum/write-rows.js';
@@ -64,7 +65,7 @@ function startPredicate(st: PollTableState, deps: PollDeps, now: number): Predic
   }
   st.seen.clear();
   if (pk === null) return { sql: `${col} >= ?`, params: [ts] };
-  return greaterThan([st.ts.name, ...st.info.key], [ts, ...keyParams(st.info, pk)]);
+  return keyAfter([st.ts.name, ...st.info.key], [ts, ...keyParams(st.info, pk)]);
 }
 
 /** Run one cycle for the table; returns the number of rows written. */
@@ -75,7 +76,7 @@ export async function pollTable(st: PollTableState, deps: PollDeps): Promise<num
   let where = startPredicate(st, deps, Date.now());
   let written = 0;
   for (;;) {
-    const rows = await queryRows<Record<string, unknown>>(deps.source,
+    const rows = await deps.source.rows<Record<string, unknown>>(
       `SELECT ${cols.map(quoteId).join(', ')} FROM ${quoteId(st.info.name)} WHERE ${where.sql} ORDER BY ${order} LIMIT ?`, [...where.params, deps.pageRows]);
     deps.stats.queries += 1;
     deps.stats.rowsRead += rows.length;
@@ -83,7 +84,7 @@ export async function pollTable(st: PollTableState, deps: PollDeps): Promise<num
     if (!last) break;
     written += await applyPage(st, deps, rows, last);
     if (rows.length < deps.pageRows) break;
-    where = greaterThan([st.ts.name, ...st.info.key], [String(last[st.ts.name]), ...keyParams(st.info, keyOfRow(st.info, last))]);
+    where = keyAfter([st.ts.name, ...st.info.key], [String(last[st.ts.name]), ...keyParams(st.info, keyOfRow(st.info, last))]);
   }
   return written;
 }

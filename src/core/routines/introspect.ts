@@ -2,7 +2,7 @@
  * Reads views, procedures, functions, triggers and events of the connection's database from
  * information_schema (context columns) and SHOW CREATE (exact definitions).
  */
-import { queryRows, type Db } from '../db/connection.js';
+import type { Db } from '../db/connection.js';
 import { quoteId } from '../db/quote.js';
 import { SyncError } from '../errors.js';
 import { extractDefiner, parseDefinerPlain, type DefinerEnv } from './definer.js';
@@ -22,7 +22,7 @@ type R = Record<string, string | null>;
 const s = (v: string | null | undefined) => v ?? '';
 
 async function showCreate(db: Db, what: string, name: string, column: string): Promise<R | null> {
-  const rows = await queryRows<R>(db, `SHOW CREATE ${what} ${quoteId(name)}`);
+  const rows = await db.rows<R>(`SHOW CREATE ${what} ${quoteId(name)}`);
   const row = rows[0];
   if (!row) return null;
   if (row[column] === null) {
@@ -59,7 +59,7 @@ export function eventText(createEvent: string): { definer: ReturnType<typeof ext
 }
 
 async function views(db: Db, dbName: string, only?: Set<string>): Promise<ViewDef[]> {
-  const rows = await queryRows<R>(db, 'SELECT TABLE_NAME AS n, CHARACTER_SET_CLIENT AS cs, COLLATION_CONNECTION AS cc FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME');
+  const rows = await db.rows<R>('SELECT TABLE_NAME AS n, CHARACTER_SET_CLIENT AS cs, COLLATION_CONNECTION AS cc FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME');
   const out: ViewDef[] = [];
   for (const r of rows) {
     const name = s(r.n);
@@ -72,7 +72,7 @@ async function views(db: Db, dbName: string, only?: Set<string>): Promise<ViewDe
 }
 
 async function routines(db: Db): Promise<RoutineDef[]> {
-  const rows = await queryRows<R>(db,
+  const rows = await db.rows<R>(
     `SELECT ROUTINE_NAME AS n, ROUTINE_TYPE AS t, SQL_MODE AS m, CHARACTER_SET_CLIENT AS cs, COLLATION_CONNECTION AS cc, DATABASE_COLLATION AS dc
        FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_TYPE IN ('PROCEDURE', 'FUNCTION') ORDER BY ROUTINE_TYPE, ROUTINE_NAME`);
   const out: RoutineDef[] = [];
@@ -90,7 +90,7 @@ async function routines(db: Db): Promise<RoutineDef[]> {
 }
 
 async function triggers(db: Db, only?: Set<string>): Promise<TriggerDef[]> {
-  const rows = await queryRows<R>(db,
+  const rows = await db.rows<R>(
     `SELECT TRIGGER_NAME AS n, EVENT_OBJECT_TABLE AS tb, ACTION_TIMING AS ti, EVENT_MANIPULATION AS ev, ACTION_ORDER AS o,
             ACTION_STATEMENT AS body, DEFINER AS d, SQL_MODE AS m, CHARACTER_SET_CLIENT AS cs, COLLATION_CONNECTION AS cc, DATABASE_COLLATION AS dc
        FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER`);
@@ -106,7 +106,7 @@ async function triggers(db: Db, only?: Set<string>): Promise<TriggerDef[]> {
 }
 
 async function events(db: Db): Promise<EventDef[]> {
-  const rows = await queryRows<R>(db,
+  const rows = await db.rows<R>(
     `SELECT EVENT_NAME AS n, STATUS AS st, TIME_ZONE AS tz, SQL_MODE AS m, CHARACTER_SET_CLIENT AS cs, COLLATION_CONNECTION AS cc, DATABASE_COLLATION AS dc
        FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE() ORDER BY EVENT_NAME`);
   const out: EventDef[] = [];
@@ -134,10 +134,10 @@ export async function introspectProgrammables(db: Db, dbName: string, scope: Pro
 
 /** The target's accounts (for the DEFINER rule) and its CURRENT_USER(). */
 export async function readDefinerEnv(db: Db): Promise<DefinerEnv> {
-  const cu = await queryRows<{ u: string }>(db, 'SELECT CURRENT_USER() AS u');
+  const cu = await db.rows<{ u: string }>('SELECT CURRENT_USER() AS u');
   let accounts: Set<string> | null = null;
   try {
-    const rows = await queryRows<{ u: string; h: string }>(db, 'SELECT User AS u, Host AS h FROM mysql.user');
+    const rows = await db.rows<{ u: string; h: string }>('SELECT User AS u, Host AS h FROM mysql.user');
     accounts = new Set(rows.map((r) => `${r.u}@${r.h}`));
   } catch {
     accounts = null; // not readable: every DEFINER becomes CURRENT_USER

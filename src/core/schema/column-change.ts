@@ -3,17 +3,16 @@
  * to widen is reported with a reason, and then only applied when the pair allows destructive
  * changes.
  */
-import type { ColumnInfo } from './model.js';
+import type { ColumnTypeDetail } from './model.js';
+import { BLOB_TYPES, TEXT_TYPES } from '../db/column-types.js';
 
 const INT_RANK: Record<string, number> = { tinyint: 1, smallint: 2, mediumint: 3, int: 4, integer: 4, bigint: 5 };
-const STRING = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext']);
-const BINARY = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
 const SUPERSET_CHARSETS = new Set(['utf8mb4']);
 
 function family(t: string): string {
   if (t in INT_RANK) return 'int';
-  if (STRING.has(t)) return 'string';
-  if (BINARY.has(t)) return 'binary';
+  if (TEXT_TYPES.has(t)) return 'string';
+  if (BLOB_TYPES.has(t)) return 'binary';
   if (t === 'decimal' || t === 'numeric') return 'decimal';
   if (t === 'float' || t === 'double' || t === 'real') return 'float';
   return t;
@@ -29,10 +28,10 @@ export function enumValues(columnType: string): string[] {
   return values;
 }
 
-const unsigned = (c: ColumnInfo) => /\bunsigned\b/i.test(c.columnType);
+const unsigned = (c: ColumnTypeDetail) => /\bunsigned\b/i.test(c.columnType);
 const n = (v: number | null) => v ?? 0;
 
-function sameFamilyLoss(f: string, from: ColumnInfo, to: ColumnInfo): string | null {
+function sameFamilyLoss(f: string, from: ColumnTypeDetail, to: ColumnTypeDetail): string | null {
   switch (f) {
     case 'int': {
       if ((INT_RANK[to.dataType] ?? 0) < (INT_RANK[from.dataType] ?? 0)) return `narrows ${from.columnType} to ${to.columnType}`;
@@ -70,7 +69,7 @@ function sameFamilyLoss(f: string, from: ColumnInfo, to: ColumnInfo): string | n
 }
 
 /** Reasons the change can lose data (empty when it cannot). */
-export function columnChangeLoss(name: string, from: ColumnInfo, to: ColumnInfo): string[] {
+export function columnChangeLoss(name: string, from: ColumnTypeDetail, to: ColumnTypeDetail): string[] {
   const reasons: string[] = [];
   const ff = family(from.dataType);
   const ft = family(to.dataType);

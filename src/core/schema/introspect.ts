@@ -2,10 +2,11 @@
  * Reads base tables of the connection's database: SHOW CREATE TABLE per table (the text the
  * server itself normalises) plus information_schema.COLUMNS for type facts.
  */
-import { queryRows, type Db } from '../db/connection.js';
+import type { Db } from '../db/connection.js';
 import { quoteId } from '../db/quote.js';
+import { listSyncedTables } from '../db/table-info.js';
 import { SyncError } from '../errors.js';
-import type { ColumnInfo, TableDef } from './model.js';
+import type { ColumnTypeDetail, TableDef } from './model.js';
 import { parseCreateTable } from './parse-create-table.js';
 
 export interface IntrospectOptions {
@@ -31,7 +32,7 @@ interface ColumnRow {
 
 const num = (v: string | null) => (v === null ? null : Number(v));
 
-function toInfo(r: ColumnRow): ColumnInfo {
+function toInfo(r: ColumnRow): ColumnTypeDetail {
   return {
     columnType: r.COLUMN_TYPE, dataType: r.DATA_TYPE.toLowerCase(), charMaxLength: num(r.CHARACTER_MAXIMUM_LENGTH),
     numericPrecision: num(r.NUMERIC_PRECISION), numericScale: num(r.NUMERIC_SCALE), datetimePrecision: num(r.DATETIME_PRECISION),
@@ -41,16 +42,14 @@ function toInfo(r: ColumnRow): ColumnInfo {
 
 /** Base table names of the current database that pass the filter. */
 export async function listTables(db: Db, opts: IntrospectOptions): Promise<string[]> {
-  const rows = await queryRows<{ n: string }>(db,
-    "SELECT TABLE_NAME AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY TABLE_NAME");
   const only = opts.only ? new Set(opts.only) : null;
-  return rows.map((r) => r.n).filter((n) => opts.filter(n) && (!only || only.has(n)));
+  return listSyncedTables(db, null, (n) => opts.filter(n) && (!only || only.has(n)));
 }
 
-async function columnInfos(db: Db, tables: string[]): Promise<Map<string, Map<string, ColumnInfo>>> {
-  const out = new Map<string, Map<string, ColumnInfo>>();
+async function columnInfos(db: Db, tables: string[]): Promise<Map<string, Map<string, ColumnTypeDetail>>> {
+  const out = new Map<string, Map<string, ColumnTypeDetail>>();
   if (tables.length === 0) return out;
-  const rows = await queryRows<ColumnRow>(db,
+  const rows = await db.rows<ColumnRow>(
     `SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE,
             DATETIME_PRECISION, CHARACTER_SET_NAME, COLLATION_NAME, IS_NULLABLE
        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?)`, [tables]);
@@ -69,7 +68,7 @@ export async function introspectTables(db: Db, opts: IntrospectOptions): Promise
   for (const name of names) {
     let createSql: string;
     try {
-      const rows = await queryRows<Record<string, string>>(db, `SHOW CREATE TABLE ${quoteId(name)}`);
+      const rows = await db.rows<Record<string, string>>(`SHOW CREATE TABLE ${quoteId(name)}`);
       createSql = rows[0]?.['Create Table'] ?? '';
     } catch (err) {
       // Dropped between the listing and now (concurrent DDL): the next check sees it.
@@ -77,7 +76,7 @@ export async function introspectTables(db: Db, opts: IntrospectOptions): Promise
       throw err;
     }
     const parsed = parseOrFail(name, createSql);
-    const colInfo = infos.get(name) ?? new Map<string, ColumnInfo>();
+    const colInfo = infos.get(name) ?? new Map<string, ColumnTypeDetail>();
     tables.push({
       ...parsed,
       columns: parsed.columns.map((c) => ({ ...c, info: colInfo.get(c.name) ?? blankInfo() })),
@@ -97,6 +96,6 @@ function parseOrFail(name: string, createSql: string): ReturnType<typeof parseCr
   }
 }
 
-function blankInfo(): ColumnInfo {
+function blankInfo(): ColumnTypeDetail {
   return { columnType: '', dataType: '', charMaxLength: null, numericPrecision: null, numericScale: null, datetimePrecision: null, charset: null, collation: null, nullable: true };
 }

@@ -3,23 +3,23 @@
  * (the server normalises spelling, so equal text means equal definition), plus the
  * information_schema facts needed to judge whether a column change can lose data.
  */
-export interface ColumnInfo {
+import type { ColumnType } from '../db/table-info.js';
+
+/** A column's type in the detail a change's data-loss check needs. */
+export interface ColumnTypeDetail extends ColumnType {
+  /** information_schema COLUMN_TYPE, e.g. `int(10) unsigned`, `varchar(20)`. */
   columnType: string;
-  dataType: string;
   charMaxLength: number | null;
   numericPrecision: number | null;
   numericScale: number | null;
   datetimePrecision: number | null;
-  charset: string | null;
-  collation: string | null;
-  nullable: boolean;
 }
 
 export interface ColumnDef {
   name: string;
   /** The column's line in SHOW CREATE TABLE, without the trailing comma. */
   sql: string;
-  info: ColumnInfo;
+  info: ColumnTypeDetail;
 }
 
 export interface NamedPart {

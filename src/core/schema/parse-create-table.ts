@@ -5,7 +5,7 @@
  * MySQL 8 wraps partitioning in a version comment (slash-star-bang-50100 PARTITION BY ... star-slash);
  * MariaDB prints it bare.
  */
-import type { ColumnInfo, NamedPart, TableDef } from './model.js';
+import type { ColumnTypeDetail, NamedPart, TableDef } from './model.js';
 
 export interface ParsedCreate extends Omit<TableDef, 'columns'> {
   columns: Array<{ name: string; sql: string }>;
@@ -116,7 +116,7 @@ export function typeSpan(line: string): [number, number] {
  * when they equal the table default, which is relative: in an ALTER that also changes the
  * table default, or on a target with another default, the bare line would mean another charset.
  */
-export function explicitCharset(line: string, info: ColumnInfo): string {
+export function explicitCharset(line: string, info: ColumnTypeDetail): string {
   if (!info.charset || !info.collation) return line;
   const [, end] = typeSpan(line);
   let rest = line.slice(end);

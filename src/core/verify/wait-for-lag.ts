@@ -26,6 +26,7 @@ export function publishedLag(statusFile: string, pair: string): number | null {
   try {
     doc = JSON.parse(readFileSync(statusFile, 'utf8')) as StatusDoc;
   } catch {
+    // no status file (service not running) or one being replaced: no lag known
     return null;
   }
   if (!doc?.service?.running) return null;
