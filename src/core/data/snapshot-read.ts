@@ -153,9 +153,11 @@ interface BinlogEventRow { Event_type: string; End_log_pos: number | string; Inf
  * "Wrong offset or I/O error": seen reading the file being written, fuzzer seed 107). Callers
  * then assume the worse case and open the read again.
  */
-async function binlogEvents(db: Db, file: string, from: number | null, limit: number): Promise<BinlogEventRow[] | null> {
+async function binlogEvents(db: Db, file: string, from: number | null,
+  limit: number): Promise<BinlogEventRow[] | null> {
   try {
-    return await db.rows<BinlogEventRow>(`SHOW BINLOG EVENTS IN ${quoteString(file)}${from === null ? '' : ` FROM ${from}`} LIMIT ${limit}`);
+    const offset = from === null ? '' : ` FROM ${from}`;
+    return await db.rows<BinlogEventRow>(`SHOW BINLOG EVENTS IN ${quoteString(file)}${offset} LIMIT ${limit}`);
   } catch (err) {
     if (dbErrno(err) === 1220) return null;
     throw err;

@@ -14,7 +14,8 @@ import type { Logger } from '../log.js';
 import type { StandbyInfo, StatusSink } from '../status.js';
 import { ensureCheckpointTable } from './checkpoint.js';
 import { boundSessionTimeouts, describeHolder, isHolder, pairLockedError, pairLockHolder, recordRunner,
-  releasePairLock, tryPairLock, watchPairLock, type LockHolder, type LockWatch, type RunnerInfo } from './runner-lock.js';
+  releasePairLock, tryPairLock, watchPairLock, type LockHolder, type LockWatch, type RunnerInfo,
+} from './runner-lock.js';
 import { sleep } from '../sleep.js';
 
 /**
