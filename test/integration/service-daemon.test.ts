@@ -194,7 +194,7 @@ describe('service daemon through the built CLI', () => {
       let out = '';
       child.stdout.on('data', (d) => { out += d; });
       // The uptime changes between frames, so the service line is redrawn.
-      await until('two frames', () => (out.match(/service running \(PID \d+, up/g) ?? []).length >= 2, 10_000);
+      await until('two frames', () => (out.match(/service running \(PID \d+, up/g) ?? []).length >= 2, 30_000);
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
       child.kill('SIGINT');
       expect(await exited).toBe(0);
