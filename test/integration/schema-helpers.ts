@@ -48,7 +48,8 @@ export interface SchemaSnapshot {
  */
 export async function snapshot(conn: mysql.Connection, role: 'source' | 'target'): Promise<SchemaSnapshot> {
   const s: SchemaSnapshot = { tables: {}, views: {}, routines: {}, triggers: {}, events: {} };
-  for (const t of await rows(conn, "SELECT TABLE_NAME AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY 1")) {
+  // db-sync's own table on the target (every pair's lock holder, checkpoints) is not part of the schema
+  for (const t of await rows(conn, "SELECT TABLE_NAME AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME <> '_db_sync_checkpoint' ORDER BY 1")) {
     const [r] = await rows(conn, `SHOW CREATE TABLE \`${(t.n as string).replace(/`/g, '``')}\``);
     s.tables[t.n as string] = (r?.['Create Table'] as string).replace(/ AUTO_INCREMENT=\d+/, '');
   }
