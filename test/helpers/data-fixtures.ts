@@ -131,3 +131,14 @@ export function startPair(t: TestContext, o: { once?: boolean; pair?: Record<str
   done.catch(() => undefined);
   return { status: ctx.status, ctx, done, stop: async () => { abort.abort(); await done; } };
 }
+
+/**
+ * The `shop` database of the source-protection tests: `items` with `rows` rows to copy (a
+ * snapshot long enough to throttle) and `hot`, 10 rows a load keeps updating.
+ */
+export function shopSchemaSql(rows: number): string {
+  return `CREATE TABLE shop.items (id INT PRIMARY KEY, v VARCHAR(20) NOT NULL, n INT NOT NULL);
+    INSERT INTO shop.items SELECT seq, CONCAT('v', seq), seq % 1000 FROM seq_1_to_${rows};
+    CREATE TABLE shop.hot (id INT PRIMARY KEY, c INT NOT NULL);
+    INSERT INTO shop.hot SELECT seq, 0 FROM seq_1_to_10;`;
+}

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type mysql from 'mysql2/promise';
 import { runCli } from '../helpers/context.js';
+import { shopSchemaSql } from '../helpers/data-fixtures.js';
 import { freePort, startServer, type TestServer } from '../helpers/mariadb-server.js';
 import { readStatus, startService, waitForPair, writeServiceConfig, type RunningService } from './service-helpers.js';
 
@@ -74,10 +75,7 @@ beforeAll(async () => {
     startServer({ binlog: false, serverId: 42, label: 'guard-dst' }),
   ]);
   source.sql('CREATE DATABASE shop;');
-  source.sql(`CREATE TABLE shop.items (id INT PRIMARY KEY, v VARCHAR(20) NOT NULL, n INT NOT NULL);
-    INSERT INTO shop.items SELECT seq, CONCAT('v', seq), seq % 1000 FROM seq_1_to_${ROWS};
-    CREATE TABLE shop.hot (id INT PRIMARY KEY, c INT NOT NULL);
-    INSERT INTO shop.hot SELECT seq, 0 FROM seq_1_to_10;
+  source.sql(`${shopSchemaSql(ROWS)}
     ANALYZE TABLE shop.items;`, 'shop');
   target.sql('CREATE DATABASE shop;');
   db.src = await source.connect('shop') as unknown as mysql.Connection;

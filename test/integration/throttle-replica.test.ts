@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type mysql from 'mysql2/promise';
-import { waitUntil } from '../helpers/data-fixtures.js';
+import { waitUntil, shopSchemaSql } from '../helpers/data-fixtures.js';
 import { startServer, type TestServer } from '../helpers/mariadb-server.js';
 import { readStatus, startService, waitForPair, writeServiceConfig, type RunningService } from './service-helpers.js';
 
@@ -50,10 +50,7 @@ beforeAll(async () => {
     startServer({ binlog: false, serverId: 53, label: 'thr-dst' }),
   ]);
   source.sql('CREATE DATABASE shop;');
-  source.sql(`CREATE TABLE shop.items (id INT PRIMARY KEY, v VARCHAR(20) NOT NULL, n INT NOT NULL);
-    INSERT INTO shop.items SELECT seq, CONCAT('v', seq), seq % 1000 FROM seq_1_to_${ROWS};
-    CREATE TABLE shop.hot (id INT PRIMARY KEY, c INT NOT NULL);
-    INSERT INTO shop.hot SELECT seq, 0 FROM seq_1_to_10;`, 'shop');
+  source.sql(shopSchemaSql(ROWS), 'shop');
   replica.sql(`CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${source.port}, MASTER_USER='root',
     MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1; START SLAVE;`);
   target.sql('CREATE DATABASE shop;');
