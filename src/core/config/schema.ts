@@ -88,6 +88,11 @@ export const settingsSchema = z.looseObject({
    * services with the same config then share the pairs. No limit when absent.
    */
   maxPairs: intIn(1, 100_000).optional(),
+  /**
+   * Pairs of one source server in one service share one binlog reader (docs/data.md,
+   * "One reader per source"); false: every pair reads the binlog on its own.
+   */
+  sharedReader: z.boolean().default(true),
 });
 
 export const configSchema = z.looseObject({

@@ -14,7 +14,8 @@
  * table entered the pair's scope); throws SyncError on failure (retries are the caller's).
  */
 import { SyncError, toSyncError } from '../errors.js';
-import { openBinlogClient, type BinlogClient } from './binlog-reader.js';
+import type { BinlogClient } from './binlog-reader.js';
+import { openStreamReader } from './binlog-hub.js';
 import type { StreamOptions, StreamStats } from './stream-types.js';
 import { comparePositions, type BinlogPosition, type ChangeEvent, type RowsEvent } from './events.js';
 import { crashPoint } from '../crash-point.js';
@@ -103,13 +104,13 @@ class StreamLoop {
     this.opts.signal.addEventListener('abort', onAbort, { once: true });
     // not awaited: the dump starts at once (until the offset is known, the header bound assumes none)
     void this.watch.measureClock();
-    this.client = openBinlogClient({
+    this.client = openStreamReader({
       connection: this.opts.source, serverId: this.opts.serverId, start: this.opts.start, schema: this.opts.sourceSchema,
-      gtids: this.gtids?.toString(),
+      gtids: this.gtids?.toString(), logger: this.opts.logger,
       onEvent: (ev) => this.enqueue(ev),
       onError: (err) => { this.error ??= err; this.notify(); },
       onBytes: () => { this.lastBytesAt = nowMs(); },
-    });
+    }, this.opts.sharedReader ?? false);
     // status keeps moving while the loop waits on a slow or locked target
     this.ticker = setInterval(() => this.tick(), 1000);
     try {

@@ -17,6 +17,7 @@ import ZongJi, { type AnyBinlogEvent } from '@vlasky/zongji';
 import type { ConnectionConfig } from '../config/schema.js';
 import { driverOptions } from '../db/connection.js';
 import { SyncError } from '../errors.js';
+import type { Logger } from '../log.js';
 import type { BinlogPosition, ChangeEvent, RowImage } from './events.js';
 import { nowMs } from './lag.js';
 import { parseStatusVars } from './status-vars.js';
@@ -35,6 +36,10 @@ export interface BinlogClientOptions {
   gtids?: string;
   /** Only this database's table maps (and so row events) are decoded. */
   schema: string;
+  /** Decode these databases' row events instead (a shared reader, binlog-hub.ts). */
+  schemas?: string[];
+  /** Switches between a reader of its own and the shared one (binlog-hub.ts). */
+  logger?: Logger;
   onEvent: (event: ChangeEvent) => void;
   onError: (err: SyncError) => void;
   /** Bytes arrived on the binlog connection (any event, any database). */
@@ -47,6 +52,8 @@ export interface BinlogClient {
   stop(): void;
   pause(): void;
   resume(): void;
+  /** Decode this database's row events too, from its next table map on. */
+  include?(schema: string): void;
 }
 
 const EVENTS = ['rotate', 'format', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query', 'xaprepare',
@@ -96,10 +103,9 @@ export function openBinlogClient(o: BinlogClientOptions): BinlogClient {
   zj.on('error', (err: Error & { code?: string; fatal?: boolean; errno?: number }) => o.onError(binlogError(err)));
   const from = o.gtids !== undefined ? { gtidSet: o.gtids, gtidStrictMode: true } : { filename: o.start.file,
     position: o.start.pos };
-  zj.start({
-    serverId: o.serverId, ...from,
-    includeEvents: EVENTS, includeSchema: { [o.schema]: true }, exactValues: true,
-  } as Parameters<typeof zj.start>[0]);
+  const schemas = new Set(o.schemas ?? [o.schema]);
+  const filters = () => ({ includeEvents: EVENTS, includeSchema: Object.fromEntries([...schemas].map((s) => [s, true])) });
+  zj.start({ serverId: o.serverId, ...from, ...filters(), exactValues: true } as Parameters<typeof zj.start>[0]);
   // mysql2's socket (not in its typings): every chunk of the dump, filtered events included
   const socket = (zj.connection as unknown as { stream?: NodeJS.ReadableStream } | null)?.stream;
   socket?.on('data', (chunk: Buffer) => o.onBytes?.(chunk.length));
@@ -109,6 +115,11 @@ export function openBinlogClient(o: BinlogClientOptions): BinlogClient {
     stop: () => { try { zj.stop(); } catch { /* already stopped */ } },
     pause: () => zj.connection?.pause(),
     resume: () => zj.connection?.resume(),
+    include: (schema) => {
+      if (schemas.has(schema)) return;
+      schemas.add(schema);
+      zj.start(filters() as Parameters<typeof zj.start>[0]); // a running reader only takes the new filters
+    },
   };
 }
 

@@ -71,6 +71,8 @@ export interface BinlogSyncOptions {
   /** Target connections loading the snapshot (default from the target's cores). */
   snapshotParallel?: number;
   watchdogMs?: number;
+  /** Share one binlog reader with the other pairs of this source in the process (binlog-hub.ts). */
+  sharedReader?: boolean;
   /** Bound of received, unapplied binlog events in bytes (default 64 MiB). */
   maxBacklogBytes?: number;
   /** Throttle the snapshot's reads while the source is loaded; watch its history list length. */
@@ -188,6 +190,7 @@ class Engine {
       sourceFiles: () => binlogSizes(control), sourceClock: () => sourceClock(control, nowMs),
       onProgress: (s) => status.streamProgress(s), onWarning: (w) => status.warn(w),
       logger: o.logger, signal: o.signal, watchdogMs: o.watchdogMs, maxBacklogBytes: o.maxBacklogBytes,
+      sharedReader: o.sharedReader,
     };
     const gtidsAt = (p: BinlogPosition) => gtidPositionAt(control, caps, p);
     return new Engine(o, caps, applier, base, status, maxPacket, gtidsAt, guard);

@@ -79,4 +79,6 @@ export interface StreamOptions {
   maxGroupMs?: number;
   /** Backlog bound in bytes (default 64 MiB). */
   maxBacklogBytes?: number;
+  /** Share one binlog reader with the other streams of this source in the process (binlog-hub.ts). */
+  sharedReader?: boolean;
 }

@@ -47,7 +47,7 @@ export async function runDataStep(ctx: PairContext, options: DataStepOptions): P
     status: ctx.status, logger: ctx.logger.child({ pipeline: 'data' }), signal: ctx.signal,
     chunkRows: positiveInt(process.env.DB_SYNC_SNAPSHOT_CHUNK_ROWS),
     chunkBytes: positiveInt(process.env.DB_SYNC_SNAPSHOT_CHUNK_BYTES),
-    snapshotParallel: config.settings.snapshotParallel,
+    snapshotParallel: config.settings.snapshotParallel, sharedReader: config.settings.sharedReader,
     maxBacklogBytes: positiveInt(process.env.DB_SYNC_MAX_BACKLOG_BYTES),
     guard: {
       ...guardSettings(config, pair), ...reportTo(ctx.status),
