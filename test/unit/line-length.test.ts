@@ -41,14 +41,6 @@ const PENDING = new Map<string, number>([
   ['core/pair/data-step.ts', 2],
   ['core/pair/schema-step.ts', 11],
   ['core/pair/sync-pair.ts', 3],
-  ['core/routines/diff-triggers.ts', 5],
-  ['core/routines/diff.ts', 9],
-  ['core/routines/introspect.ts', 18],
-  ['core/routines/render.ts', 6],
-  ['core/schema/column-change.ts', 7],
-  ['core/schema/diff.ts', 6],
-  ['core/schema/introspect.ts', 5],
-  ['core/schema/parse-create-table.ts', 2],
   ['daemon/service.ts', 6],
 ]);
 
