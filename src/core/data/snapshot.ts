@@ -92,7 +92,8 @@ export function encodeKey(values: unknown[]): unknown[] {
 }
 
 export function decodeKey(values: unknown[]): unknown[] {
-  return values.map((v) => (v && typeof v === 'object' && '$hex' in v ? Buffer.from(String((v as { $hex: string }).$hex), 'hex') : v));
+  return values.map((v) => (v && typeof v === 'object' && '$hex' in v
+    ? Buffer.from(String((v as { $hex: string }).$hex), 'hex') : v));
 }
 
 /**
@@ -161,7 +162,8 @@ export async function copyTable(o: CopyOptions): Promise<void> {
   while (pending) {
     const chunk: Chunk = await pending;
     pending = chunk.last && !o.signal.aborted ? gatedRead(chunk.last) : null;
-    Object.assign(p, { rows: p.rows + chunk.count, lastKey: chunk.last ? encodeKey(chunk.last) : p.lastKey, done: chunk.last === null });
+    const lastKey = chunk.last ? encodeKey(chunk.last) : p.lastKey;
+    Object.assign(p, { rows: p.rows + chunk.count, lastKey, done: chunk.last === null });
     // One transaction, sent back to back: replace exactly this key range, record progress.
     const del = Buffer.concat([Buffer.from(`DELETE FROM ${target} WHERE `, 'utf8'),
       keyRangeBytes(o.targetTable, from, chunk.last ?? hi)]);
@@ -246,7 +248,8 @@ function tsvData(rows: unknown[][]): Buffer {
 /** No key to page by: the whole table is replaced in one target transaction, streamed. */
 async function copyKeyless(o: CopyOptions, p: TableProgress): Promise<void> {
   const target = quoteQualified(o.targetSchema, o.table.name);
-  const sql = `SELECT ${tupleExpr(o.table)}, ${enumZeroExpr(o.table)} FROM ${quoteQualified(o.table.schema, o.table.name)}`;
+  const from = quoteQualified(o.table.schema, o.table.name);
+  const sql = `SELECT ${tupleExpr(o.table)}, ${enumZeroExpr(o.table)} FROM ${from}`;
   let count = 0;
   const batches = async function* (): AsyncGenerator<{ inserts: string[]; rows: number; enumZeros: number }> {
     let tuples: string[] = [];
@@ -268,8 +271,8 @@ async function copyKeyless(o: CopyOptions, p: TableProgress): Promise<void> {
       count += tuples.length;
     }
   };
-  await o.writer.keyless({ table: o.table.name, del: Buffer.from(`DELETE FROM ${target}`, 'utf8'), rows: 0, enumZeros: 0,
-    checkpoints: [] }, batches(), () => {
+  const del = Buffer.from(`DELETE FROM ${target}`, 'utf8');
+  await o.writer.keyless({ table: o.table.name, del, rows: 0, enumZeros: 0, checkpoints: [] }, batches(), () => {
     Object.assign(p, { rows: count, lastKey: null, done: true });
     return o.checkpoints();
   });
