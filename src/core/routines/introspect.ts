@@ -44,11 +44,11 @@ export function stripOwnDb(text: string, db: string): string {
 
 const STATUS_RE = /( ON COMPLETION (?:NOT )?PRESERVE )(ENABLE|DISABLE ON SLAVE|DISABLE ON REPLICA|DISABLE)\b/;
 
-/** SHOW CREATE VIEW text -> ViewDef (pure; same shape on MariaDB and MySQL 8). */
 /** SHOW CREATE VIEW after the DEFINER: algorithm, security and the body after the (qualified) name. */
 const CREATE_VIEW_RE = new RegExp('^CREATE (?:ALGORITHM=(\\w+) )?(?:SQL SECURITY (\\w+) )?VIEW '
   + '(?:`(?:[^`]|``)*`\\.)?`(?:[^`]|``)*` AS ([\\s\\S]*)$');
 
+/** SHOW CREATE VIEW text -> ViewDef (pure; same shape on MariaDB and MySQL 8). */
 export function parseCreateView(name: string, text: string, dbName: string, ctx: ViewDef['ctx']): ViewDef {
   const { definer, rest } = extractDefiner(text);
   const m = CREATE_VIEW_RE.exec(rest);
