@@ -74,9 +74,11 @@ function schemaHooks(ctx: PairContext): SchemaHooks {
       try {
         await syncSchema(ctx, { objectsOnly: true, ...(scoped ? { tables: objects.map((o) => o.name) } : {}) });
       } catch (err) {
-        const message = `schema: views/routines/triggers/events not synced yet: ${(err as Error).message} (retried at the next DDL or restart)`;
+        const message = `schema: views/routines/triggers/events not synced yet: ${(err as Error).message}`
+          + ' (retried at the next DDL or restart)';
         log.warn({ err: (err as Error).message }, 'programmable objects could not be synced; streaming goes on');
-        ctx.status.update({ warnings: [...ctx.status.current().warnings.filter((w) => !w.startsWith('schema: views/routines')), message] });
+        const others = ctx.status.current().warnings.filter((w) => !w.startsWith('schema: views/routines'));
+        ctx.status.update({ warnings: [...others, message] });
       }
     },
   };
