@@ -83,6 +83,9 @@ describe('pairs of one source share one binlog reader', () => {
     }, 60_000, () => group(a));
     await waitTablesEqual(a, TABLES, 60_000);
     await waitTablesEqual(b, TABLES, 60_000);
+    // status says where each pair reads (status --json binlogReader)
+    await waitUntil('status shows the shared reader', () => pa.status.current().binlogReader === 'shared'
+      && pb.status.current().binlogReader === 'shared', 10_000, () => [pa.status.current(), pb.status.current()]);
 
     // b's target stops applying (a DBA's LOCK TABLES); a must go on
     const locker = await rootConnection(b.ports.target, b.targetDb);

@@ -89,7 +89,7 @@ class StreamLoop {
     this.applied = opts.start;
     this.stats = {
       events: 0, rows: 0, transactions: 0, lagMs: 0, caughtUp: true, lastEventAt: null, distanceBytes: null,
-      position: opts.start, idle: true, backlogEvents: 0, backlogBytes: 0,
+      position: opts.start, idle: true, backlogEvents: 0, backlogBytes: 0, reader: 'own',
     };
     this.statements = new StatementHandler(opts);
     this.watch = new SourceWatch({
@@ -420,6 +420,7 @@ class StreamLoop {
       ...this.stats, ...lag, distanceBytes: this.watch.distanceBytes,
       idle: this.backlog === 0 && this.atBoundary,
       backlogEvents: this.backlog, backlogBytes: Math.max(0, this.queuedBytes),
+      reader: this.client?.shared?.() ? 'shared' : 'own',
     });
   }
 }

@@ -139,6 +139,10 @@ class Stream implements BinlogClient {
     return this.last;
   }
 
+  shared(): boolean {
+    return this.mode === 'hub';
+  }
+
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;

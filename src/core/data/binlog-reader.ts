@@ -54,6 +54,8 @@ export interface BinlogClient {
   resume(): void;
   /** Decode this database's row events too, from its next table map on. */
   include?(schema: string): void;
+  /** On the reader shared with the other pairs of the source (binlog-hub.ts). */
+  shared?(): boolean;
 }
 
 const EVENTS = ['rotate', 'format', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query', 'xaprepare',

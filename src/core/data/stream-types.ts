@@ -31,6 +31,8 @@ export interface StreamStats {
   /** Events and bytes received but not applied yet. */
   backlogEvents: number;
   backlogBytes: number;
+  /** Reading on a reader of its own or on the one shared with the other pairs of the source. */
+  reader: 'own' | 'shared';
 }
 
 export interface StreamOptions {
