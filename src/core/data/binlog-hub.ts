@@ -135,7 +135,10 @@ class Stream implements BinlogClient {
     return this.options.schema;
   }
 
+  /** As a reader of its own reports it: the position after the last event received (any database). */
   received(): BinlogPosition | null {
+    if (this.own) return this.own.received() ?? this.last;
+    if (this.mode === 'hub') return this.group.hub?.received() ?? this.last;
     return this.last;
   }
 
@@ -298,6 +301,10 @@ class Hub {
       onError: (err) => this.fail(err),
       onBytes: (n) => { for (const s of this.attachedStreams) s.bytes(n); },
     });
+  }
+
+  received(): BinlogPosition | null {
+    return this.reader.received();
   }
 
   include(schema: string): void {
