@@ -13,7 +13,7 @@ import { freePort } from '../helpers/mariadb-server.js';
 import { startService, waitForPair, type RunningService } from './service-helpers.js';
 import type { PairStatus } from '../../src/core/status.js';
 import { runBinlogSync } from '../../src/core/data/orchestrator.js';
-import { copyTableDefs, pairContextFor, waitTablesEqual } from '../helpers/data-fixtures.js';
+import { copyTableDefs, pairContextFor, waitTablesEqual, waitUntil } from '../helpers/data-fixtures.js';
 import { tcpProxy } from '../helpers/tcp-proxy.js';
 
 let ctx: TestContext;
@@ -104,7 +104,9 @@ describe('lag, backlog and distance in status --json and /metrics', () => {
     const locker = await rootConnection(ctx.ports.target, ctx.targetDb);
     try {
       await locker.query('LOCK TABLES ticks WRITE');
-      await sleep(1500);
+      // the status file follows within a second or two (later on a loaded machine)
+      await waitUntil('the backlog to show in status --json', async () => ((await statusJson()).backlog?.events ?? 0) > 0,
+        30_000);
       const samples: PairStatus[] = [];
       for (let i = 0; i < 4; i++) {
         samples.push(await statusJson());
