@@ -150,9 +150,9 @@ class Consumer {
   bound = 12;
 
   constructor(readonly name: string, readonly schema: string, server: FakeServer, start: BinlogPosition, port: number,
-    gtid: boolean) {
+    gtid: boolean, extra: Partial<ConnectionConfig> = {}) {
     this.run = { stream: name, schema, start, got: [] };
-    const connection = { host: 'sim', port, user: 'u' } as ConnectionConfig;
+    const connection = { host: 'sim', port, user: 'u', ...extra } as ConnectionConfig;
     this.client = openStreamReader({
       connection, serverId: 1, start, schema, gtids: gtid ? '0-1-1' : undefined,
       onEvent: (ev) => {
@@ -325,5 +325,22 @@ describe('shared binlog reader (simulated binlog)', () => {
     a.stop();
     b.stop();
     expect(server.readers.size).toBe(0);
+  });
+
+  it('shares only between streams that would open the same connection (credentials, TLS)', () => {
+    const server = new FakeServer();
+    server.txn('a', 1);
+    const start = { file: 'bin.000001', pos: 4 };
+    const plain = new Consumer('plain', 'a', server, start, 29_997, false);
+    const tls = new Consumer('tls', 'b', server, start, 29_997, false, { ssl: { ca: '/ca.pem' } } as never);
+    for (let k = 0; k < 100; k++) for (const x of [...server.readers]) if (x.ready()) x.step();
+    server.txn('a', 1);
+    server.txn('b', 1);
+    for (let k = 0; k < 100; k++) for (const x of [...server.readers]) if (x.ready()) x.step();
+    expect(server.readers.size).toBe(2);
+    expect(sharedReaders().filter((g) => g.source === 'sim:29997:u').map((g) => [g.streams, g.onHub]))
+      .toEqual([[1, 0], [1, 0]]);
+    plain.stop();
+    tls.stop();
   });
 });

@@ -25,7 +25,7 @@
  * - The hub failing moves each of its streams that stands at a boundary to a reader of its
  *   own; a stream inside a transaction gets the error (its loop restarts from its checkpoint).
  */
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { openBinlogClient, type BinlogClient, type BinlogClientOptions } from './binlog-reader.js';
 import { comparePositions, formatPosition, type BinlogPosition, type ChangeEvent } from './events.js';
 import { SyncError } from '../errors.js';
@@ -62,7 +62,7 @@ class SourceGroup {
   readonly streams = new Set<Stream>();
   hub: Hub | null = null;
 
-  constructor(readonly key: string, private readonly open: OpenReader) {}
+  constructor(readonly key: string, private readonly open: OpenReader, private readonly forget: () => void) {}
 
   add(s: Stream): void {
     this.streams.add(s);
@@ -72,7 +72,7 @@ class SourceGroup {
   remove(s: Stream): void {
     this.streams.delete(s);
     this.hub?.remove(s);
-    if (this.streams.size === 0) groups.delete(this.key);
+    if (this.streams.size === 0) this.forget();
   }
 
   /** `s` stands at boundary `r` on its own reader: move it to the hub if it can go there. */
@@ -92,11 +92,22 @@ class SourceGroup {
 
 const groups = new Map<string, SourceGroup>();
 
+/**
+ * Streams share a reader only when they would open the same connection: same server and user,
+ * and the same credentials and TLS settings (a pair configured with TLS never reads through
+ * another pair's plain connection). The key shown (status, tests) is host:port:user.
+ */
 function groupFor(o: BinlogClientOptions, open: OpenReader): SourceGroup {
   const c = o.connection;
   const key = `${c.host}:${c.port}:${c.user}`;
-  let g = groups.get(key);
-  if (!g) { g = new SourceGroup(key, open); groups.set(key, g); }
+  const how = createHash('sha256').update(JSON.stringify([c.password ?? null, c.passwordEnv ?? null, c.ssl ?? null]))
+    .digest('hex');
+  const id = `${key}\0${how}`;
+  let g = groups.get(id);
+  if (!g) {
+    g = new SourceGroup(key, open, () => groups.delete(id));
+    groups.set(id, g);
+  }
   return g;
 }
 
