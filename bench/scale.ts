@@ -51,7 +51,7 @@ const WRITERS = 4;
 type Mode = 'own' | 'shared';
 interface PairStatusLite {
   name: string; state: string; lagMs: number | null; caughtUp: boolean | null; lastSchemaCheck: string | null;
-  totals: { events: number; rows: number; transactions: number }; lastError: { code: string; message: string } | null;
+  totals: { events: number; rows: number; transactions: number }; position: { file?: string; pos?: number } | null; lastError: { code: string; message: string } | null;
 }
 interface StatusDoc { service: { pid: number; startedAt: string; running: boolean }; pairs: PairStatusLite[] }
 
@@ -167,6 +167,20 @@ async function load(src: TestServer, seconds: number): Promise<{ sent: number; r
   return { sent, rate: sent / ((Date.now() - start) / 1000) };
 }
 
+/** One single-row UPDATE per table of every source database at RATE/s (each pair's first change to each table). */
+async function touchEveryTable(src: TestServer): Promise<{ sent: number; sec: number }> {
+  const c = await mysql.createConnection({ host: '127.0.0.1', port: src.port, user: 'root' });
+  const all = srcDbs().flatMap((d) => Array.from({ length: TABLES }, (_, j) => `${d}.${tname(j)}`));
+  const start = Date.now();
+  for (let i = 0; i < all.length; i++) {
+    const due = start + (i * 1000) / RATE;
+    if (due > Date.now()) await sleep(due - Date.now());
+    await c.query(`UPDATE ${all[i]} SET k = k + 1, ts = NOW(6) WHERE id = 1`);
+  }
+  await c.end();
+  return { sent: all.length, sec: round1((Date.now() - start) / 1000) };
+}
+
 /** PROBE_RATE single-row INSERTs/s into s000.lagt while `until()` is false. */
 async function probe(src: TestServer, until: () => boolean): Promise<void> {
   const c = await mysql.createConnection({ host: '127.0.0.1', port: src.port, user: 'root', database: 's000' });
@@ -224,6 +238,36 @@ async function waitFor(what: string, timeoutMs: number, cond: () => boolean | Pr
   throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
 }
 
+/** The source's binlog end (file, pos). */
+function masterPos(src: TestServer): { file: string; pos: number } {
+  const [file, pos] = q(src, 'SHOW MASTER STATUS').split('\t');
+  return { file: file!, pos: Number(pos) };
+}
+
+/**
+ * Seconds until every named pair has applied up to the source's binlog end as it is now (its
+ * status `position`, which also moves over other databases' transactions; published every
+ * second); null when that does not happen within 10 minutes. The status's caughtUp is not
+ * enough: it counts only what the pair's reader has received (a reader behind the source is not
+ * seen), and it waits for 2 s without events.
+ */
+async function caughtUp(src: TestServer, home: string, names: string[]): Promise<number | null> {
+  const end = masterPos(src);
+  try {
+    return round1(await waitFor(`${names.length} pairs at ${end.file}:${end.pos}`, 600_000, () => {
+      const byName = new Map((readStatus(home)?.pairs ?? []).map((p) => [p.name, p]));
+      return names.every((n) => {
+        const p = byName.get(n);
+        const at = p?.position;
+        return !!at?.file && (at.file > end.file || (at.file === end.file && (at.pos ?? 0) >= end.pos));
+      });
+    }));
+  } catch (err) {
+    log(String(err));
+    return null;
+  }
+}
+
 /** One load phase: the load, the probe, the watcher; RSS and applied rows over the window. */
 async function loadPhase(src: TestServer, dst: TestServer, home: string, rss: ReturnType<typeof rssSampler>, healthy: string[]) {
   const fromId = maxProbeId(src);
@@ -238,15 +282,7 @@ async function loadPhase(src: TestServer, dst: TestServer, home: string, rss: Re
   const t1 = now();
   const rows1 = sumRows(readStatus(home));
   const toId = maxProbeId(src);
-  // caught up: the probe table reached, and every healthy pair reports caughtUp (no event for 2 s)
-  let caughtUpSec: number | null = null;
-  try {
-    caughtUpSec = await waitFor('the healthy pairs to catch up', 300_000, () => {
-      const doc = readStatus(home);
-      const byName = new Map((doc?.pairs ?? []).map((p) => [p.name, p]));
-      return healthy.every((n) => byName.get(n)?.caughtUp === true);
-    });
-  } catch (err) { log(String(err)); }
+  const caughtUpSec = await caughtUp(src, home, healthy);
   const seen = await watcher.stop();
   const lag = lagStats(src, seen, fromId, toId);
   const steady = rss.between(t0, t1);
@@ -343,9 +379,12 @@ async function oneRun(mode: Mode, round: number) {
     const idle = rss.between(tIdle, now());
 
     // 2. load with all targets up (after an unmeasured warm-up)
+    const touch = await touchEveryTable(src);
+    const touchCaughtUpSec = await caughtUp(src, home, names);
+    log(`first change to each table: ${touch.sent} single-row UPDATEs in ${touch.sec} s, every pair caught up ${touchCaughtUpSec} s after the last`);
     if (WARMUP_SECONDS > 0) {
       await load(src, WARMUP_SECONDS);
-      await waitFor('the pairs to catch up after the warm-up', 300_000, () => (readStatus(home)?.pairs ?? []).every((p) => p.caughtUp === true)).catch((err) => log(String(err)));
+      log(`warm-up: every pair caught up ${await caughtUp(src, home, names)} s after it`);
     }
     log(`load A: ${RATE} txn/s + ${PROBE_RATE} probe/s for ${SECONDS} s, all targets up`);
     const loadA = await loadPhase(src, dst, home, rss, healthy);
@@ -369,14 +408,8 @@ async function oneRun(mode: Mode, round: number) {
     log(`load B: ${JSON.stringify(loadB)}; binlog dumps ${dumpsAfterB}`);
     const tBack = now();
     await dst2.restart();
-    let victimBackSec: number | null = null;
-    try {
-      await waitFor('the victim pair streaming and caught up again', 600_000, () => {
-        const v = readStatus(home)?.pairs.find((p) => p.name === 'victim');
-        return v?.state === 'streaming' && v.caughtUp === true;
-      });
-      victimBackSec = round1((now() - tBack) / 1000);
-    } catch (err) { log(String(err)); }
+    const back = await caughtUp(src, home, ['victim']);
+    const victimBackSec = back === null ? null : round1((now() - tBack) / 1000);
     log(`victim target back: pair streaming and caught up after ${victimBackSec} s`);
 
     // 4. equal?
@@ -389,7 +422,7 @@ async function oneRun(mode: Mode, round: number) {
     const dumpsEnd = await binlogDumps(src);
     const peakRssMb = Math.round(rss.peak());
     const result = {
-      mode, round, modeNote, pairs: names.length, tables: names.length * TABLES, rowsPerTable: ROWS, dataSetupSec: dataSec,
+      mode, round, firstTouch: { updates: touch.sent, sec: touch.sec, caughtUpSec: touchCaughtUpSec }, modeNote, pairs: names.length, tables: names.length * TABLES, rowsPerTable: ROWS, dataSetupSec: dataSec,
       startup: {
         serviceUpSec: round1(upSec), allStreamingSec,
         streamingSec: { first: round1(Math.min(...firstStreaming.values())), median: round1(median([...firstStreaming.values()])), last: round1(Math.max(...firstStreaming.values())) },
@@ -422,13 +455,14 @@ function table(results: Result[]): string {
     ['binlog dumps on the source (all streaming)', (r) => String(r.binlogDumps.allStreaming)],
     ['binlog dumps (victim target down / after load B / end)', (r) => `${r.binlogDumps.victimDown} / ${r.binlogDumps.afterLoadB} / ${r.binlogDumps.end}`],
     ['RSS idle / load A / load B (median), peak VmHWM', (r) => `${r.rss.idleMedianMb} / ${r.rss.loadAMedianMb} / ${r.rss.loadBMedianMb}, ${r.rss.peakMb} MB`],
+    ['first change to every table (1 UPDATE each): pairs caught up after', (r) => `${r.firstTouch.caughtUpSec ?? 'never'} s after the last of ${r.firstTouch.updates} (sent in ${r.firstTouch.sec} s)`],
     ['load A: txn/s sent, row changes/s applied', (r) => `${r.loadA.txnPerSec}, ${r.loadA.appliedRowsPerSec}`],
     ['load A: healthy pair lag p50 / p99 / max', (r) => `${r.loadA.lag.p50Ms} / ${r.loadA.lag.p99Ms} / ${r.loadA.lag.maxMs} ms (${r.loadA.lag.seen} probes)`],
-    ['load A: all healthy pairs caught up after', (r) => `${r.loadA.caughtUpSec ?? 'never'} s`],
+    ['load A: all healthy pairs caught up (position at source end) after', (r) => `${r.loadA.caughtUpSec ?? 'never'} s`],
     ['victim target down: victim state (seen after)', (r) => `${r.victimStateWhenDown} (${r.victimNoticedSec} s)`],
     ['load B: txn/s sent, row changes/s applied', (r) => `${r.loadB.txnPerSec}, ${r.loadB.appliedRowsPerSec}`],
     ['load B: healthy pair lag p50 / p99 / max', (r) => `${r.loadB.lag.p50Ms} / ${r.loadB.lag.p99Ms} / ${r.loadB.lag.maxMs} ms (${r.loadB.lag.seen} probes)`],
-    ['load B: all healthy pairs caught up after', (r) => `${r.loadB.caughtUpSec ?? 'never'} s`],
+    ['load B: all healthy pairs caught up (position at source end) after', (r) => `${r.loadB.caughtUpSec ?? 'never'} s`],
     ['victim back: streaming and caught up after', (r) => `${r.victimBackSec ?? 'never'} s`],
     ['every target equal to its source (CHECKSUM TABLE)', (r) => (r.equal ? `yes (${r.equalCheckSec} s)` : `NO: ${r.differingPairs.join(', ')}`)],
   ];
