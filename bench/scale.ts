@@ -17,7 +17,8 @@
  *    started again and the victim's recovery timed.
  * 4. every pair's tables compared by `CHECKSUM TABLE` on source and target (waiting up to 3 min).
  * RSS of the service process: VmRSS sampled every 250 ms (steady = median while idle after
- * start-up and during each load), peak = VmHWM. Applied row changes/s = the pairs' summed
+ * start-up and during each load), peak = VmHWM. CPU of the service and of the source's mariadbd
+ * over each load (/proc/PID/stat), in cores. Applied row changes/s = the pairs' summed
  * `totals.rows` (status) over the load window.
  * Modes (BENCH_SCALE_MODES, `own`; `own,shared`): setting sharedReader=false|true. Each of
  * BENCH_SCALE_ROUNDS rounds (1) runs every mode once. Prints a table, writes bench/scale-results.json.
@@ -116,6 +117,17 @@ async function setMode(home: string, mode: Mode): Promise<string> {
   const value = shown.sharedReader;
   if (String(value) !== String(mode === 'shared')) throw new Error(`settings show --json has sharedReader=${String(value)} after setting ${mode}`);
   return `sharedReader=${String(value)}`;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/PID/stat; NaN when gone. */
+function cpuSec(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
 }
 
 /** VmRSS every 250 ms and VmHWM of the service process. */
@@ -269,10 +281,11 @@ async function caughtUp(src: TestServer, home: string, names: string[]): Promise
 }
 
 /** One load phase: the load, the probe, the watcher; RSS and applied rows over the window. */
-async function loadPhase(src: TestServer, dst: TestServer, home: string, rss: ReturnType<typeof rssSampler>, healthy: string[]) {
+async function loadPhase(src: TestServer, dst: TestServer, home: string, rss: ReturnType<typeof rssSampler>, healthy: string[], pid: number) {
   const fromId = maxProbeId(src);
   const watcher = await watchTarget(dst);
   const rows0 = sumRows(readStatus(home));
+  const cpu0 = [cpuSec(pid), cpuSec(src.pid)];
   const t0 = now();
   let done = false;
   const probing = probe(src, () => done);
@@ -280,6 +293,8 @@ async function loadPhase(src: TestServer, dst: TestServer, home: string, rss: Re
   done = true;
   await probing;
   const t1 = now();
+  const cpu1 = [cpuSec(pid), cpuSec(src.pid)];
+  const cores = (i: number) => Math.round(((cpu1[i]! - cpu0[i]!) / ((t1 - t0) / 1000)) * 100) / 100;
   const rows1 = sumRows(readStatus(home));
   const toId = maxProbeId(src);
   const caughtUpSec = await caughtUp(src, home, healthy);
@@ -288,7 +303,7 @@ async function loadPhase(src: TestServer, dst: TestServer, home: string, rss: Re
   const steady = rss.between(t0, t1);
   return {
     txnSent: w.sent, txnPerSec: Math.round(w.rate), appliedRowsPerSec: Math.round((rows1 - rows0) / ((t1 - t0) / 1000)),
-    caughtUpSec: caughtUpSec === null ? null : round1(caughtUpSec), lag, rssMedianMb: Math.round(median(steady)), rssMaxMb: Math.round(Math.max(...steady)),
+    caughtUpSec: caughtUpSec === null ? null : round1(caughtUpSec), lag, serviceCpuCores: cores(0), sourceServerCpuCores: cores(1), rssMedianMb: Math.round(median(steady)), rssMaxMb: Math.round(Math.max(...steady)),
   };
 }
 
@@ -378,6 +393,7 @@ async function oneRun(mode: Mode, round: number) {
     await sleep(5000);
     const idle = rss.between(tIdle, now());
 
+    const dumpsIdle = await binlogDumps(src);
     // 2. load with all targets up (after an unmeasured warm-up)
     const touch = await touchEveryTable(src);
     const touchCaughtUpSec = await caughtUp(src, home, names);
@@ -386,9 +402,12 @@ async function oneRun(mode: Mode, round: number) {
       await load(src, WARMUP_SECONDS);
       log(`warm-up: every pair caught up ${await caughtUp(src, home, names)} s after it`);
     }
+    const dumpsBeforeLoad = await binlogDumps(src);
+    log(`binlog dumps on the source: ${dumpsIdle} after 5 s idle, ${dumpsBeforeLoad} before load A`);
     log(`load A: ${RATE} txn/s + ${PROBE_RATE} probe/s for ${SECONDS} s, all targets up`);
-    const loadA = await loadPhase(src, dst, home, rss, healthy);
-    log(`load A: ${JSON.stringify(loadA)}`);
+    const loadA = await loadPhase(src, dst, home, rss, healthy, pid);
+    const dumpsAfterA = await binlogDumps(src);
+    log(`load A: ${JSON.stringify(loadA)}; binlog dumps ${dumpsAfterA}`);
 
     // 3. the victim's target down
     log('stopping the victim pair\'s target server');
@@ -403,7 +422,7 @@ async function oneRun(mode: Mode, round: number) {
     const victimNoticedSec = round1((now() - tDown) / 1000);
     const dumpsVictimDown = await binlogDumps(src);
     log(`victim ${victimState} ${victimNoticedSec} s after its target's stop began; binlog dumps ${dumpsVictimDown}; load B`);
-    const loadB = await loadPhase(src, dst, home, rss, healthy);
+    const loadB = await loadPhase(src, dst, home, rss, healthy, pid);
     const dumpsAfterB = await binlogDumps(src);
     log(`load B: ${JSON.stringify(loadB)}; binlog dumps ${dumpsAfterB}`);
     const tBack = now();
@@ -429,7 +448,7 @@ async function oneRun(mode: Mode, round: number) {
         firstSchemaCheckDoneSec: { pairs: schemaDone.length, median: round1(median(schemaDone)), last: round1(Math.max(...schemaDone)) },
         statusCliStreaming: streamingCli,
       },
-      binlogDumps: { allStreaming: dumpsStreaming, victimDown: dumpsVictimDown, afterLoadB: dumpsAfterB, end: dumpsEnd },
+      binlogDumps: { allStreaming: dumpsStreaming, idle: dumpsIdle, beforeLoadA: dumpsBeforeLoad, afterLoadA: dumpsAfterA, victimDown: dumpsVictimDown, afterLoadB: dumpsAfterB, end: dumpsEnd },
       rss: { idleMedianMb: Math.round(median(idle)), loadAMedianMb: loadA.rssMedianMb, loadBMedianMb: loadB.rssMedianMb, peakMb: peakRssMb },
       loadA, victimStateWhenDown: victimState, victimNoticedSec, loadB, victimBackSec, equal: differ.length === 0, differingPairs: differ, equalCheckSec: equalSec,
     };
@@ -452,15 +471,17 @@ function table(results: Result[]): string {
     ['service start -> every pair streaming', (r) => `${r.startup.allStreamingSec} s`],
     ['  pair streaming: first / median / last', (r) => `${r.startup.streamingSec.first} / ${r.startup.streamingSec.median} / ${r.startup.streamingSec.last} s`],
     ['  first schema check done: median / last', (r) => `${r.startup.firstSchemaCheckDoneSec.median} / ${r.startup.firstSchemaCheckDoneSec.last} s`],
-    ['binlog dumps on the source (all streaming)', (r) => String(r.binlogDumps.allStreaming)],
+    ['binlog dumps on the source: all streaming / 5 s later / before load A / after load A', (r) => `${r.binlogDumps.allStreaming} / ${r.binlogDumps.idle} / ${r.binlogDumps.beforeLoadA} / ${r.binlogDumps.afterLoadA}`],
     ['binlog dumps (victim target down / after load B / end)', (r) => `${r.binlogDumps.victimDown} / ${r.binlogDumps.afterLoadB} / ${r.binlogDumps.end}`],
     ['RSS idle / load A / load B (median), peak VmHWM', (r) => `${r.rss.idleMedianMb} / ${r.rss.loadAMedianMb} / ${r.rss.loadBMedianMb}, ${r.rss.peakMb} MB`],
     ['first change to every table (1 UPDATE each): pairs caught up after', (r) => `${r.firstTouch.caughtUpSec ?? 'never'} s after the last of ${r.firstTouch.updates} (sent in ${r.firstTouch.sec} s)`],
-    ['load A: txn/s sent, row changes/s applied', (r) => `${r.loadA.txnPerSec}, ${r.loadA.appliedRowsPerSec}`],
+    ['load A: txn/s sent (plus the probe), row changes/s applied', (r) => `${r.loadA.txnPerSec}, ${r.loadA.appliedRowsPerSec}`],
+    ['load A: CPU cores used by the service / by the source mariadbd', (r) => `${r.loadA.serviceCpuCores} / ${r.loadA.sourceServerCpuCores}`],
     ['load A: healthy pair lag p50 / p99 / max', (r) => `${r.loadA.lag.p50Ms} / ${r.loadA.lag.p99Ms} / ${r.loadA.lag.maxMs} ms (${r.loadA.lag.seen} probes)`],
     ['load A: all healthy pairs caught up (position at source end) after', (r) => `${r.loadA.caughtUpSec ?? 'never'} s`],
     ['victim target down: victim state (seen after)', (r) => `${r.victimStateWhenDown} (${r.victimNoticedSec} s)`],
-    ['load B: txn/s sent, row changes/s applied', (r) => `${r.loadB.txnPerSec}, ${r.loadB.appliedRowsPerSec}`],
+    ['load B: txn/s sent (plus the probe), row changes/s applied', (r) => `${r.loadB.txnPerSec}, ${r.loadB.appliedRowsPerSec}`],
+    ['load B: CPU cores used by the service / by the source mariadbd', (r) => `${r.loadB.serviceCpuCores} / ${r.loadB.sourceServerCpuCores}`],
     ['load B: healthy pair lag p50 / p99 / max', (r) => `${r.loadB.lag.p50Ms} / ${r.loadB.lag.p99Ms} / ${r.loadB.lag.maxMs} ms (${r.loadB.lag.seen} probes)`],
     ['load B: all healthy pairs caught up (position at source end) after', (r) => `${r.loadB.caughtUpSec ?? 'never'} s`],
     ['victim back: streaming and caught up after', (r) => `${r.victimBackSec ?? 'never'} s`],
