@@ -13,8 +13,9 @@
  *    for SECONDS (BENCH_SCALE_SECONDS, 30), plus a lag probe: PROBE_RATE single-row INSERTs/s
  *    (BENCH_SCALE_PROBE_RATE, 50) into the first pair's `lagt`. Lag per probe row = first moment
  *    `MAX(id)` on the target covered it - its source NOW(6) (same clock; as bench/run.ts).
- * 3. load B: the victim's target server stopped, the same load and probe; then the server is
- *    started again and the victim's recovery timed.
+ * 3. load B: the victim's target server stopped (BENCH_SCALE_VICTIM=stop, default) or its writes
+ *    hanging on a global read lock (=lock), the same load and probe; then the server is started
+ *    again (the lock released) and the victim's recovery timed.
  * 4. every pair's tables compared by `CHECKSUM TABLE` on source and target (waiting up to 3 min).
  * RSS of the service process: VmRSS sampled every 250 ms (steady = median while idle after
  * start-up and during each load), peak = VmHWM. CPU of the service and of the source's mariadbd
@@ -47,12 +48,14 @@ const STARTUP_TIMEOUT_S = num('BENCH_SCALE_STARTUP_TIMEOUT', 1200);
 const MODES = (process.env.BENCH_SCALE_MODES ?? 'own').split(',').map((m) => m.trim()).filter(Boolean) as Mode[];
 /** The same load first, unmeasured (a running service, not cold code; bench/lag-report.ts does the same). */
 const WARMUP_SECONDS = num('BENCH_SCALE_WARMUP', 5);
+/** How the victim's target fails in load B: `stop` (the server stopped) or `lock` (FLUSH TABLES WITH READ LOCK: writes hang). */
+const VICTIM = process.env.BENCH_SCALE_VICTIM ?? 'stop';
 const WRITERS = 4;
 
 type Mode = 'own' | 'shared';
 interface PairStatusLite {
   name: string; state: string; lagMs: number | null; caughtUp: boolean | null; lastSchemaCheck: string | null;
-  totals: { events: number; rows: number; transactions: number }; position: { file?: string; pos?: number } | null; lastError: { code: string; message: string } | null;
+  totals: { events: number; rows: number; transactions: number }; backlog: { events: number; bytes: number } | null; position: { file?: string; pos?: number } | null; lastError: { code: string; message: string } | null;
 }
 interface StatusDoc { service: { pid: number; startedAt: string; running: boolean }; pairs: PairStatusLite[] }
 
@@ -409,24 +412,39 @@ async function oneRun(mode: Mode, round: number) {
     const dumpsAfterA = await binlogDumps(src);
     log(`load A: ${JSON.stringify(loadA)}; binlog dumps ${dumpsAfterA}`);
 
-    // 3. the victim's target down
-    log('stopping the victim pair\'s target server');
-    await dst2.stop(true);
+    // 3. the victim's target down (stopped), or hanging (its writes blocked by a global read lock)
     let victimState = '';
     const tDown = now();
-    await waitFor('the victim pair to notice', 60_000, () => {
-      const v = readStatus(home)?.pairs.find((p) => p.name === 'victim');
-      victimState = v?.state ?? '';
-      return !!v && v.state !== 'streaming';
-    }).catch(() => { victimState = `${victimState} (still, 60 s after the stop)`; });
+    let lockConn: mysql.Connection | undefined;
+    if (VICTIM === 'lock') {
+      log('blocking every write on the victim pair\'s target server (FLUSH TABLES WITH READ LOCK)');
+      lockConn = await dst2.connect();
+      await lockConn.query('FLUSH TABLES WITH READ LOCK');
+      victimState = 'target blocked by a global read lock';
+    } else {
+      log('stopping the victim pair\'s target server');
+      await dst2.stop(true);
+      await waitFor('the victim pair to notice', 60_000, () => {
+        const v = readStatus(home)?.pairs.find((p) => p.name === 'victim');
+        victimState = v?.state ?? '';
+        return !!v && v.state !== 'streaming';
+      }).catch(() => { victimState = `${victimState} (still, 60 s after the stop)`; });
+    }
     const victimNoticedSec = round1((now() - tDown) / 1000);
     const dumpsVictimDown = await binlogDumps(src);
-    log(`victim ${victimState} ${victimNoticedSec} s after its target's stop began; binlog dumps ${dumpsVictimDown}; load B`);
+    log(`victim: ${victimState}, ${victimNoticedSec} s after its target's ${VICTIM} began; binlog dumps ${dumpsVictimDown}; load B`);
     const loadB = await loadPhase(src, dst, home, rss, healthy, pid);
     const dumpsAfterB = await binlogDumps(src);
-    log(`load B: ${JSON.stringify(loadB)}; binlog dumps ${dumpsAfterB}`);
+    const v = readStatus(home)?.pairs.find((p) => p.name === 'victim');
+    const victimAfterB = `${v?.state}, backlog ${v?.backlog?.events ?? '-'} events / ${v?.backlog ? Math.round(v.backlog.bytes / 1024) : '-'} KiB, lag ${v?.lagMs ?? '-'} ms`;
+    log(`load B: ${JSON.stringify(loadB)}; binlog dumps ${dumpsAfterB}; victim ${victimAfterB}`);
     const tBack = now();
-    await dst2.restart();
+    if (lockConn) {
+      await lockConn.query('UNLOCK TABLES');
+      await lockConn.end();
+    } else {
+      await dst2.restart();
+    }
     const back = await caughtUp(src, home, ['victim']);
     const victimBackSec = back === null ? null : round1((now() - tBack) / 1000);
     log(`victim target back: pair streaming and caught up after ${victimBackSec} s`);
@@ -450,7 +468,7 @@ async function oneRun(mode: Mode, round: number) {
       },
       binlogDumps: { allStreaming: dumpsStreaming, idle: dumpsIdle, beforeLoadA: dumpsBeforeLoad, afterLoadA: dumpsAfterA, victimDown: dumpsVictimDown, afterLoadB: dumpsAfterB, end: dumpsEnd },
       rss: { idleMedianMb: Math.round(median(idle)), loadAMedianMb: loadA.rssMedianMb, loadBMedianMb: loadB.rssMedianMb, peakMb: peakRssMb },
-      loadA, victimStateWhenDown: victimState, victimNoticedSec, loadB, victimBackSec, equal: differ.length === 0, differingPairs: differ, equalCheckSec: equalSec,
+      loadA, victim: VICTIM, victimStateWhenDown: victimState, victimNoticedSec, loadB, victimAfterB, victimBackSec, equal: differ.length === 0, differingPairs: differ, equalCheckSec: equalSec,
     };
     log(`result ${JSON.stringify(result)}`);
     return result;
@@ -479,10 +497,11 @@ function table(results: Result[]): string {
     ['load A: CPU cores used by the service / by the source mariadbd', (r) => `${r.loadA.serviceCpuCores} / ${r.loadA.sourceServerCpuCores}`],
     ['load A: healthy pair lag p50 / p99 / max', (r) => `${r.loadA.lag.p50Ms} / ${r.loadA.lag.p99Ms} / ${r.loadA.lag.maxMs} ms (${r.loadA.lag.seen} probes)`],
     ['load A: all healthy pairs caught up (position at source end) after', (r) => `${r.loadA.caughtUpSec ?? 'never'} s`],
-    ['victim target down: victim state (seen after)', (r) => `${r.victimStateWhenDown} (${r.victimNoticedSec} s)`],
+    ['victim target down: how, victim state (seen after)', (r) => `${r.victim}: ${r.victimStateWhenDown} (${r.victimNoticedSec} s)`],
     ['load B: txn/s sent (plus the probe), row changes/s applied', (r) => `${r.loadB.txnPerSec}, ${r.loadB.appliedRowsPerSec}`],
     ['load B: CPU cores used by the service / by the source mariadbd', (r) => `${r.loadB.serviceCpuCores} / ${r.loadB.sourceServerCpuCores}`],
     ['load B: healthy pair lag p50 / p99 / max', (r) => `${r.loadB.lag.p50Ms} / ${r.loadB.lag.p99Ms} / ${r.loadB.lag.maxMs} ms (${r.loadB.lag.seen} probes)`],
+    ['victim at the end of load B', (r) => r.victimAfterB],
     ['load B: all healthy pairs caught up (position at source end) after', (r) => `${r.loadB.caughtUpSec ?? 'never'} s`],
     ['victim back: streaming and caught up after', (r) => `${r.victimBackSec ?? 'never'} s`],
     ['every target equal to its source (CHECKSUM TABLE)', (r) => (r.equal ? `yes (${r.equalCheckSec} s)` : `NO: ${r.differingPairs.join(', ')}`)],
@@ -493,6 +512,7 @@ function table(results: Result[]): string {
 }
 
 async function main(): Promise<void> {
+  if (VICTIM !== 'stop' && VICTIM !== 'lock') throw new Error(`BENCH_SCALE_VICTIM: ${VICTIM} (stop, lock)`);
   for (const m of MODES) if (m !== 'own' && m !== 'shared') throw new Error(`BENCH_SCALE_MODES: unknown mode ${m} (own, shared)`);
   log(`bench:scale: ${PAIRS} pairs x ${TABLES} tables + victim, modes ${MODES.join(',')}, ${ROUNDS} round(s), ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   const results: Result[] = [];
