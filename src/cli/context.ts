@@ -9,8 +9,10 @@ export function openStore(): ConfigStore {
   return new ConfigStore(resolvePaths());
 }
 
-export function commandLogger(store: ConfigStore, level: LogLevel, opts: { stderr?: boolean; files?: boolean } = {}): Logger {
-  return createLogger({ level, logDir: opts.files === false ? undefined : store.paths.logDir, stderr: opts.stderr ?? false });
+export function commandLogger(store: ConfigStore, level: LogLevel,
+  opts: { stderr?: boolean; files?: boolean } = {}): Logger {
+  const logDir = opts.files === false ? undefined : store.paths.logDir;
+  return createLogger({ level, logDir, stderr: opts.stderr ?? false });
 }
 
 /** An AbortSignal fired by the first SIGINT/SIGTERM; a second one forces exit. */

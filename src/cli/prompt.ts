@@ -12,15 +12,18 @@ export function isInteractive(): boolean {
 
 /** Fail with one message naming every missing flag (non-interactive use). */
 export function missingFlagsError(command: string, missing: string[]): SyncError {
-  return new SyncError('MISSING_FLAGS', `${command}: missing required ${missing.length === 1 ? 'flag' : 'flags'}: ${missing.join(', ')}`, {
+  const flags = missing.length === 1 ? 'flag' : 'flags';
+  return new SyncError('MISSING_FLAGS', `${command}: missing required ${flags}: ${missing.join(', ')}`, {
     hint: `Pass ${missing.join(' ')} (see \`db-sync ${command} --help\`), or run it in a terminal to be prompted.`,
     details: { missing },
   });
 }
 
-export async function askText(message: string, options: { default?: string; validate?: (v: string) => string | true } = {}): Promise<string> {
+export async function askText(message: string,
+  options: { default?: string; validate?: (v: string) => string | true } = {}): Promise<string> {
   const { input } = await prompts();
-  return input({ message, default: options.default, validate: options.validate ?? ((v) => (v.trim() ? true : 'required')) });
+  const validate = options.validate ?? ((v: string) => (v.trim() ? true : 'required'));
+  return input({ message, default: options.default, validate });
 }
 
 export async function askPassword(message: string): Promise<string> {
@@ -28,12 +31,14 @@ export async function askPassword(message: string): Promise<string> {
   return password({ message, mask: '*' });
 }
 
-export async function askChoice<T extends string>(message: string, choices: Array<{ name: string; value: T }>, def?: T): Promise<T> {
+export async function askChoice<T extends string>(message: string, choices: Array<{ name: string; value: T }>,
+  def?: T): Promise<T> {
   const { select } = await prompts();
   return select({ message, choices, default: def });
 }
 
-export async function askChecks<T extends string>(message: string, choices: Array<{ name: string; value: T; checked?: boolean }>): Promise<T[]> {
+export async function askChecks<T extends string>(message: string,
+  choices: Array<{ name: string; value: T; checked?: boolean }>): Promise<T[]> {
   const { checkbox } = await prompts();
   return checkbox({ message, choices });
 }

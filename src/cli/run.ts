@@ -28,7 +28,9 @@ export function printError(err: unknown): number {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function action<A extends any[]>(fn: (...args: A) => Promise<number | void> | number | void): (...args: A) => Promise<void> {
+export function action<A extends any[]>(
+  fn: (...args: A) => Promise<number | void> | number | void,
+): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       const code = await fn(...args);

@@ -30,7 +30,9 @@ export const LOG_FILES = { combined: 'combined.log', error: 'error.log' } as con
 export const DEFAULT_ROTATE_SIZE = '10m';
 export const DEFAULT_ROTATE_FILES = 5;
 
-export const REDACT_PATHS = ['password', '*.password', '*.*.password', 'connection.password', 'config.connections[*].password'];
+export const REDACT_PATHS = [
+  'password', '*.password', '*.*.password', 'connection.password', 'config.connections[*].password',
+];
 
 export function createLogger(options: LoggerOptions): Logger {
   const streams: pino.StreamEntry[] = [];
@@ -40,10 +42,14 @@ export function createLogger(options: LoggerOptions): Logger {
     const open = (name: string) => new RotatingFile({ file: path.join(options.logDir!, name), maxBytes, files });
     // 'trace' on the combined stream: the logger's own level does the filtering, so a
     // level change at run time applies to the file without rebuilding streams.
-    streams.push({ level: 'trace', stream: open(LOG_FILES.combined) }, { level: 'error', stream: open(LOG_FILES.error) });
+    streams.push({ level: 'trace', stream: open(LOG_FILES.combined) },
+      { level: 'error', stream: open(LOG_FILES.error) });
   }
   if (options.stderr) streams.push({ level: 'trace', stream: process.stderr });
-  const base = { level: options.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, timestamp: pino.stdTimeFunctions.isoTime };
+  const base = {
+    level: options.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
   if (streams.length === 0) return pino({ ...base, enabled: false });
   return trackDescendants(pino(base, pino.multistream(streams)));
 }

@@ -56,7 +56,8 @@ interface Vars {
 }
 
 async function readVars(db: Db): Promise<Vars> {
-  const [row] = await db.rows<Vars>('SELECT VERSION() AS version, @@server_id AS server_id, @@log_bin AS log_bin, @@binlog_format AS binlog_format, @@binlog_row_image AS binlog_row_image');
+  const [row] = await db.rows<Vars>('SELECT VERSION() AS version, @@server_id AS server_id, @@log_bin AS log_bin, '
+    + '@@binlog_format AS binlog_format, @@binlog_row_image AS binlog_row_image');
   let meta: string | null = null;
   try {
     const [m] = await db.rows<{ v: string }>('SELECT @@binlog_row_metadata AS v');
@@ -95,7 +96,8 @@ export async function checkCapabilities(conn: ConnectionConfig): Promise<Capabil
     let tableCount = 0;
     let nonTransactional: Capabilities['nonTransactional'] = [];
     try {
-      const [r] = await db.rows<{ n: number }>('SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [conn.database]);
+      const [r] = await db.rows<{ n: number }>(
+        'SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [conn.database]);
       tableCount = Number(r?.n ?? 0);
       await db.rows(`SHOW TABLES FROM ${quoteId(conn.database)}`);
       nonTransactional = await nonTransactionalTables(db, conn.database);
@@ -107,18 +109,27 @@ export async function checkCapabilities(conn: ConnectionConfig): Promise<Capabil
     const problems: string[] = [];
     const warnings: string[] = [];
     if (!logBin) problems.push('enable the binary log: start the server with --log-bin (and a --server-id)');
-    if (logBin && vars.binlog_format !== 'ROW') problems.push(`set binlog_format=ROW (now ${vars.binlog_format}): SET GLOBAL binlog_format='ROW' and in the server config`);
-    if (logBin && vars.binlog_row_image !== 'FULL') problems.push(`set binlog_row_image=FULL (now ${vars.binlog_row_image})`);
+    if (logBin && vars.binlog_format !== 'ROW') {
+      problems.push(`set binlog_format=ROW (now ${vars.binlog_format}): SET GLOBAL binlog_format='ROW' `
+        + 'and in the server config');
+    }
+    if (logBin && vars.binlog_row_image !== 'FULL') {
+      problems.push(`set binlog_row_image=FULL (now ${vars.binlog_row_image})`);
+    }
     if (!flags.replicationSlave) problems.push(`GRANT REPLICATION SLAVE ON *.* TO '${conn.user}'@'%'`);
     if (!flags.binlogMonitor) problems.push(`GRANT ${flavor.binlogMonitorGrant} ON *.* TO '${conn.user}'@'%'`);
     if (logBin && vars.binlog_row_metadata !== 'FULL') {
-      problems.push(`set binlog_row_metadata=FULL (now ${vars.binlog_row_metadata ?? 'unsupported'}): without it rows written before an ALTER are decoded against the wrong columns. SET GLOBAL binlog_row_metadata='FULL' (MariaDB 10.5+, MySQL 8.0+)`);
+      problems.push(`set binlog_row_metadata=FULL (now ${vars.binlog_row_metadata ?? 'unsupported'}): `
+        + 'without it rows written before an ALTER are decoded against the wrong columns. '
+        + "SET GLOBAL binlog_row_metadata='FULL' (MariaDB 10.5+, MySQL 8.0+)");
     }
     warnings.push(...nonTransactionalWarnings(nonTransactional));
     const gtid = await readGtidInfo(db, flavor, logBin);
     return {
-      flavor, serverId: Number(vars.server_id), serverUuid: await readUuid(db, flavor), canRead, tableCount, nonTransactional, logBin,
-      binlogFormat: vars.binlog_format, binlogRowImage: vars.binlog_row_image, binlogRowMetadata: vars.binlog_row_metadata,
+      flavor, serverId: Number(vars.server_id), serverUuid: await readUuid(db, flavor), canRead, tableCount,
+      nonTransactional, logBin,
+      binlogFormat: vars.binlog_format, binlogRowImage: vars.binlog_row_image,
+      binlogRowMetadata: vars.binlog_row_metadata,
       replicationSlave: flags.replicationSlave, binlogMonitor: flags.binlogMonitor,
       binlogUsable: problems.length === 0, binlogProblems: problems, warnings,
       gtidMode: gtid.position !== null, gtid,
@@ -135,14 +146,19 @@ export async function nonTransactionalTables(db: Db, database: string): Promise<
             (SELECT COUNT(*) FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = t.TABLE_SCHEMA
                AND s.TABLE_NAME = t.TABLE_NAME AND s.NON_UNIQUE = 0) AS \`keys\`
        FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = ? AND t.TABLE_TYPE = 'BASE TABLE'`, [database]);
-  return rows.filter((r) => !isTransactional(r.e)).map((r) => ({ table: r.t, engine: r.e ?? '?', keyless: Number(r.keys) === 0 }));
+  return rows.filter((r) => !isTransactional(r.e))
+    .map((r) => ({ table: r.t, engine: r.e ?? '?', keyless: Number(r.keys) === 0 }));
 }
 
 /** What a non-transactional table means for a pair, phrased as the fix. */
 export function nonTransactionalWarnings(tables: Capabilities['nonTransactional']): string[] {
   return tables.map(({ table, engine, keyless }) => keyless
-    ? `table ${table} (${engine}) has no transactions and no unique key: it is not part of the snapshot's consistent read and a kill -9 may apply its last changes twice, so its copy can drift; convert it to InnoDB (ALTER TABLE ${table} ENGINE=InnoDB) or give it a primary key`
-    : `table ${table} (${engine}) has no transactions: it is read outside the snapshot's consistent view and its changes are applied idempotently by key, so it converges once the stream has passed the copy; ALTER TABLE ${table} ENGINE=InnoDB makes it exact at every checkpoint`);
+    ? `table ${table} (${engine}) has no transactions and no unique key: it is not part of the snapshot's `
+      + 'consistent read and a kill -9 may apply its last changes twice, so its copy can drift; '
+      + `convert it to InnoDB (ALTER TABLE ${table} ENGINE=InnoDB) or give it a primary key`
+    : `table ${table} (${engine}) has no transactions: it is read outside the snapshot's consistent view `
+      + 'and its changes are applied idempotently by key, so it converges once the stream has passed the copy; '
+      + `ALTER TABLE ${table} ENGINE=InnoDB makes it exact at every checkpoint`);
 }
 
 const on = (v: unknown) => v === 1 || v === '1' || v === 'ON' || v === 'ON_PERMISSIVE';

@@ -1,7 +1,8 @@
 /**
- * Pure retry decisions, one policy for the service's supervisor and the data stream's: which failures are retried fast, and how long
- * to wait before the next attempt. Decisions use SyncError.retryable only (never message
- * text); a raw socket error that escaped mapping counts as a lost connection.
+ * Pure retry decisions, one policy for the service's supervisor and the data stream's: which
+ * failures are retried fast, and how long to wait before the next attempt. Decisions use
+ * SyncError.retryable only (never message text); a raw socket error that escaped mapping
+ * counts as a lost connection.
  */
 import { isRetryableDbError } from './db/db-errors.js';
 
@@ -28,7 +29,8 @@ export const isRetryable = isRetryableDbError;
  * Retryable: `retryDelay` for the first `maxRetries` failures, then doubling up to the cap.
  * Not retryable: the slow error interval.
  */
-export function retryDelayMs(failures: number, retryable: boolean, settings: RetrySettings, limits: RetryLimits = DEFAULT_LIMITS): number {
+export function retryDelayMs(failures: number, retryable: boolean, settings: RetrySettings,
+  limits: RetryLimits = DEFAULT_LIMITS): number {
   if (!retryable) return limits.errorRetryMs;
   if (failures <= settings.maxRetries) return settings.retryDelay;
   // Backoff starts from at least 1 s so retryDelay 0 cannot become a busy loop.

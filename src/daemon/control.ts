@@ -45,7 +45,8 @@ export async function startDaemon(paths: Paths, args: string[], timeoutMs = 30_0
   try {
     while (Date.now() < deadline) {
       if (exitCode !== null) {
-        throw new SyncError('SERVICE_START_FAILED', `the service exited with code ${exitCode} while starting:\n${tail(outFile)}`, {
+        const message = `the service exited with code ${exitCode} while starting:\n${tail(outFile)}`;
+        throw new SyncError('SERVICE_START_FAILED', message, {
           hint: `Fix the cause above (full output in ${outFile}, logs in ${paths.logDir}).`,
         });
       }
@@ -53,7 +54,8 @@ export async function startDaemon(paths: Paths, args: string[], timeoutMs = 30_0
       if (doc && doc.service.pid === pid && doc.service.running) return pid;
       await sleep(100);
     }
-    throw new SyncError('SERVICE_START_TIMEOUT', `the service (PID ${pid}) did not report itself up within ${timeoutMs / 1000} s`, {
+    const within = `${timeoutMs / 1000} s`;
+    throw new SyncError('SERVICE_START_TIMEOUT', `the service (PID ${pid}) did not report itself up within ${within}`, {
       hint: `It may still be starting: check \`db-sync service status\` and ${outFile}.`,
     });
   } finally {

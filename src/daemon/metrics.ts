@@ -66,17 +66,21 @@ function buildRegistry(pairs: () => PairStatus[]): Registry {
   gauge('db_sync_pair_last_event_timestamp_seconds',
     'Unix time the last change event arrived (binlog mode; absent before the first)',
     (p) => (p.lastEventAt === null ? null : Date.parse(p.lastEventAt) / 1000));
-  counter('db_sync_pair_rows_applied_total', 'Rows applied to the target by the current run of the pair', (p) => p.totals.rows);
-  counter('db_sync_pair_events_applied_total', 'Change events applied by the current run of the pair', (p) => p.totals.events);
+  counter('db_sync_pair_rows_applied_total', 'Rows applied to the target by the current run of the pair',
+    (p) => p.totals.rows);
+  counter('db_sync_pair_events_applied_total', 'Change events applied by the current run of the pair',
+    (p) => p.totals.events);
   counter('db_sync_pair_errors_total', 'Pair failures since the service started', (p) => p.errorsTotal);
   gauge('db_sync_pair_throttled', '1 while the pair\'s snapshot/reconciliation reads wait for a loaded source',
     (p) => (p.throttled ? 1 : 0));
   counter('db_sync_pair_throttled_seconds_total', 'Seconds the pair\'s reads waited for the source', throttledSec);
   gauge('db_sync_pair_source_history_list_length', 'Source InnoDB history list length while a snapshot runs',
     (p) => p.historyListLength);
-  gauge('db_sync_pair_snapshot_progress_ratio', 'Initial snapshot progress 0..1 (absent outside a snapshot)', (p) => (p.snapshot ? p.snapshot.percent / 100 : null));
+  gauge('db_sync_pair_snapshot_progress_ratio', 'Initial snapshot progress 0..1 (absent outside a snapshot)',
+    (p) => (p.snapshot ? p.snapshot.percent / 100 : null));
   new Gauge({
-    name: 'db_sync_pair_state', help: '1 for the state the pair is in, 0 for the others', labelNames: ['pair', 'state'], registers: [register],
+    name: 'db_sync_pair_state', help: '1 for the state the pair is in, 0 for the others',
+    labelNames: ['pair', 'state'], registers: [register],
     collect() {
       this.reset();
       for (const p of pairs()) for (const s of PAIR_STATES) this.set({ pair: p.name, state: s }, p.state === s ? 1 : 0);
@@ -112,9 +116,13 @@ export async function startMetricsServer(port: number, pairs: () => PairStatus[]
     }
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(new SyncError('METRICS_PORT', `cannot serve metrics on 127.0.0.1:${port}: ${err.code ?? err.message}`, {
-      hint: 'Choose a free port with `db-sync settings set metricsPort N` or `service start --metrics-port N`, or stop what listens there.', cause: err,
-    })));
+    const failed = (err: NodeJS.ErrnoException) => new SyncError('METRICS_PORT',
+      `cannot serve metrics on 127.0.0.1:${port}: ${err.code ?? err.message}`, {
+        hint: 'Choose a free port with `db-sync settings set metricsPort N` or `service start --metrics-port N`, '
+          + 'or stop what listens there.',
+        cause: err,
+      });
+    server.once('error', (err: NodeJS.ErrnoException) => reject(failed(err)));
     server.listen(port, '127.0.0.1', () => resolve());
   });
   const addr = server.address();

@@ -67,7 +67,9 @@ export function acquirePidFile(file: string, pid = process.pid): void {
       if (other === pid) return;
     }
   }
-  throw new SyncError('PID_FILE', `cannot create the PID file ${file}`, { hint: 'Remove it if no db-sync service is running.' });
+  throw new SyncError('PID_FILE', `cannot create the PID file ${file}`, {
+    hint: 'Remove it if no db-sync service is running.',
+  });
 }
 
 /** Remove the PID file if it is still ours. */

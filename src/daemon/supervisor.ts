@@ -95,16 +95,21 @@ export class PairSupervisor {
     const e = toSyncError(err);
     const retryable = isRetryable(err);
     this.failures += 1;
-    const delay = retryDelayMs(this.failures, retryable, this.options.retrySettings(), { ...DEFAULT_LIMITS, ...this.options.limits });
+    const limits = { ...DEFAULT_LIMITS, ...this.options.limits };
+    const delay = retryDelayMs(this.failures, retryable, this.options.retrySettings(), limits);
     const nextRetryAt = new Date(Date.now() + delay).toISOString();
     const prev = status.current();
     status.update({
-      state: retryable ? 'retrying' : 'error', nextRetryAt, retryCount: this.failures, errorsTotal: prev.errorsTotal + 1,
-      lastError: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}), at: new Date().toISOString() },
+      state: retryable ? 'retrying' : 'error', nextRetryAt, retryCount: this.failures,
+      errorsTotal: prev.errorsTotal + 1,
+      lastError: {
+        code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}), at: new Date().toISOString(),
+      },
       eventsPerSec: 0, rowsPerSec: 0, ...STREAM_STOPPED,
     });
     const log = retryable ? logger.warn.bind(logger) : logger.error.bind(logger);
-    log({ code: e.code, err: e.message, retryable, attempt: this.failures, retryInMs: delay }, retryable ? 'pair failed; retrying' : 'pair failed; will try again later');
+    log({ code: e.code, err: e.message, retryable, attempt: this.failures, retryInMs: delay },
+      retryable ? 'pair failed; retrying' : 'pair failed; will try again later');
     return delay;
   }
 

@@ -45,7 +45,9 @@ export function findBinary(names: string[]): string {
     const p = path.join(dir, name);
     if (existsSync(p)) return p;
   }
-  throw new SyncError('MARIADB_NOT_FOUND', `none of ${names.join(', ')} found`, { hint: 'Install the MariaDB server binaries: apt-get install mariadb-server' });
+  throw new SyncError('MARIADB_NOT_FOUND', `none of ${names.join(', ')} found`, {
+    hint: 'Install the MariaDB server binaries: apt-get install mariadb-server',
+  });
 }
 
 export async function freePort(): Promise<number> {
@@ -61,7 +63,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function serverArgs(o: Required<Pick<ServerOptions, 'serverId'>> & ServerOptions, datadir: string, port: number, socket: string): string[] {
+function serverArgs(o: Required<Pick<ServerOptions, 'serverId'>> & ServerOptions, datadir: string, port: number,
+  socket: string): string[] {
   const user = os.userInfo().username;
   const args = [
     '--no-defaults', `--datadir=${datadir}`, `--port=${port}`, `--socket=${socket}`, '--bind-address=127.0.0.1',
@@ -92,7 +95,8 @@ async function waitReady(port: number, child: ChildProcess, datadir: string, tim
   let lastErr: unknown;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
-      const log = existsSync(path.join(datadir, 'error.log')) ? readFileSync(path.join(datadir, 'error.log'), 'utf8').slice(-3000) : '';
+      const errorLog = path.join(datadir, 'error.log');
+      const log = existsSync(errorLog) ? readFileSync(errorLog, 'utf8').slice(-3000) : '';
       throw new Error(`mariadbd exited with ${child.exitCode} during start-up:\n${log}`);
     }
     try {
@@ -155,9 +159,11 @@ export async function startServer(options: ServerOptions = {}): Promise<LocalSer
       await launch();
     },
     sql(text: string, database?: string) {
-      const args = ['--no-defaults', '-h127.0.0.1', `-P${port}`, '-uroot', '--batch', '--skip-column-names', '--default-character-set=utf8mb4'];
+      const args = ['--no-defaults', '-h127.0.0.1', `-P${port}`, '-uroot', '--batch', '--skip-column-names',
+        '--default-character-set=utf8mb4'];
       if (database) args.push(database);
-      return execFileSync(findBinary(['mariadb', 'mysql']), args, { input: text, encoding: 'utf8', maxBuffer: 1 << 28 });
+      const client = findBinary(['mariadb', 'mysql']);
+      return execFileSync(client, args, { input: text, encoding: 'utf8', maxBuffer: 1 << 28 });
     },
   };
   running.add(server);

@@ -44,7 +44,10 @@ function writeConfig(home: string, source: LocalServer, target: LocalServer): Co
   store.update((c) => {
     c.settings.retryDelay = 1000;
     c.settings.schemaCheckInterval = 10_000;
-    c.connections.push({ ...rootConnectionConfig(source.port, DEMO_DB), name: 'demo-source' }, { ...rootConnectionConfig(target.port, DEMO_DB), name: 'demo-target' });
+    c.connections.push(
+      { ...rootConnectionConfig(source.port, DEMO_DB), name: 'demo-source' },
+      { ...rootConnectionConfig(target.port, DEMO_DB), name: 'demo-target' },
+    );
     c.syncPairs.push({ name: 'demo', source: 'demo-source', target: 'demo-target' } as (typeof c.syncPairs)[number]);
   });
   return store;
@@ -53,7 +56,9 @@ function writeConfig(home: string, source: LocalServer, target: LocalServer): Co
 async function waitUntilUp(store: ConfigStore, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the service exited with code ${child.exitCode}; see ${store.paths.logDir}`);
+    if (child.exitCode !== null) {
+      throw new Error(`the service exited with code ${child.exitCode}; see ${store.paths.logDir}`);
+    }
     const doc = readStatusFile(store.paths.statusFile);
     if (doc && doc.service.pid === child.pid && doc.service.running) return;
     await sleep(100);
@@ -80,7 +85,10 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
   const say = options.say ?? (() => undefined);
   const home = mkdtempSync(path.join(os.tmpdir(), 'db-sync-demo-'));
   say('starting two throwaway MariaDB servers (source with binlog, target) ...');
-  const [source, target] = await Promise.all([startServer({ binlog: true, serverId: 1, label: 'demo-source', ownProcessGroup: true }), startServer({ binlog: false, serverId: 2, label: 'demo-target', ownProcessGroup: true })]);
+  const [source, target] = await Promise.all([
+    startServer({ binlog: true, serverId: 1, label: 'demo-source', ownProcessGroup: true }),
+    startServer({ binlog: false, serverId: 2, label: 'demo-target', ownProcessGroup: true }),
+  ]);
   try {
     return await runWith(home, source, target, options.writesPerSec ?? 20, say);
   } catch (err) {
@@ -90,8 +98,10 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
   }
 }
 
-async function runWith(home: string, source: LocalServer, target: LocalServer, writesPerSec: number, say: (line: string) => void): Promise<DemoHandle> {
-  say(`source on 127.0.0.1:${source.port}, target on 127.0.0.1:${target.port}; loading the sample "${DEMO_DB}" database ...`);
+async function runWith(home: string, source: LocalServer, target: LocalServer, writesPerSec: number,
+  say: (line: string) => void): Promise<DemoHandle> {
+  say(`source on 127.0.0.1:${source.port}, target on 127.0.0.1:${target.port}; `
+    + `loading the sample "${DEMO_DB}" database ...`);
   source.sql(`CREATE DATABASE ${DEMO_DB};`);
   target.sql(`CREATE DATABASE ${DEMO_DB};`);
   source.sql(`${SAMPLE_SCHEMA}\n${sampleData()}`, DEMO_DB);
@@ -116,7 +126,9 @@ async function runWith(home: string, source: LocalServer, target: LocalServer, w
 async function startServiceChild(store: ConfigStore, home: string): Promise<ChildProcess> {
   // Own process group: Ctrl-C in the terminal reaches only the demo, which stops the service
   // after the final comparison (a second signal would force it).
-  const child = spawn(process.execPath, [...CLI_COMMAND, 'service', 'start'], { env: { ...process.env, DB_SYNC_HOME: home }, stdio: 'ignore', detached: true });
+  const child = spawn(process.execPath, [...CLI_COMMAND, 'service', 'start'], {
+    env: { ...process.env, DB_SYNC_HOME: home }, stdio: 'ignore', detached: true,
+  });
   try {
     await waitUntilUp(store, child);
     return child;
@@ -135,7 +147,8 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** `writesPerSec` order transactions per second on the source, one at a time. */
-async function startLoad(port: number, writesPerSec: number): Promise<{ writes: () => number; stop: () => Promise<void> }> {
+async function startLoad(port: number,
+  writesPerSec: number): Promise<{ writes: () => number; stop: () => Promise<void> }> {
   const db = await openConnection(rootConnectionConfig(port, DEMO_DB));
   let writes = 0;
   let busy = false;
@@ -155,15 +168,21 @@ async function startLoad(port: number, writesPerSec: number): Promise<{ writes: 
   };
 }
 
-async function compareCounts(sourcePort: number, targetPort: number): Promise<Array<{ table: string; source: number; target: number }>> {
-  const count = async (conn: Db, table: string) =>
+async function compareCounts(sourcePort: number,
+  targetPort: number): Promise<Array<{ table: string; source: number; target: number }>> {
+  const count = async (conn: Db, table: string) => {
     // a table not there yet (the copy is still running) counts as -1
-    Number((await conn.rows<{ n: string }>(`SELECT COUNT(*) AS n FROM ${quoteId(table)}`).catch(() => [{ n: '-1' }]))[0]?.n ?? -1);
+    const rows = await conn.rows<{ n: string }>(`SELECT COUNT(*) AS n FROM ${quoteId(table)}`)
+      .catch(() => [{ n: '-1' }]);
+    return Number(rows[0]?.n ?? -1);
+  };
   const sdb = await openConnection(rootConnectionConfig(sourcePort, DEMO_DB));
   const tdb = await openConnection(rootConnectionConfig(targetPort, DEMO_DB));
   try {
     const out = [];
-    for (const table of ['customers', 'products', 'orders', 'order_lines']) out.push({ table, source: await count(sdb, table), target: await count(tdb, table) });
+    for (const table of ['customers', 'products', 'orders', 'order_lines']) {
+      out.push({ table, source: await count(sdb, table), target: await count(tdb, table) });
+    }
     return out;
   } finally {
     await Promise.all([sdb?.close(), tdb?.close()]);

@@ -37,7 +37,8 @@ CREATE TABLE order_lines (
   PRIMARY KEY (order_id, line_no)
 ) ENGINE=InnoDB;
 CREATE VIEW order_totals AS
-  SELECT o.id, o.customer_id, SUM(l.quantity * l.price) AS total FROM orders o JOIN order_lines l ON l.order_id = o.id GROUP BY o.id, o.customer_id;
+  SELECT o.id, o.customer_id, SUM(l.quantity * l.price) AS total
+    FROM orders o JOIN order_lines l ON l.order_id = o.id GROUP BY o.id, o.customer_id;
 DELIMITER //
 CREATE PROCEDURE restock(IN amount INT)
 BEGIN
@@ -51,14 +52,20 @@ export function sampleData(customers = 200, orders = 1000): string {
   const out: string[] = [];
   const cust = Array.from({ length: customers }, (_, i) => `('Customer ${i + 1}','customer${i + 1}@example.com')`);
   out.push(`INSERT INTO customers (name, email) VALUES ${cust.join(',')};`);
-  const prods = Array.from({ length: 50 }, (_, i) =>
-    `('SKU${String(i + 1).padStart(5, '0')}','Product ${i + 1}',${(5 + ((i * 37) % 200)).toFixed(2)},${(i * 13) % 100},'{"color":"c${i % 7}","weight":${i % 11}}')`);
+  const prods = Array.from({ length: 50 }, (_, i) => {
+    const price = (5 + ((i * 37) % 200)).toFixed(2);
+    const attributes = `{"color":"c${i % 7}","weight":${i % 11}}`;
+    return `('SKU${String(i + 1).padStart(5, '0')}','Product ${i + 1}',${price},${(i * 13) % 100},'${attributes}')`;
+  });
   out.push(`INSERT INTO products (sku, title, price, stock, attributes) VALUES ${prods.join(',')};`);
   const ords: string[] = [];
   const lines: string[] = [];
   for (let o = 1; o <= orders; o += 1) {
     ords.push(`(${o},${1 + ((o * 7) % customers)},'${['new', 'paid', 'shipped'][o % 3]}')`);
-    for (let l = 1; l <= 1 + (o % 3); l += 1) lines.push(`(${o},${l},${1 + ((o + l) % 50)},${1 + (l % 4)},${(3 + ((o * l) % 90)).toFixed(2)})`);
+    for (let l = 1; l <= 1 + (o % 3); l += 1) {
+      const price = (3 + ((o * l) % 90)).toFixed(2);
+      lines.push(`(${o},${l},${1 + ((o + l) % 50)},${1 + (l % 4)},${price})`);
+    }
   }
   out.push(`INSERT INTO orders (id, customer_id, status) VALUES ${ords.join(',')};`);
   out.push(`INSERT INTO order_lines (order_id, line_no, product_id, quantity, price) VALUES ${lines.join(',')};`);

@@ -13,73 +13,22 @@ function files(dir: string): string[] {
 }
 
 /**
- * Files that still have lines over 120 characters, with how many (December 2026; issue 10).
- * A ratchet: a file not listed must have none, a listed one no more than its count, and a
- * count that went down must be lowered here (so the list only shrinks). Remove a file's entry
- * once it is clean.
+ * Files that still have lines over 120 characters, with how many (December 2026; issue 10):
+ * only files another change was rewriting while the rest of src/ was rewrapped. A ratchet: a
+ * file not listed must have none, a listed one no more than its count, and a count that went
+ * down must be lowered here (so the list only shrinks). Remove a file's entry once it is clean;
+ * with the list empty the test asserts that no line in src/ is over 120.
  */
 const PENDING = new Map<string, number>([
-  ['cli/commands/connection.ts', 10],
-  ['cli/commands/demo.ts', 5],
-  ['cli/commands/plan.ts', 4],
-  ['cli/commands/service.ts', 8],
-  ['cli/commands/settings.ts', 6],
-  ['cli/commands/sync-run.ts', 8],
-  ['cli/commands/sync.ts', 16],
-  ['cli/commands/verify.ts', 8],
-  ['cli/context.ts', 2],
-  ['cli/prompt.ts', 5],
-  ['cli/run.ts', 1],
-  ['cli/views/status-view.ts', 4],
-  ['core/config/edit.ts', 11],
   ['core/config/schema.ts', 2],
-  ['core/config/store.ts', 1],
-  ['core/data/applier.ts', 24],
   ['core/data/apply-loop.ts', 8],
   ['core/data/binlog-reader.ts', 8],
-  ['core/data/chunk-writer.ts', 7],
-  ['core/data/ddl-plan.ts', 12],
-  ['core/data/ddl-replay.ts', 5],
   ['core/data/orchestrator.ts', 10],
-  ['core/data/position.ts', 3],
-  ['core/data/snapshot-runner.ts', 3],
-  ['core/data/snapshot.ts', 4],
-  ['core/data/source-watch.ts', 1],
-  ['core/data/sql-lexer.ts', 2],
-  ['core/data/statement-handler.ts', 19],
-  ['core/data/statement-kind.ts', 9],
-  ['core/data/status-vars.ts', 9],
   ['core/data/supervisor.ts', 1],
-  ['core/data/target-table.ts', 3],
-  ['core/data/txn-pipe.ts', 5],
-  ['core/log.ts', 3],
   ['core/pair/data-step.ts', 2],
   ['core/pair/schema-step.ts', 11],
   ['core/pair/sync-pair.ts', 3],
-  ['core/poll/mode.ts', 2],
-  ['core/poll/poll-runner.ts', 11],
-  ['core/poll/poll-table.ts', 5],
-  ['core/poll/timestamp-column.ts', 3],
-  ['core/preflight.ts', 10],
-  ['core/retry.ts', 2],
-  ['core/routines/diff-triggers.ts', 5],
-  ['core/routines/diff.ts', 9],
-  ['core/routines/introspect.ts', 18],
-  ['core/routines/render.ts', 6],
-  ['core/schema/column-change.ts', 7],
-  ['core/schema/diff.ts', 6],
-  ['core/schema/introspect.ts', 5],
-  ['core/schema/parse-create-table.ts', 2],
-  ['core/verify/render-report.ts', 4],
-  ['core/verify/verify-pair.ts', 2],
-  ['daemon/control.ts', 2],
-  ['daemon/metrics.ts', 6],
-  ['daemon/pid-file.ts', 1],
   ['daemon/service.ts', 6],
-  ['daemon/supervisor.ts', 4],
-  ['demo/mariadb-launcher.ts', 5],
-  ['demo/run-demo.ts', 10],
-  ['demo/sample-data.ts', 3],
 ]);
 
 describe('line length', () => {

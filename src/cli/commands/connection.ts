@@ -16,7 +16,9 @@ interface AddFlags {
   database?: string; sslMode?: string; sslCa?: string;
 }
 
-const REQUIRED: Array<[keyof AddFlags, string]> = [['name', '--name'], ['host', '--host'], ['user', '--user'], ['database', '--database']];
+const REQUIRED: Array<[keyof AddFlags, string]> = [
+  ['name', '--name'], ['host', '--host'], ['user', '--user'], ['database', '--database'],
+];
 
 /** Fill what the flags left out: prompt on a TTY, else one error naming every missing flag. */
 async function completeAddFlags(flags: AddFlags): Promise<AddFlags> {
@@ -42,7 +44,9 @@ function toEntry(f: AddFlags): Record<string, unknown> {
   const entry: Record<string, unknown> = { name: f.name, host: f.host, port, user: f.user, database: f.database };
   if (typeof f.password === 'string') entry.password = f.password;
   if (f.passwordEnv !== undefined) entry.passwordEnv = f.passwordEnv;
-  if (f.sslMode !== undefined || f.sslCa !== undefined) entry.ssl = { mode: f.sslMode ?? (f.sslCa ? 'verify-ca' : 'required'), ...(f.sslCa ? { ca: f.sslCa } : {}) };
+  if (f.sslMode !== undefined || f.sslCa !== undefined) {
+    entry.ssl = { mode: f.sslMode ?? (f.sslCa ? 'verify-ca' : 'required'), ...(f.sslCa ? { ca: f.sslCa } : {}) };
+  }
   return entry;
 }
 
@@ -56,8 +60,10 @@ export function renderCapabilities(name: string, c: Capabilities): string {
     `connection "${name}": connected`,
     `  server:          ${flavor} ${c.flavor.version} (server_id ${c.serverId})`,
     `  database:        ${c.canRead ? `readable, ${c.tableCount} tables` : 'NOT readable by this user'}`,
-    `  binary log:      log_bin=${c.logBin ? 'ON' : 'OFF'}, binlog_format=${c.binlogFormat ?? '-'}, binlog_row_image=${c.binlogRowImage ?? '-'}, binlog_row_metadata=${c.binlogRowMetadata ?? '-'}`,
-    `  grants:          REPLICATION SLAVE ${yesNo(c.replicationSlave)}, ${c.flavor.binlogMonitorGrant} ${yesNo(c.binlogMonitor)}`,
+    `  binary log:      log_bin=${c.logBin ? 'ON' : 'OFF'}, binlog_format=${c.binlogFormat ?? '-'}, `
+      + `binlog_row_image=${c.binlogRowImage ?? '-'}, binlog_row_metadata=${c.binlogRowMetadata ?? '-'}`,
+    `  grants:          REPLICATION SLAVE ${yesNo(c.replicationSlave)}, `
+      + `${c.flavor.binlogMonitorGrant} ${yesNo(c.binlogMonitor)}`,
   ];
   if (c.binlogUsable) lines.push('  change capture:  binlog (ready as a source)');
   else {
@@ -100,18 +106,22 @@ export function registerConnectionCommands(program: Command): void {
     .option('--database <name>', 'database (schema) to sync from or to')
     .option('--ssl-mode <mode>', `TLS: ${SSL_MODES.join('|')}`)
     .option('--ssl-ca <file>', 'CA certificate file for TLS verification')
-    .addHelpText('after', '\nExample:\n  db-sync connection add --name prod --host db1.example.com --user sync --password-env PROD_PW --database shop')
+    .addHelpText('after', '\nExample:\n  db-sync connection add --name prod --host db1.example.com --user sync '
+      + '--password-env PROD_PW --database shop')
     .action(action(async (flags: AddFlags) => {
       if (flags.password === false) flags.password = '';
       if (typeof flags.password === 'string' && flags.passwordEnv !== undefined && flags.password !== '') {
-        throw new SyncError('INVALID_INPUT', 'give either --password or --password-env, not both', { hint: 'Prefer --password-env VAR: the password then never touches the disk.' });
+        throw new SyncError('INVALID_INPUT', 'give either --password or --password-env, not both', {
+          hint: 'Prefer --password-env VAR: the password then never touches the disk.',
+        });
       }
       const done = await completeAddFlags(flags);
       const store = openStore();
       const config = store.load();
       const conn = addConnection(config, toEntry(done));
       store.save(config);
-      process.stdout.write(`added connection "${conn.name}" (${conn.user}@${conn.host}:${conn.port}/${conn.database})\n`);
+      const where = `${conn.user}@${conn.host}:${conn.port}/${conn.database}`;
+      process.stdout.write(`added connection "${conn.name}" (${where})\n`);
     }));
 
   cmd.command('edit')
@@ -149,10 +159,15 @@ export function registerConnectionCommands(program: Command): void {
     .action(action(async (flags: { json?: boolean }) => {
       const config = openStore().load();
       if (flags.json) return printJson(config.connections.map(publicConnection));
-      if (config.connections.length === 0) return void process.stdout.write('no connections yet: add one with `db-sync connection add`\n');
-      process.stdout.write(`${renderTable(['name', 'host:port', 'user', 'database', 'password', 'tls'], config.connections.map((c) => [
-        c.name, `${c.host}:${c.port}`, c.user, c.database, String(publicConnection(c).password), c.ssl?.mode ?? 'disabled',
-      ]))}\n`);
+      if (config.connections.length === 0) {
+        return void process.stdout.write('no connections yet: add one with `db-sync connection add`\n');
+      }
+      const head = ['name', 'host:port', 'user', 'database', 'password', 'tls'];
+      const rows = config.connections.map((c) => [
+        c.name, `${c.host}:${c.port}`, c.user, c.database, String(publicConnection(c).password),
+        c.ssl?.mode ?? 'disabled',
+      ]);
+      process.stdout.write(`${renderTable(head, rows)}\n`);
     }));
 
   cmd.command('test')

@@ -11,7 +11,8 @@ type LogUpdate = (typeof import('log-update'))['default'];
 function draw(logUpdate: LogUpdate, demo: DemoHandle, started: number): void {
   const snap = readServiceStatus(demo.store);
   const secs = Math.round((Date.now() - started) / 1000);
-  logUpdate(`${renderStatus(snap.doc, snap.alive, new Date(), process.stdout.columns ?? 80)}\nwrite load: ${demo.writes()} order transactions on the source in ${secs}s` +
+  const status = renderStatus(snap.doc, snap.alive, new Date(), process.stdout.columns ?? 80);
+  logUpdate(`${status}\nwrite load: ${demo.writes()} order transactions on the source in ${secs}s` +
     `\nconfig folder: ${demo.home}   (Ctrl-C stops the service and both servers and removes everything)`);
 }
 
@@ -32,7 +33,10 @@ async function finish(demo: DemoHandle): Promise<boolean> {
     await sleep(500);
     rows = await demo.compare();
   }
-  for (const r of rows) process.stdout.write(`  ${r.table.padEnd(12)} source ${String(r.source).padStart(6)}  target ${String(r.target).padStart(6)}${r.source === r.target ? '' : '  DIFFERENT'}\n`);
+  for (const r of rows) {
+    const counts = `source ${String(r.source).padStart(6)}  target ${String(r.target).padStart(6)}`;
+    process.stdout.write(`  ${r.table.padEnd(12)} ${counts}${r.source === r.target ? '' : '  DIFFERENT'}\n`);
+  }
   return rows.every((r) => r.source === r.target);
 }
 
@@ -44,8 +48,13 @@ export function registerDemoCommand(program: Command): void {
     .option('--rate <n>', 'write transactions per second on the source', '20')
     .action(action(async (opts: { duration?: string; rate: string }) => {
       const duration = opts.duration === undefined ? undefined : Number(opts.duration);
-      if (duration !== undefined && !(duration > 0)) throw new SyncError('INVALID_INPUT', '--duration must be a positive number of seconds', { hint: 'e.g. --duration 30' });
-      const demo = await startDemo({ writesPerSec: Number(opts.rate) || 20, say: (l) => process.stdout.write(`${l}\n`) });
+      if (duration !== undefined && !(duration > 0)) {
+        throw new SyncError('INVALID_INPUT', '--duration must be a positive number of seconds', {
+          hint: 'e.g. --duration 30',
+        });
+      }
+      const say = (l: string) => process.stdout.write(`${l}\n`);
+      const demo = await startDemo({ writesPerSec: Number(opts.rate) || 20, say });
       const { default: logUpdate } = await import('log-update');
       const started = Date.now();
       let equal = false;
@@ -61,7 +70,8 @@ export function registerDemoCommand(program: Command): void {
         process.stdout.write('stopping the service and the servers ...\n');
         await demo.stop();
       }
-      process.stdout.write(equal ? 'target equals source. Done.\n' : 'target differs from source (see the status above and the logs).\n');
+      process.stdout.write(equal ? 'target equals source. Done.\n'
+        : 'target differs from source (see the status above and the logs).\n');
       return equal ? 0 : 1;
     }));
 }

@@ -17,12 +17,15 @@ function stepHeader(s: PlannedStep): string {
  * exact apply order across objects.
  */
 export function formatPlan(plan: SchemaPlan): string {
-  if (plan.steps.length === 0 && plan.warnings.length === 0) return `pair ${plan.pair}: schema and programmable objects are up to date; nothing to do.\n`;
+  if (plan.steps.length === 0 && plan.warnings.length === 0) {
+    return `pair ${plan.pair}: schema and programmable objects are up to date; nothing to do.\n`;
+  }
   const pending = plan.steps.some((s) => s.pending) ? ' (some pending)' : '';
   const lines: string[] = [`pair ${plan.pair}: ${plan.steps.length} change(s) on the target${pending}`];
   const groups = new Map<string, PlannedStep[]>();
   for (const s of plan.steps) {
-    const key = `${s.objectType === 'function' || s.objectType === 'procedure' ? 'routine' : s.objectType}\u0000${s.name}\u0000${s.objectType}`;
+    const kind = s.objectType === 'function' || s.objectType === 'procedure' ? 'routine' : s.objectType;
+    const key = `${kind}\u0000${s.name}\u0000${s.objectType}`;
     groups.set(key, [...(groups.get(key) ?? []), s]);
   }
   for (const steps of groups.values()) {
@@ -41,12 +44,15 @@ export function formatPlan(plan: SchemaPlan): string {
 export function registerPlanCommand(program: Command): void {
   program
     .command('plan')
-    .description('Show the schema and routine changes a sync would make on the target (exit 0: nothing to do, 2: pending changes)')
+    .description('Show the schema and routine changes a sync would make on the target '
+      + '(exit 0: nothing to do, 2: pending changes)')
     .argument('<pair>', 'sync pair name')
     .option('--json', 'machine-readable output')
     .action(action(async (name: string, opts: { json?: boolean }) => {
       const config = openStore().load();
-      const ctx = pairContext(config, name, { logger: silentLogger(), signal: new AbortController().signal, status: createStatusSink(name) });
+      const ctx = pairContext(config, name, {
+        logger: silentLogger(), signal: new AbortController().signal, status: createStatusSink(name),
+      });
       const plan = await planSchema(ctx);
       process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
       if (plan.steps.length) throw new CliExit(2);

@@ -23,7 +23,9 @@ function parseStart(opts: StartOptions): { logLevel?: LogLevel; metricsPort?: nu
   let metricsPort: number | undefined;
   if (opts.logLevel !== undefined) {
     if (!(LOG_LEVELS as readonly string[]).includes(opts.logLevel)) {
-      throw new SyncError('INVALID_INPUT', `--log-level must be one of ${LOG_LEVELS.join(', ')}`, { hint: 'e.g. --log-level debug' });
+      throw new SyncError('INVALID_INPUT', `--log-level must be one of ${LOG_LEVELS.join(', ')}`, {
+        hint: 'e.g. --log-level debug',
+      });
     }
     logLevel = opts.logLevel as LogLevel;
     args.push('--log-level', logLevel);
@@ -31,7 +33,9 @@ function parseStart(opts: StartOptions): { logLevel?: LogLevel; metricsPort?: nu
   if (opts.metricsPort !== undefined) {
     metricsPort = Number(opts.metricsPort);
     if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535) {
-      throw new SyncError('INVALID_INPUT', `--metrics-port must be a port number, got "${opts.metricsPort}"`, { hint: 'e.g. --metrics-port 9464' });
+      throw new SyncError('INVALID_INPUT', `--metrics-port must be a port number, got "${opts.metricsPort}"`, {
+        hint: 'e.g. --metrics-port 9464',
+      });
     }
     args.push('--metrics-port', String(metricsPort));
   }
@@ -51,7 +55,9 @@ async function start(opts: StartOptions): Promise<number> {
   const code = await runService({
     store, runPair, version: VERSION, logLevel: parsed.logLevel, metricsPort: parsed.metricsPort,
     stderr: foreground,
-    onStarted: () => { if (foreground) process.stdout.write(`service running (PID ${process.pid}); Ctrl-C stops it\n`); },
+    onStarted: () => {
+      if (foreground) process.stdout.write(`service running (PID ${process.pid}); Ctrl-C stops it\n`);
+    },
   });
   // A connection an engine left open must not keep a stopped service alive.
   setTimeout(() => process.exit(code), 1000).unref();
@@ -67,7 +73,8 @@ async function stop(): Promise<number> {
   }
   if (!result.stopped) {
     throw new SyncError('SERVICE_STOP_TIMEOUT', `the service (PID ${result.pid}) did not stop within 20 s`, {
-      hint: `It may be finishing a large transaction; wait and retry, or force it with \`kill -9 ${result.pid}\` (the next start resumes from the last checkpoint).`,
+      hint: `It may be finishing a large transaction; wait and retry, or force it with \`kill -9 ${result.pid}\``
+        + ' (the next start resumes from the last checkpoint).',
     });
   }
   process.stdout.write(`service stopped (PID ${result.pid})\n`);
@@ -82,7 +89,8 @@ function status(): number {
   const up = doc && alive ? `, up ${formatDuration((Date.now() - Date.parse(doc.service.startedAt)) / 1000)}` : '';
   const lines = [`service running (PID ${pid}${up})`];
   for (const p of doc?.pairs ?? []) {
-    const err = (p.state === 'retrying' || p.state === 'error') && p.lastError ? ` (${p.lastError.code}: ${p.lastError.message})` : '';
+    const failed = (p.state === 'retrying' || p.state === 'error') ? p.lastError : null;
+    const err = failed ? ` (${failed.code}: ${failed.message})` : '';
     const lag = lagText(p, new Date());
     const lagPart = p.lagMs === null ? '' : `, ${lag.startsWith('caught') ? '' : 'lag '}${lag}`;
     lines.push(`  ${p.name}: ${stateLabel(p)}${lagPart}${err}`);
@@ -95,15 +103,18 @@ export function registerServiceCommands(program: Command): void {
   const service = program.command('service').description('Run db-sync as a long-lived service');
   const withStartOptions = (c: Command) => c
     .option('--log-level <level>', `log level for this run (${LOG_LEVELS.join('|')}), overrides settings.logLevel`)
-    .option('--metrics-port <port>', 'serve /metrics and /healthz on 127.0.0.1:<port> (overrides settings.metricsPort)');
+    .option('--metrics-port <port>',
+      'serve /metrics and /healthz on 127.0.0.1:<port> (overrides settings.metricsPort)');
   withStartOptions(service.command('start').description('Start the service (foreground until Ctrl-C, or --daemon)')
     .option('--daemon', 'detach and run in the background; returns once the service is up'))
     .action(action((opts: StartOptions) => start(opts)));
   service.command('stop').description('Stop the running service (SIGTERM, waits up to 20 s)').action(action(stop));
-  withStartOptions(service.command('restart').description('Stop the running service, then start it again in the background'))
+  withStartOptions(service.command('restart')
+    .description('Stop the running service, then start it again in the background'))
     .action(action(async (opts: StartOptions) => {
       await stop();
       return start({ ...opts, daemon: true });
     }));
-  service.command('status').description('Is the service running? (exit 0 running, 3 not running)').action(action(status));
+  service.command('status').description('Is the service running? (exit 0 running, 3 not running)')
+    .action(action(status));
 }

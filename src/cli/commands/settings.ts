@@ -20,30 +20,40 @@ export function settingsPatch(current: Settings, pairs: string[]): Settings {
     const eq = p.indexOf('=');
     const key = eq > 0 ? p.slice(0, eq) : '';
     if (!KEYS.includes(key as keyof Settings)) {
-      throw new SyncError('INVALID_INPUT', `unknown setting ${JSON.stringify(eq > 0 ? key : p)}`, { hint: `Use key=value with one of: ${KEYS.join(', ')}.` });
+      throw new SyncError('INVALID_INPUT', `unknown setting ${JSON.stringify(eq > 0 ? key : p)}`, {
+        hint: `Use key=value with one of: ${KEYS.join(', ')}.`,
+      });
     }
     const raw = p.slice(eq + 1);
     patch[key] = raw === '' ? undefined : parseValue(raw);
   }
   const r = settingsSchema.safeParse({ ...current, ...patch });
   if (!r.success) {
-    throw new SyncError('INVALID_INPUT', `invalid settings:\n  ${formatZodIssues(r.error).map((l) => `settings.${l}`).join('\n  ')}`, { hint: 'Correct the values and run the command again.' });
+    const issues = formatZodIssues(r.error).map((l) => `settings.${l}`);
+    throw new SyncError('INVALID_INPUT', `invalid settings:\n  ${issues.join('\n  ')}`, {
+      hint: 'Correct the values and run the command again.',
+    });
   }
   return r.data;
 }
 
 export function registerSettingsCommands(program: Command): void {
   const settings = program.command('settings').description('Show and change global settings');
-  settings.command('show', { isDefault: true }).description('Show the settings (defaults included)').option('--json', 'machine-readable output')
+  settings.command('show', { isDefault: true }).description('Show the settings (defaults included)')
+    .option('--json', 'machine-readable output')
     .action(action(async (flags: { json?: boolean }) => {
       const s = openStore().load().settings;
       if (flags.json) return printJson(s);
       for (const k of KEYS) process.stdout.write(`${k.padEnd(20)} ${s[k] ?? '(off)'}\n`);
     }));
-  settings.command('set').description('Change settings: key=value ... (empty value resets an optional one)').argument('<key=value...>')
-    .addHelpText('after', `\nKeys: ${KEYS.join(', ')}\nExample:\n  db-sync settings set pollInterval=2000 logLevel=debug`)
+  settings.command('set').description('Change settings: key=value ... (empty value resets an optional one)')
+    .argument('<key=value...>')
+    .addHelpText('after', `\nKeys: ${KEYS.join(', ')}\n`
+      + 'Example:\n  db-sync settings set pollInterval=2000 logLevel=debug')
     .action(action(async (pairs: string[]) => {
       const config = openStore().update((c) => { c.settings = settingsPatch(c.settings, pairs); });
-      process.stdout.write(`settings updated: ${pairs.map((p) => p.split('=')[0]).map((k) => `${k}=${config.settings[k as keyof Settings] ?? '(off)'}`).join(', ')}\n`);
+      const changed = pairs.map((p) => p.split('=')[0])
+        .map((k) => `${k}=${config.settings[k as keyof Settings] ?? '(off)'}`);
+      process.stdout.write(`settings updated: ${changed.join(', ')}\n`);
     }));
 }

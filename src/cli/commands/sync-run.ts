@@ -11,7 +11,8 @@ function progressLine(s: PairStatus): string | null {
   if (s.state === 'snapshot' && s.snapshot) {
     const p = s.snapshot;
     const eta = p.etaSec === null ? '?' : `${Math.round(p.etaSec)}s`;
-    return `snapshot ${p.table ?? '(starting)'} ${p.rowsDone}/${p.rowsTotal} rows (${p.percent.toFixed(1)}%) ${Math.round(p.rowsPerSec)} rows/s ETA ${eta}`;
+    return `snapshot ${p.table ?? '(starting)'} ${p.rowsDone}/${p.rowsTotal} rows (${p.percent.toFixed(1)}%) `
+      + `${Math.round(p.rowsPerSec)} rows/s ETA ${eta}`;
   }
   return null;
 }
@@ -24,7 +25,8 @@ function progressPrinter(): { onStatus: (s: PairStatus) => void; finish: () => v
   const finish = () => {
     if (!snapshot) return;
     const secs = (Date.now() - started) / 1000;
-    process.stderr.write(`snapshot done: ${snapshot.rowsDone} rows, ${snapshot.tablesTotal} tables in ${secs.toFixed(1)}s\n`);
+    const tables = `${snapshot.tablesTotal} tables`;
+    process.stderr.write(`snapshot done: ${snapshot.rowsDone} rows, ${tables} in ${secs.toFixed(1)}s\n`);
     snapshot = null;
   };
   const onStatus = (s: PairStatus) => {
@@ -44,7 +46,8 @@ function progressPrinter(): { onStatus: (s: PairStatus) => void; finish: () => v
 function logLevelOf(value: string | undefined, fallback: LogLevel): LogLevel {
   if (value === undefined) return fallback;
   if ((LOG_LEVELS as readonly string[]).includes(value)) return value as LogLevel;
-  throw new SyncError('INVALID_INPUT', `--log-level: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(value)}`, {
+  const expected = LOG_LEVELS.join(', ');
+  throw new SyncError('INVALID_INPUT', `--log-level: expected one of ${expected}, got ${JSON.stringify(value)}`, {
     hint: `Use --log-level ${LOG_LEVELS.join('|')}.`,
   });
 }
@@ -53,7 +56,9 @@ function recopyList(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
   const tables = value.split(',').map((s) => s.trim()).filter(Boolean);
   if (!tables.length) {
-    throw new SyncError('INVALID_INPUT', '--recopy: expected table names separated by commas', { hint: 'For example: --recopy orders,order_items' });
+    throw new SyncError('INVALID_INPUT', '--recopy: expected table names separated by commas', {
+      hint: 'For example: --recopy orders,order_items',
+    });
   }
   return tables;
 }
@@ -61,13 +66,17 @@ function recopyList(value: string | undefined): string[] | undefined {
 export function registerSyncRunCommand(sync: Command): void {
   sync
     .command('run')
-    .description('Run one pair in the foreground: schema, snapshot, then stream until SIGINT/SIGTERM (or exit with --once)')
+    .description('Run one pair in the foreground: schema, snapshot, then stream until SIGINT/SIGTERM '
+      + '(or exit with --once)')
     .argument('<pair>', 'sync pair name')
     .option('--once', 'catch up to the source position as of now, then exit 0')
-    .option('--resnapshot', 'forget the data checkpoint and copy all rows again (after BINLOG_PURGED or SOURCE_CHANGED)')
-    .option('--recopy <tables>', 'copy these tables again (comma-separated) from the current checkpoint on, e.g. after BINLOG_STATEMENT_DML')
+    .option('--resnapshot',
+      'forget the data checkpoint and copy all rows again (after BINLOG_PURGED or SOURCE_CHANGED)')
+    .option('--recopy <tables>', 'copy these tables again (comma-separated) from the current checkpoint on, '
+      + 'e.g. after BINLOG_STATEMENT_DML')
     .option('--log-level <level>', `log level for this run (${LOG_LEVELS.join('|')})`)
-    .action(action(async (name: string, opts: { once?: boolean; resnapshot?: boolean; recopy?: string; logLevel?: string }) => {
+    .action(action(async (name: string,
+      opts: { once?: boolean; resnapshot?: boolean; recopy?: string; logLevel?: string }) => {
       const store = openStore();
       const config = store.load();
       const logger = commandLogger(store, logLevelOf(opts.logLevel, config.settings.logLevel), { stderr: true });

@@ -21,9 +21,11 @@ function pairOptions(c: Command, withIdentity: boolean): Command {
   return c
     .option('--source <connection>', 'source connection name')
     .option('--target <connection>', 'target connection name')
-    .option('--schema', 'sync tables and their structure (default)').option('--no-schema', 'do not sync table structure')
+    .option('--schema', 'sync tables and their structure (default)')
+    .option('--no-schema', 'do not sync table structure')
     .option('--data', 'sync rows (default)').option('--no-data', 'do not sync rows')
-    .option('--routines', 'sync views, procedures, functions, triggers, events (default)').option('--no-routines', 'do not sync programmable objects')
+    .option('--routines', 'sync views, procedures, functions, triggers, events (default)')
+    .option('--no-routines', 'do not sync programmable objects')
     .option('--include <pattern>', 'only tables matching this glob (repeatable)', collect)
     .option('--exclude <pattern>', 'skip tables matching this glob (repeatable)', collect)
     .option('--mode <mode>', `change capture: ${SYNC_MODES.join('|')} (default auto)`)
@@ -36,7 +38,10 @@ function pairOptions(c: Command, withIdentity: boolean): Command {
 
 function flagsToFields(f: PairFlags & { disabled?: boolean }): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of ['source', 'target', 'schema', 'data', 'routines', 'include', 'exclude', 'mode', 'allowDestructive'] as const) {
+  const keys = [
+    'source', 'target', 'schema', 'data', 'routines', 'include', 'exclude', 'mode', 'allowDestructive',
+  ] as const;
+  for (const k of keys) {
     if (f[k] !== undefined) out[k] = f[k];
   }
   if (f.throttleReplica !== undefined) out.throttleReplicas = f.throttleReplica;
@@ -49,7 +54,10 @@ async function completePairFlags(config: Config, flags: PairFlags): Promise<Pair
   const missing = (['name', 'source', 'target'] as const).filter((k) => flags[k] === undefined).map((k) => `--${k}`);
   if (missing.length === 0) return flags;
   if (!isInteractive()) throw missingFlagsError('sync add', missing);
-  const conns = config.connections.map((c) => ({ name: `${c.name}  (${c.user}@${c.host}:${c.port}/${c.database})`, value: c.name }));
+  const conns = config.connections.map((c) => ({
+    name: `${c.name}  (${c.user}@${c.host}:${c.port}/${c.database})`,
+    value: c.name,
+  }));
   if (conns.length < 2) throw missingFlagsError('sync add', missing);
   const out = { ...flags };
   out.name ??= await askText('Pair name:');
@@ -67,7 +75,8 @@ async function completePairFlags(config: Config, flags: PairFlags): Promise<Pair
 }
 
 function describePair(p: SyncPairConfig): string[] {
-  const what = [p.schema && 'schema', p.data && 'data', p.routines && 'routines'].filter(Boolean).join('+') || 'nothing';
+  const what = [p.schema && 'schema', p.data && 'data', p.routines && 'routines'].filter(Boolean).join('+')
+    || 'nothing';
   return [p.name, `${p.source} -> ${p.target}`, p.enabled ? 'enabled' : 'disabled', what, p.mode,
     [...p.include.map((i) => `+${i}`), ...p.exclude.map((e) => `-${e}`)].join(' ') || '*'];
 }
@@ -81,7 +90,8 @@ export function registerSyncCommands(program: Command): void {
   const sync = program.command('sync').description('Manage sync pairs (source + target + what to sync)');
 
   pairOptions(sync.command('add').description('Add a sync pair (prompts for missing values on a terminal)'), true)
-    .addHelpText('after', '\nExample:\n  db-sync sync add --name shop --source prod --target replica --exclude "tmp_*" --mode auto')
+    .addHelpText('after', '\nExample:\n'
+      + '  db-sync sync add --name shop --source prod --target replica --exclude "tmp_*" --mode auto')
     .action(action(async (flags: PairFlags & { disabled?: boolean }) => {
       const store = openStore();
       const config = store.load();
@@ -91,10 +101,14 @@ export function registerSyncCommands(program: Command): void {
       process.stdout.write(`added sync pair "${pair.name}" (${pair.source} -> ${pair.target})\n`);
     }));
 
-  pairOptions(sync.command('edit').description('Change a sync pair (only the given flags change)').argument('<name>', 'pair name'), false)
-    .addHelpText('after', '\nExample:\n  db-sync sync edit shop --allow-destructive --include "orders*"   (--include/--exclude replace the lists)')
+  const edit = sync.command('edit').description('Change a sync pair (only the given flags change)')
+    .argument('<name>', 'pair name');
+  pairOptions(edit, false)
+    .addHelpText('after', '\nExample:\n'
+      + '  db-sync sync edit shop --allow-destructive --include "orders*"   (--include/--exclude replace the lists)')
     .action(action(async (name: string, flags: PairFlags & { disabled?: boolean }) => {
-      const pair = openStore().update((config) => { editPair(config, name, flagsToFields(flags)); }).syncPairs.find((p) => p.name === name);
+      const config = openStore().update((c) => { editPair(c, name, flagsToFields(flags)); });
+      const pair = config.syncPairs.find((p) => p.name === name);
       process.stdout.write(`updated sync pair "${name}": ${describePair(pair!).slice(1).join(', ')}\n`);
     }));
 
@@ -102,20 +116,29 @@ export function registerSyncCommands(program: Command): void {
     .action(action(async (flags: { json?: boolean }) => {
       const config = openStore().load();
       if (flags.json) return printJson(config.syncPairs);
-      if (config.syncPairs.length === 0) return void process.stdout.write('no sync pairs yet: add one with `db-sync sync add`\n');
-      process.stdout.write(`${renderTable(['name', 'source -> target', 'state', 'syncs', 'mode', 'tables'], config.syncPairs.map(describePair))}\n`);
+      if (config.syncPairs.length === 0) {
+        return void process.stdout.write('no sync pairs yet: add one with `db-sync sync add`\n');
+      }
+      const head = ['name', 'source -> target', 'state', 'syncs', 'mode', 'tables'];
+      process.stdout.write(`${renderTable(head, config.syncPairs.map(describePair))}\n`);
     }));
 
-  sync.command('show').description('Show one sync pair in full').argument('<name>', 'pair name').option('--json', 'machine-readable output')
+  sync.command('show').description('Show one sync pair in full').argument('<name>', 'pair name')
+    .option('--json', 'machine-readable output')
     .action(action(async (name: string, flags: { json?: boolean }) => {
       const pair = findPair(openStore().load(), name);
       if (flags.json) return printJson(pair);
-      for (const [k, v] of Object.entries(pair)) process.stdout.write(`${k.padEnd(18)} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}\n`);
+      for (const [k, v] of Object.entries(pair)) {
+        process.stdout.write(`${k.padEnd(18)} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}\n`);
+      }
     }));
 
-  sync.command('enable').description('Enable a sync pair').argument('<name>', 'pair name').action(action(async (name: string) => setEnabled(name, true)));
-  sync.command('disable').description('Disable a sync pair (the service stops it)').argument('<name>', 'pair name').action(action(async (name: string) => setEnabled(name, false)));
-  sync.command('remove').description('Remove a sync pair (target data and checkpoints are left as they are)').argument('<name>', 'pair name')
+  sync.command('enable').description('Enable a sync pair').argument('<name>', 'pair name')
+    .action(action(async (name: string) => setEnabled(name, true)));
+  sync.command('disable').description('Disable a sync pair (the service stops it)').argument('<name>', 'pair name')
+    .action(action(async (name: string) => setEnabled(name, false)));
+  sync.command('remove').description('Remove a sync pair (target data and checkpoints are left as they are)')
+    .argument('<name>', 'pair name')
     .action(action(async (name: string) => {
       openStore().update((config) => removePair(config, name));
       process.stdout.write(`removed sync pair "${name}"\n`);

@@ -35,7 +35,8 @@ async function schemaDrift(ctx: PairContext): Promise<DriftResult> {
   if (!ctx.pair.schema && !ctx.pair.routines) return { drift: null, note: 'pair syncs neither schema nor routines' };
   try {
     const plan = await planSchema(ctx);
-    return { drift: plan.steps.map((st) => `${st.objectType} ${st.name}: ${st.action}${st.pending ? ' (pending: destructive)' : ''}`) };
+    const pending = (st: { pending?: boolean }) => (st.pending ? ' (pending: destructive)' : '');
+    return { drift: plan.steps.map((st) => `${st.objectType} ${st.name}: ${st.action}${pending(st)}`) };
   } catch (err) {
     return { drift: null, note: `schema comparison failed: ${(err as Error).message}`, failed: true };
   }
@@ -44,12 +45,17 @@ async function schemaDrift(ctx: PairContext): Promise<DriftResult> {
 function renderDrift(d: DriftResult): string {
   if (d.drift === null) return `schema: not checked (${d.note ?? ''})`;
   if (d.drift.length === 0) return 'schema and programmable objects: OK';
-  return [`schema DRIFT: ${d.drift.length} change(s) needed on the target (see \`db-sync plan\`)`, ...d.drift.map((l) => `  - ${l}`)].join('\n');
+  const head = `schema DRIFT: ${d.drift.length} change(s) needed on the target (see \`db-sync plan\`)`;
+  return [head, ...d.drift.map((l) => `  - ${l}`)].join('\n');
 }
 
 function num(value: string, flag: string, min: number): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < min) throw new SyncError('INVALID_INPUT', `${flag} expects a number >= ${min}, got "${value}"`, { hint: `e.g. ${flag} ${min === 0 ? '0.5' : '500'}` });
+  if (!Number.isFinite(n) || n < min) {
+    throw new SyncError('INVALID_INPUT', `${flag} expects a number >= ${min}, got "${value}"`, {
+      hint: `e.g. ${flag} ${min === 0 ? '0.5' : '500'}`,
+    });
+  }
   return n;
 }
 
@@ -66,12 +72,15 @@ export function registerVerifyCommand(program: Command): void {
     .option('--table <name...>', 'only these tables')
     .option('--repair', 'make the target equal for the differing rows')
     .option('--json', 'machine-readable output')
-    .option('--sleep-ratio <r>', 'throttle source reads: sleep r x each query\'s duration after it (0.5 = source busy at most 2/3 of the time)', '0')
+    .option('--sleep-ratio <r>', 'throttle source reads: sleep r x each query\'s duration after it '
+      + '(0.5 = source busy at most 2/3 of the time)', '0')
     .option('--examples <n>', 'example keys shown per kind of difference', '10')
     .option('--chunk-time <ms>', 'target duration of one chunk checksum', '500')
-    .option('--hash <algo>', 'chunk row hash: auto (crc where both servers have CRC32C, else md5), crc, md5 (64-bit, slower)', 'auto')
+    .option('--hash <algo>',
+      'chunk row hash: auto (crc where both servers have CRC32C, else md5), crc, md5 (64-bit, slower)', 'auto')
     .option('--no-schema', 'skip the schema and programmable-object comparison')
-    .option('--no-recheck', 'report differing chunks at once instead of re-checking them with backoff (only when nothing writes)')
+    .option('--no-recheck',
+      'report differing chunks at once instead of re-checking them with backoff (only when nothing writes)')
     .action(action(async (name: string, flags: VerifyFlags) => {
       try {
         return await runVerify(name, flags);
@@ -103,12 +112,15 @@ async function runVerify(name: string, flags: VerifyFlags): Promise<number> {
       ...(flags.recheck ? {} : { recheckDelays: [] }), hash: hashFlag(flags.hash), logger, signal,
       guard: { ...guardSettings(config, ctx.pair), onThrottle: printThrottle },
       // A running service's published lag must drop under 1 s (at most 30 s) before a re-check.
-      beforeRecheck: () => waitForLag(store.paths.statusFile, name, { maxLagMs: 1000, timeoutMs: 30_000, pollMs: 250, signal }),
+      beforeRecheck: () => waitForLag(store.paths.statusFile, name,
+        { maxLagMs: 1000, timeoutMs: 30_000, pollMs: 250, signal }),
     });
     const drift: DriftResult = flags.schema ? await schemaDrift(ctx) : { drift: null, note: '--no-schema' };
     const equal = report.equal && (drift.drift?.length ?? 0) === 0;
     process.stdout.write(flags.json
-      ? `${JSON.stringify({ ...report, equal, schemaDrift: drift.drift, ...(drift.note ? { schemaNote: drift.note } : {}) }, null, 2)}\n`
+      ? `${JSON.stringify({
+        ...report, equal, schemaDrift: drift.drift, ...(drift.note ? { schemaNote: drift.note } : {}),
+      }, null, 2)}\n`
       : `${renderDrift(drift)}\n${renderReport({ ...report, equal })}\n`);
     if (drift.failed || report.tables.some((t) => t.status === 'error')) throw new CliExit(2);
     return equal ? 0 : 1;

@@ -66,14 +66,20 @@ export function pairDetail(p: PairStatus, now: Date): string {
   if (p.state === 'snapshot' && p.snapshot) {
     const s = p.snapshot;
     const eta = s.etaSec === null ? '' : `, ETA ${formatDuration(s.etaSec)}`;
-    parts.push(`${s.percent.toFixed(1)}% (${s.tablesDone}/${s.tablesTotal} tables${s.table ? `, ${s.table}` : ''}${eta})`);
+    const table = s.table ? `, ${s.table}` : '';
+    parts.push(`${s.percent.toFixed(1)}% (${s.tablesDone}/${s.tablesTotal} tables${table}${eta})`);
   }
-  if ((p.state === 'retrying' || p.state === 'error') && p.lastError) parts.push(`${p.lastError.code}: ${p.lastError.message}`);
+  if ((p.state === 'retrying' || p.state === 'error') && p.lastError) {
+    parts.push(`${p.lastError.code}: ${p.lastError.message}`);
+  }
   if ((p.state === 'retrying' || p.state === 'error') && p.nextRetryAt) {
     const inSec = (Date.parse(p.nextRetryAt) - now.getTime()) / 1000;
     parts.push(`next attempt in ${formatDuration(inSec)}`);
   }
-  if (p.warnings.length > 0) parts.push(`${p.warnings.length} warning(s): ${p.warnings[0]}${p.warnings.length > 1 ? ' ...' : ''}`);
+  if (p.warnings.length > 0) {
+    const more = p.warnings.length > 1 ? ' ...' : '';
+    parts.push(`${p.warnings.length} warning(s): ${p.warnings[0]}${more}`);
+  }
   return parts.join('; ');
 }
 
@@ -93,7 +99,8 @@ export function serviceLine(doc: StatusDocument | null, alive: boolean, now: Dat
   return `service running (PID ${s.pid}, up ${up}, v${s.version}${metrics}${cap})${extra}`;
 }
 
-export function renderStatus(doc: StatusDocument | null, alive: boolean, now = new Date(), width = process.stdout.columns ?? 200): string {
+export function renderStatus(doc: StatusDocument | null, alive: boolean, now = new Date(),
+  width = process.stdout.columns ?? 200): string {
   const head = ['PAIR', 'STATE', 'LAG', 'EVENTS/S', 'ROWS/S', 'ROWS TOTAL', 'POSITION', 'DETAIL'];
   const detailWidth = Math.max(20, width - 100);
   const rows = (doc?.pairs ?? []).map((p) => [

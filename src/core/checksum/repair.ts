@@ -10,6 +10,7 @@
  * groups of at most `batchBytes` of values, so 1 MB rows neither build a statement larger than
  * the target's max_allowed_packet nor hold hundreds of MB at once.
  */
+import { RowBudget } from '../db/row-budget.js';
 import { deleteRangeSql } from '../db/row-sql.js';
 import type { Db } from '../db/connection.js';
 import type { TableDiff } from './classify.js';
@@ -64,19 +65,14 @@ export function groupsByBytes<T extends Record<string, unknown>>(rows: T[], byte
   return out;
 }
 
-/** How many rows to read next: about `bytes` at the bytes per row last seen, at most `maxRows`. */
-class RowBudget {
-  private perRow = 0;
-  constructor(private readonly maxRows: number, private readonly bytes: number) {}
+/** Read batches: about `bytes` at the bytes per row last seen (at most, rounding down), 16 rows at first. */
+function readBudget(maxRows: number, bytes: number): RowBudget {
+  return new RowBudget({ bytes, maxRows, first: Math.min(maxRows, FIRST_BATCH), round: Math.floor });
+}
 
-  next(): number {
-    if (this.perRow === 0) return Math.min(this.maxRows, FIRST_BATCH);
-    return Math.max(1, Math.min(this.maxRows, Math.floor(this.bytes / this.perRow)));
-  }
-
-  seen(rows: Record<string, unknown>[]): void {
-    if (rows.length) this.perRow = Math.max(1, rows.reduce((n, r) => n + rowBytes(r), 0) / rows.length);
-  }
+/** What a batch of rows just read took, for the budget. */
+function seen(budget: RowBudget, rows: Record<string, unknown>[]): void {
+  budget.seen(rows.length, rows.reduce((n, r) => n + rowBytes(r), 0));
 }
 
 /** replaceRowsSafely over byte-sized groups of `rows`. */
@@ -104,12 +100,12 @@ export async function repairTable(source: Side, targetWrite: Db, diff: TableDiff
   // Different rows first: their new values can free unique values that missing rows need.
   const bytes = opts.batchBytes ?? BATCH_BYTES;
   for (const [kind, all] of [['replaced', diff.different], ['inserted', diff.missing]] as const) {
-    const budget = new RowBudget(opts.batchRows, bytes);
+    const budget = readBudget(opts.batchRows, bytes);
     for (let i = 0; i < all.length;) {
       const keys = all.slice(i, i + budget.next());
       i += keys.length;
       const rows = await rowsByKeys(source, keys);
-      budget.seen(rows);
+      seen(budget, rows);
       // A key whose source row vanished meanwhile is deleted on the target as well.
       await deleteVanished(targetWrite, source, keys, rows);
       const w = await writeGrouped(targetWrite, source, rows, bytes);
@@ -137,12 +133,12 @@ export async function copyRange(source: Side, target: Db, range: KeyRange, pageR
   bytes = BATCH_BYTES): Promise<{ written: number; conflicts: string[] }> {
   let lower = range.lower;
   const out = { written: 0, conflicts: [] as string[] };
-  const budget = new RowBudget(pageRows, bytes);
+  const budget = readBudget(pageRows, bytes);
   for (;;) {
     const page = budget.next();
     const rows = await rowsInRange(source, { lower, upper: range.upper }, page);
     if (rows.length === 0) break;
-    budget.seen(rows);
+    seen(budget, rows);
     const w = await writeGrouped(target, source, rows, bytes);
     out.written += w.written;
     out.conflicts.push(...w.conflicts);

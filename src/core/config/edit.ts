@@ -8,11 +8,16 @@ import { SyncError } from '../errors.js';
 import { connectionSchema, syncPairSchema, type Config, type ConnectionConfig, type SyncPairConfig } from './schema.js';
 import { formatZodIssues } from './store.js';
 
-function parseOrThrow<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: import('zod').ZodError } }, value: unknown, what: string): T {
+type Parsed<T> = { success: true; data: T } | { success: false; error: import('zod').ZodError };
+
+function parseOrThrow<T>(schema: { safeParse(v: unknown): Parsed<T> }, value: unknown, what: string): T {
   const r = schema.safeParse(value);
   if (!r.success) {
     const lines = formatZodIssues(r.error);
-    throw new SyncError('INVALID_INPUT', `invalid ${what}:\n  ${lines.join('\n  ')}`, { hint: 'Correct the named values and run the command again.', details: { problems: lines } });
+    throw new SyncError('INVALID_INPUT', `invalid ${what}:\n  ${lines.join('\n  ')}`, {
+      hint: 'Correct the named values and run the command again.',
+      details: { problems: lines },
+    });
   }
   return r.data;
 }
@@ -21,7 +26,9 @@ export function findConnection(config: Config, name: string): ConnectionConfig {
   const c = config.connections.find((x) => x.name === name);
   if (!c) {
     const known = config.connections.map((x) => x.name).join(', ') || 'none yet';
-    throw new SyncError('CONNECTION_NOT_FOUND', `unknown connection "${name}" (known: ${known})`, { hint: 'Add it with `db-sync connection add` or check `db-sync connection list`.' });
+    throw new SyncError('CONNECTION_NOT_FOUND', `unknown connection "${name}" (known: ${known})`, {
+      hint: 'Add it with `db-sync connection add` or check `db-sync connection list`.',
+    });
   }
   return c;
 }
@@ -30,7 +37,9 @@ export function findPair(config: Config, name: string): SyncPairConfig {
   const p = config.syncPairs.find((x) => x.name === name);
   if (!p) {
     const known = config.syncPairs.map((x) => x.name).join(', ') || 'none yet';
-    throw new SyncError('PAIR_NOT_FOUND', `unknown sync pair "${name}" (known: ${known})`, { hint: 'Create it with `db-sync sync add` or check `db-sync sync list`.' });
+    throw new SyncError('PAIR_NOT_FOUND', `unknown sync pair "${name}" (known: ${known})`, {
+      hint: 'Create it with `db-sync sync add` or check `db-sync sync list`.',
+    });
   }
   return p;
 }
@@ -38,7 +47,9 @@ export function findPair(config: Config, name: string): SyncPairConfig {
 export function addConnection(config: Config, input: Record<string, unknown>): ConnectionConfig {
   const conn = parseOrThrow(connectionSchema, input, 'connection');
   if (config.connections.some((c) => c.name === conn.name)) {
-    throw new SyncError('DUPLICATE_NAME', `a connection named "${conn.name}" already exists`, { hint: 'Choose another --name, or remove the old one first with `db-sync connection remove`.' });
+    throw new SyncError('DUPLICATE_NAME', `a connection named "${conn.name}" already exists`, {
+      hint: 'Choose another --name, or remove the old one first with `db-sync connection remove`.',
+    });
   }
   config.connections.push(conn);
   return conn;
@@ -67,8 +78,10 @@ export function removeConnection(config: Config, name: string): void {
   findConnection(config, name);
   const users = pairsUsing(config, name);
   if (users.length > 0) {
-    throw new SyncError('CONNECTION_IN_USE', `connection "${name}" is used by sync ${users.length === 1 ? 'pair' : 'pairs'} ${users.map((u) => `"${u}"`).join(', ')}`, {
-      hint: `Remove the ${users.length === 1 ? 'pair' : 'pairs'} first with \`db-sync sync remove ${users[0]}\`.`,
+    const pairs = users.length === 1 ? 'pair' : 'pairs';
+    const names = users.map((u) => `"${u}"`).join(', ');
+    throw new SyncError('CONNECTION_IN_USE', `connection "${name}" is used by sync ${pairs} ${names}`, {
+      hint: `Remove the ${pairs} first with \`db-sync sync remove ${users[0]}\`.`,
     });
   }
   config.connections = config.connections.filter((c) => c.name !== name);
@@ -81,7 +94,8 @@ export function checkGlob(pattern: string): void {
     picomatch.makeRe(pattern, { strictBrackets: true });
   } catch (err) {
     throw new SyncError('INVALID_GLOB', `invalid table pattern ${JSON.stringify(pattern)}: ${(err as Error).message}`, {
-      hint: 'Use glob syntax over table names: * matches any run of characters, ? one character, [abc] a set, {a,b} alternatives.',
+      hint: 'Use glob syntax over table names: * matches any run of characters, ? one character, '
+        + '[abc] a set, {a,b} alternatives.',
     });
   }
 }
@@ -97,8 +111,11 @@ export function validatePair(config: Config, pair: SyncPairConfig): void {
   const source = findConnection(config, pair.source);
   const target = findConnection(config, pair.target);
   if (sameServer(source, target)) {
-    throw new SyncError('SOURCE_IS_TARGET', `sync pair "${pair.name}": source "${source.name}" and target "${target.name}" are the same database (${source.host}:${source.port}/${source.database})`, {
-      hint: 'A pair copies from one database to a different one: pick another --target (another server, port or database).',
+    const where = `${source.host}:${source.port}/${source.database}`;
+    throw new SyncError('SOURCE_IS_TARGET', `sync pair "${pair.name}": source "${source.name}" `
+      + `and target "${target.name}" are the same database (${where})`, {
+      hint: 'A pair copies from one database to a different one: '
+        + 'pick another --target (another server, port or database).',
     });
   }
   [...pair.include, ...pair.exclude].forEach(checkGlob);
@@ -107,7 +124,9 @@ export function validatePair(config: Config, pair: SyncPairConfig): void {
 export function addPair(config: Config, input: Record<string, unknown>): SyncPairConfig {
   const pair = parseOrThrow(syncPairSchema, input, 'sync pair');
   if (config.syncPairs.some((p) => p.name === pair.name)) {
-    throw new SyncError('DUPLICATE_NAME', `a sync pair named "${pair.name}" already exists`, { hint: 'Choose another --name, or change the existing pair with `db-sync sync edit`.' });
+    throw new SyncError('DUPLICATE_NAME', `a sync pair named "${pair.name}" already exists`, {
+      hint: 'Choose another --name, or change the existing pair with `db-sync sync edit`.',
+    });
   }
   validatePair(config, pair);
   config.syncPairs.push(pair);
@@ -131,5 +150,7 @@ export function removePair(config: Config, name: string): void {
 /** A connection as `list`/`show` print it: never the password. */
 export function publicConnection(c: ConnectionConfig): Record<string, unknown> {
   const { password, ...rest } = c;
-  return { ...rest, password: password === undefined ? (c.passwordEnv ? `from $${c.passwordEnv}` : 'none') : password === '' ? 'empty' : 'stored' };
+  const shown = password === undefined ? (c.passwordEnv ? `from $${c.passwordEnv}` : 'none')
+    : password === '' ? 'empty' : 'stored';
+  return { ...rest, password: shown };
 }

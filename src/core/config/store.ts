@@ -56,7 +56,8 @@ function parseJson(file: string, text: string): unknown {
     const msg = err instanceof Error ? err.message : String(err);
     const m = /position (\d+)/.exec(msg);
     const where = m ? lineOfPosition(text, Number(m[1])) : { line: text.split('\n').length, column: 0 };
-    throw new SyncError('CONFIG_MALFORMED', `${file}: malformed JSON at line ${where.line}, column ${where.column}: ${msg}`, {
+    const at = `line ${where.line}, column ${where.column}`;
+    throw new SyncError('CONFIG_MALFORMED', `${file}: malformed JSON at ${at}: ${msg}`, {
       hint: 'Fix the JSON syntax at that line (or restore the file from a backup); db-sync has not changed it.',
       cause: err,
     });

@@ -77,7 +77,7 @@ export class Applier {
    */
   private wroteNonTransactional = false;
   /** Multi-row INSERT being built: consecutive exact inserts into one table with one column set. */
-  private batch: { t: Target; cols: string[]; head: Buffer; tuples: Buffer[]; rows: RowImage[]; bytes: number } | null = null;
+  private batch: InsertBatch | null = null;
   rowsApplied = 0;
 
   constructor(private readonly opts: ApplierOptions) {
@@ -106,10 +106,13 @@ export class Applier {
    * not sync (no binlog event would carry those changes): stop before drifting.
    */
   async checkCascades(): Promise<void> {
-    const links = await this.opts.session.rows<{ child: string; parent: string; pschema: string; del: string; upd: string }>(
-      `SELECT TABLE_NAME AS child, REFERENCED_TABLE_NAME AS parent, UNIQUE_CONSTRAINT_SCHEMA AS pschema, DELETE_RULE AS del, UPDATE_RULE AS upd
+    type Link = { child: string; parent: string; pschema: string; del: string; upd: string };
+    const links = await this.opts.session.rows<Link>(
+      `SELECT TABLE_NAME AS child, REFERENCED_TABLE_NAME AS parent, UNIQUE_CONSTRAINT_SCHEMA AS pschema,
+              DELETE_RULE AS del, UPDATE_RULE AS upd
          FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?`, [this.opts.targetSchema]);
-    const bad = links.filter((l) => this.opts.inScope(l.child) && (l.pschema !== this.opts.targetSchema || !this.opts.inScope(l.parent))
+    const outside = (l: Link) => l.pschema !== this.opts.targetSchema || !this.opts.inScope(l.parent);
+    const bad = links.filter((l) => this.opts.inScope(l.child) && outside(l)
       && [l.del, l.upd].some((rule) => /CASCADE|SET NULL|SET DEFAULT/i.test(rule)));
     const first = bad[0];
     if (first) throw splitCascade(first.child, bad.filter((b) => b.child === first.child).map((b) => b.parent));
@@ -124,15 +127,19 @@ export class Applier {
     if (t) return t;
     const info = await describeTable(this.opts.session, this.opts.targetSchema, name, { foreignKeys: true });
     if (!info) {
-      throw new SyncError('TARGET_TABLE_MISSING', `table ${name} does not exist in the target database ${this.opts.targetSchema}`, {
-        hint: 'Enable schema sync for the pair (schema: true) or create the table on the target, then run the pair again.',
+      const message = `table ${name} does not exist in the target database ${this.opts.targetSchema}`;
+      throw new SyncError('TARGET_TABLE_MISSING', message, {
+        hint: 'Enable schema sync for the pair (schema: true) or create the table on the target, '
+          + 'then run the pair again.',
       });
     }
     const outside = info.foreignKeys.filter((f) => f.otherDatabase || !this.opts.inScope(f.table));
     const cascadingIn = outside.filter((f) => f.role === 'parent' && f.cascades);
     if (cascadingIn.length) throw splitCascade(name, cascadingIn.map((f) => f.table));
     if (outside.length) {
-      this.opts.onWarning?.(`table ${name} has foreign keys to or from tables the pair does not sync (${outside.map((f) => f.table).join(', ')}): the target does not check them`);
+      const others = outside.map((f) => f.table).join(', ');
+      this.opts.onWarning?.(`table ${name} has foreign keys to or from tables the pair does not sync (${others}): `
+        + 'the target does not check them');
     }
     if (info.keyKind === 'none') this.opts.onWarning?.(keylessWarning(name));
     t = { info, writer: new TableWriter(info), fkSafe: outside.length === 0 };
@@ -198,7 +205,8 @@ export class Applier {
     await this.markTxnStart();
     await this.flushInserts();
     const id = '`' + name.replace(/`/g, '``') + '`';
-    const sql = op === 'set' ? `SAVEPOINT ${id}` : op === 'rollback-to' ? `ROLLBACK TO SAVEPOINT ${id}` : `RELEASE SAVEPOINT ${id}`;
+    const sql = op === 'set' ? `SAVEPOINT ${id}`
+      : op === 'rollback-to' ? `ROLLBACK TO SAVEPOINT ${id}` : `RELEASE SAVEPOINT ${id}`;
     await this.pipe.add(Buffer.from(sql, 'utf8'));
   }
 
@@ -214,7 +222,8 @@ export class Applier {
     await this.markTxnStart();
     if (!t.info.transactional) this.wroteNonTransactional = true;
     await this.setFkChecks(ev.fkChecks && t.fkSafe && effective === 'exact');
-    for (const row of ev.op === 'update' ? ev.rows.flatMap((r) => [r.before, r.after]) : ev.rows) this.checkShape(t, row);
+    const images = ev.op === 'update' ? ev.rows.flatMap((r) => [r.before, r.after]) : ev.rows;
+    for (const row of images) this.checkShape(t, row);
     if (ev.op === 'insert') {
       for (const row of ev.rows) await this.insert(t, row, effective);
     } else if (ev.op === 'delete') {
@@ -222,7 +231,9 @@ export class Applier {
       for (const row of ev.rows) await this.remove(t, row, effective);
     } else {
       await this.flushInserts();
-      for (const { before, after } of ev.rows as Array<{ before: RowImage; after: RowImage }>) await this.update(t, before, after, effective);
+      for (const { before, after } of ev.rows as Array<{ before: RowImage; after: RowImage }>) {
+        await this.update(t, before, after, effective);
+      }
     }
     this.rowsApplied += ev.rows.length;
   }
@@ -230,8 +241,10 @@ export class Applier {
   private checkShape(t: Target, row: RowImage): void {
     const unknown = unknownColumns(t.info, row);
     if (!unknown.length) return;
-    throw new SyncError('TARGET_SCHEMA_MISMATCH', `a row of ${t.info.name} has columns the target table lacks: ${unknown.join(', ')}`, {
-      hint: 'The target table no longer has the source\'s shape at this point of the binlog (changed by hand, or schema sync is off). Make it equal (`db-sync plan PAIR`), then restart the pair.',
+    const message = `a row of ${t.info.name} has columns the target table lacks: ${unknown.join(', ')}`;
+    throw new SyncError('TARGET_SCHEMA_MISMATCH', message, {
+      hint: "The target table no longer has the source's shape at this point of the binlog (changed by hand, "
+        + 'or schema sync is off). Make it equal (`db-sync plan PAIR`), then restart the pair.',
       details: { table: t.info.name },
     });
   }
@@ -250,7 +263,8 @@ export class Applier {
       return this.lenient(t, Buffer.concat([t.writer.insertHead(cols), tuple]), row);
     }
     const b = this.batch;
-    if (b && (b.t !== t || b.cols.join('\0') !== cols.join('\0') || b.bytes + tuple.length + 1 > this.pipe.maxStatement)) {
+    const over = b !== null && b.bytes + tuple.length + 1 > this.pipe.maxStatement;
+    if (b && (b.t !== t || b.cols.join('\0') !== cols.join('\0') || over)) {
       await this.flushInserts();
     }
     const cur = (this.batch ??= { t, cols, head: t.writer.insertHead(cols), tuples: [], rows: [], bytes: 0 });
@@ -288,13 +302,17 @@ export class Applier {
   private async inParts(t: Target, row: RowImage, before: RowImage | null, mode: TableMode): Promise<void> {
     for (const c of presentColumns(t.info, row)) {
       const v = row[c];
-      if (Buffer.isBuffer(v) && v.length > this.opts.maxPacket - PACKET_SLACK) throw valueTooLarge(t.info.name, c, v.length, this.opts.maxPacket);
+      if (Buffer.isBuffer(v) && v.length > this.opts.maxPacket - PACKET_SLACK) {
+        throw valueTooLarge(t.info.name, c, v.length, this.opts.maxPacket);
+      }
     }
     const parts = t.info.key.length ? t.writer.split(row, Math.floor((this.pipe.maxStatement - 4096) / 2)) : null;
-    if (!parts) return this.statement(t, before ? t.writer.update(before, row) : Buffer.concat([t.writer.insertHead(presentColumns(t.info, row)), t.writer.tuple(presentColumns(t.info, row), row)]), row);
+    const cols = presentColumns(t.info, row);
+    const insert = (image: RowImage) => Buffer.concat([t.writer.insertHead(cols), t.writer.tuple(cols, image)]);
+    if (!parts) return this.statement(t, before ? t.writer.update(before, row) : insert(row), row);
     await this.flushInserts();
     if (before) await this.statement(t, t.writer.update(before, parts.first), before, this.checked(t, mode, 'UPDATE'));
-    else await this.statement(t, Buffer.concat([t.writer.insertHead(presentColumns(t.info, row)), t.writer.tuple(presentColumns(t.info, row), parts.first)]), row);
+    else await this.statement(t, insert(parts.first), row);
     for (const [col, chunks] of parts.parts) {
       for (const piece of chunks) await this.statement(t, t.writer.append(row, col, piece), row);
     }
@@ -313,8 +331,11 @@ export class Applier {
 
   private requireKey(t: Target, before: RowImage, op: string): void {
     if (t.writer.canMatch(before)) return;
-    throw new SyncError('BINLOG_ROW_IMAGE_PARTIAL', `an ${op} on ${t.info.name} arrived without the columns that identify the row (binlog_row_image=MINIMAL or NOBLOB on a table ${t.info.key.length ? 'whose key is not in the image' : 'without a primary or unique key'})`, {
-      hint: 'Set binlog_row_image=FULL on the source (SET GLOBAL binlog_row_image=FULL and in its config) and make sure no session sets it to MINIMAL/NOBLOB; then re-copy the table: `db-sync sync run PAIR --recopy TABLE`.',
+    const which = t.info.key.length ? 'whose key is not in the image' : 'without a primary or unique key';
+    throw new SyncError('BINLOG_ROW_IMAGE_PARTIAL', `an ${op} on ${t.info.name} arrived without the columns that `
+      + `identify the row (binlog_row_image=MINIMAL or NOBLOB on a table ${which})`, {
+      hint: 'Set binlog_row_image=FULL on the source (SET GLOBAL binlog_row_image=FULL and in its config) and make '
+        + 'sure no session sets it to MINIMAL/NOBLOB; then re-copy the table: `db-sync sync run PAIR --recopy TABLE`.',
       details: { table: t.info.name },
     });
   }
@@ -345,7 +366,8 @@ export class Applier {
     const parts: Buffer[] = [b.head];
     b.tuples.forEach((tuple, i) => { if (i) parts.push(COMMA); parts.push(tuple); });
     const [first, last] = [b.rows[0] as RowImage, b.rows[b.rows.length - 1] as RowImage];
-    const keys = b.rows.length === 1 ? describeKey(b.t.info, first) : `${describeKey(b.t.info, first)} … ${describeKey(b.t.info, last)}`;
+    const keys = b.rows.length === 1 ? describeKey(b.t.info, first)
+      : `${describeKey(b.t.info, first)} … ${describeKey(b.t.info, last)}`;
     await this.pipe.add(Buffer.concat(parts), { table: b.t.info.name, describe: () => `${b.t.info.name} (${keys})` });
   }
 
@@ -369,7 +391,8 @@ export class Applier {
     const t = await this.target(table);
     await this.ensureOpen();
     await this.setFkChecks(false);
-    await this.pipe.add(Buffer.concat([Buffer.from('DELETE FROM ', 'latin1'), t.writer.target]), { table, describe: () => `TRUNCATE ${table}` });
+    const del = Buffer.concat([Buffer.from('DELETE FROM ', 'latin1'), t.writer.target]);
+    await this.pipe.add(del, { table, describe: () => `TRUNCATE ${table}` });
   }
 
   /** Write the checkpoint(s) in the open transaction (opening one if needed) and commit. */
@@ -415,9 +438,21 @@ export class Applier {
 
 const COMMA = Buffer.from(',', 'latin1');
 
+/** A multi-row INSERT under construction: its head, row tuples, the rows and the bytes so far. */
+interface InsertBatch {
+  t: Target;
+  cols: string[];
+  head: Buffer;
+  tuples: Buffer[];
+  rows: RowImage[];
+  bytes: number;
+}
+
 function valueTooLarge(table: string, column: string, bytes: number, maxPacket: number): SyncError {
-  return new SyncError('ROW_TOO_LARGE', `a value of ${bytes} bytes in ${table}.${column} is larger than the target's max_allowed_packet (${maxPacket}): the target cannot hold it`, {
-    hint: `Raise max_allowed_packet on the target to at least ${bytes + PACKET_SLACK} (SET GLOBAL max_allowed_packet = ...; and in its config), then restart the pair.`,
+  return new SyncError('ROW_TOO_LARGE', `a value of ${bytes} bytes in ${table}.${column} is larger than the target's `
+    + `max_allowed_packet (${maxPacket}): the target cannot hold it`, {
+    hint: `Raise max_allowed_packet on the target to at least ${bytes + PACKET_SLACK} `
+      + '(SET GLOBAL max_allowed_packet = ...; and in its config), then restart the pair.',
     details: { table, column },
   });
 }
@@ -427,8 +462,11 @@ function valueTooLarge(table: string, column: string, bytes: number, maxPacket: 
  * not sync: those changes are in no binlog event and the target cannot cascade them.
  */
 function splitCascade(table: string, parents: string[]): SyncError {
-  return new SyncError('FK_CASCADE_OUT_OF_SCOPE', `table ${table} has foreign keys with ON DELETE/UPDATE CASCADE or SET NULL to ${parents.join(', ')}, which the pair does not sync: the source changes ${table} through them without binlog events, so the target would drift`, {
-    hint: `Sync the parent table(s) too (\`db-sync sync edit PAIR --include ...\` / remove the exclude), or exclude ${table} as well.`,
+  return new SyncError('FK_CASCADE_OUT_OF_SCOPE', `table ${table} has foreign keys with ON DELETE/UPDATE CASCADE `
+    + `or SET NULL to ${parents.join(', ')}, which the pair does not sync: the source changes ${table} through them `
+    + 'without binlog events, so the target would drift', {
+    hint: 'Sync the parent table(s) too (`db-sync sync edit PAIR --include ...` / remove the exclude), '
+      + `or exclude ${table} as well.`,
     details: { table, parents },
   });
 }

@@ -36,7 +36,8 @@ export class ChunkWriter {
   }
 
   private head(c: ChunkRows, lenient = false): Buffer {
-    const open = `START TRANSACTION;\nSET SESSION foreign_key_checks = 0${lenient ? `;\nSET SESSION sql_mode = '${LENIENT_MODE}'` : ''};\n`;
+    const mode = lenient ? `;\nSET SESSION sql_mode = '${LENIENT_MODE}'` : '';
+    const open = `START TRANSACTION;\nSET SESSION foreign_key_checks = 0${mode};\n`;
     return Buffer.concat([Buffer.from(open, 'latin1'), c.del]);
   }
 
@@ -93,7 +94,10 @@ export class ChunkWriter {
       let affected = 0;
       let warnings = 0;
       for (const packet of packets(inserts, this.budget, c.table)) {
-        for (const r of await this.session.exec(Buffer.from(packet, 'utf8'))) { affected += r.affectedRows; warnings += r.warningStatus; }
+        for (const r of await this.session.exec(Buffer.from(packet, 'utf8'))) {
+          affected += r.affectedRows;
+          warnings += r.warningStatus;
+        }
       }
       if (lenient) await this.session.run(`SET SESSION sql_mode = '${APPLY_SQL_MODE}'`);
       this.expect(c, affected, warnings, '');
@@ -115,7 +119,10 @@ export class ChunkWriter {
         want.rows += b.rows;
         want.warnings += b.enumZeros;
         for (const packet of packets(b.inserts, this.budget, c.table)) {
-          for (const r of await this.session.exec(Buffer.from(packet, 'utf8'))) { got.rows += r.affectedRows; got.warnings += r.warningStatus; }
+          for (const r of await this.session.exec(Buffer.from(packet, 'utf8'))) {
+            got.rows += r.affectedRows;
+            got.warnings += r.warningStatus;
+          }
         }
       }
       await this.session.run(`SET SESSION sql_mode = '${APPLY_SQL_MODE}'`);
@@ -126,10 +133,14 @@ export class ChunkWriter {
 
   private expect(c: ChunkRows, affected: number, warnings: number, info: string): void {
     if (affected === c.rows && warnings === c.enumZeros) return;
-    throw new SyncError('SNAPSHOT_LOAD_REJECTED', `the target did not take a chunk of ${c.table} as it is: ${affected} of ${c.rows} rows written, ${warnings} warnings where ${c.enumZeros} were expected${info ? ` (${info})` : ''}`, {
-      hint: 'A row was skipped or a value converted on the target (duplicate key, a column narrower than the source\'s, a different character set). Make the target table equal to the source\'s (`db-sync plan PAIR`), then run the pair again; the chunk was rolled back.',
-      details: { table: c.table },
-    });
+    const counts = `${affected} of ${c.rows} rows written, ${warnings} warnings where ${c.enumZeros} were expected`;
+    throw new SyncError('SNAPSHOT_LOAD_REJECTED',
+      `the target did not take a chunk of ${c.table} as it is: ${counts}${info ? ` (${info})` : ''}`, {
+        hint: 'A row was skipped or a value converted on the target (duplicate key, a column narrower than the '
+          + "source's, a different character set). Make the target table equal to the source's "
+          + '(`db-sync plan PAIR`), then run the pair again; the chunk was rolled back.',
+        details: { table: c.table },
+      });
   }
 }
 
@@ -147,8 +158,10 @@ export function packets(statements: string[], limit: number, table = '?'): strin
   let cur = '';
   for (const st of statements) {
     if (st.length > limit) {
-      throw new SyncError('ROW_TOO_LARGE', `a row of ${table} needs a ${st.length}-byte statement, more than the target's max_allowed_packet allows`, {
-        hint: `Raise max_allowed_packet on the target to at least ${st.length + PACKET_SLACK}, then run the pair again.`,
+      throw new SyncError('ROW_TOO_LARGE', `a row of ${table} needs a ${st.length}-byte statement, `
+        + "more than the target's max_allowed_packet allows", {
+        hint: `Raise max_allowed_packet on the target to at least ${st.length + PACKET_SLACK}, `
+          + 'then run the pair again.',
       });
     }
     if (cur && cur.length + st.length + 2 > limit) { out.push(cur); cur = ''; }

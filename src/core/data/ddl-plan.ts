@@ -37,7 +37,10 @@ export type DdlPlan =
    * the others (generated here) in db-sync's own. `tables`: target tables the statements
    * touch; `copy`: tables to copy from the source afterwards; `notes`: for the log/status.
    */
-  | { action: 'replay'; statements: Array<{ sql: Buffer; asLogged: boolean }>; tables: string[]; copy: string[]; notes: string[] }
+  | {
+    action: 'replay'; statements: Array<{ sql: Buffer; asLogged: boolean }>; tables: string[]; copy: string[];
+    notes: string[];
+  }
   | { action: 'truncate'; table: string }
   | { action: 'objects'; objects: Array<{ type: ObjectType; name: string }> }
   | { action: 'stop'; code: ErrorCode; message: string; hint: string };
@@ -47,7 +50,8 @@ type TableStmt = Extract<Statement, { kind: 'table-ddl' }>;
 export function planDdl(stmt: Statement, input: DdlInput): DdlPlan {
   const scope = new Scope(input);
   switch (stmt.kind) {
-    case 'table-ddl': return stmt.temporary ? skip('temporary tables live in the source session; their effects arrive as rows') : tableDdl(stmt, scope);
+    case 'table-ddl': return stmt.temporary
+      ? skip('temporary tables live in the source session; their effects arrive as rows') : tableDdl(stmt, scope);
     case 'object-ddl': {
       if (!scope.ours(stmt.name)) return skip('another database');
       if (stmt.objectType === 'sequence') return skip('SEQUENCE objects are not synced');
@@ -77,7 +81,8 @@ class Scope {
   }
 }
 
-function replay(statements: Array<{ sql: Buffer; asLogged: boolean }>, tables: string[], copy: string[] = [], notes: string[] = []): DdlPlan {
+function replay(statements: Array<{ sql: Buffer; asLogged: boolean }>, tables: string[], copy: string[] = [],
+  notes: string[] = []): DdlPlan {
   return { action: 'replay', statements, tables: [...new Set(tables)], copy: [...new Set(copy)], notes };
 }
 
@@ -95,7 +100,8 @@ function tableDdl(s: TableStmt, scope: Scope): DdlPlan {
       const scoped = s.tables.filter((t) => scope.scoped(t));
       if (!scoped.length) return skip('tables not synced');
       if (scoped.length === s.tables.length) return replay([scope.asLogged()], ours);
-      return replay([scope.generated(`DROP TABLE IF EXISTS ${scoped.map((t) => scope.target(t.name)).join(', ')}`)], ours);
+      const names = scoped.map((t) => scope.target(t.name)).join(', ');
+      return replay([scope.generated(`DROP TABLE IF EXISTS ${names}`)], ours);
     }
     case 'rename': return rename(s, scope, ours);
   }
@@ -105,7 +111,8 @@ function createOrAlter(s: TableStmt, t: TableRef, scope: Scope, ours: string[]):
   const partner = s.source;
   if (scope.scoped(t)) {
     if (partner && !scope.scoped(partner)) {
-      return replay([], ours, [t.name], [`table ${t.name} takes rows or its definition from ${partner.name}, which the pair does not sync: it is copied from the source`]);
+      return replay([], ours, [t.name], [`table ${t.name} takes rows or its definition from ${partner.name}, `
+        + 'which the pair does not sync: it is copied from the source']);
     }
     // CREATE ... LIKE / SELECT and EXCHANGE PARTITION also depend on their partner: a snapshot's
     // catch-up must know that one which is not copied yet makes this table one to copy too
@@ -113,7 +120,8 @@ function createOrAlter(s: TableStmt, t: TableRef, scope: Scope, ours: string[]):
     return replay([scope.asLogged()], named);
   }
   if (partner && scope.scoped(partner) && s.op === 'alter') {
-    return replay([], ours, [partner.name], [`table ${partner.name} exchanged rows with ${t.name}, which the pair does not sync: it is copied from the source`]);
+    return replay([], ours, [partner.name], [`table ${partner.name} exchanged rows with ${t.name}, `
+      + 'which the pair does not sync: it is copied from the source']);
   }
   return skip('table not synced');
 }
@@ -129,14 +137,19 @@ function rename(s: TableStmt, scope: Scope, ours: string[]): DdlPlan {
   for (const [from, to] of s.renames) {
     if (scope.scoped(from) && scope.ours(to)) {
       // in -> in, or out of the scope within the database: the target keeps the rows under the new name
-      statements.push(isAlter ? scope.asLogged() : scope.generated(`RENAME TABLE ${scope.target(from.name)} TO ${scope.target(to.name)}`));
-      if (!scope.scoped(to)) notes.push(`table ${from.name} was renamed to ${to.name}, which the pair does not sync: the target keeps it, no longer updated`);
+      const renameSql = `RENAME TABLE ${scope.target(from.name)} TO ${scope.target(to.name)}`;
+      statements.push(isAlter ? scope.asLogged() : scope.generated(renameSql));
+      if (!scope.scoped(to)) {
+        notes.push(`table ${from.name} was renamed to ${to.name}, which the pair does not sync: `
+          + 'the target keeps it, no longer updated');
+      }
     } else if (scope.scoped(from)) {
       statements.push(scope.generated(`DROP TABLE IF EXISTS ${scope.target(from.name)}`));
       notes.push(`table ${from.name} moved to database ${scope.db(to)}: dropped from the target`);
     } else if (scope.scoped(to)) {
       copy.push(to.name);
-      notes.push(`table ${to.name} entered the pair's scope (renamed from ${scope.db(from)}.${from.name}): it is copied from the source`);
+      notes.push(`table ${to.name} entered the pair's scope (renamed from ${scope.db(from)}.${from.name}): `
+        + 'it is copied from the source');
     }
   }
   return replay(statements, ours, copy, notes);
@@ -147,13 +160,16 @@ function databaseDdl(s: Extract<Statement, { kind: 'database-ddl' }>, i: DdlInpu
   if (s.op === 'create') return skip('the target database exists');
   if (s.op === 'drop') {
     return { action: 'stop', code: 'SOURCE_DATABASE_DROPPED', message: `the source database ${i.sourceDb} was dropped`,
-      hint: 'db-sync does not drop the target database. Remove or disable the pair (`db-sync sync disable PAIR`); to start over after the source database is recreated, run `db-sync sync run PAIR --resnapshot`.' };
+      hint: 'db-sync does not drop the target database. Remove or disable the pair (`db-sync sync disable PAIR`); '
+        + 'to start over after the source database is recreated, run `db-sync sync run PAIR --resnapshot`.' };
   }
   // ALTER DATABASE ours ...: the same options on the target database
   const tokens = tokenize(i.sql, i.lex);
-  const nameTok = tokens.find((t) => (t.type === 'word' || t.type === 'qident') && i.decodeName(t.value) === i.sourceDb);
+  const nameTok = tokens.find((t) => (t.type === 'word' || t.type === 'qident')
+    && i.decodeName(t.value) === i.sourceDb);
   if (!nameTok) return skip('ALTER DATABASE of the default database');
-  const sql = i.sql.slice(0, nameTok.start) + Buffer.from(quoteId(i.targetDb), 'utf8').toString('latin1') + i.sql.slice(nameTok.end);
+  const targetName = Buffer.from(quoteId(i.targetDb), 'utf8').toString('latin1');
+  const sql = i.sql.slice(0, nameTok.start) + targetName + i.sql.slice(nameTok.end);
   return replay([{ sql: Buffer.from(sql, 'latin1'), asLogged: true }], []);
 }
 

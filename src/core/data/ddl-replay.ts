@@ -30,7 +30,8 @@ export interface DdlJournal {
 }
 
 /** A digest of the target tables' definitions (and rows, when `content`). */
-export async function fingerprint(session: BinarySession, targetDb: string, tables: string[], content = false): Promise<string> {
+export async function fingerprint(session: BinarySession, targetDb: string, tables: string[],
+  content = false): Promise<string> {
   const h = createHash('sha256');
   for (const t of [...tables].sort()) {
     h.update(`${t}\0`);
@@ -38,7 +39,8 @@ export async function fingerprint(session: BinarySession, targetDb: string, tabl
       const [row] = await session.rows<Record<string, string>>(`SHOW CREATE TABLE ${quoteId(targetDb)}.${quoteId(t)}`);
       h.update(String(row?.['Create Table'] ?? row?.['Create View'] ?? '').replace(/ AUTO_INCREMENT=\d+/, ''));
       if (content) {
-        const [sum] = await session.rows<{ Checksum: string | null }>(`CHECKSUM TABLE ${quoteId(targetDb)}.${quoteId(t)}`);
+        const [sum] = await session.rows<{ Checksum: string | null }>(
+          `CHECKSUM TABLE ${quoteId(targetDb)}.${quoteId(t)}`);
         h.update(`\0${sum?.Checksum ?? ''}`);
       }
     } catch (err) {
@@ -78,7 +80,8 @@ export async function runDdl(session: BinarySession, statements: ReplayStatement
     for (const st of statements) {
       const wanted = st.asLogged ? 'logged' : 'baseline';
       if (wanted !== current) {
-        await session.run(wanted === 'logged' ? `SET SESSION ${[...assignments, 'foreign_key_checks = 0'].join(', ')}` : baseline);
+        const logged = `SET SESSION ${[...assignments, 'foreign_key_checks = 0'].join(', ')}`;
+        await session.run(wanted === 'logged' ? logged : baseline);
         current = wanted;
       }
       await session.send(st.sql).catch((err: unknown) => { throw ddlFailed(st.sql, err); });
@@ -91,10 +94,14 @@ export async function runDdl(session: BinarySession, statements: ReplayStatement
 function ddlFailed(sql: Buffer, err: unknown): SyncError {
   const e = err as SyncError;
   const text = sql.toString('utf8');
-  return new SyncError('DDL_REPLAY_FAILED', `a statement from the source's binlog failed on the target: ${e.message}\n  statement: ${text.length > 500 ? `${text.slice(0, 500)}…` : text}`, {
+  const shown = text.length > 500 ? `${text.slice(0, 500)}…` : text;
+  const message = `a statement from the source's binlog failed on the target: ${e.message}\n  statement: ${shown}`;
+  return new SyncError('DDL_REPLAY_FAILED', message, {
     hint: e.retryable
       ? 'A lock or connection problem on the target; db-sync retries.'
-      : 'The target table no longer has the shape the source had before this statement (changed by hand?). Make it equal (`db-sync plan PAIR` shows the difference; `--recopy TABLE` copies it again), then restart the pair.',
+      : 'The target table no longer has the shape the source had before this statement (changed by hand?). '
+        + 'Make it equal (`db-sync plan PAIR` shows the difference; `--recopy TABLE` copies it again), '
+        + 'then restart the pair.',
     retryable: e.retryable, cause: err, details: { statement: text.slice(0, 2000) },
   });
 }

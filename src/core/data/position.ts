@@ -14,9 +14,15 @@ export async function serverPosition(db: Db, flavor: Flavor): Promise<BinlogPosi
 
 /** The binlog end and, on MySQL, its Executed_Gtid_Set (gtid_executed at that same point). */
 async function masterStatus(db: Db, flavor: Flavor): Promise<{ at: BinlogPosition; gtids: string | null }> {
-  const sql = flavor.name === 'mysql' && (flavor.major > 8 || (flavor.major === 8 && flavor.minor >= 4)) ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS';
+  // MySQL 8.4 removed SHOW MASTER STATUS
+  const mysql84 = flavor.name === 'mysql' && (flavor.major > 8 || (flavor.major === 8 && flavor.minor >= 4));
+  const sql = mysql84 ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS';
   const [row] = await db.rows<{ File: string; Position: number | string; Executed_Gtid_Set?: string | null }>(sql);
-  if (!row) throw new SyncError('BINLOG_DISABLED', 'the source has no binary log', { hint: 'Start the source with --log-bin (and binlog_format=ROW), or use mode "poll".' });
+  if (!row) {
+    throw new SyncError('BINLOG_DISABLED', 'the source has no binary log', {
+      hint: 'Start the source with --log-bin (and binlog_format=ROW), or use mode "poll".',
+    });
+  }
   const gtids = typeof row.Executed_Gtid_Set === 'string' ? row.Executed_Gtid_Set.replace(/\s/g, '') : null;
   return { at: { file: row.File, pos: Number(row.Position) }, gtids };
 }
@@ -47,7 +53,11 @@ export async function startConsistentSnapshot(db: Db, flavor: Flavor): Promise<S
     const get = (n: string) => rows.find((r) => r.Variable_name.toLowerCase() === n)?.Value;
     const file = get('binlog_snapshot_file');
     const pos = get('binlog_snapshot_position');
-    if (!file || pos === undefined) throw new SyncError('BINLOG_DISABLED', 'the source reports no binlog snapshot position', { hint: 'Start the source with --log-bin.' });
+    if (!file || pos === undefined) {
+      throw new SyncError('BINLOG_DISABLED', 'the source reports no binlog snapshot position', {
+        hint: 'Start the source with --log-bin.',
+      });
+    }
     return { at: { file, pos: Number(pos) }, gtids: null };
   }
   await db.exec('FLUSH TABLES WITH READ LOCK');

@@ -16,6 +16,7 @@
 import type { Db, Queryable } from '../db/connection.js';
 import { quoteId, quoteQualified } from '../db/quote.js';
 import { keyBetween } from '../db/keyset.js';
+import { rowsForBytes } from '../db/row-budget.js';
 import type { TableInfo } from '../db/table-info.js';
 import { deleteCheckpointsBytes, readCheckpointsByPrefix } from './checkpoint.js';
 import { encodeKey, type RangeProgress, type SnapshotState, type TableProgress } from './snapshot.js';
@@ -94,7 +95,7 @@ export async function tableStats(db: Db, schema: string): Promise<Map<string, Ta
 /** Rows per chunk so that a chunk is about `chunkBytes` (from the table's average row length). */
 export function chunkRowsFor(avgRowLength: number, chunkBytes: number): number {
   if (avgRowLength <= 0) return 1000;
-  return Math.max(1, Math.min(1_000_000, Math.floor(chunkBytes / avgRowLength)));
+  return rowsForBytes(chunkBytes, 1, avgRowLength, 1_000_000, Math.floor);
 }
 
 /**

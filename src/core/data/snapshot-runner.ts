@@ -97,7 +97,9 @@ export class SnapshotRunner {
           deleteRangesSql(this.opts.pairName, stored.map(rangeStream).filter((st) => !kept.has(st))));
       }
       const tables = state.partial ? inScope.filter((t) => t in state.tables) : inScope;
-      this.opts.logger.info({ at: formatPosition(at), tables: tables.length, resumed: !!saved, partial: !!state.partial }, 'snapshot: copying tables');
+      this.opts.logger.info({
+        at: formatPosition(at), tables: tables.length, resumed: !!saved, partial: !!state.partial,
+      }, 'snapshot: copying tables');
       const loadData = process.env.DB_SYNC_SNAPSHOT_LOAD_DATA !== '0' && await localInfileEnabled(this.opts.applier);
       if (!loadData) this.opts.logger.info('snapshot: target has local_infile off, copying with INSERTs');
       const deferred = await this.copyAll(db, tables, state, loadData, read.shapes);
@@ -173,11 +175,13 @@ export class SnapshotRunner {
     const cmp = comparePositions(from, to);
     if (cmp === 0) return;
     if (cmp > 0) {
-      throw new SyncError('SNAPSHOT_STATE_INVALID', `snapshot checkpoint ${formatPosition(from)} is ahead of the source's ${formatPosition(to)}`, {
+      const message = `snapshot checkpoint ${formatPosition(from)} is ahead of the source's ${formatPosition(to)}`;
+      throw new SyncError('SNAPSHOT_STATE_INVALID', message, {
         hint: 'The source was reset or replaced. Re-copy: `db-sync sync run PAIR --resnapshot`.',
       });
     }
-    this.opts.logger.info({ from: formatPosition(from), to: formatPosition(to) }, 'snapshot resume: catching copied tables up');
+    this.opts.logger.info({ from: formatPosition(from), to: formatPosition(to) },
+      'snapshot resume: catching copied tables up');
     const tableMode = (t: string): TableMode => {
       const p = state.tables[t];
       if (!p) return state.partial ? 'exact' : 'skip';

@@ -20,6 +20,7 @@ import type { ChunkWriter } from './chunk-writer.js';
 import {
   enumZeroExpr, loadDataSql, selectLiteralChunk, selectTsvBlock, selectTsvChunk, tsvFieldExpr, tupleExpr,
 } from '../db/row-sql.js';
+import { RowBudget } from '../db/row-budget.js';
 import { keyRangeBytes } from '../db/row-bytes.js';
 import type { TableInfo } from '../db/table-info.js';
 
@@ -91,7 +92,8 @@ export function encodeKey(values: unknown[]): unknown[] {
 }
 
 export function decodeKey(values: unknown[]): unknown[] {
-  return values.map((v) => (v && typeof v === 'object' && '$hex' in v ? Buffer.from(String((v as { $hex: string }).$hex), 'hex') : v));
+  return values.map((v) => (v && typeof v === 'object' && '$hex' in v
+    ? Buffer.from(String((v as { $hex: string }).$hex), 'hex') : v));
 }
 
 /**
@@ -124,18 +126,18 @@ export async function copyTable(o: CopyOptions): Promise<void> {
   const keyIdx = o.table.key.map((_, i) => 2 + i);
   const target = quoteQualified(o.targetSchema, o.table.name);
   const hi = o.range.hi ? decodeKey(o.range.hi) : null;
-  let limit = o.chunkRows;
+  const budget = new RowBudget({ bytes: o.chunkBytes, maxRows: MAX_CHUNK_ROWS, first: o.chunkRows });
   // chunks as one value while they fit what the source sends; a cut one is read row by row,
   // and so is the rest of the range (a row longer than max_allowed_packet, a small packet limit)
   let blocks = o.loadData && o.table.key.length === 1;
   // Read chunk N+1 and build its INSERT text / LOAD DATA lines while the target executes
   // chunk N: the source link, our CPU and the target server then work at the same time.
   const read = async (from: unknown[] | null): Promise<Chunk> => {
-    const n = limit;
+    const n = budget.next();
     const block = blocks ? await readBlock(o, from, n, hi) : null;
     blocks &&= block !== null;
     if (block) {
-      if (o.chunkBytes > 0 && block.count > 0) limit = adapt(o.chunkBytes, block.count, block.data?.length ?? 0);
+      if (o.chunkBytes > 0) budget.seen(block.count, block.data?.length ?? 0);
       return block;
     }
     const st = (o.loadData ? selectTsvChunk : selectLiteralChunk)(o.table, from, n, hi);
@@ -149,7 +151,7 @@ export async function copyTable(o: CopyOptions): Promise<void> {
       : { count: rows.length, last, enumZeros,
         inserts: insertBatches(target, o.table.writable, rows.map((r) => String(r[0]))) };
     const bytes = chunk.data?.length ?? chunk.inserts.reduce((b, s) => b + s.length, 0);
-    if (o.chunkBytes > 0 && rows.length > 0) limit = adapt(o.chunkBytes, rows.length, bytes);
+    if (o.chunkBytes > 0) budget.seen(rows.length, bytes);
     return chunk;
   };
   // The next read waits for the throttle while the current chunk is written to the target.
@@ -160,7 +162,8 @@ export async function copyTable(o: CopyOptions): Promise<void> {
   while (pending) {
     const chunk: Chunk = await pending;
     pending = chunk.last && !o.signal.aborted ? gatedRead(chunk.last) : null;
-    Object.assign(p, { rows: p.rows + chunk.count, lastKey: chunk.last ? encodeKey(chunk.last) : p.lastKey, done: chunk.last === null });
+    const lastKey = chunk.last ? encodeKey(chunk.last) : p.lastKey;
+    Object.assign(p, { rows: p.rows + chunk.count, lastKey, done: chunk.last === null });
     // One transaction, sent back to back: replace exactly this key range, record progress.
     const del = Buffer.concat([Buffer.from(`DELETE FROM ${target} WHERE `, 'utf8'),
       keyRangeBytes(o.targetTable, from, chunk.last ?? hi)]);
@@ -173,11 +176,6 @@ export async function copyTable(o: CopyOptions): Promise<void> {
     // stopping: the pending write's outcome no longer matters, the chunk is redone on resume
     if (o.signal.aborted) { await pending?.catch(() => undefined); return; }
   }
-}
-
-/** Rows for the next chunk: about `chunkBytes` at the bytes per row just seen. */
-function adapt(chunkBytes: number, rows: number, bytes: number): number {
-  return Math.max(1, Math.min(MAX_CHUNK_ROWS, Math.round((chunkBytes * rows) / Math.max(1, bytes))));
 }
 
 /** A page as one value rendered by the source (selectTsvBlock); null when the value came back cut. */
@@ -250,7 +248,8 @@ function tsvData(rows: unknown[][]): Buffer {
 /** No key to page by: the whole table is replaced in one target transaction, streamed. */
 async function copyKeyless(o: CopyOptions, p: TableProgress): Promise<void> {
   const target = quoteQualified(o.targetSchema, o.table.name);
-  const sql = `SELECT ${tupleExpr(o.table)}, ${enumZeroExpr(o.table)} FROM ${quoteQualified(o.table.schema, o.table.name)}`;
+  const from = quoteQualified(o.table.schema, o.table.name);
+  const sql = `SELECT ${tupleExpr(o.table)}, ${enumZeroExpr(o.table)} FROM ${from}`;
   let count = 0;
   const batches = async function* (): AsyncGenerator<{ inserts: string[]; rows: number; enumZeros: number }> {
     let tuples: string[] = [];
@@ -272,8 +271,8 @@ async function copyKeyless(o: CopyOptions, p: TableProgress): Promise<void> {
       count += tuples.length;
     }
   };
-  await o.writer.keyless({ table: o.table.name, del: Buffer.from(`DELETE FROM ${target}`, 'utf8'), rows: 0, enumZeros: 0,
-    checkpoints: [] }, batches(), () => {
+  const del = Buffer.from(`DELETE FROM ${target}`, 'utf8');
+  await o.writer.keyless({ table: o.table.name, del, rows: 0, enumZeros: 0, checkpoints: [] }, batches(), () => {
     Object.assign(p, { rows: count, lastKey: null, done: true });
     return o.checkpoints();
   });

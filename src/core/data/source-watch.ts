@@ -73,7 +73,8 @@ export class SourceWatch {
       this.distanceBytes = binlogDistance(files, state.applied());
       this.opts.onUpdate();
     } catch (err) {
-      this.opts.logger.debug({ err: (err as Error).message }, 'cannot read the source binlog end; distance not updated');
+      this.opts.logger.debug({ err: (err as Error).message },
+        'cannot read the source binlog end; distance not updated');
     }
     if (nowMs() - this.clockAt >= CLOCK_MS) await this.measureClock();
   }

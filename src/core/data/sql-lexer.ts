@@ -30,6 +30,8 @@ export interface LexOptions {
 }
 
 const WORD = /[A-Za-z0-9_$\x80-\xff]/;
+/** A whole number token: decimal (1, .5, 1.5e-3, 1.), hex (0x1f) or binary (0b101). */
+const NUMBER = /^(?:[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?|0x[0-9a-fA-F]+|0b[01]+|[0-9]+\.)$/;
 
 export function tokenize(sql: string, o: LexOptions = {}): Token[] {
   const out: Token[] = [];
@@ -83,10 +85,13 @@ export function tokenize(sql: string, o: LexOptions = {}): Token[] {
       if (sql[j] === '.' && /^[0-9]+$/.test(sql.slice(i, j))) {
         j++;
         while (j < n && /[0-9eE]/.test(sql[j] as string)) j++;
-        if (/[+-]/.test(sql[j] ?? '') && /[eE]/.test(sql[j - 1] ?? '')) { j++; while (j < n && /[0-9]/.test(sql[j] as string)) j++; }
+        if (/[+-]/.test(sql[j] ?? '') && /[eE]/.test(sql[j - 1] ?? '')) {
+          j++;
+          while (j < n && /[0-9]/.test(sql[j] as string)) j++;
+        }
       }
       const text = sql.slice(i, j);
-      push(/^(?:[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?|0x[0-9a-fA-F]+|0b[01]+|[0-9]+\.)$/.test(text) ? 'number' : 'word', i, j);
+      push(NUMBER.test(text) ? 'number' : 'word', i, j);
       i = j;
       continue;
     }

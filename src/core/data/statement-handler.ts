@@ -74,36 +74,50 @@ export class StatementHandler {
 
   private mentionsOurs(text: string, lex: ReturnType<typeof lexModes>): boolean {
     const code = tokenize(text, lex).filter((t) => t.type !== 'comment');
-    return code.some((t, k) => (t.type === 'word' || t.type === 'qident') && decodeName(t.value) === this.opts.sourceSchema
+    return code.some((t, k) => (t.type === 'word' || t.type === 'qident')
+      && decodeName(t.value) === this.opts.sourceSchema
       && code[k + 1]?.type === 'op' && code[k + 1]?.value === '.');
   }
 
   /** Statement-based DML (a session in binlog_format=STATEMENT/MIXED) on synced tables cannot be applied exactly. */
-  private dml(ev: QueryEvent, stmt: Extract<Statement, { kind: 'dml' }>, text: string, lex: ReturnType<typeof lexModes>): void {
+  private dml(ev: QueryEvent, stmt: Extract<Statement, { kind: 'dml' }>, text: string,
+    lex: ReturnType<typeof lexModes>): void {
     const mode = (t: string): TableMode => this.opts.tableMode(t);
     let touched: string[] | 'all';
     if (stmt.tables === 'unknown') {
       touched = ev.schema === this.opts.sourceSchema || this.mentionsOurs(text, lex) ? 'all' : [];
     } else {
-      touched = stmt.tables.filter((r) => (r.db ?? ev.schema) === this.opts.sourceSchema && this.opts.inScope(r.name)).map((r) => r.name);
+      touched = stmt.tables
+        .filter((r) => (r.db ?? ev.schema) === this.opts.sourceSchema && this.opts.inScope(r.name))
+        .map((r) => r.name);
     }
     if (touched !== 'all' && (touched.length === 0 || touched.every((t) => mode(t) === 'skip'))) return;
-    throw new SyncError('BINLOG_STATEMENT_DML', `a session on the source changed ${touched === 'all' ? `database ${this.opts.sourceSchema}` : `table ${touched.join(', ')}`} in binlog_format=STATEMENT or MIXED; db-sync needs each changed row (ROW format) to apply it exactly: ${preview(ev.sql)}`, {
-      hint: `On the source, keep binlog_format=ROW for every session (SET GLOBAL binlog_format='ROW', and find the application or script that runs SET SESSION binlog_format). Then re-copy what the statement changed: \`db-sync sync run PAIR --recopy ${touched === 'all' ? 'TABLE[,TABLE]' : touched.join(',')}\` (or --resnapshot).`,
+    const what = touched === 'all' ? `database ${this.opts.sourceSchema}` : `table ${touched.join(', ')}`;
+    const recopy = touched === 'all' ? 'TABLE[,TABLE]' : touched.join(',');
+    throw new SyncError('BINLOG_STATEMENT_DML', `a session on the source changed ${what} `
+      + 'in binlog_format=STATEMENT or MIXED; db-sync needs each changed row (ROW format) to apply it exactly: '
+      + preview(ev.sql), {
+      hint: "On the source, keep binlog_format=ROW for every session (SET GLOBAL binlog_format='ROW', "
+        + 'and find the application or script that runs SET SESSION binlog_format). '
+        + `Then re-copy what the statement changed: \`db-sync sync run PAIR --recopy ${recopy}\` (or --resnapshot).`,
       details: { statement: preview(ev.sql), tables: touched },
     });
   }
 
-  private async ddl(ev: QueryEvent, stmt: Statement, text: string, txn: TxnState, flush: () => Promise<void>): Promise<StatementOutcome> {
+  private async ddl(ev: QueryEvent, stmt: Statement, text: string, txn: TxnState,
+    flush: () => Promise<void>): Promise<StatementOutcome> {
     if (txn.open && txn.rows > 0) {
-      throw new SyncError('BINLOG_SEQUENCE', `DDL arrived inside a transaction that already changed rows: ${preview(ev.sql)}`, {
-        hint: 'db-sync stops rather than split the transaction. Report this with the source version; `db-sync sync run PAIR --resnapshot` starts over.',
+      const message = `DDL arrived inside a transaction that already changed rows: ${preview(ev.sql)}`;
+      throw new SyncError('BINLOG_SEQUENCE', message, {
+        hint: 'db-sync stops rather than split the transaction. Report this with the source version; '
+          + '`db-sync sync run PAIR --resnapshot` starts over.',
       });
     }
     await flush();
     const truncate = stmt.kind === 'table-ddl' && stmt.op === 'truncate'; // rows, not schema: applied in any case
     if (stmt.kind === 'object-ddl' ? !this.opts.syncObjects : !this.opts.replayDdl && !truncate) {
-      this.opts.logger.info({ statement: preview(ev.sql) }, 'DDL in the stream not applied: the pair does not sync schema/routines');
+      this.opts.logger.info({ statement: preview(ev.sql) },
+        'DDL in the stream not applied: the pair does not sync schema/routines');
       return txn.open ? NONE : BOUNDARY;
     }
     const plan = planDdl(stmt, {
@@ -122,7 +136,8 @@ export class StatementHandler {
       case 'stop':
         throw new SyncError(plan.code, plan.message, { hint: plan.hint });
       case 'objects':
-        this.opts.logger.info({ statement: preview(ev.sql), objects: plan.objects }, 'DDL in the stream: re-syncing objects');
+        this.opts.logger.info({ statement: preview(ev.sql), objects: plan.objects },
+          'DDL in the stream: re-syncing objects');
         await this.opts.onObjects(plan.objects);
         return { kind: 'ddl-done', extra: [], copy: [] };
       case 'truncate':
@@ -133,14 +148,17 @@ export class StatementHandler {
     }
   }
 
-  private async replay(plan: Extract<DdlPlan, { action: 'replay' }>, ev: QueryEvent, content: boolean): Promise<StatementOutcome> {
+  private async replay(plan: Extract<DdlPlan, { action: 'replay' }>, ev: QueryEvent,
+    content: boolean): Promise<StatementOutcome> {
     const { applier } = this.opts;
     for (const note of plan.notes) { this.opts.logger.warn(note); this.opts.onWarning?.(note); }
     if (plan.statements.length) {
-      this.opts.logger.info({ statement: preview(ev.sql), tables: plan.tables }, 'DDL in the stream: replaying it on the target');
+      this.opts.logger.info({ statement: preview(ev.sql), tables: plan.tables },
+        'DDL in the stream: replaying it on the target');
       let run = true;
       if (this.journal && comparePositions(this.journal.at, ev.position) === 0) {
-        run = (await fingerprint(applier.session, this.opts.targetSchema, plan.tables, content)) === this.journal.before;
+        const now = await fingerprint(applier.session, this.opts.targetSchema, plan.tables, content);
+        run = now === this.journal.before;
         if (!run) this.opts.logger.info('the statement already ran before the restart: not running it twice');
       } else {
         const before = await fingerprint(applier.session, this.opts.targetSchema, plan.tables, content);
@@ -166,11 +184,13 @@ export class StatementHandler {
   /** In a snapshot's catch-up, tables not copied yet are re-created when copied: their DDL may fail. */
   private async runTolerant(plan: Extract<DdlPlan, { action: 'replay' }>, ev: QueryEvent): Promise<void> {
     try {
-      await runDdl(this.opts.applier.session, plan.statements, ev.context, Math.floor(ev.timestamp / 1000), this.opts.baseline);
+      const at = Math.floor(ev.timestamp / 1000);
+      await runDdl(this.opts.applier.session, plan.statements, ev.context, at, this.opts.baseline);
     } catch (err) {
       const allSkipped = plan.tables.length > 0 && plan.tables.every((t) => this.opts.tableMode(t) === 'skip');
       if (!this.opts.catchUp || !allSkipped) throw err;
-      this.opts.logger.info({ statement: preview(ev.sql), err: (err as Error).message }, 'DDL on tables not copied yet failed; they are re-created when copied');
+      this.opts.logger.info({ statement: preview(ev.sql), err: (err as Error).message },
+        'DDL on tables not copied yet failed; they are re-created when copied');
     }
   }
 }
@@ -181,14 +201,20 @@ export function preview(sql: Buffer): string {
 }
 
 function unsupported(ev: QueryEvent): SyncError {
-  return new SyncError('STATEMENT_UNSUPPORTED', `the source's binlog holds a statement db-sync cannot replay on the synced database: ${preview(ev.sql)}`, {
-    hint: 'db-sync stops rather than skip it. If the statement changed synced tables, re-copy them after the position: `db-sync sync run PAIR --recopy TABLE[,TABLE]` (or --resnapshot); report the statement so db-sync learns it.',
+  return new SyncError('STATEMENT_UNSUPPORTED', "the source's binlog holds a statement db-sync cannot replay "
+    + `on the synced database: ${preview(ev.sql)}`, {
+    hint: 'db-sync stops rather than skip it. If the statement changed synced tables, re-copy them after the '
+      + 'position: `db-sync sync run PAIR --recopy TABLE[,TABLE]` (or --resnapshot); '
+      + 'report the statement so db-sync learns it.',
     details: { statement: preview(ev.sql) },
   });
 }
 
 export function xaUnsupported(): SyncError {
-  return new SyncError('XA_UNSUPPORTED', 'an XA transaction on the source changed tables the pair syncs; db-sync cannot apply XA transactions (their PREPARE and COMMIT are separate in the binlog)', {
-    hint: 'Avoid XA transactions on synced tables (XA COMMIT ... ONE PHASE is fine: it is logged as a normal transaction). To continue, re-copy the tables it changed: `db-sync sync run PAIR --recopy TABLE`, or `--resnapshot`.',
+  return new SyncError('XA_UNSUPPORTED', 'an XA transaction on the source changed tables the pair syncs; '
+    + 'db-sync cannot apply XA transactions (their PREPARE and COMMIT are separate in the binlog)', {
+    hint: 'Avoid XA transactions on synced tables (XA COMMIT ... ONE PHASE is fine: it is logged as a normal '
+      + 'transaction). To continue, re-copy the tables it changed: `db-sync sync run PAIR --recopy TABLE`, '
+      + 'or `--resnapshot`.',
   });
 }

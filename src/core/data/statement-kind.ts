@@ -23,7 +23,10 @@ export type Statement =
       source: TableRef | null;
       /** ALTER TABLE (a rename may come with other changes of the table). */
       alter: boolean }
-  | { kind: 'object-ddl'; objectType: ObjectType; op: 'create' | 'alter' | 'drop'; name: TableRef; table: TableRef | null }
+  | {
+    kind: 'object-ddl'; objectType: ObjectType; op: 'create' | 'alter' | 'drop'; name: TableRef;
+    table: TableRef | null;
+  }
   | { kind: 'database-ddl'; op: 'create' | 'alter' | 'drop'; name: string }
   | { kind: 'dml'; tables: TableRef[] | 'unknown' }
   | { kind: 'ignore'; why: string }
@@ -87,21 +90,26 @@ export function classifyStatement(sql: string, o: ClassifyOptions = {}): Stateme
     case 'COMMIT': return { kind: 'txn', op: 'commit' };
     case 'ROLLBACK': return rollback(c);
     case 'SAVEPOINT': c.i++; return { kind: 'savepoint', op: 'set', name: nameOf(c.peek()) ?? '' };
-    case 'RELEASE': c.i++; c.accept('SAVEPOINT'); return { kind: 'savepoint', op: 'release', name: nameOf(c.peek()) ?? '' };
+    case 'RELEASE':
+      c.i++;
+      c.accept('SAVEPOINT');
+      return { kind: 'savepoint', op: 'release', name: nameOf(c.peek()) ?? '' };
     case 'XA': return xa(c);
     case 'CREATE': case 'ALTER': case 'DROP': return ddl(c);
-    case 'RENAME': return c.word(1) === 'TABLE' || c.word(1) === 'TABLES' ? rename(c) : { kind: 'ignore', why: 'account statement' };
+    case 'RENAME':
+      return c.word(1) === 'TABLE' || c.word(1) === 'TABLES' ? rename(c) : { kind: 'ignore', why: 'account statement' };
     case 'TRUNCATE': {
       c.i++;
       c.accept('TABLE');
       const t = c.table();
       return t ? tableDdl('truncate', [t]) : { kind: 'other' };
     }
-    case 'INSERT': case 'REPLACE': case 'UPDATE': case 'DELETE': case 'LOAD': return { kind: 'dml', tables: dmlTables(c) };
+    case 'INSERT': case 'REPLACE': case 'UPDATE': case 'DELETE': case 'LOAD':
+      return { kind: 'dml', tables: dmlTables(c) };
     case 'ANALYZE': case 'OPTIMIZE': case 'REPAIR': case 'CHECK': case 'CHECKSUM':
       return { kind: 'ignore', why: 'table maintenance (no change to rows or definitions)' };
-    case 'GRANT': case 'REVOKE': case 'FLUSH': case 'INSTALL': case 'UNINSTALL': case 'SET': case 'KILL': case 'SHUTDOWN':
-    case 'RESET': case 'PURGE': case 'CHANGE': case 'DO': case 'USE': case 'LOCK': case 'UNLOCK':
+    case 'GRANT': case 'REVOKE': case 'FLUSH': case 'INSTALL': case 'UNINSTALL': case 'SET': case 'KILL':
+    case 'SHUTDOWN': case 'RESET': case 'PURGE': case 'CHANGE': case 'DO': case 'USE': case 'LOCK': case 'UNLOCK':
       return { kind: 'ignore', why: 'server or session administration' };
     default: return { kind: 'other' };
   }
@@ -119,13 +127,16 @@ function rollback(c: Cursor): Statement {
 
 function xa(c: Cursor): Statement {
   const op = c.word(1);
-  const known = { START: 'start', BEGIN: 'start', END: 'end', PREPARE: 'prepare', COMMIT: 'commit', ROLLBACK: 'rollback' } as const;
+  const known = {
+    START: 'start', BEGIN: 'start', END: 'end', PREPARE: 'prepare', COMMIT: 'commit', ROLLBACK: 'rollback',
+  } as const;
   const mapped = known[op as keyof typeof known] ?? 'other';
   const words = c.t.map((t) => kw(t));
   return { kind: 'xa', op: mapped, onePhase: words.includes('ONE') && words.includes('PHASE') };
 }
 
-function tableDdl(op: TableOp, tables: TableRef[], extra: Partial<Extract<Statement, { kind: 'table-ddl' }>> = {}): Statement {
+function tableDdl(op: TableOp, tables: TableRef[],
+  extra: Partial<Extract<Statement, { kind: 'table-ddl' }>> = {}): Statement {
   return { kind: 'table-ddl', op, temporary: false, tables, renames: [], source: null, alter: false, ...extra };
 }
 
@@ -201,7 +212,8 @@ function alterTable(c: Cursor, t: TableRef, temporary: boolean): Statement {
     c.i++;
   }
   const tables = [t, ...renames.map(([, to]) => to), ...(source ? [source] : [])];
-  return { ...tableDdl(renames.length ? 'rename' : 'alter', tables, { renames, source, alter: true }), temporary } as Statement;
+  const op = renames.length ? 'rename' : 'alter';
+  return { ...tableDdl(op, tables, { renames, source, alter: true }), temporary } as Statement;
 }
 
 function index(c: Cursor, op: 'create' | 'alter' | 'drop', what: string): Statement {
@@ -265,7 +277,8 @@ function list(c: Cursor): TableRef[] {
 function dmlTables(c: Cursor): TableRef[] | 'unknown' {
   const verb = c.word();
   c.i++;
-  while (c.accept('LOW_PRIORITY', 'DELAYED', 'HIGH_PRIORITY', 'IGNORE', 'QUICK', 'CONCURRENT', 'LOCAL')) { /* modifiers */ }
+  const modifiers = ['LOW_PRIORITY', 'DELAYED', 'HIGH_PRIORITY', 'IGNORE', 'QUICK', 'CONCURRENT', 'LOCAL'];
+  while (c.accept(...modifiers)) { /* skip them */ }
   if (verb === 'LOAD') {
     while (c.peek() && !(c.word() === 'INTO' && c.word(1) === 'TABLE')) c.i++;
     c.i += 2;

@@ -25,12 +25,17 @@ export interface StatementContext {
 }
 
 /** Bits of Q_FLAGS2 (sql/sql_priv.h OPTION_*). */
-export const FLAGS2 = { AUTO_IS_NULL: 0x4000, NOT_AUTOCOMMIT: 0x80000, NO_FOREIGN_KEY_CHECKS: 0x4000000, RELAXED_UNIQUE_CHECKS: 0x8000000 };
+export const FLAGS2 = {
+  AUTO_IS_NULL: 0x4000, NOT_AUTOCOMMIT: 0x80000, NO_FOREIGN_KEY_CHECKS: 0x4000000, RELAXED_UNIQUE_CHECKS: 0x8000000,
+};
 /** Bits of the sql_mode set that change how a statement is tokenized. */
 export const SQL_MODE = { ANSI_QUOTES: 0x4n, NO_BACKSLASH_ESCAPES: 0x100000n };
 
 /** Fixed-size codes: code -> byte length of the value. */
-const FIXED: Record<number, number> = { 0: 4, 1: 8, 3: 4, 4: 6, 7: 2, 8: 2, 9: 8, 10: 4, 13: 3, 14: 8, 16: 1, 17: 8, 18: 2, 19: 1, 20: 1, 128: 3, 129: 8, 130: 1 };
+const FIXED: Record<number, number> = {
+  0: 4, 1: 8, 3: 4, 4: 6, 7: 2, 8: 2, 9: 8, 10: 4, 13: 3, 14: 8, 16: 1, 17: 8, 18: 2, 19: 1, 20: 1,
+  128: 3, 129: 8, 130: 1,
+};
 
 export function parseStatusVars(buf: Buffer): StatementContext {
   const out: StatementContext = {};
@@ -47,13 +52,29 @@ export function parseStatusVars(buf: Buffer): StatementContext {
     }
     switch (code) {
       case 2: { need(1); const n = buf[i] as number; i += 1 + n + 1; break; } // Q_CATALOG_CODE: len, name, NUL
-      case 5: { need(1); const n = buf[i] as number; need(1 + n); out.timeZone = buf.subarray(i + 1, i + 1 + n).toString('latin1'); i += 1 + n; break; }
+      case 5: { // Q_TIME_ZONE_CODE: len, name
+        need(1);
+        const n = buf[i] as number;
+        need(1 + n);
+        out.timeZone = buf.subarray(i + 1, i + 1 + n).toString('latin1');
+        i += 1 + n;
+        break;
+      }
       case 6: { need(1); i += 1 + (buf[i] as number); break; } // Q_CATALOG_NZ_CODE
-      case 11: { need(1); i += 1 + (buf[i] as number); need(1); i += 1 + (buf[i] as number); break; } // Q_INVOKER user, host
+      case 11: { // Q_INVOKER: user, host (each len, bytes)
+        need(1);
+        i += 1 + (buf[i] as number);
+        need(1);
+        i += 1 + (buf[i] as number);
+        break;
+      }
       case 12: { // Q_UPDATED_DB_NAMES: count, NUL-terminated names
         need(1);
         const count = buf[i++] as number;
-        for (let k = 0; k < count && count < 254; k++) { const end = buf.indexOf(0, i); i = end < 0 ? buf.length : end + 1; }
+        for (let k = 0; k < count && count < 254; k++) {
+          const end = buf.indexOf(0, i);
+          i = end < 0 ? buf.length : end + 1;
+        }
         break;
       }
       default:
@@ -69,7 +90,11 @@ function readFixed(code: number, buf: Buffer, i: number, out: StatementContext):
     case 0: out.flags2 = buf.readUInt32LE(i); break;
     case 1: out.sqlMode = buf.readBigUInt64LE(i); break;
     case 3: out.autoIncrement = { increment: buf.readUInt16LE(i), offset: buf.readUInt16LE(i + 2) }; break;
-    case 4: out.charset = { client: buf.readUInt16LE(i), connection: buf.readUInt16LE(i + 2), server: buf.readUInt16LE(i + 4) }; break;
+    case 4:
+      out.charset = {
+        client: buf.readUInt16LE(i), connection: buf.readUInt16LE(i + 2), server: buf.readUInt16LE(i + 4),
+      };
+      break;
     case 7: out.lcTimeNames = buf.readUInt16LE(i); break;
     case 8: out.collationDatabase = buf.readUInt16LE(i); break;
     case 13: case 128: out.micros = buf.readUIntLE(i, 3); break;
@@ -93,13 +118,18 @@ export function sessionAssignments(ctx: StatementContext, timestampSec: number):
   if (ctx.collationDatabase !== undefined) out.push(`collation_database = ${ctx.collationDatabase}`);
   if (ctx.timeZone !== undefined) out.push(`time_zone = '${ctx.timeZone.replace(/[\\']/g, '\\$&')}'`);
   if (ctx.lcTimeNames !== undefined) out.push(`lc_time_names = ${ctx.lcTimeNames}`);
-  if (ctx.autoIncrement) out.push(`auto_increment_increment = ${ctx.autoIncrement.increment}`, `auto_increment_offset = ${ctx.autoIncrement.offset}`);
+  if (ctx.autoIncrement) {
+    out.push(`auto_increment_increment = ${ctx.autoIncrement.increment}`,
+      `auto_increment_offset = ${ctx.autoIncrement.offset}`);
+  }
   if (ctx.flags2 !== undefined) {
     out.push(`foreign_key_checks = ${ctx.flags2 & FLAGS2.NO_FOREIGN_KEY_CHECKS ? 0 : 1}`,
       `unique_checks = ${ctx.flags2 & FLAGS2.RELAXED_UNIQUE_CHECKS ? 0 : 1}`,
       `sql_auto_is_null = ${ctx.flags2 & FLAGS2.AUTO_IS_NULL ? 1 : 0}`);
   }
-  if (ctx.explicitDefaultsForTimestamp !== undefined) out.push(`explicit_defaults_for_timestamp = ${ctx.explicitDefaultsForTimestamp}`);
+  if (ctx.explicitDefaultsForTimestamp !== undefined) {
+    out.push(`explicit_defaults_for_timestamp = ${ctx.explicitDefaultsForTimestamp}`);
+  }
   out.push(`timestamp = ${timestampSec}${ctx.micros ? `.${String(ctx.micros).padStart(6, '0')}` : ''}`);
   return out;
 }
@@ -107,5 +137,8 @@ export function sessionAssignments(ctx: StatementContext, timestampSec: number):
 /** Lexer flags from the statement's sql_mode. */
 export function lexModes(ctx: StatementContext): { ansiQuotes: boolean; noBackslashEscapes: boolean } {
   const m = ctx.sqlMode ?? 0n;
-  return { ansiQuotes: (m & SQL_MODE.ANSI_QUOTES) !== 0n, noBackslashEscapes: (m & SQL_MODE.NO_BACKSLASH_ESCAPES) !== 0n };
+  return {
+    ansiQuotes: (m & SQL_MODE.ANSI_QUOTES) !== 0n,
+    noBackslashEscapes: (m & SQL_MODE.NO_BACKSLASH_ESCAPES) !== 0n,
+  };
 }

@@ -24,17 +24,20 @@ async function showCreate(run: () => Promise<Array<Record<string, string>>>): Pr
   }
 }
 
-export async function recreateIfDifferent(source: Db, applier: Applier, table: string, targetDb: string, logger: Logger): Promise<void> {
+export async function recreateIfDifferent(source: Db, applier: Applier, table: string, targetDb: string,
+  logger: Logger): Promise<void> {
   const src = await showCreate(() => source.rows(`SHOW CREATE TABLE ${quoteId(table)}`));
   if (src === null) return; // dropped on the source since the listing; the copy skips it
   const session = applier.session;
   const qualified = `${quoteId(targetDb)}.${quoteId(table)}`;
   const tgt = await showCreate(() => session.rows(`SHOW CREATE TABLE ${qualified}`));
   if (tgt !== null && normalize(tgt) === normalize(src)) return;
-  logger.info({ table, existed: tgt !== null }, 'snapshot: giving the target table the source\'s definition before copying it');
+  logger.info({ table, existed: tgt !== null },
+    "snapshot: giving the target table the source's definition before copying it");
   // SHOW CREATE TABLE text is UTF-8: read it as such (the session otherwise sends bytes)
   // (separate round trips: a multi-statement packet is not re-read after a charset change)
-  await session.run('SET SESSION foreign_key_checks = 0, character_set_client = utf8mb4, collation_connection = utf8mb4_general_ci');
+  await session.run('SET SESSION foreign_key_checks = 0, character_set_client = utf8mb4, '
+    + 'collation_connection = utf8mb4_general_ci');
   try {
     await session.run(`DROP TABLE IF EXISTS ${qualified}`);
     await session.run(src);

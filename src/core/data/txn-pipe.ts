@@ -49,8 +49,12 @@ export class TxnPipe {
   /** Queue a statement; sends what is queued first when the packet would exceed the budget. */
   async add(stmt: Buffer, row?: RowStatement): Promise<void> {
     if (stmt.length > this.maxStatement) {
-      throw new SyncError('ROW_TOO_LARGE', `a statement of ${stmt.length} bytes${row ? ` (${row.describe()})` : ''} exceeds the target's max_allowed_packet (${this.budget + PACKET_SLACK} bytes)`, {
-        hint: `Raise max_allowed_packet on the target to at least ${stmt.length + 128 + PACKET_SLACK} (SET GLOBAL max_allowed_packet = ...; and in its config), then restart the pair.`,
+      const which = row ? ` (${row.describe()})` : '';
+      const limit = `${this.budget + PACKET_SLACK} bytes`;
+      throw new SyncError('ROW_TOO_LARGE', `a statement of ${stmt.length} bytes${which} exceeds the target's `
+        + `max_allowed_packet (${limit})`, {
+        hint: `Raise max_allowed_packet on the target to at least ${stmt.length + 128 + PACKET_SLACK} `
+          + '(SET GLOBAL max_allowed_packet = ...; and in its config), then restart the pair.',
       });
     }
     if (this.bytes + stmt.length + 128 > this.budget) await this.send();
@@ -107,17 +111,21 @@ export class TxnPipe {
     const details = { table: failed?.table };
     if (errno === GUARD_ERRNO && GUARD_TEXT.test(e.message) && failed?.check) {
       return new SyncError('TARGET_ROW_MISSING', `${failed.check} on ${where} found no such row on the target`, {
-        hint: 'The target was changed outside db-sync. Run `db-sync verify PAIR --repair` or re-copy with `db-sync sync run PAIR --resnapshot`.', details,
+        hint: 'The target was changed outside db-sync. Run `db-sync verify PAIR --repair` '
+          + 'or re-copy with `db-sync sync run PAIR --resnapshot`.',
+        details,
       });
     }
     if (isDuplicateKey(e)) {
       return new SyncError('TARGET_UNIQUE_CONFLICT', `target rejected ${where}: ${e.message}`, {
-        hint: 'Another target row holds the same unique value: the target diverged from the source. Run `db-sync verify PAIR --repair`, then restart the pair.',
+        hint: 'Another target row holds the same unique value: the target diverged from the source. '
+          + 'Run `db-sync verify PAIR --repair`, then restart the pair.',
         cause: err, details,
       });
     }
     return new SyncError('ROW_REJECTED', `target rejected ${where}: ${e.message}`, {
-      hint: 'The target table no longer accepts the source\'s values (changed by hand?). Make its definition equal to the source\'s (schema sync), then restart the pair.',
+      hint: "The target table no longer accepts the source's values (changed by hand?). "
+        + "Make its definition equal to the source's (schema sync), then restart the pair.",
       cause: err, details,
     });
   }

@@ -11,10 +11,12 @@ export interface ResolvedMode {
   reason: string;
 }
 
-export function resolveMode(pair: Pick<SyncPairConfig, 'mode'>, caps: Pick<Capabilities, 'binlogUsable' | 'binlogProblems'>): ResolvedMode {
+export function resolveMode(pair: Pick<SyncPairConfig, 'mode'>,
+  caps: Pick<Capabilities, 'binlogUsable' | 'binlogProblems'>): ResolvedMode {
   if (pair.mode === 'binlog') return { mode: 'binlog', reason: 'mode "binlog" is configured' };
   if (pair.mode === 'poll') return { mode: 'poll', reason: 'mode "poll" is configured' };
   if (caps.binlogUsable) return { mode: 'binlog', reason: 'mode "auto": the source allows binlog change capture' };
-  const why = caps.binlogProblems.length > 0 ? caps.binlogProblems.join('; ') : 'binlog change capture is not available';
+  const why = caps.binlogProblems.length > 0 ? caps.binlogProblems.join('; ')
+    : 'binlog change capture is not available';
   return { mode: 'poll', reason: `mode "auto" falls back to polling: ${why}` };
 }

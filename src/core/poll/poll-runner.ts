@@ -68,7 +68,8 @@ function pollDeps(ctx: PipelineContext, conns: VerifyConnections): PollDeps {
     pairName: ctx.pair.name, source: conns.source, targetWrite: conns.targetWrite!,
     pageRows: ctx.pair.pollPageSize, overlapMs: ctx.pair.pollOverlap,
     stats: { queries: 0, rowsRead: 0 },
-    onConflict: (table, keys) => ctx.logger.warn({ table, keys: keys.slice(0, 10), count: keys.length }, 'rows not written: a different target row holds the same unique key'),
+    onConflict: (table, keys) => ctx.logger.warn({ table, keys: keys.slice(0, 10), count: keys.length },
+      'rows not written: a different target row holds the same unique key'),
   };
 }
 
@@ -82,7 +83,8 @@ async function pollCycle(ctx: PipelineContext, polled: PollTableState[], deps: P
       if (!isMissingObject(err)) throw err;
       // A column or the table went away on the source (no DDL events in polling mode): the
       // next reconciliation runs the schema step; until then this table waits.
-      ctx.logger.warn({ table: st.info.name, err: (err as Error).message }, 'table structure changed on the source; polling of it resumes after the reconciliation');
+      ctx.logger.warn({ table: st.info.name, err: (err as Error).message },
+        'table structure changed on the source; polling of it resumes after the reconciliation');
     }
   }
   if (rows > 0) {
@@ -93,7 +95,8 @@ async function pollCycle(ctx: PipelineContext, polled: PollTableState[], deps: P
 }
 
 /** Initial copy of tables never polled before; returns the tables that have a timestamp column. */
-async function prepareTables(ctx: PipelineContext, conns: VerifyConnections, tables: string[]): Promise<PollTableState[]> {
+async function prepareTables(ctx: PipelineContext, conns: VerifyConnections,
+  tables: string[]): Promise<PollTableState[]> {
   const out: PollTableState[] = [];
   for (const [i, table] of tables.entries()) {
     const info = await describeTable(conns.source, conns.sourceSchema, table);
@@ -103,7 +106,8 @@ async function prepareTables(ctx: PipelineContext, conns: VerifyConnections, tab
     }
     const ts = timestampColumn(info, ctx.pair);
     if (ts && !info.indexedFirst.includes(ts.name)) {
-      ctx.logger.warn({ table, column: ts.name }, 'no index starts with the change-timestamp column: every poll cycle scans the table; add one');
+      ctx.logger.warn({ table, column: ts.name },
+        'no index starts with the change-timestamp column: every poll cycle scans the table; add one');
     }
     const stream = `poll:${table}`;
     let wm = await readCheckpoint<Watermark>(conns.targetWrite!, ctx.pair.name, stream);
@@ -129,16 +133,21 @@ async function prepareTables(ctx: PipelineContext, conns: VerifyConnections, tab
 function reportCopy(ctx: PipelineContext, table: string, done: number, total: number): void {
   ctx.status.update({
     state: 'snapshot',
-    snapshot: { table, tablesDone: done, tablesTotal: total, rowsDone: 0, rowsTotal: 0, percent: total ? (100 * done) / total : 100, rowsPerSec: 0, etaSec: null },
+    snapshot: {
+      table, tablesDone: done, tablesTotal: total, rowsDone: 0, rowsTotal: 0,
+      percent: total ? (100 * done) / total : 100, rowsPerSec: 0, etaSec: null,
+    },
   });
 }
 
 async function maxTimestamp(conns: VerifyConnections, table: string, column: string): Promise<string | null> {
-  const [row] = await conns.source.rows<{ m: string | null }>(`SELECT MAX(${quoteId(column)}) AS m FROM ${quoteId(table)}`);
+  const [row] = await conns.source.rows<{ m: string | null }>(
+    `SELECT MAX(${quoteId(column)}) AS m FROM ${quoteId(table)}`);
   return row?.m === null || row?.m === undefined ? null : String(row.m);
 }
 
-async function reconcile(ctx: PipelineContext, conns: VerifyConnections, tables: string[], onDdl?: PollingOptions['onDdl']): Promise<void> {
+async function reconcile(ctx: PipelineContext, conns: VerifyConnections, tables: string[],
+  onDdl?: PollingOptions['onDdl']): Promise<void> {
   const drifted: string[] = [];
   for (const table of tables) {
     if (ctx.signal.aborted) return;
@@ -162,15 +171,20 @@ async function refreshInfo(conns: VerifyConnections, polled: PollTableState[]): 
 
 /** Returns false when the table could not be compared because its structure differs. */
 async function reconcileTable(ctx: PipelineContext, conns: VerifyConnections, table: string): Promise<boolean> {
-  const r = await verifyTable(conns, table, { repair: true, sleepRatio: 0, maxExamples: 5, recheckDelays: [], logger: ctx.logger, signal: ctx.signal });
+  const r = await verifyTable(conns, table, {
+    repair: true, sleepRatio: 0, maxExamples: 5, recheckDelays: [], logger: ctx.logger, signal: ctx.signal,
+  });
   if (r.status === 'error') {
-    throw new SyncError(r.error?.code ?? 'POLL_RECONCILE_FAILED', `reconciliation of table ${table} failed: ${r.error?.message ?? 'unknown error'}`, {
-      hint: r.error?.hint ?? 'Run `db-sync verify PAIR --table TABLE` to see the difference; the pair retries.', retryable: r.error?.retryable ?? false,
+    const why = r.error?.message ?? 'unknown error';
+    throw new SyncError(r.error?.code ?? 'POLL_RECONCILE_FAILED', `reconciliation of table ${table} failed: ${why}`, {
+      hint: r.error?.hint ?? 'Run `db-sync verify PAIR --table TABLE` to see the difference; the pair retries.',
+      retryable: r.error?.retryable ?? false,
     });
   }
   if (r.status === 'differs' && r.repaired) {
     const { inserted, replaced, deleted, conflicts } = r.repaired;
-    ctx.logger.info({ table, inserted, replaced, deleted, conflicts: conflicts.length }, 'reconciliation repaired rows');
+    ctx.logger.info({ table, inserted, replaced, deleted, conflicts: conflicts.length },
+      'reconciliation repaired rows');
     const t = ctx.status.current().totals;
     ctx.status.update({ totals: { ...t, rows: t.rows + inserted + replaced + deleted } });
   } else if (r.status !== 'ok') {

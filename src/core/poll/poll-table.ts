@@ -77,24 +77,32 @@ export async function pollTable(st: PollTableState, deps: PollDeps): Promise<num
   let written = 0;
   for (;;) {
     const rows = await deps.source.rows<Record<string, unknown>>(
-      `SELECT ${cols.map(quoteId).join(', ')} FROM ${quoteId(st.info.name)} WHERE ${where.sql} ORDER BY ${order} LIMIT ?`, [...where.params, deps.pageRows]);
+      `SELECT ${cols.map(quoteId).join(', ')} FROM ${quoteId(st.info.name)} `
+        + `WHERE ${where.sql} ORDER BY ${order} LIMIT ?`,
+      [...where.params, deps.pageRows]);
     deps.stats.queries += 1;
     deps.stats.rowsRead += rows.length;
     const last = rows[rows.length - 1];
     if (!last) break;
     written += await applyPage(st, deps, rows, last);
     if (rows.length < deps.pageRows) break;
-    where = keyAfter([st.ts.name, ...st.info.key], [String(last[st.ts.name]), ...keyParams(st.info, keyOfRow(st.info, last))]);
+    const lastKey = keyParams(st.info, keyOfRow(st.info, last));
+    where = keyAfter([st.ts.name, ...st.info.key], [String(last[st.ts.name]), ...lastKey]);
   }
   return written;
 }
 
-async function applyPage(st: PollTableState, deps: PollDeps, rows: Record<string, unknown>[], last: Record<string, unknown>): Promise<number> {
+async function applyPage(st: PollTableState, deps: PollDeps, rows: Record<string, unknown>[],
+  last: Record<string, unknown>): Promise<number> {
   const changed = rows.filter((r) => st.seen.get(keyId(keyOfRow(st.info, r))) !== rowDigest(r));
-  const wm: Watermark = { ts: String(last[st.ts.name]), pk: keyOfRow(st.info, last), changedAt: changed.length > 0 ? Date.now() : st.wm.changedAt };
+  const wm: Watermark = {
+    ts: String(last[st.ts.name]), pk: keyOfRow(st.info, last),
+    changedAt: changed.length > 0 ? Date.now() : st.wm.changedAt,
+  };
   if (changed.length === 0 && JSON.stringify(wm) === JSON.stringify(st.wm)) return 0;
   const toWrite = changed.map((r) => stripExtra(r, st));
-  const out = await replaceRowsSafely(deps.targetWrite, st.info, toWrite, () => writeCheckpoint(deps.targetWrite, deps.pairName, st.stream, wm));
+  const checkpoint = () => writeCheckpoint(deps.targetWrite, deps.pairName, st.stream, wm);
+  const out = await replaceRowsSafely(deps.targetWrite, st.info, toWrite, checkpoint);
   if (out.conflicts.length > 0) deps.onConflict(st.info.name, out.conflicts);
   for (const r of changed) {
     const id = keyId(keyOfRow(st.info, r));

@@ -17,13 +17,16 @@ export interface TimestampColumn {
   kind: 'time' | 'numeric';
 }
 
-export function timestampColumn(info: TableInfo, pair: Pick<SyncPairConfig, 'timestampColumns' | 'name'>): TimestampColumn | null {
+export function timestampColumn(info: TableInfo,
+  pair: Pick<SyncPairConfig, 'timestampColumns' | 'name'>): TimestampColumn | null {
   const configured = pair.timestampColumns[info.name];
   if (configured !== undefined) {
     const col = info.columns.find((c) => c.name === configured);
     if (!col || !(TIME_TYPES.has(col.dataType) || NUMERIC_TYPES.has(col.dataType))) {
-      throw new SyncError('POLL_TIMESTAMP_COLUMN', `pair "${pair.name}": timestampColumns names "${configured}" for table ${info.name}, which is not a date/time or numeric column of it`, {
-        hint: `Name an existing DATETIME/TIMESTAMP (or epoch-seconds integer) column, or remove the entry to use auto-detection.`,
+      throw new SyncError('POLL_TIMESTAMP_COLUMN', `pair "${pair.name}": timestampColumns names "${configured}" `
+        + `for table ${info.name}, which is not a date/time or numeric column of it`, {
+        hint: 'Name an existing DATETIME/TIMESTAMP (or epoch-seconds integer) column, '
+          + 'or remove the entry to use auto-detection.',
       });
     }
     return { name: col.name, kind: TIME_TYPES.has(col.dataType) ? 'time' : 'numeric' };

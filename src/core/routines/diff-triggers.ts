@@ -23,12 +23,15 @@ function groups(list: TriggerDef[]): Map<string, TriggerDef[]> {
 }
 
 function sameTrigger(s: TriggerDef, t: TriggerDef, o: ProgrammableDiffOptions): boolean {
-  return s.name === t.name && s.body === t.body && t.guarded && definersMatch(s.definer, t.definer, o.definers) && sameCtx(s.ctx, t.ctx);
+  return s.name === t.name && s.body === t.body && t.guarded && definersMatch(s.definer, t.definer, o.definers)
+    && sameCtx(s.ctx, t.ctx);
 }
 
-const drop = (t: TriggerDef) => objStep('trigger', t.name, 'drop', PHASE.dropTrigger, [`DROP TRIGGER IF EXISTS ${quoteId(t.name)}`]);
+const drop = (t: TriggerDef) =>
+  objStep('trigger', t.name, 'drop', PHASE.dropTrigger, [`DROP TRIGGER IF EXISTS ${quoteId(t.name)}`]);
 
-export function diffTriggers(src: TriggerDef[], tgt: TriggerDef[], o: ProgrammableDiffOptions, warnings: string[]): DdlStep[] {
+export function diffTriggers(src: TriggerDef[], tgt: TriggerDef[], o: ProgrammableDiffOptions,
+  warnings: string[]): DdlStep[] {
   const usable = src.filter((t) => {
     if (o.filter(t.table)) return true;
     warnings.push(`trigger \`${t.name}\` skipped: its table \`${t.table}\` is excluded by the pair's filters`);
@@ -40,14 +43,16 @@ export function diffTriggers(src: TriggerDef[], tgt: TriggerDef[], o: Programmab
   for (const [k, members] of tg) if (!sg.has(k)) steps.push(...members.map(drop));
   for (const [k, members] of sg) {
     const current = tg.get(k) ?? [];
-    const same = current.length === members.length && members.every((s, i) => sameTrigger(s, current[i] as TriggerDef, o));
+    const same = current.length === members.length
+      && members.every((s, i) => sameTrigger(s, current[i] as TriggerDef, o));
     if (same) continue;
     steps.push(...current.map(drop));
     for (const s of members) {
       const { session, notes } = sessionFor(s.ctx, s.body);
       const action = current.some((c) => c.name === s.name) ? 'replace' : 'create';
       const create = createTrigger(s, o.definers);
-      steps.push(objStep('trigger', s.name, action, PHASE.trigger, action === 'replace' ? [`DROP TRIGGER IF EXISTS ${quoteId(s.name)}`, create] : [create], notes, session));
+      const stmts = action === 'replace' ? [`DROP TRIGGER IF EXISTS ${quoteId(s.name)}`, create] : [create];
+      steps.push(objStep('trigger', s.name, action, PHASE.trigger, stmts, notes, session));
     }
   }
   return steps;

@@ -11,7 +11,9 @@ import { definersMatch } from './definer.js';
 import { diffTriggers } from './diff-triggers.js';
 import type { ProgrammableDiffOptions } from './diff-options.js';
 import type { EventDef, Programmables, RoutineDef, ViewDef } from './model.js';
-import { createEvent, createRoutine, createView, expectedTargetStatus, objStep, sameCtx, sessionFor } from './render.js';
+import {
+  createEvent, createRoutine, createView, expectedTargetStatus, objStep, sameCtx, sessionFor,
+} from './render.js';
 
 export type { ProgrammableDiffOptions } from './diff-options.js';
 
@@ -51,7 +53,9 @@ function diffViews(src: ViewDef[], tgt: ViewDef[], o: ProgrammableDiffOptions, w
   });
   const srcNames = new Set(src.map((v) => v.name));
   for (const t of tgt) {
-    if (o.filter(t.name) && !srcNames.has(t.name)) steps.push(objStep('view', t.name, 'drop', PHASE.dropView, [`DROP VIEW IF EXISTS ${quoteId(t.name)}`]));
+    if (o.filter(t.name) && !srcNames.has(t.name)) {
+      steps.push(objStep('view', t.name, 'drop', PHASE.dropView, [`DROP VIEW IF EXISTS ${quoteId(t.name)}`]));
+    }
   }
   const tm = new Map(tgt.map((v) => [v.name, v]));
   // Once a view is re-created, the views built on it are re-created after it as well.
@@ -63,7 +67,8 @@ function diffViews(src: ViewDef[], tgt: ViewDef[], o: ProgrammableDiffOptions, w
     if (same && !viewDeps(v, changed).length) continue;
     changed.add(v.name);
     const { session, notes } = sessionFor(v.ctx, v.body);
-    steps.push(objStep('view', v.name, t ? 'replace' : 'create', PHASE.view, [createView(v, o.definers)], notes, session));
+    const create = [createView(v, o.definers)];
+    steps.push(objStep('view', v.name, t ? 'replace' : 'create', PHASE.view, create, notes, session));
   }
   return steps;
 }
@@ -74,7 +79,10 @@ function diffRoutines(src: RoutineDef[], tgt: RoutineDef[], o: ProgrammableDiffO
   const tm = new Map(tgt.map((r) => [key(r), r]));
   const steps: DdlStep[] = [];
   for (const t of tgt) {
-    if (!sk.has(key(t))) steps.push(objStep(t.kind, t.name, 'drop', PHASE.dropRoutine, [`DROP ${t.kind.toUpperCase()} IF EXISTS ${quoteId(t.name)}`]));
+    if (!sk.has(key(t))) {
+      const drop = `DROP ${t.kind.toUpperCase()} IF EXISTS ${quoteId(t.name)}`;
+      steps.push(objStep(t.kind, t.name, 'drop', PHASE.dropRoutine, [drop]));
+    }
   }
   // Functions first: a procedure body is bound late, but a view may call a function.
   const ordered = [...src].sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'function' ? -1 : 1));
@@ -83,19 +91,23 @@ function diffRoutines(src: RoutineDef[], tgt: RoutineDef[], o: ProgrammableDiffO
     if (t && t.text === r.text && definersMatch(r.definer, t.definer, o.definers) && sameCtx(r.ctx, t.ctx)) continue;
     const { session, notes } = sessionFor(r.ctx, r.text);
     const stmts = [`DROP ${r.kind.toUpperCase()} IF EXISTS ${quoteId(r.name)}`, createRoutine(r, o.definers)];
-    steps.push(objStep(r.kind, r.name, t ? 'replace' : 'create', PHASE.routine, t ? stmts : stmts.slice(1), notes, session));
+    const action = t ? 'replace' : 'create';
+    steps.push(objStep(r.kind, r.name, action, PHASE.routine, t ? stmts : stmts.slice(1), notes, session));
   }
   return steps;
 }
 
-const EVENT_NOTE = 'created disabled on the target (DISABLE ON SLAVE): its effects already arrive as replicated rows; enable it at cut-over with ALTER EVENT ... ENABLE';
+const EVENT_NOTE = 'created disabled on the target (DISABLE ON SLAVE): its effects already arrive as replicated rows; '
+  + 'enable it at cut-over with ALTER EVENT ... ENABLE';
 
 function diffEvents(src: EventDef[], tgt: EventDef[], o: ProgrammableDiffOptions): DdlStep[] {
   const sk = new Set(src.map((e) => e.name));
   const tm = new Map(tgt.map((e) => [e.name, e]));
   const steps: DdlStep[] = [];
   for (const t of tgt) {
-    if (!sk.has(t.name)) steps.push(objStep('event', t.name, 'drop', PHASE.dropEvent, [`DROP EVENT IF EXISTS ${quoteId(t.name)}`]));
+    if (!sk.has(t.name)) {
+      steps.push(objStep('event', t.name, 'drop', PHASE.dropEvent, [`DROP EVENT IF EXISTS ${quoteId(t.name)}`]));
+    }
   }
   for (const e of src) {
     const t = tm.get(e.name);
@@ -104,12 +116,14 @@ function diffEvents(src: EventDef[], tgt: EventDef[], o: ProgrammableDiffOptions
     const { session, notes } = sessionFor(e.ctx, e.text, { timeZone: e.timeZone });
     if (e.status !== 'DISABLED') notes.push(EVENT_NOTE);
     const create = createEvent(e, o.definers, o.eventDisabledOnTarget);
-    steps.push(objStep('event', e.name, t ? 'replace' : 'create', PHASE.event, t ? [`DROP EVENT IF EXISTS ${quoteId(e.name)}`, create] : [create], notes, session));
+    const stmts = t ? [`DROP EVENT IF EXISTS ${quoteId(e.name)}`, create] : [create];
+    steps.push(objStep('event', e.name, t ? 'replace' : 'create', PHASE.event, stmts, notes, session));
   }
   return steps;
 }
 
-export function diffProgrammables(src: Programmables, tgt: Programmables, o: ProgrammableDiffOptions): ProgrammableDiff {
+export function diffProgrammables(src: Programmables, tgt: Programmables,
+  o: ProgrammableDiffOptions): ProgrammableDiff {
   const warnings: string[] = [];
   const steps = [
     ...diffViews(src.views, tgt.views, o, warnings),

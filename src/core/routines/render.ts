@@ -4,7 +4,9 @@
 import type { DdlSession, DdlStep, DdlObjectType, DdlAction } from '../db/ddl-step.js';
 import { quoteId } from '../db/quote.js';
 import { targetDefiner, type DefinerEnv } from './definer.js';
-import { STATUS_MARK, type EventDef, type ObjectContext, type RoutineDef, type TriggerDef, type ViewDef } from './model.js';
+import {
+  STATUS_MARK, type EventDef, type ObjectContext, type RoutineDef, type TriggerDef, type ViewDef,
+} from './model.js';
 import { wrapTriggerBody } from './trigger-guard.js';
 
 const UTF8 = /^utf8/;
@@ -14,7 +16,8 @@ const UTF8 = /^utf8/;
  * always sends UTF-8: a non-UTF-8 client character set is kept only when the text is ASCII
  * (otherwise its bytes would be misread); that case is reported as a note.
  */
-export function sessionFor(ctx: ObjectContext, text: string, extra: Partial<DdlSession> = {}): { session: DdlSession; notes: string[] } {
+export function sessionFor(ctx: ObjectContext, text: string,
+  extra: Partial<DdlSession> = {}): { session: DdlSession; notes: string[] } {
   const notes: string[] = [];
   let cs = ctx.characterSetClient;
   let cc = ctx.collationConnection;
@@ -32,12 +35,17 @@ export function sessionFor(ctx: ObjectContext, text: string, extra: Partial<DdlS
   return { session, notes };
 }
 
-export function objStep(objectType: DdlObjectType, name: string, action: DdlAction, phase: number, statements: string[], notes: string[] = [], session?: DdlSession): DdlStep {
-  return { objectType, name, action, phase, statements, destructive: false, reasons: [], notes, ...(session ? { session } : {}) };
+export function objStep(objectType: DdlObjectType, name: string, action: DdlAction, phase: number,
+  statements: string[], notes: string[] = [], session?: DdlSession): DdlStep {
+  return {
+    objectType, name, action, phase, statements, destructive: false, reasons: [], notes,
+    ...(session ? { session } : {}),
+  };
 }
 
 export function createView(v: ViewDef, env: DefinerEnv): string {
-  return `CREATE OR REPLACE ALGORITHM=${v.algorithm} DEFINER=${targetDefiner(v.definer, env)} SQL SECURITY ${v.security} VIEW ${quoteId(v.name)} AS ${v.body}`;
+  return `CREATE OR REPLACE ALGORITHM=${v.algorithm} DEFINER=${targetDefiner(v.definer, env)} `
+    + `SQL SECURITY ${v.security} VIEW ${quoteId(v.name)} AS ${v.body}`;
 }
 
 export function createRoutine(r: RoutineDef, env: DefinerEnv): string {
@@ -45,7 +53,8 @@ export function createRoutine(r: RoutineDef, env: DefinerEnv): string {
 }
 
 export function createTrigger(t: TriggerDef, env: DefinerEnv): string {
-  return `CREATE DEFINER=${targetDefiner(t.definer, env)} TRIGGER ${quoteId(t.name)} ${t.timing} ${t.event} ON ${quoteId(t.table)} FOR EACH ROW ${wrapTriggerBody(t.body)}`;
+  return `CREATE DEFINER=${targetDefiner(t.definer, env)} TRIGGER ${quoteId(t.name)} ${t.timing} ${t.event} `
+    + `ON ${quoteId(t.table)} FOR EACH ROW ${wrapTriggerBody(t.body)}`;
 }
 
 /** The status clause on the target: replicated events never run there until enabled at cut-over. */

@@ -32,10 +32,13 @@ const unsigned = (c: ColumnTypeDetail) => /\bunsigned\b/i.test(c.columnType);
 const n = (v: number | null) => v ?? 0;
 
 function sameFamilyLoss(f: string, from: ColumnTypeDetail, to: ColumnTypeDetail): string | null {
+  const narrows = `narrows ${from.columnType} to ${to.columnType}`;
   switch (f) {
     case 'int': {
-      if ((INT_RANK[to.dataType] ?? 0) < (INT_RANK[from.dataType] ?? 0)) return `narrows ${from.columnType} to ${to.columnType}`;
-      if (unsigned(from) !== unsigned(to) && !(unsigned(from) && (INT_RANK[to.dataType] ?? 0) > (INT_RANK[from.dataType] ?? 0))) {
+      const rankFrom = INT_RANK[from.dataType] ?? 0;
+      const rankTo = INT_RANK[to.dataType] ?? 0;
+      if (rankTo < rankFrom) return narrows;
+      if (unsigned(from) !== unsigned(to) && !(unsigned(from) && rankTo > rankFrom)) {
         return `changes signedness ${from.columnType} to ${to.columnType}`;
       }
       return null;
@@ -46,11 +49,11 @@ function sameFamilyLoss(f: string, from: ColumnTypeDetail, to: ColumnTypeDetail)
     case 'decimal': {
       const intFrom = n(from.numericPrecision) - n(from.numericScale);
       const intTo = n(to.numericPrecision) - n(to.numericScale);
-      if (intTo < intFrom || n(to.numericScale) < n(from.numericScale)) return `narrows ${from.columnType} to ${to.columnType}`;
+      if (intTo < intFrom || n(to.numericScale) < n(from.numericScale)) return narrows;
       return unsigned(to) && !unsigned(from) ? `makes ${from.columnType} unsigned` : null;
     }
     case 'float':
-      return from.dataType === 'double' && to.dataType === 'float' ? `narrows ${from.columnType} to ${to.columnType}` : null;
+      return from.dataType === 'double' && to.dataType === 'float' ? narrows : null;
     case 'enum':
     case 'set': {
       const kept = new Set(enumValues(to.columnType));
@@ -58,11 +61,12 @@ function sameFamilyLoss(f: string, from: ColumnTypeDetail, to: ColumnTypeDetail)
       return lost.length ? `removes ${f} value(s) ${lost.map((v) => `'${v}'`).join(', ')}` : null;
     }
     case 'bit':
-      return n(to.numericPrecision) < n(from.numericPrecision) ? `narrows ${from.columnType} to ${to.columnType}` : null;
+      return n(to.numericPrecision) < n(from.numericPrecision) ? narrows : null;
     case 'datetime':
     case 'timestamp':
     case 'time':
-      return n(to.datetimePrecision) < n(from.datetimePrecision) ? `drops fractional seconds ${from.columnType} to ${to.columnType}` : null;
+      return n(to.datetimePrecision) < n(from.datetimePrecision)
+        ? `drops fractional seconds ${from.columnType} to ${to.columnType}` : null;
     default:
       return from.columnType === to.columnType ? null : `changes ${from.columnType} to ${to.columnType}`;
   }
@@ -81,6 +85,8 @@ export function columnChangeLoss(name: string, from: ColumnTypeDetail, to: Colum
   if (from.charset && to.charset && from.charset !== to.charset && !SUPERSET_CHARSETS.has(to.charset)) {
     reasons.push(`column \`${name}\` converts character set ${from.charset} to ${to.charset}`);
   }
-  if (from.nullable && !to.nullable) reasons.push(`column \`${name}\` becomes NOT NULL (existing NULLs would be replaced)`);
+  if (from.nullable && !to.nullable) {
+    reasons.push(`column \`${name}\` becomes NOT NULL (existing NULLs would be replaced)`);
+  }
   return reasons;
 }

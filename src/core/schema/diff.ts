@@ -26,7 +26,10 @@ export interface TableDiffOptions {
 export const TABLE_DDL_SQL_MODE = 'NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO';
 
 function step(name: string, action: DdlAction, phase: number, statements: string[], reasons: string[] = []): DdlStep {
-  return { objectType: 'table', name, action, phase, statements, destructive: reasons.length > 0, reasons, notes: [], session: { sqlMode: TABLE_DDL_SQL_MODE } };
+  return {
+    objectType: 'table', name, action, phase, statements, destructive: reasons.length > 0, reasons, notes: [],
+    session: { sqlMode: TABLE_DDL_SQL_MODE },
+  };
 }
 
 function partsDiff(s: NamedPart[], t: NamedPart[]): { drop: NamedPart[]; add: NamedPart[] } {
@@ -69,7 +72,10 @@ const alter = (table: string, clauses: string[]) => `ALTER TABLE ${quoteId(table
 export function diffTable(s: TableDef, t: TableDef, opts: TableDiffOptions): DdlStep[] {
   const steps: DdlStep[] = [];
   const fk = partsDiff(s.foreignKeys, t.foreignKeys);
-  if (fk.drop.length) steps.push(step(s.name, 'alter', PHASE.dropForeignKey, [alter(s.name, fk.drop.map((p) => `DROP FOREIGN KEY ${quoteId(p.name)}`))]));
+  if (fk.drop.length) {
+    const drops = fk.drop.map((p) => `DROP FOREIGN KEY ${quoteId(p.name)}`);
+    steps.push(step(s.name, 'alter', PHASE.dropForeignKey, [alter(s.name, drops)]));
+  }
   const cols = columnClauses(s, t, opts.allowDestructive);
   const keys = keyClauses(s, t);
   const opt = optionClause(s, t);
@@ -87,11 +93,15 @@ export function diffTable(s: TableDef, t: TableDef, opts: TableDiffOptions): Ddl
     steps.push(step(s.name, 'alter', PHASE.alterTable, stmts, main.flatMap((c) => c.loss)));
   }
   if (cols.pending.length) {
-    steps.push(step(s.name, 'alter', PHASE.alterTable, [alter(s.name, cols.pending.map((c) => c.sql))], cols.pending.flatMap((c) => c.loss)));
+    const pending = [alter(s.name, cols.pending.map((c) => c.sql))];
+    steps.push(step(s.name, 'alter', PHASE.alterTable, pending, cols.pending.flatMap((c) => c.loss)));
   }
-  if (fk.add.length) steps.push(step(s.name, 'alter', PHASE.addForeignKey, [alter(s.name, fk.add.map((p) => `ADD ${p.sql}`))]));
+  if (fk.add.length) {
+    steps.push(step(s.name, 'alter', PHASE.addForeignKey, [alter(s.name, fk.add.map((p) => `ADD ${p.sql}`))]));
+  }
   if (s.partition !== t.partition) {
-    steps.push(step(s.name, 'partition', PHASE.partition, [`ALTER TABLE ${quoteId(s.name)} ${s.partition ?? 'REMOVE PARTITIONING'}`]));
+    const partition = `ALTER TABLE ${quoteId(s.name)} ${s.partition ?? 'REMOVE PARTITIONING'}`;
+    steps.push(step(s.name, 'partition', PHASE.partition, [partition]));
   }
   return steps;
 }
@@ -102,7 +112,10 @@ export function diffTables(source: TableDef[], target: TableDef[], opts: TableDi
   const sm = new Set(source.map((s) => s.name));
   const steps: DdlStep[] = [];
   for (const t of target) {
-    if (!sm.has(t.name)) steps.push(step(t.name, 'drop', PHASE.dropTable, [`DROP TABLE ${quoteId(t.name)}`], [`drops table \`${t.name}\` and all its rows (not on the source)`]));
+    if (!sm.has(t.name)) {
+      steps.push(step(t.name, 'drop', PHASE.dropTable, [`DROP TABLE ${quoteId(t.name)}`],
+        [`drops table \`${t.name}\` and all its rows (not on the source)`]));
+    }
   }
   for (const s of source) {
     const t = tm.get(s.name);

@@ -35,7 +35,8 @@ const num = (v: string | null) => (v === null ? null : Number(v));
 function toInfo(r: ColumnRow): ColumnTypeDetail {
   return {
     columnType: r.COLUMN_TYPE, dataType: r.DATA_TYPE.toLowerCase(), charMaxLength: num(r.CHARACTER_MAXIMUM_LENGTH),
-    numericPrecision: num(r.NUMERIC_PRECISION), numericScale: num(r.NUMERIC_SCALE), datetimePrecision: num(r.DATETIME_PRECISION),
+    numericPrecision: num(r.NUMERIC_PRECISION), numericScale: num(r.NUMERIC_SCALE),
+    datetimePrecision: num(r.DATETIME_PRECISION),
     charset: r.CHARACTER_SET_NAME, collation: r.COLLATION_NAME, nullable: r.IS_NULLABLE === 'YES',
   };
 }
@@ -72,7 +73,9 @@ export async function introspectTables(db: Db, opts: IntrospectOptions): Promise
       createSql = rows[0]?.['Create Table'] ?? '';
     } catch (err) {
       // Dropped between the listing and now (concurrent DDL): the next check sees it.
-      if ((err as { code?: string }).code === 'DB_UNKNOWN_TABLE' || /doesn't exist/.test(String((err as Error).message))) continue;
+      const gone = (err as { code?: string }).code === 'DB_UNKNOWN_TABLE'
+        || /doesn't exist/.test(String((err as Error).message));
+      if (gone) continue;
       throw err;
     }
     const parsed = parseOrFail(name, createSql);
@@ -89,13 +92,18 @@ function parseOrFail(name: string, createSql: string): ReturnType<typeof parseCr
   try {
     return parseCreateTable(createSql);
   } catch (err) {
-    throw new SyncError('SCHEMA_UNSUPPORTED', `cannot read the definition of table ${quoteId(name)}: ${(err as Error).message}`, {
-      hint: 'Exclude the table with the pair\'s filters (`db-sync sync edit PAIR --exclude ...`) and report the server version and its SHOW CREATE TABLE output.',
+    const why = (err as Error).message;
+    throw new SyncError('SCHEMA_UNSUPPORTED', `cannot read the definition of table ${quoteId(name)}: ${why}`, {
+      hint: 'Exclude the table with the pair\'s filters (`db-sync sync edit PAIR --exclude ...`) '
+        + 'and report the server version and its SHOW CREATE TABLE output.',
       cause: err,
     });
   }
 }
 
 function blankInfo(): ColumnTypeDetail {
-  return { columnType: '', dataType: '', charMaxLength: null, numericPrecision: null, numericScale: null, datetimePrecision: null, charset: null, collation: null, nullable: true };
+  return {
+    columnType: '', dataType: '', charMaxLength: null, numericPrecision: null, numericScale: null,
+    datetimePrecision: null, charset: null, collation: null, nullable: true,
+  };
 }

@@ -61,7 +61,10 @@ export function parseCreateTable(createSql: string): ParsedCreate {
   const hm = /^CREATE TABLE (`)/.exec(head);
   if (!hm) throw new Error(`not a CREATE TABLE statement: ${head}`);
   const [name] = readQuotedId(head, 'CREATE TABLE '.length);
-  const out: ParsedCreate = { name, columns: [], primaryKey: null, indexes: [], foreignKeys: [], checks: [], options: '', partition: null, createSql: '' };
+  const out: ParsedCreate = {
+    name, columns: [], primaryKey: null, indexes: [], foreignKeys: [], checks: [], options: '', partition: null,
+    createSql: '',
+  };
   let i = 1;
   for (; i < lines.length; i += 1) {
     const line = lines[i] as string;
@@ -71,7 +74,8 @@ export function parseCreateTable(createSql: string): ParsedCreate {
   out.options = stripAutoIncrement((lines[i] ?? ')').slice(1).trim());
   const rest = lines.slice(i + 1).join('\n').trim();
   out.partition = rest ? unwrapVersionComment(rest) : null;
-  out.createSql = [lines.slice(0, i).join('\n'), `) ${out.options}`.trimEnd(), ...(rest ? [lines.slice(i + 1).join('\n')] : [])].join('\n');
+  const tail = rest ? [lines.slice(i + 1).join('\n')] : [];
+  out.createSql = [lines.slice(0, i).join('\n'), `) ${out.options}`.trimEnd(), ...tail].join('\n');
   return out;
 }
 

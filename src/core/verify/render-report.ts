@@ -14,14 +14,21 @@ export function renderTable(t: TableReport): string[] {
     case 'ok': return [`${head}OK (${t.sourceRows} rows, ${t.chunks} chunks)`];
     case 'missing-on-target': return [`${head}MISSING on target`];
     case 'schema-differs': return [`${head}SCHEMA DIFFERS (rows not compared)`, ...t.drift.map((d) => `  - ${d}`)];
-    case 'error': return [`${head}ERROR ${t.error?.message ?? ''}`, ...(t.error?.hint ? [`  hint: ${t.error.hint}`] : [])];
+    case 'error': {
+      const hint = t.error?.hint ? [`  hint: ${t.error.hint}`] : [];
+      return [`${head}ERROR ${t.error?.message ?? ''}`, ...hint];
+    }
     case 'differs': {
       const parts = [examples('missing', t.missing, t.examples.missing), examples('extra', t.extra, t.examples.extra),
         examples('different', t.different, t.examples.different)].filter(Boolean);
-      const lines = [`${head}DIFFERS: ${parts.join('; ')}${t.noPrimaryKey ? ' (no primary key or NOT NULL unique key: rows not located, not repairable)' : ''}`];
+      const keyless = t.noPrimaryKey
+        ? ' (no primary key or NOT NULL unique key: rows not located, not repairable)' : '';
+      const lines = [`${head}DIFFERS: ${parts.join('; ')}${keyless}`];
       if (t.repaired) {
         const r = t.repaired;
-        lines.push(`  repaired: ${r.inserted} inserted, ${r.replaced} replaced, ${r.deleted} deleted${r.conflicts.length ? `; ${r.conflicts.length} unique-key conflicts (e.g. ${r.conflicts.slice(0, 5).join(', ')})` : ''}`);
+        const conflicts = r.conflicts.length
+          ? `; ${r.conflicts.length} unique-key conflicts (e.g. ${r.conflicts.slice(0, 5).join(', ')})` : '';
+        lines.push(`  repaired: ${r.inserted} inserted, ${r.replaced} replaced, ${r.deleted} deleted${conflicts}`);
       }
       return lines;
     }
@@ -32,6 +39,7 @@ export function renderReport(r: VerifyReport): string {
   const lines = r.tables.flatMap(renderTable);
   for (const t of r.onlyOnTarget) lines.push(`${t}: EXTRA table on target`);
   const rows = r.tables.reduce((n, t) => n + t.sourceRows, 0);
-  lines.push(`${r.equal ? 'equal' : 'differences found'}: ${r.tables.length} tables, ${rows} rows in ${(r.elapsedMs / 1000).toFixed(1)}s`);
+  const secs = (r.elapsedMs / 1000).toFixed(1);
+  lines.push(`${r.equal ? 'equal' : 'differences found'}: ${r.tables.length} tables, ${rows} rows in ${secs}s`);
   return lines.join('\n');
 }

@@ -8,7 +8,9 @@ import type { Logger } from '../log.js';
 import type { HashAlgo } from '../checksum/canonical.js';
 import { closeVerifyConnections, openVerifyConnections, selectTables } from '../checksum/connections.js';
 import { SourceGuard, type GuardSettings } from '../guard/source-guard.js';
-import { verifyTable, type TableReport, type TableVerifyOptions, type VerifyConnections } from '../checksum/verify-table.js';
+import {
+  verifyTable, type TableReport, type TableVerifyOptions, type VerifyConnections,
+} from '../checksum/verify-table.js';
 
 export interface VerifyPairInput {
   pair: SyncPairConfig;
@@ -54,7 +56,8 @@ export async function verifyPair(input: VerifyPairInput, opts: VerifyOptions): P
       tables.push(report);
     }
     const equal = tables.every((t) => t.status === 'ok') && selected.onlyOnTarget.length === 0;
-    return { pair: input.pair.name, equal, tables, onlyOnTarget: selected.onlyOnTarget, elapsedMs: Date.now() - started };
+    const elapsedMs = Date.now() - started;
+    return { pair: input.pair.name, equal, tables, onlyOnTarget: selected.onlyOnTarget, elapsedMs };
   } finally {
     await guard?.close();
     await closeVerifyConnections(conns);
