@@ -51,6 +51,11 @@ export interface PairStatus {
   backlog: { events: number; bytes: number } | null;
   /** Binlog mode: bytes from the applied checkpoint to the source's binlog end (polled every 2 s); else null. */
   distanceBytes: number | null;
+  /**
+   * Binlog mode: the pair reads the binlog on a reader of its own, or on the one shared with
+   * the other pairs of its source in this service (setting sharedReader); else null.
+   */
+  binlogReader: 'own' | 'shared' | null;
   lastError: PairErrorInfo | null;
   /** In state 'standby': who holds the pair (else null). */
   standby: StandbyInfo | null;
@@ -76,14 +81,14 @@ export interface PairStatus {
 }
 
 /** Stream measurements that mean nothing once the stream stopped (its received backlog is dropped). */
-export const STREAM_STOPPED: Pick<PairStatus, 'caughtUp' | 'backlog' | 'distanceBytes'> = {
-  caughtUp: null, backlog: null, distanceBytes: null,
+export const STREAM_STOPPED: Pick<PairStatus, 'caughtUp' | 'backlog' | 'distanceBytes' | 'binlogReader'> = {
+  caughtUp: null, backlog: null, distanceBytes: null, binlogReader: null,
 };
 
 export function initialStatus(name: string, enabled: boolean): PairStatus {
   return {
     name, enabled, state: enabled ? 'starting' : 'disabled', mode: null, lagMs: null, caughtUp: null, lastEventAt: null,
-    backlog: null, distanceBytes: null, lastError: null, standby: null, nextRetryAt: null,
+    backlog: null, distanceBytes: null, binlogReader: null, lastError: null, standby: null, nextRetryAt: null,
     snapshot: null, position: null, eventsPerSec: 0, rowsPerSec: 0, totals: { events: 0, rows: 0, transactions: 0 },
     lastSchemaCheck: null, warnings: [], retryCount: 0, errorsTotal: 0,
     throttled: null, throttledSecTotal: 0, historyListLength: null, updatedAt: new Date().toISOString(),

@@ -98,7 +98,10 @@ export class SyncService {
     this.publishTimer = setInterval(() => this.publish(), this.options.publishEveryMs ?? 1000);
     this.watcher = watchConfig(this.options.store.file, () => void this.reload('config file changed'));
     await this.publish();
-    logger.info({ pid: process.pid, pairs: [...this.running.keys()], metricsPort: this.metrics?.port ?? null }, 'service started');
+    logger.info(
+      { pid: process.pid, pairs: [...this.running.keys()], metricsPort: this.metrics?.port ?? null },
+      'service started',
+    );
     logger.debug({ settings: this.config.settings }, 'settings in force');
   }
 
@@ -129,7 +132,8 @@ export class SyncService {
     this.applyLogLevel();
     logger.info({ reason }, 'config reloaded');
     logger.debug({ settings: this.config.settings }, 'settings in force');
-    await this.applyMetrics().catch((err) => logger.error({ err: toSyncError(err).message }, 'metrics endpoint not changed'));
+    await this.applyMetrics()
+      .catch((err) => logger.error({ err: toSyncError(err).message }, 'metrics endpoint not changed'));
     return this.reconcilePairs();
   }
 
@@ -225,8 +229,10 @@ export class SyncService {
     const paths = this.options.store.paths;
     return {
       service: {
-        pid: process.pid, startedAt: this.startedAt.toISOString(), uptimeSec: Math.round((now.getTime() - this.startedAt.getTime()) / 1000),
-        version: this.options.version, running, configFile: paths.configFile, logDir: paths.logDir, metricsPort: this.metrics?.port ?? null,
+        pid: process.pid, startedAt: this.startedAt.toISOString(),
+        uptimeSec: Math.round((now.getTime() - this.startedAt.getTime()) / 1000),
+        version: this.options.version, running, configFile: paths.configFile, logDir: paths.logDir,
+        metricsPort: this.metrics?.port ?? null,
         configLoadedAt: this.configLoadedAt.toISOString(), configError: this.configError,
         maxPairs: this.config.settings.maxPairs ?? null, heldPairs: this.holders.size, updatedAt: now.toISOString(),
       },
@@ -245,9 +251,11 @@ export class SyncService {
   /** Serialized writes: the newest document always lands last. */
   private publish(running = true): Promise<void> {
     const doc = this.document(running);
-    this.publishing = this.publishing.then(() => writeStatusFile(this.options.store.paths.statusFile, doc)).catch((err) => {
-      this.options.logger.warn({ err: (err as Error).message }, 'cannot write the status file');
-    });
+    this.publishing = this.publishing
+      .then(() => writeStatusFile(this.options.store.paths.statusFile, doc))
+      .catch((err) => {
+        this.options.logger.warn({ err: (err as Error).message }, 'cannot write the status file');
+      });
     return this.publishing;
   }
 
@@ -260,7 +268,9 @@ export class SyncService {
     this.watcher?.close();
     if (this.publishSoon) clearTimeout(this.publishSoon);
     await this.reloading;
-    const all = Promise.all([...[...this.running.values()].map((r) => r.supervisor.stop()), ...[...this.stopping.values()].map((x) => x.done)]).then(() => true);
+    const stops = [...this.running.values()].map((r) => r.supervisor.stop());
+    const drains = [...this.stopping.values()].map((x) => x.done);
+    const all = Promise.all([...stops, ...drains]).then(() => true);
     const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), deadlineMs).unref());
     const clean = await Promise.race([all, timeout]);
     if (!clean) logger.error({ deadlineMs }, 'pairs did not stop before the deadline');

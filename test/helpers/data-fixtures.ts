@@ -7,7 +7,7 @@ import type mysql from 'mysql2/promise';
 import { execFileSync } from 'node:child_process';
 import { expect } from 'vitest';
 import { configSchema } from '../../src/core/config/schema.js';
-import { silentLogger } from '../../src/core/log.js';
+import { createLogger, silentLogger } from '../../src/core/log.js';
 import { createStatusSink, type StatusSink } from '../../src/core/status.js';
 import { runDataStep } from '../../src/core/pair/data-step.js';
 import type { PairContext } from '../../src/core/pair/sync-pair.js';
@@ -119,7 +119,11 @@ export function pairContextFor(t: TestContext, pair: Record<string, unknown> = {
   const p = config.syncPairs[0]!;
   const ctx: PairContext = {
     config, pair: p, source: config.connections[0]!, target: config.connections[1]!,
-    logger: silentLogger(), signal: abort.signal, status: createStatusSink('p'),
+    // DB_SYNC_TEST_LOG=debug|info: the pair's log on stderr (debugging a test)
+    logger: process.env.DB_SYNC_TEST_LOG
+      ? createLogger({ level: process.env.DB_SYNC_TEST_LOG as 'info', stderr: true }).child({ db: t.sourceDb })
+      : silentLogger(),
+    signal: abort.signal, status: createStatusSink('p'),
   };
   return { ctx, abort };
 }

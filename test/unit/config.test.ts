@@ -1,3 +1,4 @@
+import { settingsPatch } from '../../src/cli/commands/settings.js';
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -32,7 +33,14 @@ describe('config store', () => {
   it('has the promised defaults when no file exists', () => {
     expect(store.load().settings).toEqual({
       pollInterval: 5000, schemaCheckInterval: 300000, logLevel: 'info', maxRetries: 3, retryDelay: 5000,
-      throttleThreadsRunning: 50, throttleReplicaLag: 10, historyListWarn: 1_000_000 });
+      throttleThreadsRunning: 50, throttleReplicaLag: 10, historyListWarn: 1_000_000, sharedReader: true });
+  });
+
+  it('takes sharedReader=true|false from `settings set`, and names the problem for anything else', () => {
+    const current = store.load().settings;
+    expect(settingsPatch(current, ['sharedReader=false']).sharedReader).toBe(false);
+    expect(settingsPatch(current, ['sharedReader=true']).sharedReader).toBe(true);
+    expect(() => settingsPatch(current, ['sharedReader=maybe'])).toThrow(/settings\.sharedReader/);
   });
 
   it('writes atomically with mode 0600 and round-trips, keeping fields unknown to this version', () => {

@@ -10,6 +10,7 @@ const KEYS = Object.keys(settingsSchema.shape) as Array<keyof Settings>;
 
 function parseValue(raw: string): unknown {
   if (/^-?\d+$/.test(raw)) return Number(raw);
+  if (raw === 'true' || raw === 'false') return raw === 'true';
   return raw;
 }
 

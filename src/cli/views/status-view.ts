@@ -42,6 +42,7 @@ function backlogText(p: PairStatus): string[] {
   const b = p.backlog;
   if (b && b.events > 0) parts.push(`backlog ${b.events} events (${formatBytes(b.bytes)})`);
   if (p.distanceBytes) parts.push(`${formatBytes(p.distanceBytes)} of source binlog to apply`);
+  if (p.binlogReader === 'shared') parts.push('on the shared binlog reader');
   return parts;
 }
 

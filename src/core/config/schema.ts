@@ -11,7 +11,9 @@ export const SYNC_MODES = ['auto', 'binlog', 'poll'] as const;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export const nameSchema = z
   .string()
-  .regex(NAME_RE, { error: 'expected a name of letters, digits, "_", "." or "-" (max 64, starting with a letter or digit)' });
+  .regex(NAME_RE, {
+    error: 'expected a name of letters, digits, "_", "." or "-" (max 64, starting with a letter or digit)',
+  });
 
 const intIn = (min: number, max: number, what = 'an integer') =>
   z.int({ error: (iss) => `expected ${what} ${min}..${max}, got ${JSON.stringify(iss.input)}` })
@@ -32,7 +34,10 @@ export const connectionSchema = z
     /** Stored only when given with --password; prefer passwordEnv. */
     password: z.string().optional(),
     /** Name of an environment variable that holds the password at use time. */
-    passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected an environment variable name' }).optional(),
+    passwordEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected an environment variable name' })
+      .optional(),
     database: z.string().min(1, { error: 'expected a database name' }),
     ssl: sslSchema.optional(),
   })
@@ -88,6 +93,11 @@ export const settingsSchema = z.looseObject({
    * services with the same config then share the pairs. No limit when absent.
    */
   maxPairs: intIn(1, 100_000).optional(),
+  /**
+   * Pairs of one source server in one service share one binlog reader (docs/data.md,
+   * "One reader per source"); false: every pair reads the binlog on its own.
+   */
+  sharedReader: z.boolean().default(true),
 });
 
 export const configSchema = z.looseObject({

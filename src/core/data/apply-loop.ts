@@ -14,7 +14,8 @@
  * table entered the pair's scope); throws SyncError on failure (retries are the caller's).
  */
 import { SyncError, toSyncError } from '../errors.js';
-import { openBinlogClient, type BinlogClient } from './binlog-reader.js';
+import type { BinlogClient } from './binlog-reader.js';
+import { openStreamReader } from './binlog-hub.js';
 import type { StreamOptions, StreamStats } from './stream-types.js';
 import { comparePositions, type BinlogPosition, type ChangeEvent, type RowsEvent } from './events.js';
 import { crashPoint } from '../crash-point.js';
@@ -88,11 +89,12 @@ class StreamLoop {
     this.applied = opts.start;
     this.stats = {
       events: 0, rows: 0, transactions: 0, lagMs: 0, caughtUp: true, lastEventAt: null, distanceBytes: null,
-      position: opts.start, idle: true, backlogEvents: 0, backlogBytes: 0,
+      position: opts.start, idle: true, backlogEvents: 0, backlogBytes: 0, reader: 'own',
     };
     this.statements = new StatementHandler(opts);
     this.watch = new SourceWatch({
-      files: opts.sourceFiles, clock: opts.sourceClock, tracker: this.lag, logger: opts.logger, onUpdate: () => this.report(),
+      files: opts.sourceFiles, clock: opts.sourceClock, tracker: this.lag, logger: opts.logger,
+      onUpdate: () => this.report(),
     });
     this.gtids = opts.startGtids ? new GtidState(opts.startGtids.flavor, opts.startGtids.gtids) : null;
   }
@@ -103,13 +105,13 @@ class StreamLoop {
     this.opts.signal.addEventListener('abort', onAbort, { once: true });
     // not awaited: the dump starts at once (until the offset is known, the header bound assumes none)
     void this.watch.measureClock();
-    this.client = openBinlogClient({
-      connection: this.opts.source, serverId: this.opts.serverId, start: this.opts.start, schema: this.opts.sourceSchema,
-      gtids: this.gtids?.toString(),
+    this.client = openStreamReader({
+      connection: this.opts.source, serverId: this.opts.serverId, start: this.opts.start,
+      schema: this.opts.sourceSchema, gtids: this.gtids?.toString(), logger: this.opts.logger,
       onEvent: (ev) => this.enqueue(ev),
       onError: (err) => { this.error ??= err; this.notify(); },
       onBytes: () => { this.lastBytesAt = nowMs(); },
-    });
+    }, this.opts.sharedReader ?? false);
     // status keeps moving while the loop waits on a slow or locked target
     this.ticker = setInterval(() => this.tick(), 1000);
     try {
@@ -209,13 +211,17 @@ class StreamLoop {
     // The control link may be frozen like the stream: no answer in time is a stall too.
     const server = await withTimeout(this.opts.serverPosition(), limit, () => new SyncError('BINLOG_STREAM_STALLED',
       `no binlog data for ${Math.round(limit / 1000)} s and the source does not answer`, {
-        hint: 'The link to the source stalled; db-sync reconnects and resumes from the last applied checkpoint.', retryable: true,
+        hint: 'The link to the source stalled; db-sync reconnects and resumes from the last applied checkpoint.',
+        retryable: true,
       }));
     this.lastBytesAt = nowMs();
     const seen = this.pending?.pos ?? this.applied;
     if (comparePositions(server, seen) > 0) {
-      throw new SyncError('BINLOG_STREAM_STALLED', `no binlog data for ${Math.round(limit / 1000)} s while the source moved to ${server.file}:${server.pos}`, {
-        hint: 'The replication link stalled (network?); db-sync restarts the stream from the last applied checkpoint.', retryable: true,
+      const moved = `no binlog data for ${Math.round(limit / 1000)} s`
+        + ` while the source moved to ${server.file}:${server.pos}`;
+      throw new SyncError('BINLOG_STREAM_STALLED', moved, {
+        hint: 'The replication link stalled (network?); db-sync restarts the stream from the last applied checkpoint.',
+        retryable: true,
       });
     }
   }
@@ -242,7 +248,8 @@ class StreamLoop {
   private begin(): void {
     if (this.txn.open) {
       throw new SyncError('BINLOG_SEQUENCE', 'the binlog started a transaction inside another one', {
-        hint: 'db-sync stops rather than guess where the first one ended. Report this with the source version; `db-sync sync run PAIR --resnapshot` starts over.',
+        hint: 'db-sync stops rather than guess where the first one ended. Report this with the source version; '
+          + '`db-sync sync run PAIR --resnapshot` starts over.',
       });
     }
     this.txn = { open: true, rows: 0, xa: false };
@@ -324,7 +331,8 @@ class StreamLoop {
     if (this.reached() || this.backlog === 0 || this.extra.length || this.copy.length) return true;
     if (this.opts.applier.mustCommitAlone) return true;
     if (this.opts.until && this.pending && comparePositions(this.pending.pos, this.opts.until) >= 0) return true;
-    return this.groupTxns >= (this.opts.maxGroupTxns ?? 500) || Date.now() - this.groupStart >= (this.opts.maxGroupMs ?? 5);
+    return this.groupTxns >= (this.opts.maxGroupTxns ?? 500)
+      || Date.now() - this.groupStart >= (this.opts.maxGroupMs ?? 5);
   }
 
   /** A source group ended at `pos` (its GTID, if any, is now part of the state to checkpoint). */
@@ -410,7 +418,9 @@ class StreamLoop {
     // Idle: everything received is applied (nothing queued, nothing uncommitted on the target).
     this.opts.onProgress({
       ...this.stats, ...lag, distanceBytes: this.watch.distanceBytes,
-      idle: this.backlog === 0 && this.atBoundary, backlogEvents: this.backlog, backlogBytes: Math.max(0, this.queuedBytes),
+      idle: this.backlog === 0 && this.atBoundary,
+      backlogEvents: this.backlog, backlogBytes: Math.max(0, this.queuedBytes),
+      reader: this.client?.shared?.() ? 'shared' : 'own',
     });
   }
 }

@@ -17,6 +17,7 @@ import ZongJi, { type AnyBinlogEvent } from '@vlasky/zongji';
 import type { ConnectionConfig } from '../config/schema.js';
 import { driverOptions } from '../db/connection.js';
 import { SyncError } from '../errors.js';
+import type { Logger } from '../log.js';
 import type { BinlogPosition, ChangeEvent, RowImage } from './events.js';
 import { nowMs } from './lag.js';
 import { parseStatusVars } from './status-vars.js';
@@ -35,6 +36,10 @@ export interface BinlogClientOptions {
   gtids?: string;
   /** Only this database's table maps (and so row events) are decoded. */
   schema: string;
+  /** Decode these databases' row events instead (a shared reader, binlog-hub.ts). */
+  schemas?: string[];
+  /** Switches between a reader of its own and the shared one (binlog-hub.ts). */
+  logger?: Logger;
   onEvent: (event: ChangeEvent) => void;
   onError: (err: SyncError) => void;
   /** Bytes arrived on the binlog connection (any event, any database). */
@@ -47,6 +52,10 @@ export interface BinlogClient {
   stop(): void;
   pause(): void;
   resume(): void;
+  /** Decode this database's row events too, from its next table map on. */
+  include?(schema: string): void;
+  /** On the reader shared with the other pairs of the source (binlog-hub.ts). */
+  shared?(): boolean;
 }
 
 const EVENTS = ['rotate', 'format', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query', 'xaprepare',
@@ -61,10 +70,13 @@ const EVENTS = ['rotate', 'format', 'tablemap', 'writerows', 'updaterows', 'dele
  */
 export function assertPatchedZongji(): void {
   const probe: { options?: { exactValues?: unknown } } = {};
-  (ZongJi.prototype as unknown as { _options(this: object, o: object): void })._options.call(probe, { exactValues: true });
+  const prototype = ZongJi.prototype as unknown as { _options(this: object, o: object): void };
+  prototype._options.call(probe, { exactValues: true });
   if (probe.options?.exactValues !== true) {
-    throw new SyncError('ZONGJI_UNPATCHED', 'the installed @vlasky/zongji is not patched: binlog values would be decoded wrongly', {
-      hint: 'Reinstall with install scripts allowed (`npm ci`, or `npx patch-package` in the db-sync folder); the patch is patches/@vlasky+zongji+0.9.0.patch.',
+    const message = 'the installed @vlasky/zongji is not patched: binlog values would be decoded wrongly';
+    throw new SyncError('ZONGJI_UNPATCHED', message, {
+      hint: 'Reinstall with install scripts allowed (`npm ci`, or `npx patch-package` in the db-sync folder); '
+        + 'the patch is patches/@vlasky+zongji+0.9.0.patch.',
     });
   }
 }
@@ -86,7 +98,9 @@ export function openBinlogClient(o: BinlogClientOptions): BinlogClient {
     try {
       ev = translator.translate(e);
     } catch (err) {
-      o.onError(err instanceof SyncError ? err : new SyncError('BINLOG_DECODE', `cannot read a binlog event: ${(err as Error).message}`, { cause: err }));
+      o.onError(err instanceof SyncError
+        ? err
+        : new SyncError('BINLOG_DECODE', `cannot read a binlog event: ${(err as Error).message}`, { cause: err }));
       return;
     }
     if (!ev) return;
@@ -96,10 +110,12 @@ export function openBinlogClient(o: BinlogClientOptions): BinlogClient {
   zj.on('error', (err: Error & { code?: string; fatal?: boolean; errno?: number }) => o.onError(binlogError(err)));
   const from = o.gtids !== undefined ? { gtidSet: o.gtids, gtidStrictMode: true } : { filename: o.start.file,
     position: o.start.pos };
-  zj.start({
-    serverId: o.serverId, ...from,
-    includeEvents: EVENTS, includeSchema: { [o.schema]: true }, exactValues: true,
-  } as Parameters<typeof zj.start>[0]);
+  const schemas = new Set(o.schemas ?? [o.schema]);
+  const filters = () => ({
+    includeEvents: EVENTS,
+    includeSchema: Object.fromEntries([...schemas].map((s) => [s, true])),
+  });
+  zj.start({ serverId: o.serverId, ...from, ...filters(), exactValues: true } as Parameters<typeof zj.start>[0]);
   // mysql2's socket (not in its typings): every chunk of the dump, filtered events included
   const socket = (zj.connection as unknown as { stream?: NodeJS.ReadableStream } | null)?.stream;
   socket?.on('data', (chunk: Buffer) => o.onBytes?.(chunk.length));
@@ -109,6 +125,11 @@ export function openBinlogClient(o: BinlogClientOptions): BinlogClient {
     stop: () => { try { zj.stop(); } catch { /* already stopped */ } },
     pause: () => zj.connection?.pause(),
     resume: () => zj.connection?.resume(),
+    include: (schema) => {
+      if (schemas.has(schema)) return;
+      schemas.add(schema);
+      zj.start(filters() as Parameters<typeof zj.start>[0]); // a running reader only takes the new filters
+    },
   };
 }
 
@@ -170,8 +191,8 @@ class EventTranslator {
     if (/^COMMIT$/i.test(text)) { this.inTxn = false; return { type: 'commit', position, gtid: raw.gtid, ...base }; }
     const inTxn = this.inTxn;
     if (/^ROLLBACK$/i.test(text)) this.inTxn = false;
-    return { type: 'query', schema: q.schema, sql: raw.queryBuffer, context: parseStatusVars(raw.statusVarsBuffer), inTxn,
-      position, gtid: raw.gtid, ...base };
+    return { type: 'query', schema: q.schema, sql: raw.queryBuffer, context: parseStatusVars(raw.statusVarsBuffer),
+      inTxn, position, gtid: raw.gtid, ...base };
   }
 }
 
@@ -182,7 +203,9 @@ function rowsEvent(e: AnyBinlogEvent, name: 'writerows' | 'deleterows' | 'update
   if (!entry) return null;
   const common = { type: 'rows' as const, schema: entry.parentSchema, table: entry.tableName,
     fkChecks: (Number(r.flags) & NO_FOREIGN_KEY_CHECKS_F) === 0, ...base };
-  if (name === 'updaterows') return { ...common, op: 'update', rows: r.rows as Array<{ before: RowImage; after: RowImage }> };
+  if (name === 'updaterows') {
+    return { ...common, op: 'update', rows: r.rows as Array<{ before: RowImage; after: RowImage }> };
+  }
   return { ...common, op: name === 'writerows' ? 'insert' : 'delete', rows: r.rows as RowImage[] };
 }
 
@@ -203,13 +226,15 @@ function binlogError(err: Error & { code?: string; errno?: number; fatal?: boole
   }
   if (err.errno === 1236) {
     return new SyncError('BINLOG_PURGED', `the source cannot stream from the saved binlog position: ${err.message}`, {
-      hint: 'The binlog the pair needs was purged (or the source changed). Re-copy the data: `db-sync sync run PAIR --resnapshot`; keep binlogs longer (binlog_expire_logs_seconds) to avoid this.',
+      hint: 'The binlog the pair needs was purged (or the source changed). Re-copy the data: '
+        + '`db-sync sync run PAIR --resnapshot`; keep binlogs longer (binlog_expire_logs_seconds) to avoid this.',
       cause: err,
     });
   }
   if (!err.code && !err.fatal && err.errno === undefined) {
     return new SyncError('BINLOG_DECODE', `the binlog reader refused an event: ${err.message}`, {
-      hint: 'db-sync cannot read this event exactly and stops rather than skip it. Check the server settings named in the message; report it if it is not one of them.',
+      hint: 'db-sync cannot read this event exactly and stops rather than skip it. '
+        + 'Check the server settings named in the message; report it if it is not one of them.',
       cause: err,
     });
   }

@@ -71,6 +71,8 @@ export interface BinlogSyncOptions {
   /** Target connections loading the snapshot (default from the target's cores). */
   snapshotParallel?: number;
   watchdogMs?: number;
+  /** Share one binlog reader with the other pairs of this source in the process (binlog-hub.ts). */
+  sharedReader?: boolean;
   /** Bound of received, unapplied binlog events in bytes (default 64 MiB). */
   maxBacklogBytes?: number;
   /** Throttle the snapshot's reads while the source is loaded; watch its history list length. */
@@ -85,7 +87,8 @@ export { SNAPSHOT_STREAM };
 export async function runBinlogSync(o: BinlogSyncOptions): Promise<void> {
   const caps = await checkCapabilities(o.source);
   if (!caps.binlogUsable) {
-    throw new SyncError('BINLOG_NOT_USABLE', `the source cannot be streamed from its binlog: ${caps.binlogProblems.join('; ')}`, {
+    const message = `the source cannot be streamed from its binlog: ${caps.binlogProblems.join('; ')}`;
+    throw new SyncError('BINLOG_NOT_USABLE', message, {
       hint: `Fix on the source: ${caps.binlogProblems.join('; ')}. Or set the pair's mode to "poll".`,
     });
   }
@@ -93,7 +96,10 @@ export async function runBinlogSync(o: BinlogSyncOptions): Promise<void> {
   const first = { resnapshot: o.resnapshot, recopy: o.recopy ?? [] };
   await supervise(async () => {
     await runOnce(o, caps, until, first);
-  }, { maxRetries: o.maxRetries, retryDelay: o.retryDelay, once: o.once, signal: o.signal, status: o.status, logger: o.logger });
+  }, {
+    maxRetries: o.maxRetries, retryDelay: o.retryDelay, once: o.once,
+    signal: o.signal, status: o.status, logger: o.logger,
+  });
 }
 
 async function withDb<T>(conn: ConnectionConfig, fn: (db: Db) => Promise<T>): Promise<T> {
@@ -107,7 +113,8 @@ async function withDb<T>(conn: ConnectionConfig, fn: (db: Db) => Promise<T>): Pr
 
 /** A replica id unique per pair and target, outside the usual small server ids. */
 export function streamServerId(o: { pairName: string; source: ConnectionConfig; target: ConnectionConfig }): number {
-  const h = createHash('sha1').update(`${o.pairName}\0${o.source.database}\0${o.target.host}:${o.target.port}/${o.target.database}`).digest();
+  const key = `${o.pairName}\0${o.source.database}\0${o.target.host}:${o.target.port}/${o.target.database}`;
+  const h = createHash('sha1').update(key).digest();
   return 0x40000000 + (h.readUInt32BE(0) % 0x3fffffff);
 }
 
@@ -188,6 +195,7 @@ class Engine {
       sourceFiles: () => binlogSizes(control), sourceClock: () => sourceClock(control, nowMs),
       onProgress: (s) => status.streamProgress(s), onWarning: (w) => status.warn(w),
       logger: o.logger, signal: o.signal, watchdogMs: o.watchdogMs, maxBacklogBytes: o.maxBacklogBytes,
+      sharedReader: o.sharedReader,
     };
     const gtidsAt = (p: BinlogPosition) => gtidPositionAt(control, caps, p);
     return new Engine(o, caps, applier, base, status, maxPacket, gtidsAt, guard);
@@ -212,8 +220,9 @@ class Engine {
       const snap = await readCheckpoint<SnapshotState>(this.applier.session, this.opts.pairName, SNAPSHOT_STREAM);
       if (!ckpt || snap) {
         const runner = new SnapshotRunner({
-          pairName: this.opts.pairName, source: this.opts.source, target: this.opts.target, inScope: this.opts.inScope, caps: this.caps,
-          applier: this.applier, ownsSchema: this.opts.replayDdl, maxPacket: this.maxPacket, identity, streamBase: this.base,
+          pairName: this.opts.pairName, source: this.opts.source, target: this.opts.target,
+          inScope: this.opts.inScope, caps: this.caps, applier: this.applier, ownsSchema: this.opts.replayDdl,
+          maxPacket: this.maxPacket, identity, streamBase: this.base,
           statusHelper: this.status, logger: this.opts.logger, signal: this.opts.signal, chunkRows: this.opts.chunkRows,
           chunkBytes: this.opts.chunkBytes, parallel: this.opts.snapshotParallel, guard: this.guard, schemaTables,
         });
@@ -225,13 +234,22 @@ class Engine {
       const start = { file: ckpt.file, pos: ckpt.pos };
       if (until && comparePositions(start, until) >= 0) return;
       this.opts.status.update({ state: 'streaming', mode: 'binlog', nextRetryAt: null, snapshot: null });
-      this.opts.logger.info({ from: formatPosition(start), until: until ? formatPosition(until) : null }, 'streaming binlog changes');
+      this.opts.logger.info(
+        { from: formatPosition(start), until: until ? formatPosition(until) : null },
+        'streaming binlog changes',
+      );
       const gtids = ckpt.gtids ?? (await this.gtidsAt(start)) ?? undefined;
-      const result = await runStream({ ...this.base, journal: await readCheckpoint<DdlJournal>(this.applier.session, this.opts.pairName, DDL_JOURNAL),
+      const result = await runStream({
+        ...this.base,
+        journal: await readCheckpoint<DdlJournal>(this.applier.session, this.opts.pairName, DDL_JOURNAL),
         start, until, tableMode: () => 'exact',
-          ...(gtids !== undefined ? { startGtids: { flavor: this.caps.flavor.name, gtids } } : {}) });
+        ...(gtids !== undefined ? { startGtids: { flavor: this.caps.flavor.name, gtids } } : {}),
+      });
       if (!result.copy.length) return;
-      this.opts.logger.info({ tables: result.copy, at: formatPosition(result.position) }, 'tables entered the pair\'s scope: copying them');
+      this.opts.logger.info(
+        { tables: result.copy, at: formatPosition(result.position) },
+        'tables entered the pair\'s scope: copying them',
+      );
       ckpt = (await readCheckpoint<BinlogCheckpoint>(this.applier.session, this.opts.pairName,
         BINLOG_STREAM)) ?? identity(result.position, ckpt.gtid);
     }
@@ -307,8 +325,11 @@ async function verifyBinlogFile(db: Db, ckpt: BinlogCheckpoint): Promise<void> {
   const resnap = 'Re-copy the data from the current source: `db-sync sync run PAIR --resnapshot`.';
   const files = await binlogFiles(db);
   if (!files.includes(ckpt.file)) {
-    throw new SyncError('BINLOG_PURGED', `the source no longer has binlog ${ckpt.file} (checkpoint ${formatPosition(ckpt)}); oldest is ${files[0] ?? 'none'}`, {
-      hint: `Changes since the checkpoint are lost from the binlog. ${resnap} Keep binlogs longer (binlog_expire_logs_seconds) than a pair may be stopped.`,
+    const message = `the source no longer has binlog ${ckpt.file} (checkpoint ${formatPosition(ckpt)}); `
+      + `oldest is ${files[0] ?? 'none'}`;
+    throw new SyncError('BINLOG_PURGED', message, {
+      hint: `Changes since the checkpoint are lost from the binlog. ${resnap} `
+        + 'Keep binlogs longer (binlog_expire_logs_seconds) than a pair may be stopped.',
     });
   }
 }

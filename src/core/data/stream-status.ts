@@ -35,6 +35,7 @@ export class StreamStatus {
       lagMs: Math.round(s.lagMs * 10) / 10, caughtUp: s.caughtUp,
       lastEventAt: s.lastEventAt === null ? null : new Date(s.lastEventAt).toISOString(),
       backlog: { events: s.backlogEvents, bytes: s.backlogBytes }, distanceBytes: s.distanceBytes,
+      binlogReader: s.reader,
       position: { file: s.position.file, pos: s.position.pos, ...(s.gtid ? { gtid: s.gtid } : {}) },
       ...this.rates,
       totals: { events: s.events, rows: s.rows, transactions: s.transactions },

@@ -31,6 +31,8 @@ export interface StreamStats {
   /** Events and bytes received but not applied yet. */
   backlogEvents: number;
   backlogBytes: number;
+  /** Reading on a reader of its own or on the one shared with the other pairs of the source. */
+  reader: 'own' | 'shared';
 }
 
 export interface StreamOptions {
@@ -79,4 +81,6 @@ export interface StreamOptions {
   maxGroupMs?: number;
   /** Backlog bound in bytes (default 64 MiB). */
   maxBacklogBytes?: number;
+  /** Share one binlog reader with the other streams of this source in the process (binlog-hub.ts). */
+  sharedReader?: boolean;
 }

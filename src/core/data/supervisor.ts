@@ -37,7 +37,10 @@ export async function supervise(run: () => Promise<void>, o: SuperviseOptions): 
       if (o.once && attempt > o.maxRetries) throw err;
       const delay = retryDelayMs(attempt, true, o);
       const at = new Date().toISOString();
-      o.logger.warn({ code: err.code, err: err.message, attempt, delayMs: delay }, 'data sync failed; retrying from the last checkpoint');
+      o.logger.warn(
+        { code: err.code, err: err.message, attempt, delayMs: delay },
+        'data sync failed; retrying from the last checkpoint',
+      );
       o.status.update({
         ...STREAM_STOPPED, state: 'retrying', nextRetryAt: new Date(Date.now() + delay).toISOString(),
         lastError: { code: err.code, message: err.message, hint: err.hint, at },

@@ -47,7 +47,7 @@ export async function runDataStep(ctx: PairContext, options: DataStepOptions): P
     status: ctx.status, logger: ctx.logger.child({ pipeline: 'data' }), signal: ctx.signal,
     chunkRows: positiveInt(process.env.DB_SYNC_SNAPSHOT_CHUNK_ROWS),
     chunkBytes: positiveInt(process.env.DB_SYNC_SNAPSHOT_CHUNK_BYTES),
-    snapshotParallel: config.settings.snapshotParallel,
+    snapshotParallel: config.settings.snapshotParallel, sharedReader: config.settings.sharedReader,
     maxBacklogBytes: positiveInt(process.env.DB_SYNC_MAX_BACKLOG_BYTES),
     guard: {
       ...guardSettings(config, pair), ...reportTo(ctx.status),
@@ -74,9 +74,11 @@ function schemaHooks(ctx: PairContext): SchemaHooks {
       try {
         await syncSchema(ctx, { objectsOnly: true, ...(scoped ? { tables: objects.map((o) => o.name) } : {}) });
       } catch (err) {
-        const message = `schema: views/routines/triggers/events not synced yet: ${(err as Error).message} (retried at the next DDL or restart)`;
+        const message = `schema: views/routines/triggers/events not synced yet: ${(err as Error).message}`
+          + ' (retried at the next DDL or restart)';
         log.warn({ err: (err as Error).message }, 'programmable objects could not be synced; streaming goes on');
-        ctx.status.update({ warnings: [...ctx.status.current().warnings.filter((w) => !w.startsWith('schema: views/routines')), message] });
+        const others = ctx.status.current().warnings.filter((w) => !w.startsWith('schema: views/routines'));
+        ctx.status.update({ warnings: [...others, message] });
       }
     },
   };

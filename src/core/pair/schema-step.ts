@@ -57,11 +57,20 @@ async function tableSteps(ctx: SchemaPlanContext, src: Db, tgt: Db, options: Sch
   return diffTables(s, t, { allowDestructive: ctx.pair.allowDestructive });
 }
 
-async function programmableSteps(ctx: SchemaPlanContext, src: Db, tgt: Db, options: SchemaStepOptions): Promise<{ steps: DdlStep[]; warnings: string[] }> {
+async function programmableSteps(
+  ctx: SchemaPlanContext,
+  src: Db,
+  tgt: Db,
+  options: SchemaStepOptions,
+): Promise<{ steps: DdlStep[]; warnings: string[] }> {
   const filter = tableFilter(ctx.pair);
-  const scope: ProgrammableScope = { views: true, routines: true, triggers: true, events: true, ...(options.tables ? { only: new Set(options.tables) } : {}) };
+  const scope: ProgrammableScope = {
+    views: true, routines: true, triggers: true, events: true,
+    ...(options.tables ? { only: new Set(options.tables) } : {}),
+  };
   const allSource = await listTables(src, { filter: (n) => !isInternalTable(n) });
-  const [sp, tp] = [await introspectProgrammables(src, await dbName(src), scope), await introspectProgrammables(tgt, await dbName(tgt), scope)];
+  const sp = await introspectProgrammables(src, await dbName(src), scope);
+  const tp = await introspectProgrammables(tgt, await dbName(tgt), scope);
   const versions = await tgt.rows<{ v: string }>('SELECT VERSION() AS v');
   return diffProgrammables(sp, tp, {
     definers: await readDefinerEnv(tgt),
@@ -71,8 +80,16 @@ async function programmableSteps(ctx: SchemaPlanContext, src: Db, tgt: Db, optio
   });
 }
 
-/** Plan with open connections (both only read). `schema` covers tables; `routines` views, routines, triggers, events. */
-export async function planWith(ctx: SchemaPlanContext, src: Db, tgt: Db, options: SchemaStepOptions = {}): Promise<SchemaPlan> {
+/**
+ * Plan with open connections (both only read). `schema` covers tables; `routines` views,
+ * routines, triggers, events.
+ */
+export async function planWith(
+  ctx: SchemaPlanContext,
+  src: Db,
+  tgt: Db,
+  options: SchemaStepOptions = {},
+): Promise<SchemaPlan> {
   const { pair } = ctx;
   const steps: DdlStep[] = pair.schema && !options.objectsOnly ? await tableSteps(ctx, src, tgt, options) : [];
   const warnings: string[] = [];
@@ -83,10 +100,14 @@ export async function planWith(ctx: SchemaPlanContext, src: Db, tgt: Db, options
   }
   if (pair.data && !options.objectsOnly) {
     const filter = tableFilter(pair);
-    warnings.push(...nonTransactionalWarnings((await nonTransactionalTables(src, ctx.source.database)).filter((n) => filter(n.table))));
+    const nonTransactional = await nonTransactionalTables(src, ctx.source.database);
+    warnings.push(...nonTransactionalWarnings(nonTransactional.filter((n) => filter(n.table))));
   }
   const planned = sortSteps(steps).map((s) => ({ ...s, pending: s.destructive && !pair.allowDestructive }));
-  return { pair: pair.name, allowDestructive: pair.allowDestructive, warnings, steps: waitForPendingDrops(planned, warnings) };
+  return {
+    pair: pair.name, allowDestructive: pair.allowDestructive, warnings,
+    steps: waitForPendingDrops(planned, warnings),
+  };
 }
 
 /**
@@ -94,10 +115,13 @@ export async function planWith(ctx: SchemaPlanContext, src: Db, tgt: Db, options
  * (destructive) is allowed; until then it is left out with a warning instead of failing.
  */
 function waitForPendingDrops(steps: PlannedStep[], warnings: string[]): PlannedStep[] {
-  const blocked = new Set(steps.filter((s) => s.pending && s.objectType === 'table' && s.action === 'drop').map((s) => s.name));
+  const blocked = new Set(steps
+    .filter((s) => s.pending && s.objectType === 'table' && s.action === 'drop')
+    .map((s) => s.name));
   return steps.filter((s) => {
     if (s.objectType !== 'view' || s.action === 'drop' || !blocked.has(s.name)) return true;
-    warnings.push(`view \`${s.name}\` waits: table \`${s.name}\` must be dropped first (destructive; allow it on the pair)`);
+    warnings.push(`view \`${s.name}\` waits: table \`${s.name}\` must be dropped first`
+      + ' (destructive; allow it on the pair)');
     return false;
   });
 }
@@ -117,7 +141,10 @@ export async function planSchema(ctx: SchemaPlanContext, options: SchemaStepOpti
 }
 
 function pendingWarnings(plan: SchemaPlan): string[] {
-  return plan.steps.filter((s) => s.pending).map((s) => `${SCHEMA_WARNING}pending destructive change on ${s.objectType} \`${s.name}\`: ${s.reasons.join('; ')} (set allowDestructive on the pair to apply)`);
+  return plan.steps
+    .filter((s) => s.pending)
+    .map((s) => `${SCHEMA_WARNING}pending destructive change on ${s.objectType} \`${s.name}\`: `
+      + `${s.reasons.join('; ')} (set allowDestructive on the pair to apply)`);
 }
 
 /** Make the target's schema and programmable objects equal to the source's (runPair's step). */
@@ -144,7 +171,11 @@ export async function syncSchema(ctx: PairContext, options: SchemaStepOptions = 
     for (const w of plan.warnings) log.warn(w);
     const others = ctx.status.current().warnings.filter((w) => !w.startsWith(SCHEMA_WARNING));
     const mine = [...pendingWarnings(plan), ...plan.warnings.map((w) => SCHEMA_WARNING + w)];
-    ctx.status.update({ lastSchemaCheck: new Date().toISOString(), warnings: [...others, ...mine], state: previous === 'starting' ? 'schema' : previous });
+    ctx.status.update({
+      lastSchemaCheck: new Date().toISOString(),
+      warnings: [...others, ...mine],
+      state: previous === 'starting' ? 'schema' : previous,
+    });
     return { plan, applied };
   } finally {
     await src?.close();

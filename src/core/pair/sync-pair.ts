@@ -16,14 +16,24 @@ export type { RunPairOptions };
 /** A pair's pipeline context (the pair composes the pipelines with it). */
 export type PairContext = PipelineContext;
 
-export function pairContext(config: Config, pairName: string, base: Omit<PairContext, 'config' | 'pair' | 'source' | 'target'>): PairContext {
+export function pairContext(
+  config: Config,
+  pairName: string,
+  base: Omit<PairContext, 'config' | 'pair' | 'source' | 'target'>,
+): PairContext {
   const pair = config.syncPairs.find((p) => p.name === pairName);
   if (!pair) {
-    throw new SyncError('PAIR_NOT_FOUND', `unknown sync pair "${pairName}"`, { hint: 'List pairs with `db-sync sync list`; create one with `db-sync sync add`.' });
+    throw new SyncError('PAIR_NOT_FOUND', `unknown sync pair "${pairName}"`, {
+      hint: 'List pairs with `db-sync sync list`; create one with `db-sync sync add`.',
+    });
   }
   const find = (name: string) => {
     const c = config.connections.find((x) => x.name === name);
-    if (!c) throw new SyncError('CONNECTION_NOT_FOUND', `sync pair "${pair.name}" uses unknown connection "${name}"`, { hint: 'Add it with `db-sync connection add`.' });
+    if (!c) {
+      throw new SyncError('CONNECTION_NOT_FOUND', `sync pair "${pair.name}" uses unknown connection "${name}"`, {
+        hint: 'Add it with `db-sync connection add`.',
+      });
+    }
     return c;
   };
   return { config, pair, source: find(pair.source), target: find(pair.target), ...base };
