@@ -55,7 +55,9 @@ const WRITERS = 4;
 type Mode = 'own' | 'shared';
 interface PairStatusLite {
   name: string; state: string; lagMs: number | null; caughtUp: boolean | null; lastSchemaCheck: string | null;
-  totals: { events: number; rows: number; transactions: number }; backlog: { events: number; bytes: number } | null; position: { file?: string; pos?: number } | null; lastError: { code: string; message: string } | null;
+  totals: { events: number; rows: number; transactions: number }; backlog: { events: number; bytes: number } | null;
+  /** Builds with the shared reader: 'own' or 'shared' per streaming binlog pair. */
+  binlogReader?: 'own' | 'shared' | null; position: { file?: string; pos?: number } | null; lastError: { code: string; message: string } | null;
 }
 interface StatusDoc { service: { pid: number; startedAt: string; running: boolean }; pairs: PairStatusLite[] }
 
@@ -153,6 +155,16 @@ function rssSampler(pid: number) {
     peak: () => { read(); return hwm; },
     stop: () => clearInterval(timer),
   };
+}
+
+/** How many pairs read on the shared reader / on their own (status binlogReader), e.g. "50 shared, 1 own". */
+function readers(home: string): string {
+  const count = new Map<string, number>();
+  for (const p of readStatus(home)?.pairs ?? []) {
+    const k = p.binlogReader === undefined ? 'not reported' : String(p.binlogReader);
+    count.set(k, (count.get(k) ?? 0) + 1);
+  }
+  return [...count].map(([k, n]) => `${n} ${k}`).join(', ');
 }
 
 async function binlogDumps(src: TestServer): Promise<number> {
@@ -389,6 +401,7 @@ async function oneRun(mode: Mode, round: number) {
     const statusCli = JSON.parse(await cli(home, ['status', '--json'])) as StatusDoc;
     const streamingCli = statusCli.pairs.filter((p) => p.state === 'streaming').length;
     const dumpsStreaming = await binlogDumps(src);
+    const readersStreaming = readers(home);
     log(`all ${names.length} pairs streaming after ${allStreamingSec} s (service up in ${round1(upSec)} s); status --json: ${streamingCli} streaming; binlog dumps ${dumpsStreaming}`);
 
     // steady RSS while idle
@@ -406,10 +419,12 @@ async function oneRun(mode: Mode, round: number) {
       log(`warm-up: every pair caught up ${await caughtUp(src, home, names)} s after it`);
     }
     const dumpsBeforeLoad = await binlogDumps(src);
-    log(`binlog dumps on the source: ${dumpsIdle} after 5 s idle, ${dumpsBeforeLoad} before load A`);
+    const readersBeforeLoad = readers(home);
+    log(`binlog dumps on the source: ${dumpsIdle} after 5 s idle, ${dumpsBeforeLoad} before load A; readers ${readersBeforeLoad}`);
     log(`load A: ${RATE} txn/s + ${PROBE_RATE} probe/s for ${SECONDS} s, all targets up`);
     const loadA = await loadPhase(src, dst, home, rss, healthy, pid);
     const dumpsAfterA = await binlogDumps(src);
+    const readersAfterA = readers(home);
     log(`load A: ${JSON.stringify(loadA)}; binlog dumps ${dumpsAfterA}`);
 
     // 3. the victim's target down (stopped), or hanging (its writes blocked by a global read lock)
@@ -435,8 +450,9 @@ async function oneRun(mode: Mode, round: number) {
     log(`victim: ${victimState}, ${victimNoticedSec} s after its target's ${VICTIM} began; binlog dumps ${dumpsVictimDown}; load B`);
     const loadB = await loadPhase(src, dst, home, rss, healthy, pid);
     const dumpsAfterB = await binlogDumps(src);
+    const readersAfterB = readers(home);
     const v = readStatus(home)?.pairs.find((p) => p.name === 'victim');
-    const victimAfterB = `${v?.state}, backlog ${v?.backlog?.events ?? '-'} events / ${v?.backlog ? Math.round(v.backlog.bytes / 1024) : '-'} KiB, lag ${v?.lagMs ?? '-'} ms`;
+    const victimAfterB = `${v?.state}${v?.binlogReader ? ` (${v.binlogReader} reader)` : ''}, backlog ${v?.backlog?.events ?? '-'} events / ${v?.backlog ? Math.round(v.backlog.bytes / 1024) : '-'} KiB, lag ${v?.lagMs ?? '-'} ms`;
     log(`load B: ${JSON.stringify(loadB)}; binlog dumps ${dumpsAfterB}; victim ${victimAfterB}`);
     const tBack = now();
     if (lockConn) {
@@ -457,6 +473,7 @@ async function oneRun(mode: Mode, round: number) {
     } catch (err) { log(`${String(err)}: ${differ.join(', ')}`); }
     const equalSec = round1((now() - tCheck) / 1000);
     const dumpsEnd = await binlogDumps(src);
+    const readersEnd = readers(home);
     const peakRssMb = Math.round(rss.peak());
     const result = {
       mode, round, firstTouch: { updates: touch.sent, sec: touch.sec, caughtUpSec: touchCaughtUpSec }, modeNote, pairs: names.length, tables: names.length * TABLES, rowsPerTable: ROWS, dataSetupSec: dataSec,
@@ -467,6 +484,7 @@ async function oneRun(mode: Mode, round: number) {
         statusCliStreaming: streamingCli,
       },
       binlogDumps: { allStreaming: dumpsStreaming, idle: dumpsIdle, beforeLoadA: dumpsBeforeLoad, afterLoadA: dumpsAfterA, victimDown: dumpsVictimDown, afterLoadB: dumpsAfterB, end: dumpsEnd },
+      readers: { allStreaming: readersStreaming, beforeLoadA: readersBeforeLoad, afterLoadA: readersAfterA, afterLoadB: readersAfterB, end: readersEnd },
       rss: { idleMedianMb: Math.round(median(idle)), loadAMedianMb: loadA.rssMedianMb, loadBMedianMb: loadB.rssMedianMb, peakMb: peakRssMb },
       loadA, victim: VICTIM, victimStateWhenDown: victimState, victimNoticedSec, loadB, victimAfterB, victimBackSec, equal: differ.length === 0, differingPairs: differ, equalCheckSec: equalSec,
     };
@@ -490,6 +508,7 @@ function table(results: Result[]): string {
     ['  pair streaming: first / median / last', (r) => `${r.startup.streamingSec.first} / ${r.startup.streamingSec.median} / ${r.startup.streamingSec.last} s`],
     ['  first schema check done: median / last', (r) => `${r.startup.firstSchemaCheckDoneSec.median} / ${r.startup.firstSchemaCheckDoneSec.last} s`],
     ['binlog dumps on the source: all streaming / 5 s later / before load A / after load A', (r) => `${r.binlogDumps.allStreaming} / ${r.binlogDumps.idle} / ${r.binlogDumps.beforeLoadA} / ${r.binlogDumps.afterLoadA}`],
+    ['pairs by reader (status binlogReader): all streaming / before load A / after A / after B / end', (r) => [r.readers.allStreaming, r.readers.beforeLoadA, r.readers.afterLoadA, r.readers.afterLoadB, r.readers.end].join(' / ')],
     ['binlog dumps (victim target down / after load B / end)', (r) => `${r.binlogDumps.victimDown} / ${r.binlogDumps.afterLoadB} / ${r.binlogDumps.end}`],
     ['RSS idle / load A / load B (median), peak VmHWM', (r) => `${r.rss.idleMedianMb} / ${r.rss.loadAMedianMb} / ${r.rss.loadBMedianMb}, ${r.rss.peakMb} MB`],
     ['first change to every table (1 UPDATE each): pairs caught up after', (r) => `${r.firstTouch.caughtUpSec ?? 'never'} s after the last of ${r.firstTouch.updates} (sent in ${r.firstTouch.sec} s)`],
