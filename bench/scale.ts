@@ -55,7 +55,7 @@ const WRITERS = 4;
 type Mode = 'own' | 'shared';
 interface PairStatusLite {
   name: string; state: string; lagMs: number | null; caughtUp: boolean | null; lastSchemaCheck: string | null;
-  totals: { events: number; rows: number; transactions: number }; backlog: { events: number; bytes: number } | null;
+  totals: { events: number; rows: number; transactions: number }; errorsTotal: number; backlog: { events: number; bytes: number } | null;
   /** Builds with the shared reader: 'own' or 'shared' per streaming binlog pair. */
   binlogReader?: 'own' | 'shared' | null; position: { file?: string; pos?: number } | null; lastError: { code: string; message: string } | null;
 }
@@ -254,7 +254,34 @@ function lagStats(src: TestServer, seen: Array<[number, number]>, fromId: number
 }
 
 const maxProbeId = (s: TestServer) => Number(q(s, 'SELECT COALESCE(MAX(id), 0) FROM s000.lagt'));
-const sumRows = (doc: StatusDoc | null) => (doc?.pairs ?? []).reduce((a, p) => a + (p.totals?.rows ?? 0), 0);
+/**
+ * Row changes the pairs applied between two status documents. A pair's totals start again from 0
+ * when its stream restarts (an error, a retry): then only what it applied since counts.
+ */
+function rowsApplied(before: StatusDoc | null, after: StatusDoc | null): number {
+  const was = new Map((before?.pairs ?? []).map((p) => [p.name, p.totals?.rows ?? 0]));
+  return (after?.pairs ?? []).reduce((a, p) => {
+    const r = p.totals?.rows ?? 0;
+    const r0 = was.get(p.name) ?? 0;
+    return a + (r >= r0 ? r - r0 : r);
+  }, 0);
+}
+
+/** Failures of the pairs between two status documents (errorsTotal), with the codes of their last errors. */
+function failures(before: StatusDoc | null, after: StatusDoc | null): { count: number; pairs: number; codes: string[] } {
+  const was = new Map((before?.pairs ?? []).map((p) => [p.name, p.errorsTotal ?? 0]));
+  let count = 0;
+  let pairs = 0;
+  const codes = new Set<string>();
+  for (const p of after?.pairs ?? []) {
+    const d = (p.errorsTotal ?? 0) - (was.get(p.name) ?? 0);
+    if (d <= 0) continue;
+    count += d;
+    pairs++;
+    if (p.lastError) codes.add(p.lastError.code);
+  }
+  return { count, pairs, codes: [...codes] };
+}
 
 async function waitFor(what: string, timeoutMs: number, cond: () => boolean | Promise<boolean>, everyMs = 250): Promise<number> {
   const t0 = now();
@@ -299,7 +326,7 @@ async function caughtUp(src: TestServer, home: string, names: string[]): Promise
 async function loadPhase(src: TestServer, dst: TestServer, home: string, rss: ReturnType<typeof rssSampler>, healthy: string[], pid: number) {
   const fromId = maxProbeId(src);
   const watcher = await watchTarget(dst);
-  const rows0 = sumRows(readStatus(home));
+  const doc0 = readStatus(home);
   const cpu0 = [cpuSec(pid), cpuSec(src.pid)];
   const t0 = now();
   let done = false;
@@ -310,15 +337,20 @@ async function loadPhase(src: TestServer, dst: TestServer, home: string, rss: Re
   const t1 = now();
   const cpu1 = [cpuSec(pid), cpuSec(src.pid)];
   const cores = (i: number) => Math.round(((cpu1[i]! - cpu0[i]!) / ((t1 - t0) / 1000)) * 100) / 100;
-  const rows1 = sumRows(readStatus(home));
+  const doc1 = readStatus(home);
   const toId = maxProbeId(src);
   const caughtUpSec = await caughtUp(src, home, healthy);
+  // failures of the healthy pairs from the load's start until they caught up
+  const failed = failures(doc0, readStatus(home));
+  // the watcher sees the last probe row before it stops
+  await waitFor('the last probe row on the target', 600_000, () => maxProbeId(dst) >= toId, 100).catch((err) => log(String(err)));
   const seen = await watcher.stop();
   const lag = lagStats(src, seen, fromId, toId);
   const steady = rss.between(t0, t1);
   return {
-    txnSent: w.sent, txnPerSec: Math.round(w.rate), appliedRowsPerSec: Math.round((rows1 - rows0) / ((t1 - t0) / 1000)),
-    caughtUpSec: caughtUpSec === null ? null : round1(caughtUpSec), lag, serviceCpuCores: cores(0), sourceServerCpuCores: cores(1), rssMedianMb: Math.round(median(steady)), rssMaxMb: Math.round(Math.max(...steady)),
+    txnSent: w.sent, txnPerSec: Math.round(w.rate), appliedRowsPerSec: Math.round(rowsApplied(doc0, doc1) / ((t1 - t0) / 1000)),
+    caughtUpSec: caughtUpSec === null ? null : round1(caughtUpSec), lag,
+    failures: failed, serviceCpuCores: cores(0), sourceServerCpuCores: cores(1), rssMedianMb: Math.round(median(steady)), rssMaxMb: Math.round(Math.max(...steady)),
   };
 }
 
@@ -500,6 +532,8 @@ async function oneRun(mode: Mode, round: number) {
 
 type Result = Awaited<ReturnType<typeof oneRun>>;
 
+const failText = (f: { count: number; pairs: number; codes: string[] }) => (f.count ? `${f.count} in ${f.pairs} pairs (${f.codes.join(', ')})` : 'none');
+
 function table(results: Result[]): string {
   const rows: Array<[string, (r: Result) => string]> = [
     ['pairs / tables', (r) => `${r.pairs} / ${r.tables}`],
@@ -515,12 +549,14 @@ function table(results: Result[]): string {
     ['load A: txn/s sent (plus the probe), row changes/s applied', (r) => `${r.loadA.txnPerSec}, ${r.loadA.appliedRowsPerSec}`],
     ['load A: CPU cores used by the service / by the source mariadbd', (r) => `${r.loadA.serviceCpuCores} / ${r.loadA.sourceServerCpuCores}`],
     ['load A: healthy pair lag p50 / p99 / max', (r) => `${r.loadA.lag.p50Ms} / ${r.loadA.lag.p99Ms} / ${r.loadA.lag.maxMs} ms (${r.loadA.lag.seen} probes)`],
+    ['load A: pair failures (errorsTotal) until caught up', (r) => failText(r.loadA.failures)],
     ['load A: all healthy pairs caught up (position at source end) after', (r) => `${r.loadA.caughtUpSec ?? 'never'} s`],
     ['victim target down: how, victim state (seen after)', (r) => `${r.victim}: ${r.victimStateWhenDown} (${r.victimNoticedSec} s)`],
     ['load B: txn/s sent (plus the probe), row changes/s applied', (r) => `${r.loadB.txnPerSec}, ${r.loadB.appliedRowsPerSec}`],
     ['load B: CPU cores used by the service / by the source mariadbd', (r) => `${r.loadB.serviceCpuCores} / ${r.loadB.sourceServerCpuCores}`],
     ['load B: healthy pair lag p50 / p99 / max', (r) => `${r.loadB.lag.p50Ms} / ${r.loadB.lag.p99Ms} / ${r.loadB.lag.maxMs} ms (${r.loadB.lag.seen} probes)`],
     ['victim at the end of load B', (r) => r.victimAfterB],
+    ['load B: pair failures (errorsTotal; the victim\'s included) until caught up', (r) => failText(r.loadB.failures)],
     ['load B: all healthy pairs caught up (position at source end) after', (r) => `${r.loadB.caughtUpSec ?? 'never'} s`],
     ['victim back: streaming and caught up after', (r) => `${r.victimBackSec ?? 'never'} s`],
     ['every target equal to its source (CHECKSUM TABLE)', (r) => (r.equal ? `yes (${r.equalCheckSec} s)` : `NO: ${r.differingPairs.join(', ')}`)],
