@@ -378,11 +378,11 @@ function differingPairs(src: TestServer, dst: TestServer, dst2: TestServer): str
 
 async function oneRun(mode: Mode, round: number) {
   log(`round ${round} mode ${mode}: starting servers`);
-  const tmp = () => `--tmpdir=${mkdtempSync(path.join(os.tmpdir(), 'db-sync-scale-tmp-'))}`;
+  // (each server has a private tmpdir beside its datadir: src/demo/mariadb-launcher.ts)
   const [src, dst, dst2] = await Promise.all([
-    startServer({ binlog: true, serverId: 1, label: 'scale-src', extraArgs: [tmp(), '--max-connections=1000'] }),
-    startServer({ binlog: false, serverId: 2, label: 'scale-dst', extraArgs: [tmp(), '--max-connections=1000'] }),
-    startServer({ binlog: false, serverId: 3, label: 'scale-victim', extraArgs: [tmp()] }),
+    startServer({ binlog: true, serverId: 1, label: 'scale-src', extraArgs: ['--max-connections=1000'] }),
+    startServer({ binlog: false, serverId: 2, label: 'scale-dst', extraArgs: ['--max-connections=1000'] }),
+    startServer({ binlog: false, serverId: 3, label: 'scale-victim' }),
   ]);
   const home = mkdtempSync(path.join(os.tmpdir(), 'db-sync-scale-home-'));
   let rss: ReturnType<typeof rssSampler> | undefined;
