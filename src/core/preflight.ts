@@ -141,11 +141,14 @@ export async function checkCapabilities(conn: ConnectionConfig): Promise<Capabil
 
 /** Base tables whose engine cannot roll back (everything but InnoDB and its kin). */
 export async function nonTransactionalTables(db: Db, database: string): Promise<Capabilities['nonTransactional']> {
+  // the schema as a constant in the subquery too: correlated by t.TABLE_SCHEMA, MariaDB opens
+  // every table of every database for each row (1.2 s per call with 2,000 tables, 5 ms without)
   const rows = await db.rows<{ t: string; e: string | null; keys: number | string }>(
     `SELECT t.TABLE_NAME AS t, t.ENGINE AS e,
-            (SELECT COUNT(*) FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = t.TABLE_SCHEMA
+            (SELECT COUNT(*) FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = ?
                AND s.TABLE_NAME = t.TABLE_NAME AND s.NON_UNIQUE = 0) AS \`keys\`
-       FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = ? AND t.TABLE_TYPE = 'BASE TABLE'`, [database]);
+       FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = ? AND t.TABLE_TYPE = 'BASE TABLE'`,
+    [database, database]);
   return rows.filter((r) => !isTransactional(r.e))
     .map((r) => ({ table: r.t, engine: r.e ?? '?', keyless: Number(r.keys) === 0 }));
 }
