@@ -322,8 +322,8 @@ describe('shared binlog reader (simulated binlog)', () => {
     const gotB = dataOnly(b.run.got).map(show);
     expect(gotB).toEqual(expected(server, b.run).map(show).slice(0, gotB.length));
     expect(gotB.at(-1)).toMatch(/^rows b/);
-    a.stop();
     b.stop();
+    a.stop();
     expect(server.readers.size).toBe(0);
   });
 
@@ -342,5 +342,44 @@ describe('shared binlog reader (simulated binlog)', () => {
       .toEqual([[1, 0], [1, 0]]);
     plain.stop();
     tls.stop();
+  });
+
+  it('after an overflow, the restarted stream reads that transaction alone and joins after it (no restart loop)', () => {
+    // as fuzzer seed 3102 found: a stream starts the hub alone at its checkpoint, overflows on a
+    // huge transaction, restarts at the same checkpoint, starts a new hub there: forever
+    const server = new FakeServer();
+    server.txn('b', 1);
+    const start = { file: 'bin.000001', pos: 4 };
+    const idle = new Consumer('other', 'a', server, start, 29_996, false);
+    idle.bound = -1; // its target does not take anything: its own reader stays paused
+    server.txn('b', 5, 20 << 20);
+    server.txn('b', 1);
+    /** A run of b whose target stops right after the huge transaction began (it pauses, drains nothing). */
+    const stalledRun = (name: string): Consumer => {
+      const c = new Consumer(name, 'b', server, start, 29_996, false);
+      for (let k = 0; k < 200 && !c.run.got.some((ev) => ev.size > 1 << 20); k++) {
+        for (const x of [...server.readers]) if (x.ready()) { x.step(); break; }
+        c.drain(1e9);
+      }
+      c.bound = 0;
+      c.client?.pause();
+      c.paused = true;
+      for (let k = 0; k < 200; k++) for (const x of [...server.readers]) if (x.ready()) x.step();
+      return c;
+    };
+    const first = stalledRun('b');
+    expect(sharedReaders().find((g) => g.source === 'sim:29996:u')).toMatchObject({ streams: 2 });
+    expect(first.errors.map((e) => e.code)).toEqual(['SHARED_READER_OVERFLOW']);
+    first.stop();
+    // the supervisor runs it again from the same checkpoint, its target as slow
+    const again = stalledRun('b again');
+    expect(again.errors).toEqual([]);
+    again.bound = 1e9;
+    again.drain(1e9);
+    for (let k = 0; k < 500; k++) { for (const x of [...server.readers]) if (x.ready()) x.step(); again.drain(1e9); }
+    expect(dataOnly(again.run.got).map(show)).toEqual(expected(server, again.run).map(show));
+    idle.stop();
+    again.stop();
+    expect(server.readers.size).toBe(0);
   });
 });

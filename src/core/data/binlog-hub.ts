@@ -61,6 +61,8 @@ export function openStreamReader(o: BinlogClientOptions, shared: boolean,
 class SourceGroup {
   readonly streams = new Set<Stream>();
   hub: Hub | null = null;
+  /** Database -> a position its streams pass on their own readers before joining again (after an overflow). */
+  private readonly passFirst = new Map<string, BinlogPosition>();
 
   constructor(readonly key: string, private readonly open: OpenReader, private readonly forget: () => void) {}
 
@@ -77,11 +79,25 @@ class SourceGroup {
 
   /** `s` stands at boundary `r` on its own reader: move it to the hub if it can go there. */
   tryJoin(s: Stream, r: BinlogPosition): void {
+    const pass = this.passFirst.get(s.schema);
+    if (pass) {
+      if (comparePositions(r, pass) <= 0) return;
+      this.passFirst.delete(s.schema);
+    }
     if (this.hub) { this.hub.join(s, r); return; }
     if (this.streams.size < 2) return;
     const schemas = [...new Set([...this.streams].map((x) => x.schema))];
     this.hub = new Hub(this, s.options, r, schemas, this.open);
     this.hub.attach(s);
+  }
+
+  /**
+   * A stream of `schema` overflowed inside a transaction that reaches past `p`: its next run
+   * reads that transaction on its own reader (paused by its own backlog, so bounded), and
+   * joins only after it. Without this it would rejoin before it and overflow again, forever.
+   */
+  passBeforeJoining(schema: string, p: BinlogPosition | null): void {
+    if (p) this.passFirst.set(schema, p);
   }
 
   /** The hub stopped (nothing attached, or it failed). */
@@ -211,6 +227,7 @@ class Stream implements BinlogClient {
 
   /** The rest of a transaction outgrew what a leaving stream may take: its run restarts alone. */
   private overflow(): void {
+    this.group.passBeforeJoining(this.schema, this.group.hub?.received() ?? this.last);
     this.leaving = false;
     this.mode = 'detached';
     this.resumeAt = null;
