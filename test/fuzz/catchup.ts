@@ -1,6 +1,5 @@
 /** The end of a run: wait until db-sync's checkpoint (in the target) covers the source's binlog end. */
 import { rows, type Conn } from './features/common.js';
-import type { DbSync } from './dbsync.js';
 import { PAIR } from './dbsync.js';
 
 interface Pos { file: string; pos: number }
@@ -17,15 +16,15 @@ export async function sourceEnd(source: Conn): Promise<Pos> {
 }
 
 /** null when caught up; else why not (a loud stop, a timeout). */
-export async function waitDbSync(target: Conn, db: string, end: Pos, sync: DbSync,
-  timeoutSec: number): Promise<string | null> {
+export async function waitDbSync(target: Conn, db: string, end: Pos, sync: { loudStop: string | null },
+  timeoutSec: number, pair = PAIR): Promise<string | null> {
   const deadline = Date.now() + timeoutSec * 1000;
   let last = 'no checkpoint yet';
   while (Date.now() < deadline) {
     if (sync.loudStop) return `loud stop:\n${sync.loudStop}`;
     try {
       const got = await rows<{ stream: string; state: string }>(target,
-        `SELECT stream, state FROM \`${db}\`._db_sync_checkpoint WHERE pair_name = ?`, [PAIR]);
+        `SELECT stream, state FROM \`${db}\`._db_sync_checkpoint WHERE pair_name = ?`, [pair]);
       const binlog = got.find((r) => r.stream === 'binlog');
       // a finished snapshot leaves its row with the JSON state null
       const snapshot = got.find((r) => r.stream === 'snapshot' && r.state !== 'null');

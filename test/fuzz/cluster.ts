@@ -15,7 +15,8 @@ export interface Cluster {
   stop(keep: boolean): Promise<string[]>;
 }
 
-export async function startCluster(): Promise<Cluster> {
+/** dbs: the databases made on the source and the target (each pair's own; FUZZ_DB for one pair). */
+export async function startCluster(dbs: string[] = [FUZZ_DB]): Promise<Cluster> {
   const [source, replica, target] = await Promise.all([
     startServer({
       binlog: true, serverId: 1, label: 'fuzz-source', extraArgs: ['--log-slave-updates', '--max-binlog-size=1M'],
@@ -33,8 +34,10 @@ export async function startCluster(): Promise<Cluster> {
   }
   const src = await source.connect();
   const tgt = await target.connect();
-  await src.query(`CREATE DATABASE ${FUZZ_DB}`);
-  await tgt.query(`CREATE DATABASE ${FUZZ_DB}`);
+  for (const db of dbs) {
+    await src.query(`CREATE DATABASE ${db}`);
+    await tgt.query(`CREATE DATABASE ${db}`);
+  }
   await Promise.all([src.end(), tgt.end()]);
   return {
     source, replica, target,

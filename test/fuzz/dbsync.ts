@@ -4,6 +4,9 @@
  * incarnation gets the next entry of a seeded schedule: a crash point
  * (DB_SYNC_CRASH_POINT=name:N, the process kills itself at exactly that instant) or a
  * wall-clock kill -9 after T ms (often during the snapshot).
+ * With several pairs (one per source database, `--pairs K`) it runs them all in ONE
+ * `service start` foreground child, so they share the binlog reader (binlog-hub.ts); the
+ * kills hit that process, and a crash point fires in whichever pair reaches it first.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { appendFileSync, copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -73,16 +76,91 @@ export class DbSync {
   private stopped = false;
   private clock: NodeJS.Timeout | null = null;
 
-  constructor(private readonly schedule: KillPlan[]) {}
+  /** Per pair (service mode), every binlogReader value `status --json` showed for it. */
+  readonly readers = new Map<string, Set<string>>();
+  private poll: NodeJS.Timeout | null = null;
+
+  /**
+   * dbs: one database and pair (named PAIR, `sync run`), or several: pair and database named
+   * alike (fz1, fz2, ...), all run by one `service start`.
+   */
+  constructor(private readonly schedule: KillPlan[], readonly dbs: string[] = [FUZZ_DB]) {}
+
+  get service(): boolean {
+    return this.dbs.length > 1;
+  }
+
+  /** The pair that syncs database db. */
+  pairOf(db: string): string {
+    return this.service ? db : PAIR;
+  }
 
   async configure(source: TestServer, target: TestServer): Promise<void> {
     const run = (args: string[]) => cli(this.home, this.cli, args);
-    for (const [name, port] of [['src', source.port], ['dst', target.port]] as const) {
-      await run(['connection', 'add', '--name', name, '--host', '127.0.0.1', '--port', String(port),
-        '--user', 'root', '--no-password', '--database', FUZZ_DB]);
+    for (const db of this.dbs) {
+      const suffix = this.service ? `-${db}` : '';
+      for (const [name, port] of [[`src${suffix}`, source.port], [`dst${suffix}`, target.port]] as const) {
+        await run(['connection', 'add', '--name', name, '--host', '127.0.0.1', '--port', String(port),
+          '--user', 'root', '--no-password', '--database', db]);
+      }
+      await run(['sync', 'add', '--name', this.pairOf(db), '--source', `src${suffix}`, '--target', `dst${suffix}`,
+        '--mode', 'binlog']);
     }
-    await run(['sync', 'add', '--name', PAIR, '--source', 'src', '--target', 'dst', '--mode', 'binlog']);
     await run(['settings', 'set', 'retryDelay=500', 'maxRetries=5']);
+  }
+
+  /** `status --json` of the running service (service mode). */
+  async status(): Promise<{ pairs: Array<{ name: string; state: string; binlogReader: string | null;
+    lastError: unknown }> }> {
+    return JSON.parse(await cli(this.home, this.cli, ['status', '--json'])) as never;
+  }
+
+  /**
+   * Service mode: every few seconds, note where each pair reads (binlogReader) and take a pair
+   * in state 'error' (not retryable: what ends `sync run`) as a loud stop.
+   */
+  private watchStatus(): void {
+    if (!this.service || this.poll) return;
+    const tick = async () => {
+      try {
+        if (this.child) {
+          for (const p of (await this.status()).pairs) {
+            const seen = this.readers.get(p.name) ?? new Set<string>();
+            seen.add(String(p.binlogReader));
+            this.readers.set(p.name, seen);
+            if (p.state === 'error' && !this.loudStop) {
+              this.loudStop = `pair ${p.name} in state error: ${JSON.stringify(p.lastError)}\n${tail(this.logFile)}`;
+            }
+          }
+        }
+      } catch {
+        // the service is being killed or restarted: next tick
+      }
+      if (!this.stopped) this.poll = setTimeout(() => void tick(), 3000);
+    };
+    this.poll = setTimeout(() => void tick(), 3000);
+  }
+
+  /**
+   * Where each pair read: the binlogReader values `status --json` showed, and how often the
+   * service log says it switched to the shared reader and off it ("fz1=own,shared 6 on/5 off ...");
+   * allShared: every pair was on the shared reader at least once.
+   */
+  readerSummary(): { line: string; allShared: boolean } {
+    const on = new Map<string, number>();
+    const off = new Map<string, number>();
+    for (const text of readFileSync(this.logFile, 'utf8').split('\n')) {
+      if (!text.startsWith('{')) continue;
+      let e: { pair?: string; msg?: string };
+      try { e = JSON.parse(text) as typeof e; } catch { continue; }
+      if (!e.pair || !e.msg) continue;
+      if (e.msg.startsWith('binlog: switched to the reader shared')) on.set(e.pair, (on.get(e.pair) ?? 0) + 1);
+      if (e.msg.startsWith('binlog: the target is behind')) off.set(e.pair, (off.get(e.pair) ?? 0) + 1);
+    }
+    const line = this.dbs.map((db) => `${db}=${[...(this.readers.get(db) ?? [])].filter((v) => v !== 'null').sort()
+      .join(',') || '?'} ${on.get(db) ?? 0} on/${off.get(db) ?? 0} off`).join('; ');
+    const allShared = this.dbs.every((db) => this.readers.get(db)?.has('shared') || (on.get(db) ?? 0) > 0);
+    return { line, allShared };
   }
 
   /** Start (or restart) `sync run`: with the next kill of the schedule unless the run is finishing. */
@@ -95,7 +173,9 @@ export class DbSync {
     const at = new Date().toISOString();
     appendFileSync(this.logFile, `\n=== incarnation ${this.incarnation} kill plan ${JSON.stringify(plan)} at ${at}\n`);
     const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
-    const child = spawn(process.execPath, [this.cli, 'sync', 'run', PAIR], { cwd: this.home, env, stdio });
+    const args = this.service ? ['service', 'start'] : ['sync', 'run', PAIR];
+    const child = spawn(process.execPath, [this.cli, ...args], { cwd: this.home, env, stdio });
+    this.watchStatus();
     this.child = child;
     child.stdout?.on('data', (d: Buffer) => appendFileSync(this.logFile, d));
     child.stderr?.on('data', (d: Buffer) => appendFileSync(this.logFile, d));
@@ -125,6 +205,7 @@ export class DbSync {
   async stop(): Promise<void> {
     this.final = true;
     this.stopped = true;
+    if (this.poll) clearTimeout(this.poll);
     for (let c = this.child; c; c = this.child) {
       c.kill('SIGTERM');
       await this.exited;

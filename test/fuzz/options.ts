@@ -1,4 +1,7 @@
-/** `npm run fuzz -- [--seed N] [--duration S] [--kill] [--max-kills K] [--features a,b] [--workers N] [--log FILE]` */
+/**
+ * `npm run fuzz -- [--seed N] [--duration S] [--kill] [--max-kills K] [--features a,b] [--workers N] [--pairs K]
+ *   [--log FILE]`
+ */
 import { FEATURE_NAMES, type FeatureName } from './features/common.js';
 
 export interface FuzzOptions {
@@ -8,7 +11,13 @@ export interface FuzzOptions {
   kill: boolean;
   maxKills: number;
   features: FeatureName[];
+  /** DML workers per source database. */
   workers: number;
+  /**
+   * 1 (default): one database, one pair, `sync run`. K >= 2: K source databases (each its own
+   * derived seed), K pairs to K target databases, all in one `service start` (the shared reader).
+   */
+  pairs?: number;
   /** Append one line per run to this TSV file. */
   log?: string;
   /** Keep the servers' datadirs even when the run passes. */
@@ -20,7 +29,7 @@ export const DEFAULT_FEATURES: FeatureName[] = [...FEATURE_NAMES];
 export function parseOptions(argv: string[]): FuzzOptions {
   const o: FuzzOptions = {
     seed: Math.floor(Math.random() * 2 ** 31), durationSec: 60, kill: false, maxKills: 6,
-    features: DEFAULT_FEATURES, workers: 4,
+    features: DEFAULT_FEATURES, workers: 4, pairs: 1,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] as string;
@@ -34,6 +43,7 @@ export function parseOptions(argv: string[]): FuzzOptions {
     else if (flag === '--kill') o.kill = true;
     else if (flag === '--max-kills') o.maxKills = int(flag, value());
     else if (flag === '--workers') o.workers = int(flag, value());
+    else if (flag === '--pairs') o.pairs = Math.max(1, int(flag, value()));
     else if (flag === '--log') o.log = value();
     else if (flag === '--keep') o.keep = true;
     else if (flag === '--features') o.features = features(value());

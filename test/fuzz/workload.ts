@@ -19,9 +19,9 @@ export interface WorkloadStats {
 
 export const FUZZ_DB = 'fz';
 
-export async function connectSource(port: number): Promise<Conn> {
+export async function connectSource(port: number, db = FUZZ_DB): Promise<Conn> {
   const c = await mysql.createConnection({
-    host: '127.0.0.1', port, user: 'root', database: FUZZ_DB, charset: 'utf8mb4_general_ci', supportBigNumbers: true,
+    host: '127.0.0.1', port, user: 'root', database: db, charset: 'utf8mb4_general_ci', supportBigNumbers: true,
     bigNumberStrings: true, dateStrings: true, timezone: 'Z',
   });
   // Non-strict: zero dates, the ENUM '' error value and out-of-range edges are written as the server converts them.
@@ -36,13 +36,14 @@ export class Workload {
   private running: Array<Promise<void>> = [];
   private readonly features: Feature[];
 
+  /** db: the source database it writes (FUZZ_DB unless the run has several pairs). */
   constructor(private readonly port: number, private readonly seed: number, names: FeatureName[],
-    private readonly workers: number) {
+    private readonly workers: number, private readonly db = FUZZ_DB) {
     this.features = names.map((n) => FEATURES[n]);
   }
 
   async setup(): Promise<void> {
-    const c = await connectSource(this.port);
+    const c = await connectSource(this.port, this.db);
     try {
       for (const f of this.features) await f.setup(c, Rng.derive(this.seed, `setup-${f.name}`));
     } finally {
@@ -64,7 +65,7 @@ export class Workload {
 
   private async worker(name: string, ops: Array<[number, Op]>, maxPauseMs: number): Promise<void> {
     const r = Rng.derive(this.seed, name);
-    const c = await connectSource(this.port);
+    const c = await connectSource(this.port, this.db);
     try {
       while (!this.stopping) {
         const op = r.weighted(ops);

@@ -3,6 +3,8 @@
  * every default feature and kill -9s of db-sync, then the native replica and the db-sync
  * target must be equal (SHOW CREATE TABLE and CHECKSUM TABLE of every table). A failing run
  * prints the seed and keeps the datadirs; `npm run fuzz -- --seed N --kill` replays it.
+ * With --pairs 2: two source databases, two pairs in one service sharing the binlog reader
+ * (binlog-hub.ts), each target database equal to the replica's copy of its source database.
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FEATURES } from '../fuzz/options.js';
@@ -24,5 +26,21 @@ describe('differential fuzzing against a native replica', () => {
     expect(result.stats.ddl, summary).toBeGreaterThan(10);
     expect(result.kills, summary).toBeGreaterThan(0);
     expect(result.tables, summary).toBeGreaterThan(10);
+  }, 900_000);
+
+  it('keeps each target database equal to the replica with two pairs on one shared binlog reader', async () => {
+    const lines: string[] = [];
+    const result = await runFuzz({
+      seed: SEED + 2, durationSec: 40, kill: true, maxKills: 3, features: DEFAULT_FEATURES, workers: 2, pairs: 2,
+    }, (line) => lines.push(line));
+    const summary = lines.join('\n');
+    expect(result.outcome, summary).toBe('ok');
+    expect(result.details, summary).toEqual([]);
+    expect(result.pairs, summary).toBe(2);
+    // the pairs did run on the shared reader (status --json binlogReader, or the service log)
+    expect(result.sharedReader, summary).toBe(true);
+    expect(result.stats.txns, summary).toBeGreaterThan(500);
+    expect(result.kills, summary).toBeGreaterThan(0);
+    expect(result.tables, summary).toBeGreaterThan(20);
   }, 900_000);
 });
