@@ -19,3 +19,27 @@ export function dbSyncHome(src: TestServer, dst: TestServer, srcDb: string, dstD
   }));
   return home;
 }
+
+/**
+ * Watches MAX(id) of DB.lagt on the target, polling every `pollMs`: when each row became
+ * visible there (the lag benchmarks' target side).
+ */
+export async function watchTarget(dst: TestServer, db: string, pollMs: number):
+  Promise<{ stop(): Promise<Array<[number, number]>> }> {
+  const mysql = (await import('mysql2/promise')).default;
+  const c = await mysql.createConnection({ host: '127.0.0.1', port: dst.port, user: 'root', database: db,
+    supportBigNumbers: true });
+  const seen: Array<[number, number]> = [];
+  let stopped = false;
+  const loop = (async () => {
+    let last = 0;
+    while (!stopped) {
+      const [[r]] = (await c.query('SELECT MAX(id) AS m FROM lagt')) as unknown as [[{ m: number | null }]];
+      const now = performance.timeOrigin + performance.now();
+      const m = Number(r.m ?? 0);
+      if (m > last) { seen.push([m, now]); last = m; }
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  })();
+  return { stop: async () => { stopped = true; await loop; await c.end(); return seen; } };
+}

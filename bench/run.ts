@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, findBinary, type TestServer } from '../test/helpers/mariadb-server.js';
-import { dbSyncHome, q } from './common.js';
+import { dbSyncHome, q, watchTarget } from './common.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(ROOT, 'dist/cli/main.js');
@@ -163,25 +163,6 @@ async function write(src: TestServer, db: string, rate: number): Promise<number>
   return sent / ((Date.now() - start) / 1000);
 }
 
-/** Watches MAX(id) on the target as fast as it can: when each row became visible there. */
-async function watchTarget(dst: TestServer, db: string): Promise<{ stop(): Promise<Array<[number, number]>> }> {
-  const mysql = (await import('mysql2/promise')).default;
-  const c = await mysql.createConnection({ host: '127.0.0.1', port: dst.port, user: 'root', database: db, supportBigNumbers: true });
-  const seen: Array<[number, number]> = [];
-  let stopped = false;
-  const loop = (async () => {
-    let last = 0;
-    while (!stopped) {
-      const [[r]] = (await c.query('SELECT MAX(id) AS m FROM lagt')) as unknown as [[{ m: number | null }]];
-      const now = performance.timeOrigin + performance.now();
-      const m = Number(r.m ?? 0);
-      if (m > last) { seen.push([m, now]); last = m; }
-      await sleep(1);
-    }
-  })();
-  return { stop: async () => { stopped = true; await loop; await c.end(); return seen; } };
-}
-
 async function waitRows(dst: TestServer, db: string, n: number, timeoutMs = 120_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -228,7 +209,7 @@ async function lagRun(kind: 'dbsync' | 'native', src: TestServer, dst: TestServe
     await sleep(1000);
     stop = async () => q(dst, 'STOP SLAVE');
   }
-  const watcher = await watchTarget(dst, db);
+  const watcher = await watchTarget(dst, db, 1);
   const achieved = await write(src, db, rate);
   const n = Number(q(src, `SELECT COUNT(*) FROM ${db}.lagt`));
   const caughtUp = await waitRows(dst, db, n);

@@ -31,7 +31,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { startServer, type TestServer } from '../test/helpers/mariadb-server.js';
-import { q } from './common.js';
+import { q, watchTarget } from './common.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -220,24 +220,6 @@ async function probe(src: TestServer, until: () => boolean): Promise<void> {
   await c.end();
 }
 
-/** Watches MAX(id) of s000.lagt on the target: when each probe row became visible there. */
-async function watchTarget(dst: TestServer) {
-  const c = await mysql.createConnection({ host: '127.0.0.1', port: dst.port, user: 'root', database: 's000', supportBigNumbers: true });
-  const seen: Array<[number, number]> = [];
-  let stopped = false;
-  const loop = (async () => {
-    let last = 0;
-    while (!stopped) {
-      const [[r]] = (await c.query('SELECT MAX(id) AS m FROM lagt')) as unknown as [[{ m: number | null }]];
-      const t = now();
-      const m = Number(r.m ?? 0);
-      if (m > last) { seen.push([m, t]); last = m; }
-      await sleep(2);
-    }
-  })();
-  return { stop: async () => { stopped = true; await loop; await c.end(); return seen; } };
-}
-
 /** Lag of the probe rows with id in (fromId, toId]: when the target first covered each - its source NOW(6). */
 function lagStats(src: TestServer, seen: Array<[number, number]>, fromId: number, toId: number) {
   const rows = q(src, `SELECT id, UNIX_TIMESTAMP(ts_src) FROM s000.lagt WHERE id > ${fromId} AND id <= ${toId} ORDER BY id`)
@@ -325,7 +307,7 @@ async function caughtUp(src: TestServer, home: string, names: string[]): Promise
 /** One load phase: the load, the probe, the watcher; RSS and applied rows over the window. */
 async function loadPhase(src: TestServer, dst: TestServer, home: string, rss: ReturnType<typeof rssSampler>, healthy: string[], pid: number) {
   const fromId = maxProbeId(src);
-  const watcher = await watchTarget(dst);
+  const watcher = await watchTarget(dst, 's000', 2); // the probe rows of s000.lagt
   const doc0 = readStatus(home);
   const cpu0 = [cpuSec(pid), cpuSec(src.pid)];
   const t0 = now();
