@@ -80,6 +80,14 @@ class FakeServer {
   }
 
   open: OpenReader = (o) => new FakeReader(this, o);
+
+  /** `rounds` times: every reader that can deliver delivers one event; then `after` (a consumer drains). */
+  pump(rounds: number, after: () => void = () => undefined): void {
+    for (let k = 0; k < rounds; k++) {
+      for (const x of [...this.readers]) if (x.ready()) x.step();
+      after();
+    }
+  }
 }
 
 /** A dump: what zongji + the translator would emit from `start`, one event per step. */
@@ -304,17 +312,16 @@ describe('shared binlog reader (simulated binlog)', () => {
     const start = { file: 'bin.000001', pos: 4 };
     const a = new Consumer('a', 'a', server, start, 29_998, false);
     const b = new Consumer('b', 'b', server, start, 29_998, false);
-    const pump = () => { for (let k = 0; k < 1000; k++) for (const x of [...server.readers]) if (x.ready()) x.step(); };
-    pump();
+    server.pump(1000);
     server.txn('a', 1);
     server.txn('b', 1);
-    pump();
+    server.pump(1000);
     expect(sharedReaders().find((g) => g.source === 'sim:29998:u')).toMatchObject({ onHub: 2, hubRunning: true });
     b.bound = 0; // b's target stops taking: it pauses on its next event, inside the transaction
     a.drain(1e9);
     server.txn('b', 3, 20 << 20);
     server.txn('a', 2);
-    for (let k = 0; k < 1000; k++) { for (const x of [...server.readers]) if (x.ready()) x.step(); a.drain(1e9); }
+    server.pump(1000, () => a.drain(1e9));
     expect(b.errors.map((e) => [e.code, e.retryable])).toEqual([['SHARED_READER_OVERFLOW', true]]);
     expect(a.errors).toEqual([]);
     expect(dataOnly(a.run.got).map(show)).toEqual(expected(server, a.run).map(show));
@@ -333,10 +340,10 @@ describe('shared binlog reader (simulated binlog)', () => {
     const start = { file: 'bin.000001', pos: 4 };
     const plain = new Consumer('plain', 'a', server, start, 29_997, false);
     const tls = new Consumer('tls', 'b', server, start, 29_997, false, { ssl: { ca: '/ca.pem' } } as never);
-    for (let k = 0; k < 100; k++) for (const x of [...server.readers]) if (x.ready()) x.step();
+    server.pump(100);
     server.txn('a', 1);
     server.txn('b', 1);
-    for (let k = 0; k < 100; k++) for (const x of [...server.readers]) if (x.ready()) x.step();
+    server.pump(100);
     expect(server.readers.size).toBe(2);
     expect(sharedReaders().filter((g) => g.source === 'sim:29997:u').map((g) => [g.streams, g.onHub]))
       .toEqual([[1, 0], [1, 0]]);
@@ -364,7 +371,7 @@ describe('shared binlog reader (simulated binlog)', () => {
       c.bound = 0;
       c.client?.pause();
       c.paused = true;
-      for (let k = 0; k < 200; k++) for (const x of [...server.readers]) if (x.ready()) x.step();
+      server.pump(200);
       return c;
     };
     const first = stalledRun('b');
@@ -376,7 +383,7 @@ describe('shared binlog reader (simulated binlog)', () => {
     expect(again.errors).toEqual([]);
     again.bound = 1e9;
     again.drain(1e9);
-    for (let k = 0; k < 500; k++) { for (const x of [...server.readers]) if (x.ready()) x.step(); again.drain(1e9); }
+    server.pump(500, () => again.drain(1e9));
     expect(dataOnly(again.run.got).map(show)).toEqual(expected(server, again.run).map(show));
     idle.stop();
     again.stop();

@@ -127,7 +127,7 @@ function groupFor(o: BinlogClientOptions, open: OpenReader): SourceGroup {
   return g;
 }
 
-/** Streams sharing readers in this process, by source (status and tests). */
+/** Streams sharing readers in this process, by source (tests). */
 export function sharedReaders(): Array<{ source: string; streams: number; onHub: number; hubRunning: boolean }> {
   return [...groups.values()].map((g) => ({
     source: g.key, streams: g.streams.size, onHub: [...g.streams].filter((s) => s.mode === 'hub').length,
