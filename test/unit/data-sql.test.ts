@@ -11,7 +11,7 @@ const col = (name: string, dataType: string, generated = false): ColumnInfo => (
 const keyed: TableInfo = {
   schema: 'd', name: 't', keyKind: 'primary', key: ['a', 'b'],
   columns: [col('a', 'int'), col('b', 'varchar'), col('v', 'blob'), col('g', 'int', true)],
-  writable: ['a', 'b', 'v'], indexedFirst: ['a'], transactional: true, foreignKeys: [],
+  writable: ['a', 'b', 'v'], indexedFirst: ['a'], transactional: true,
 };
 const keyless: TableInfo = { ...keyed, key: [], keyKind: 'none' };
 

@@ -4,7 +4,7 @@ import { timestampColumn } from '../../src/core/poll/timestamp-column.js';
 import type { ColumnInfo, TableInfo } from '../../src/core/db/table-info.js';
 
 const col = (name: string, dataType: string, onUpdateTimestamp = false): ColumnInfo => ({ name, dataType, nullable: false, generated: false, onUpdateTimestamp, charset: null, collation: null });
-const table = (columns: ColumnInfo[]): TableInfo => ({ schema: 's', name: 't', columns, writable: columns.map((c) => c.name), key: ['id'], keyKind: 'primary', indexedFirst: [], transactional: true, foreignKeys: [] });
+const table = (columns: ColumnInfo[]): TableInfo => ({ schema: 's', name: 't', columns, writable: columns.map((c) => c.name), key: ['id'], keyKind: 'primary', indexedFirst: [], transactional: true });
 const pair = (timestampColumns: Record<string, string> = {}) => ({ name: 'p', timestampColumns });
 
 describe('mode resolution', () => {

@@ -24,7 +24,7 @@ import { checkpointBytes } from './checkpoint.js';
 import type { RowsEvent } from './events.js';
 import { presentColumns, TableWriter, unknownColumns, type RowImage } from '../db/row-bytes.js';
 import { currentChanges } from './system-versioning.js';
-import { describeTable, type TableInfo } from '../db/table-info.js';
+import { describeTable, foreignKeyLinks, type ForeignKeyLink, type TableInfo } from '../db/table-info.js';
 import { APPLY_SQL_MODE } from '../db/session.js';
 import { PACKET_SLACK, TxnPipe } from './txn-pipe.js';
 
@@ -78,6 +78,8 @@ export class Applier {
   private wroteNonTransactional = false;
   /** Multi-row INSERT being built: consecutive exact inserts into one table with one column set. */
   private batch: InsertBatch | null = null;
+  /** The target schema's foreign keys by table, read once until the next DDL (invalidate()). */
+  private links: Promise<Map<string, ForeignKeyLink[]>> | null = null;
   rowsApplied = 0;
 
   constructor(private readonly opts: ApplierOptions) {
@@ -99,6 +101,7 @@ export class Applier {
 
   invalidate(): void {
     this.tables.clear();
+    this.links = null;
   }
 
   /**
@@ -125,7 +128,7 @@ export class Applier {
   private async target(name: string): Promise<Target> {
     let t = this.tables.get(name);
     if (t) return t;
-    const info = await describeTable(this.opts.session, this.opts.targetSchema, name, { foreignKeys: true });
+    const info = await describeTable(this.opts.session, this.opts.targetSchema, name);
     if (!info) {
       const message = `table ${name} does not exist in the target database ${this.opts.targetSchema}`;
       throw new SyncError('TARGET_TABLE_MISSING', message, {
@@ -133,7 +136,9 @@ export class Applier {
           + 'then run the pair again.',
       });
     }
-    const outside = info.foreignKeys.filter((f) => f.otherDatabase || !this.opts.inScope(f.table));
+    this.links ??= foreignKeyLinks(this.opts.session, this.opts.targetSchema);
+    const links = await this.links.catch((err: unknown) => { this.links = null; throw err; });
+    const outside = (links.get(name) ?? []).filter((f) => f.otherDatabase || !this.opts.inScope(f.table));
     const cascadingIn = outside.filter((f) => f.role === 'parent' && f.cascades);
     if (cascadingIn.length) throw splitCascade(name, cascadingIn.map((f) => f.table));
     if (outside.length) {

@@ -56,8 +56,6 @@ export interface TableInfo {
   indexedFirst: string[];
   /** Storage engine supports transactions (InnoDB): changes roll back with the transaction. */
   transactional: boolean;
-  /** Foreign keys in both directions (read only when asked for: describeTable(..., {foreignKeys: true})). */
-  foreignKeys: ForeignKeyLink[];
   /**
    * Columns row events carry that information_schema does not list and db-sync neither writes
    * nor compares: a SYSTEM VERSIONED table's implicit row_start/row_end (each server keeps its
@@ -78,8 +76,7 @@ const IMPLICIT_PERIOD = ['row_start', 'row_end'];
 
 interface IndexRow { idx: string; col: string | null; seq: number; non_unique: number }
 
-export async function describeTable(db: Queryable, schema: string, table: string,
-  opts: { foreignKeys?: boolean } = {}): Promise<TableInfo | null> {
+export async function describeTable(db: Queryable, schema: string, table: string): Promise<TableInfo | null> {
   const cols = await db.rows<ColRow>(
     `SELECT COLUMN_NAME AS name, DATA_TYPE AS data_type, IS_NULLABLE AS nullable, EXTRA AS extra,
             IS_GENERATED AS generated,
@@ -106,7 +103,6 @@ export async function describeTable(db: Queryable, schema: string, table: string
     writable: columns.filter((c) => !c.generated).map((c) => c.name),
     indexedFirst: [...new Set(parts.filter((p) => Number(p.seq) === 1 && p.col !== null).map((p) => p.col as string))],
     transactional: isTransactional(engine?.engine ?? null),
-    foreignKeys: opts.foreignKeys ? await foreignKeys(db, schema, table) : [],
     ...(engine?.type === 'SYSTEM VERSIONED' ? { hiddenColumns: IMPLICIT_PERIOD.filter((c) => !generated.has(c)) } : {}),
   };
 }
@@ -116,23 +112,33 @@ export function isTransactional(engine: string | null): boolean {
   return engine !== null && /^(InnoDB|XtraDB|TokuDB|RocksDB|NDB|NDBCLUSTER)$/i.test(engine);
 }
 
-async function foreignKeys(db: Queryable, schema: string, table: string): Promise<ForeignKeyLink[]> {
+/**
+ * Every foreign key linking a table of `schema` with another table, by table, in both
+ * directions. Two queries with the schema as a constant: MariaDB then opens only that
+ * schema's tables for the first; the second (children in other databases) reads every
+ * database once. One query per table with an OR over both sides read every database's tables
+ * for each table (0.25-0.36 s per call with 2,000 tables): callers read this once and keep it
+ * until the schema changes.
+ */
+export async function foreignKeyLinks(db: Queryable, schema: string): Promise<Map<string, ForeignKeyLink[]>> {
   type FkRow = { tschema: string; tname: string; rschema: string; rname: string; del: string; upd: string };
-  const rows = await db.rows<FkRow>(
-    `SELECT CONSTRAINT_SCHEMA AS tschema, TABLE_NAME AS tname, UNIQUE_CONSTRAINT_SCHEMA AS rschema,
+  const cols = `SELECT CONSTRAINT_SCHEMA AS tschema, TABLE_NAME AS tname, UNIQUE_CONSTRAINT_SCHEMA AS rschema,
             REFERENCED_TABLE_NAME AS rname, DELETE_RULE AS del, UPDATE_RULE AS upd
-       FROM information_schema.REFERENTIAL_CONSTRAINTS
-      WHERE (CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?) OR (UNIQUE_CONSTRAINT_SCHEMA = ? AND REFERENCED_TABLE_NAME = ?)`,
-    [schema, table, schema, table]);
-  const out: ForeignKeyLink[] = [];
-  for (const r of rows) {
+       FROM information_schema.REFERENTIAL_CONSTRAINTS`;
+  const own = await db.rows<FkRow>(`${cols} WHERE CONSTRAINT_SCHEMA = ?`, [schema]);
+  const foreign = await db.rows<FkRow>(`${cols} WHERE UNIQUE_CONSTRAINT_SCHEMA = ? AND CONSTRAINT_SCHEMA <> ?`,
+    [schema, schema]);
+  const out = new Map<string, ForeignKeyLink[]>();
+  const add = (table: string, link: ForeignKeyLink) => {
+    const list = out.get(table) ?? [];
+    list.push(link);
+    out.set(table, list);
+  };
+  for (const r of [...own, ...foreign]) {
     const cascades = [r.del, r.upd].some((rule) => /CASCADE|SET NULL|SET DEFAULT/i.test(rule));
-    if (r.tschema === schema && r.tname === table) {
-      out.push({ table: r.rname, role: 'parent', otherDatabase: r.rschema !== schema, cascades });
-    }
-    if (r.rschema === schema && r.rname === table) {
-      out.push({ table: r.tname, role: 'child', otherDatabase: r.tschema !== schema, cascades });
-    }
+    const otherDatabase = r.tschema !== r.rschema;
+    if (r.tschema === schema) add(r.tname, { table: r.rname, role: 'parent', otherDatabase, cascades });
+    if (r.rschema === schema) add(r.rname, { table: r.tname, role: 'child', otherDatabase, cascades });
   }
   return out;
 }
