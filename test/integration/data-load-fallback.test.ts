@@ -37,6 +37,24 @@ describe('snapshot load path', () => {
     expect(diffDumps(await dumpTable(t.source, t.sourceDb, 't'), await dumpTable(t.target, t.targetDb, 't'))).toEqual([]);
   });
 
+  it('reads a page row by row when the source cannot send it as one value, rows equal to the source', async () => {
+    // 24 rows of 1 MB in one fixed page: 24 MB, more than the source's max_allowed_packet (16 MB)
+    await t.source.query(`CREATE TABLE wide (id INT PRIMARY KEY, s LONGTEXT, n INT);
+      INSERT INTO wide SELECT seq, CONCAT(REPEAT(MD5(seq), 32768), CHAR(10), 'end'), seq FROM seq_1_to_24`);
+    await copyTableDefs(t, ['wide']);
+    process.env.DB_SYNC_SNAPSHOT_CHUNK_ROWS = '24';
+    try {
+      const { ctx } = pairContextFor(t, { include: ['wide'] });
+      await runPair({ ...ctx, pair: { ...ctx.pair, schema: false } }, { once: true });
+    } finally {
+      delete process.env.DB_SYNC_SNAPSHOT_CHUNK_ROWS;
+    }
+    expect(diffDumps(await dumpTable(t.source, t.sourceDb, 'wide'), await dumpTable(t.target, t.targetDb, 'wide')))
+      .toEqual([]);
+    await t.source.query('DROP TABLE wide');
+    await t.target.query('DROP TABLE wide');
+  });
+
   it('falls back to INSERTs on a target with local_infile=OFF and copies the same rows', async () => {
     const db = await own.connect();
     try {

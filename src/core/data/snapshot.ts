@@ -18,7 +18,7 @@ import { quoteId, quoteQualified } from '../db/quote.js';
 import type { Logger } from '../log.js';
 import type { ChunkWriter } from './chunk-writer.js';
 import {
-  enumZeroExpr, loadDataSql, selectLiteralChunk, selectTsvBlock, selectTsvChunk, tsvFieldExpr, tupleExpr,
+  enumZeroExpr, loadDataSql, selectLiteralChunk, selectPageEnd, selectTsvBlock, selectTsvChunk, tsvFieldExpr, tupleExpr,
 } from '../db/row-sql.js';
 import { RowBudget } from '../db/row-budget.js';
 import { keyRangeBytes } from '../db/row-bytes.js';
@@ -178,16 +178,30 @@ export async function copyTable(o: CopyOptions): Promise<void> {
   }
 }
 
-/** A page as one value rendered by the source (selectTsvBlock); null when the value came back cut. */
+/**
+ * A page as one value rendered by the source (selectTsvBlock): first the key that ends it
+ * (selectPageEnd; none: the range's last page), then its rows as a key range. Null when the
+ * value came back cut.
+ */
 async function readBlock(o: CopyOptions, from: unknown[] | null, n: number,
   hi: unknown[] | null): Promise<Chunk | null> {
-  const st = selectTsvBlock(o.table, from, n, hi);
+  const end = selectPageEnd(o.table, from, n, hi);
+  const [endRow] = await o.source.arrays(end.sql, end.params);
+  const through = endRow ? [endRow[0]] : hi;
+  const st = selectTsvBlock(o.table, from, through);
   const [row] = await o.source.arrays(st.sql, st.params);
-  const [data, count, zeros, last, bytes] = (row ?? []) as [Buffer | null, number, unknown, unknown, unknown];
+  const [data, count, zeros, last] = (row ?? []) as [Buffer | null, number, unknown, unknown];
   const rows = Number(count ?? 0);
-  if (rows > 0 && (!Buffer.isBuffer(data) || data.length !== Number(bytes) + rows - 1)) return null;
-  return { count: rows, last: rows === n ? [last] : null, enumZeros: Number(zeros ?? 0), inserts: [],
+  if (rows > 0 && (!Buffer.isBuffer(data) || lineCount(data) !== rows)) return null;
+  return { count: rows, last: endRow ? [last] : null, enumZeros: Number(zeros ?? 0), inserts: [],
     data: rows ? data as Buffer : Buffer.alloc(0) };
+}
+
+/** Lines of a block ('\n' only separates them: tsvFieldExpr escapes it inside a value). */
+export function lineCount(data: Buffer): number {
+  let lines = 1;
+  for (let at = data.indexOf(10); at !== -1; at = data.indexOf(10, at + 1)) lines++;
+  return lines;
 }
 
 interface Chunk {

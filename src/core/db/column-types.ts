@@ -16,5 +16,7 @@ export const GEOMETRY_TYPES = list('geometry', 'point', 'linestring', 'polygon',
 /** Values that are bytes on the wire (blobs, and geometry as SRID + WKB). */
 export const BYTE_TYPES = list(...BLOB_TYPES, ...GEOMETRY_TYPES);
 export const INTEGER_TYPES = list('tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint');
+/** Dates and times: their text never holds a tab, newline, backslash or NUL. */
+export const TEMPORAL_TYPES = list('date', 'datetime', 'timestamp', 'time', 'year');
 /** Exact numbers: their decimal text is the value. */
 export const EXACT_NUMERIC_TYPES = list(...INTEGER_TYPES, 'decimal', 'numeric');
