@@ -27,6 +27,7 @@ import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { startServer, type TestServer } from '../test/helpers/mariadb-server.js';
 import { dbSyncHome, q } from './common.js';
+import { NODE_FLAGS } from '../src/core/node-flags.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = process.env.LAG_CLI ?? path.join(ROOT, 'dist/cli/main.js');
@@ -186,7 +187,7 @@ async function run(kind: 'dbsync' | 'native', src: TestServer, dst: TestServer, 
     const home = dbSyncHome(src, dst, db, db, 'db-sync-lagr-');
     const trace = TRACE ? { DB_SYNC_LAG_TRACE: path.join(TRACE, `${db}.json`) } : {};
     const env = { ...process.env, DB_SYNC_HOME: home, ...trace };
-    const child = spawn(process.execPath, [...NODE_ARGS, CLI, 'service', 'start'], { env, stdio: 'ignore' });
+    const child = spawn(process.execPath, [...NODE_FLAGS, ...NODE_ARGS, CLI, 'service', 'start'], { env, stdio: 'ignore' });
     let gone = false;
     const exited = new Promise((r) => child.once('exit', (code) => { gone = true; r(code); }));
     const pair = () => {

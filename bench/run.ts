@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startServer, findBinary, type TestServer } from '../test/helpers/mariadb-server.js';
 import { dbSyncHome, q, watchTarget } from './common.js';
+import { NODE_FLAGS } from '../src/core/node-flags.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(ROOT, 'dist/cli/main.js');
@@ -26,7 +27,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 
 function startDbSync(home: string, args: string[]): { child: ChildProcess; peakRssMb: () => number; exit: Promise<number> } {
-  const child = spawn(process.execPath, [CLI, 'sync', 'run', 'p', ...args], { env: { ...process.env, DB_SYNC_HOME: home }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'sync', 'run', 'p', ...args], { env: { ...process.env, DB_SYNC_HOME: home }, stdio: ['ignore', 'ignore', 'pipe'] });
   let peak = 0;
   let err = '';
   child.stderr?.on('data', (d) => { err += String(d); });

@@ -32,6 +32,7 @@ import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { startServer, type TestServer } from '../test/helpers/mariadb-server.js';
 import { q, watchTarget } from './common.js';
+import { NODE_FLAGS } from '../src/core/node-flags.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -75,7 +76,7 @@ function log(msg: string): void {
 }
 
 async function cli(home: string, args: string[], timeoutMs = 120_000): Promise<string> {
-  const { stdout } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, DB_SYNC_HOME: home }, timeout: timeoutMs, maxBuffer: 1 << 26 });
+  const { stdout } = await run(process.execPath, [...NODE_FLAGS, CLI, ...args], { env: { ...process.env, DB_SYNC_HOME: home }, timeout: timeoutMs, maxBuffer: 1 << 26 });
   return stdout;
 }
 

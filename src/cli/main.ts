@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 /**
  * db-sync CLI entry point. Under `npm run cli <command> --flag` npm keeps the flags for itself;
  * they are recovered first (see npm-flags.ts), then commander parses.

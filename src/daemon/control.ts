@@ -11,11 +11,12 @@ import { SyncError } from '../core/errors.js';
 import { alreadyRunning, isProcessAlive, runningPid } from './pid-file.js';
 import { readStatusFile } from './status-file.js';
 import { sleep } from '../core/sleep.js';
+import { NODE_FLAGS } from '../core/node-flags.js';
 
 // Run from source (`npm run dev`, tsx): start the daemon from source too, with the same loader.
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 const CLI_MAIN = fileURLToPath(new URL(`../cli/main.${FROM_SOURCE ? 'ts' : 'js'}`, import.meta.url));
-export const CLI_COMMAND = [...(FROM_SOURCE ? process.execArgv : []), CLI_MAIN];
+export const CLI_COMMAND = [...(FROM_SOURCE ? process.execArgv : []), ...NODE_FLAGS, CLI_MAIN];
 export const DAEMON_ENV = 'DB_SYNC_DAEMON_CHILD';
 
 function tail(file: string, lines = 15): string {
