@@ -232,6 +232,7 @@ function lagStats(src: TestServer, seen: Array<[number, number]>, fromId: number
     if (j < seen.length) vals.push(seen[j]![1] - ts * 1000);
   }
   vals.sort((a, b) => a - b);
+  if (process.env.BENCH_SCALE_DEBUG) log(`lag raw: min ${vals[0]} median ${vals[vals.length >> 1]} max ${vals[vals.length - 1]}; seen ${JSON.stringify(seen.slice(0, 3))} rows ${JSON.stringify(rows.slice(0, 3))} from ${fromId} to ${toId}`);
   const pct = (p: number) => +Math.max(0, vals[Math.min(vals.length - 1, Math.floor((p / 100) * vals.length))] ?? NaN).toFixed(1);
   return { probes: rows.length, seen: vals.length, p50Ms: pct(50), p99Ms: pct(99), maxMs: pct(100) };
 }
