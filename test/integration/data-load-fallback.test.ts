@@ -38,21 +38,30 @@ describe('snapshot load path', () => {
   });
 
   it('reads a page row by row when the source cannot send it as one value, rows equal to the source', async () => {
-    // 24 rows of 1 MB in one fixed page: 24 MB, more than the source's max_allowed_packet (16 MB)
+    // one fixed page of 24 rows: more than the source's max_allowed_packet (16 MB), which cuts
+    // the value; wide: 24 rows of 1 MB, cut after 16 of them; wide2: a small row, then one whose
+    // line alone (9 MB of bytes as 18 MB of hex) exceeds it: cut inside the last line, with as
+    // many lines as rows
     await t.source.query(`CREATE TABLE wide (id INT PRIMARY KEY, s LONGTEXT, n INT);
-      INSERT INTO wide SELECT seq, CONCAT(REPEAT(MD5(seq), 32768), CHAR(10), 'end'), seq FROM seq_1_to_24`);
-    await copyTableDefs(t, ['wide']);
+      INSERT INTO wide SELECT seq, CONCAT(REPEAT(MD5(seq), 32768), CHAR(10), 'end'), seq FROM seq_1_to_24;
+      CREATE TABLE wide2 (id INT PRIMARY KEY, b LONGBLOB, n INT);
+      INSERT INTO wide2 VALUES (1, X'00FF', 1), (2, REPEAT(X'00275C0A', 9 << 18), 2)`);
+    await copyTableDefs(t, ['wide', 'wide2']);
     process.env.DB_SYNC_SNAPSHOT_CHUNK_ROWS = '24';
     try {
-      const { ctx } = pairContextFor(t, { include: ['wide'] });
+      const { ctx } = pairContextFor(t, { include: ['wide', 'wide2'] });
       await runPair({ ...ctx, pair: { ...ctx.pair, schema: false } }, { once: true });
     } finally {
       delete process.env.DB_SYNC_SNAPSHOT_CHUNK_ROWS;
     }
     expect(diffDumps(await dumpTable(t.source, t.sourceDb, 'wide'), await dumpTable(t.target, t.targetDb, 'wide')))
       .toEqual([]);
-    await t.source.query('DROP TABLE wide');
-    await t.target.query('DROP TABLE wide');
+    // 9 MB values: compared by digest (their hex would exceed max_allowed_packet in dumpTable)
+    const digest = 'SELECT id, n, LENGTH(b) AS len, MD5(b) AS md5 FROM wide2 ORDER BY id';
+    expect(await rows(t.target, digest)).toEqual(await rows(t.source, digest));
+    expect((await rows(t.source, digest)).length).toBe(2);
+    await t.source.query('DROP TABLE wide, wide2');
+    await t.target.query('DROP TABLE wide, wide2');
   });
 
   it('falls back to INSERTs on a target with local_infile=OFF and copies the same rows', async () => {

@@ -192,16 +192,20 @@ async function readBlock(o: CopyOptions, from: unknown[] | null, n: number,
   const [row] = await o.source.arrays(st.sql, st.params);
   const [data, count, zeros, last] = (row ?? []) as [Buffer | null, number, unknown, unknown];
   const rows = Number(count ?? 0);
-  if (rows > 0 && (!Buffer.isBuffer(data) || lineCount(data) !== rows)) return null;
+  if (rows > 0 && (!Buffer.isBuffer(data) || !wholeLines(data, rows))) return null;
   return { count: rows, last: endRow ? [last] : null, enumZeros: Number(zeros ?? 0), inserts: [],
     data: rows ? data as Buffer : Buffer.alloc(0) };
 }
 
-/** Lines of a block ('\n' only separates them: tsvFieldExpr escapes it inside a value). */
-export function lineCount(data: Buffer): number {
-  let lines = 1;
-  for (let at = data.indexOf(10); at !== -1; at = data.indexOf(10, at + 1)) lines++;
-  return lines;
+/**
+ * Whether a block holds `rows` whole lines: '\n' ends every line and appears nowhere else
+ * (tsvFieldExpr escapes it), so a value cut inside a line, even the last one, fails.
+ */
+export function wholeLines(data: Buffer, rows: number): boolean {
+  if (data.length === 0 || data[data.length - 1] !== 10) return false;
+  let ends = 0;
+  for (let at = data.indexOf(10); at !== -1; at = data.indexOf(10, at + 1)) ends++;
+  return ends === rows;
 }
 
 interface Chunk {

@@ -99,11 +99,16 @@ export function tsvFieldExpr(column: { name: string; dataType: string },
   return `IF(${q} IS NULL, X'5C4E', ${v})`;
 }
 
-/** A select expression rendering a whole row as one TSV line (without its '\n'). */
+/**
+ * A select expression rendering a whole row as one TSV line (without its '\n'). NULL when a
+ * field's rendering exceeds max_allowed_packet (the server's string functions return NULL then):
+ * CONCAT, not CONCAT_WS, which would skip that field and leave a line one field short. A NULL
+ * line is read field by field in pieces (snapshot.ts, longLine).
+ */
 export function tsvLineExpr(table: TableInfo): string {
   const byName = new Map(table.columns.map((c) => [c.name, c]));
   const fields = table.writable.map((c) => tsvFieldExpr(byName.get(c) ?? { name: c, dataType: '' }));
-  return `CONCAT_WS(X'09', ${fields.join(', ')})`;
+  return `CONCAT(${fields.join(", X'09', ")})`;
 }
 
 /** Keyset page query like selectLiteralChunk, each row as one TSV line (tsvLineExpr). */
@@ -136,17 +141,18 @@ export function selectPageEnd(table: TableInfo, from: unknown[] | null, limit: n
 }
 
 /**
- * The rows of a key range (single-column key) as ONE value: the TSV lines joined by '\n' on the
+ * The rows of a key range (single-column key) as ONE value: each TSV line ended by '\n' on the
  * source, with the row count, ENUM error values and the range's last key. One value instead of
  * a result row per table row spares the client most of its parsing and memory. A line never
- * holds a raw '\n' (tsvFieldExpr escapes it), so a value with fewer than count - 1 of them was
- * cut (group_concat_max_len, max_allowed_packet). The order of the lines is not relied on.
+ * holds a raw '\n' (tsvFieldExpr escapes it), so a whole value ends with '\n' and holds one per
+ * row; a value cut short (group_concat_max_len, max_allowed_packet: cut with a warning) ends
+ * inside a line or lacks lines. The order of the lines is not relied on.
  */
 export function selectTsvBlock(table: TableInfo, from: unknown[] | null, through: unknown[] | null): Statement {
   const where = keyBetween(table.key, from, through);
   const key = quoteId(table.key[0] as string);
   return {
-    sql: `SELECT GROUP_CONCAT(${tsvLineExpr(table)} SEPARATOR X'0A'), COUNT(*),`
+    sql: `SELECT GROUP_CONCAT(CONCAT(${tsvLineExpr(table)}, X'0A') SEPARATOR ''), COUNT(*),`
       + ` SUM(${enumZeroExpr(table)}), MAX(${key}) FROM ${quoteQualified(table.schema, table.name)}`
       + ` WHERE ${where.sql}`,
     params: where.params,
