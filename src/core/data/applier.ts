@@ -78,7 +78,7 @@ export class Applier {
   private wroteNonTransactional = false;
   /** Multi-row INSERT being built: consecutive exact inserts into one table with one column set. */
   private batch: InsertBatch | null = null;
-  /** The target schema's foreign keys by table, read once until the next DDL (invalidate()). */
+  /** fkLinks(): the target schema's foreign keys by table, until the next DDL (invalidate()). */
   private links: Promise<Map<string, ForeignKeyLink[]>> | null = null;
   rowsApplied = 0;
 
@@ -109,16 +109,22 @@ export class Applier {
    * not sync (no binlog event would carry those changes): stop before drifting.
    */
   async checkCascades(): Promise<void> {
-    type Link = { child: string; parent: string; pschema: string; del: string; upd: string };
-    const links = await this.opts.session.rows<Link>(
-      `SELECT TABLE_NAME AS child, REFERENCED_TABLE_NAME AS parent, UNIQUE_CONSTRAINT_SCHEMA AS pschema,
-              DELETE_RULE AS del, UPDATE_RULE AS upd
-         FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?`, [this.opts.targetSchema]);
-    const outside = (l: Link) => l.pschema !== this.opts.targetSchema || !this.opts.inScope(l.parent);
-    const bad = links.filter((l) => this.opts.inScope(l.child) && outside(l)
-      && [l.del, l.upd].some((rule) => /CASCADE|SET NULL|SET DEFAULT/i.test(rule)));
-    const first = bad[0];
-    if (first) throw splitCascade(first.child, bad.filter((b) => b.child === first.child).map((b) => b.parent));
+    for (const name of (await this.fkLinks()).keys()) {
+      if (!this.opts.inScope(name)) continue;
+      const parents = cascadingIn(await this.outsideLinks(name));
+      if (parents.length) throw splitCascade(name, parents.map((f) => f.table));
+    }
+  }
+
+  /** The target schema's foreign keys by table, read once until the next DDL (invalidate()). */
+  private fkLinks(): Promise<Map<string, ForeignKeyLink[]>> {
+    this.links ??= foreignKeyLinks(this.opts.session, this.opts.targetSchema);
+    return this.links.catch((err: unknown) => { this.links = null; throw err; });
+  }
+
+  /** A table's foreign keys to or from tables the pair does not sync (in another database or filtered out). */
+  private async outsideLinks(name: string): Promise<ForeignKeyLink[]> {
+    return ((await this.fkLinks()).get(name) ?? []).filter((f) => f.otherDatabase || !this.opts.inScope(f.table));
   }
 
   async table(name: string): Promise<TableInfo> {
@@ -136,11 +142,9 @@ export class Applier {
           + 'then run the pair again.',
       });
     }
-    this.links ??= foreignKeyLinks(this.opts.session, this.opts.targetSchema);
-    const links = await this.links.catch((err: unknown) => { this.links = null; throw err; });
-    const outside = (links.get(name) ?? []).filter((f) => f.otherDatabase || !this.opts.inScope(f.table));
-    const cascadingIn = outside.filter((f) => f.role === 'parent' && f.cascades);
-    if (cascadingIn.length) throw splitCascade(name, cascadingIn.map((f) => f.table));
+    const outside = await this.outsideLinks(name);
+    const parents = cascadingIn(outside);
+    if (parents.length) throw splitCascade(name, parents.map((f) => f.table));
     if (outside.length) {
       const others = outside.map((f) => f.table).join(', ');
       this.opts.onWarning?.(`table ${name} has foreign keys to or from tables the pair does not sync (${others}): `
@@ -466,6 +470,11 @@ function valueTooLarge(table: string, column: string, bytes: number, maxPacket: 
  * A synced table whose rows the source changes through a cascade from a table the pair does
  * not sync: those changes are in no binlog event and the target cannot cascade them.
  */
+/** Parents whose ON DELETE/UPDATE changes this table's rows (of links outside the pair). */
+function cascadingIn(outside: ForeignKeyLink[]): ForeignKeyLink[] {
+  return outside.filter((f) => f.role === 'parent' && f.cascades);
+}
+
 function splitCascade(table: string, parents: string[]): SyncError {
   return new SyncError('FK_CASCADE_OUT_OF_SCOPE', `table ${table} has foreign keys with ON DELETE/UPDATE CASCADE `
     + `or SET NULL to ${parents.join(', ')}, which the pair does not sync: the source changes ${table} through them `
