@@ -190,10 +190,10 @@ async function readBlock(o: CopyOptions, from: unknown[] | null, n: number,
   const through = endRow ? [endRow[0]] : hi;
   const st = selectTsvBlock(o.table, from, through);
   const [row] = await o.source.arrays(st.sql, st.params);
-  const [data, count, zeros, last] = (row ?? []) as [Buffer | null, number, unknown, unknown];
+  const [data, count, zeros] = (row ?? []) as [Buffer | null, number, unknown];
   const rows = Number(count ?? 0);
   if (rows > 0 && (!Buffer.isBuffer(data) || !wholeLines(data, rows))) return null;
-  return { count: rows, last: endRow ? [last] : null, enumZeros: Number(zeros ?? 0), inserts: [],
+  return { count: rows, last: endRow ? through : null, enumZeros: Number(zeros ?? 0), inserts: [],
     data: rows ? data as Buffer : Buffer.alloc(0) };
 }
 

@@ -87,7 +87,7 @@ export function tsvFieldExpr(column: { name: string; dataType: string },
   if (t === 'bit') v = `CAST(CAST(${q} AS UNSIGNED) AS BINARY)`;
   else if (BYTE_TYPES.has(t)) v = `CAST(HEX(${bytes ?? q}) AS BINARY)`;
   // nothing to escape in a number's or a date's text: REPLACE would cost the source a scan each
-  else if (EXACT_NUMERIC_TYPES.has(t) || (TEMPORAL_TYPES.has(t) && !bytes)) v = `CAST(${q} AS BINARY)`;
+  else if (EXACT_NUMERIC_TYPES.has(t) || TEMPORAL_TYPES.has(t)) v = `CAST(${q} AS BINARY)`;
   else if (t === 'float' || t === 'double' || t === 'real') v = `CAST(CAST(${q} AS DOUBLE) AS BINARY)`;
   else {
     v = bytes ?? `CAST(${q} AS BINARY)`;
@@ -142,19 +142,17 @@ export function selectPageEnd(table: TableInfo, from: unknown[] | null, limit: n
 
 /**
  * The rows of a key range (single-column key) as ONE value: each TSV line ended by '\n' on the
- * source, with the row count, ENUM error values and the range's last key. One value instead of
- * a result row per table row spares the client most of its parsing and memory. A line never
- * holds a raw '\n' (tsvFieldExpr escapes it), so a whole value ends with '\n' and holds one per
- * row; a value cut short (group_concat_max_len, max_allowed_packet: cut with a warning) ends
- * inside a line or lacks lines. The order of the lines is not relied on.
+ * source, with the row count and ENUM error values (the range's last key is selectPageEnd's).
+ * One value instead of a result row per table row spares the client most of its parsing and
+ * memory. A line never holds a raw '\n' (tsvFieldExpr escapes it), so a whole value ends with
+ * '\n' and holds one per row; a value cut short (group_concat_max_len, max_allowed_packet: cut
+ * with a warning) ends inside a line or lacks lines. The order of the lines is not relied on.
  */
 export function selectTsvBlock(table: TableInfo, from: unknown[] | null, through: unknown[] | null): Statement {
   const where = keyBetween(table.key, from, through);
-  const key = quoteId(table.key[0] as string);
   return {
     sql: `SELECT GROUP_CONCAT(CONCAT(${tsvLineExpr(table)}, X'0A') SEPARATOR ''), COUNT(*),`
-      + ` SUM(${enumZeroExpr(table)}), MAX(${key}) FROM ${quoteQualified(table.schema, table.name)}`
-      + ` WHERE ${where.sql}`,
+      + ` SUM(${enumZeroExpr(table)}) FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql}`,
     params: where.params,
   };
 }
