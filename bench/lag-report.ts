@@ -26,7 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { startServer, type TestServer } from '../test/helpers/mariadb-server.js';
-import { dbSyncHome, q } from './common.js';
+import { dbSyncHome, q, watchTarget } from './common.js';
 import { NODE_FLAGS } from '../src/core/node-flags.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -111,21 +111,11 @@ async function writeMulti(src: TestServer, db: string, seconds: number): Promise
   return { achieved, sourceAt, last, endedAt };
 }
 
-/** Polls MAX(id) on the target (when each row became visible) and the reported lag, until stopped. */
+/** Polls MAX(id) on the target (when each row became visible: watchTarget) and the reported lag, until stopped. */
 async function watch(dst: TestServer, db: string, reported: () => Promise<number | null>) {
-  const c = await mysql.createConnection({ host: '127.0.0.1', port: dst.port, user: 'root', database: db });
-  const seen: Array<[number, number]> = [];
+  const target = await watchTarget(dst, db, 1);
   const reports: Array<[number, number]> = [];
   let stopped = false;
-  const visible = (async () => {
-    let last = 0;
-    while (!stopped) {
-      const [[r]] = (await c.query('SELECT MAX(id) AS m FROM lagt')) as unknown as [[{ m: number | null }]];
-      const m = Number(r.m ?? 0);
-      if (m > last) { seen.push([m, now()]); last = m; }
-      await sleep(1);
-    }
-  })();
   const sampling = (async () => {
     while (!stopped) {
       const v = await reported();
@@ -135,8 +125,7 @@ async function watch(dst: TestServer, db: string, reported: () => Promise<number
   })();
   const stop = async () => {
     stopped = true;
-    await Promise.all([visible, sampling]);
-    await c.end();
+    const [seen] = await Promise.all([target.stop(), sampling]);
     return { seen, reports };
   };
   return { stop };
