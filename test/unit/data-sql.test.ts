@@ -48,6 +48,14 @@ describe('row statements as bytes', () => {
     expect(bytes(w.update({ a: 1, b: Buffer.from('x') }, { a: 1, b: Buffer.from('x') }))).toBe("UPDATE `d`.`t` SET `a` = `a` WHERE `a` = 1 AND `b` = _latin1'x' COLLATE latin1_swedish_ci");
   });
 
+  it('keeps one INSERT head per column list (a partial image gets its own)', () => {
+    expect(bytes(w.insertHead(['a', 'b', 'v']))).toBe('INSERT INTO `d`.`t` (`a`, `b`, `v`) VALUES ');
+    expect(bytes(w.insertHead(['a', 'v']))).toBe('INSERT INTO `d`.`t` (`a`, `v`) VALUES ');
+    expect(bytes(w.insertHead(['a', 'b', 'v']))).toBe('INSERT INTO `d`.`t` (`a`, `b`, `v`) VALUES ');
+    // the cache key joins names with NUL, which no identifier holds
+    expect(() => w.insertHead(['a\0b'])).toThrow(/NUL/);
+  });
+
   it('matches a keyless row by its whole before image, NULL-safe, one row only', () => {
     const k = new TableWriter({ ...keyless, columns: [col('a', 'int'), col('b', 'int'), col('v', 'blob')] });
     expect(bytes(k.delete({ a: 1, b: null, v: Buffer.from('z') }))).toBe("DELETE FROM `d`.`t` WHERE `a` <=> 1 AND `b` <=> NULL AND `v` <=> _binary'z' LIMIT 1");

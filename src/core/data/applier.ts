@@ -58,6 +58,8 @@ interface Target {
 }
 
 const TXN_SAVEPOINT = '`_db_sync_txn`';
+const START = Buffer.from('START TRANSACTION; SET @db_sync_at = 0', 'latin1');
+const COMMIT = Buffer.from('COMMIT', 'latin1');
 
 export class Applier {
   private readonly tables = new Map<string, Target>();
@@ -161,7 +163,7 @@ export class Applier {
     if (this.open) return;
     this.open = true;
     this.holdsEarlierTxns = false;
-    await this.pipe.add(Buffer.from('START TRANSACTION; SET @db_sync_at = 0', 'latin1'));
+    await this.pipe.add(START);
   }
 
   /**
@@ -411,7 +413,7 @@ export class Applier {
       await this.flushInserts();
       for (const st of extra) await this.pipe.add(st);
       for (const [stream, state] of checkpoints) await this.pipe.add(checkpointBytes(this.opts.pair, stream, state));
-      await this.pipe.add(Buffer.from('COMMIT', 'latin1'));
+      await this.pipe.add(COMMIT);
       await this.pipe.send();
     } catch (err) {
       await this.rollback();

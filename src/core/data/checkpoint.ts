@@ -101,10 +101,21 @@ export function deleteCheckpointsBytes(pair: string, which: string[] | { prefix:
 
 /** checkpointUpsert as statement bytes for a binary session (values as exact UTF-8 literals). */
 export function checkpointBytes(pair: string, stream: string, state: unknown): Buffer {
-  const lit = (v: string) => Buffer.concat([Buffer.from('_utf8mb4', 'latin1'), quoteBytes(Buffer.from(v, 'utf8'))]);
-  return Buffer.concat([
-    Buffer.from(`INSERT INTO ${quoteId(CHECKPOINT_TABLE)} (pair_name, stream, state) VALUES (`, 'latin1'),
-    lit(pair), Buffer.from(', ', 'latin1'), lit(stream), Buffer.from(', ', 'latin1'), lit(JSON.stringify(state)),
-    Buffer.from(') ON DUPLICATE KEY UPDATE state = VALUES(state)', 'latin1'),
-  ]);
+  const key = `${pair}\0${stream}`;
+  let head = checkpointHeads.get(key);
+  if (!head) {
+    // written with every target transaction of the stream: the part before the state is made once
+    head = Buffer.concat([
+      Buffer.from(`INSERT INTO ${quoteId(CHECKPOINT_TABLE)} (pair_name, stream, state) VALUES (`, 'latin1'),
+      utf8Literal(pair), Buffer.from(', ', 'latin1'), utf8Literal(stream), Buffer.from(', ', 'latin1'),
+    ]);
+    if (checkpointHeads.size >= 10_000) checkpointHeads.clear(); // snapshot range streams: bounded
+    checkpointHeads.set(key, head);
+  }
+  return Buffer.concat([head, utf8Literal(JSON.stringify(state)), UPSERT_TAIL]);
 }
+
+const checkpointHeads = new Map<string, Buffer>();
+const UTF8MB4 = Buffer.from('_utf8mb4', 'latin1');
+const UPSERT_TAIL = Buffer.from(') ON DUPLICATE KEY UPDATE state = VALUES(state)', 'latin1');
+const utf8Literal = (v: string): Buffer => Buffer.concat([UTF8MB4, quoteBytes(Buffer.from(v, 'utf8'))]);

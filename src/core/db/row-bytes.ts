@@ -49,6 +49,24 @@ function ascii(s: string): Buffer {
 }
 
 const NULL = ascii('NULL');
+// the fixed pieces of every statement, made once (the stream builds several statements per row)
+const AND = ascii(' AND ');
+const EQ = ascii(' = ');
+const NULL_SAFE_EQ = ascii(' <=> ');
+const LIMIT_1 = ascii(' LIMIT 1');
+const COMMA = ascii(', ');
+const OPEN = ascii('(');
+const CLOSE = ascii(')');
+const BINARY = ascii('_binary');
+const NOTHING = Buffer.alloc(0);
+/** `_<charset>` introducers and ` COLLATE <collation>` suffixes: a handful per server, kept. */
+const introducers = new Map<string, Buffer>();
+const collates = new Map<string, Buffer>();
+const cached = (m: Map<string, Buffer>, key: string, make: () => Buffer): Buffer => {
+  let b = m.get(key);
+  if (!b) m.set(key, b = make());
+  return b;
+};
 
 /**
  * A value as an SQL literal for `column`. `compare`: for a WHERE clause (text gets the
@@ -60,7 +78,7 @@ export function literal(column: ColumnInfo | undefined, v: unknown, compare = fa
   if (Buffer.isBuffer(v)) {
     if (type === 'bit') return ascii(`X'${v.toString('hex')}'`);
     if (STRING_TYPES.has(type) && column?.charset) return textLiteral(column, v, compare);
-    return Buffer.concat([ascii('_binary'), quoteBytes(v)]);
+    return Buffer.concat([BINARY, quoteBytes(v)]);
   }
   if (typeof v === 'number') {
     if (Object.is(v, -0)) return ascii('-0e0');
@@ -79,8 +97,9 @@ export function literal(column: ColumnInfo | undefined, v: unknown, compare = fa
 }
 
 function textLiteral(column: ColumnInfo, bytes: Buffer, compare: boolean): Buffer {
-  const intro = ascii(`_${column.charset}`);
-  const collate = compare && column.collation ? ascii(` COLLATE ${column.collation}`) : Buffer.alloc(0);
+  const intro = cached(introducers, column.charset ?? '', () => ascii(`_${column.charset}`));
+  const collation = column.collation;
+  const collate = compare && collation ? cached(collates, collation, () => ascii(` COLLATE ${collation}`)) : NOTHING;
   return Buffer.concat([intro, quoteBytes(bytes), collate]);
 }
 
@@ -91,36 +110,47 @@ export function presentColumns(t: TableInfo, row: RowImage): string[] {
 
 /** Row image columns the target table does not have (a shape mismatch). */
 export function unknownColumns(t: TableInfo, row: RowImage): string[] {
-  const known = new Set([...t.columns.map((c) => c.name), ...(t.hiddenColumns ?? [])]);
-  return Object.keys(row).filter((c) => !known.has(c));
+  let known = knownColumns.get(t);
+  if (!known) knownColumns.set(t, known = new Set([...t.columns.map((c) => c.name), ...(t.hiddenColumns ?? [])]));
+  const out: string[] = [];
+  for (const c in row) if (!known.has(c)) out.push(c);
+  return out;
 }
+
+/** Column names per table description (checked for every row image of the stream). */
+const knownColumns = new WeakMap<TableInfo, ReadonlySet<string>>();
 
 export class TableWriter {
   private readonly byName: Map<string, ColumnInfo>;
   readonly target: Buffer;
+
+  /** Quoted column names and INSERT heads, made once per table description. */
+  private readonly idBytes = new Map<string, Buffer>();
+  private readonly heads = new Map<string, Buffer>();
 
   constructor(readonly t: TableInfo) {
     this.byName = new Map(t.columns.map((c) => [c.name, c]));
     this.target = Buffer.from(quoteQualified(t.schema, t.name), 'utf8');
   }
 
-  private ids(cols: string[]): Buffer {
-    return Buffer.from(cols.map(quoteId).join(', '), 'utf8');
+  private id(c: string): Buffer {
+    return cached(this.idBytes, c, () => Buffer.from(quoteId(c), 'utf8'));
   }
 
   /** `INSERT INTO t (cols) VALUES ` — the head every row tuple of a batch follows. */
   insertHead(cols: string[]): Buffer {
-    return Buffer.concat([ascii('INSERT INTO '), this.target, ascii(' ('), this.ids(cols), ascii(') VALUES ')]);
+    return cached(this.heads, cols.join('\0'), () => Buffer.concat([ascii('INSERT INTO '), this.target, ascii(' ('),
+      Buffer.from(cols.map(quoteId).join(', '), 'utf8'), ascii(') VALUES ')]));
   }
 
   /** `(v1, v2, ...)` of one row for `cols`. */
   tuple(cols: string[], row: RowImage): Buffer {
-    const parts: Buffer[] = [ascii('(')];
+    const parts: Buffer[] = [OPEN];
     cols.forEach((c, i) => {
-      if (i) parts.push(ascii(', '));
+      if (i) parts.push(COMMA);
       parts.push(literal(this.byName.get(c), row[c]));
     });
-    parts.push(ascii(')'));
+    parts.push(CLOSE);
     return Buffer.concat(parts);
   }
 
@@ -140,11 +170,10 @@ export class TableWriter {
     const cols = key ?? presentColumns(this.t, before);
     const parts: Buffer[] = [];
     cols.forEach((c, i) => {
-      if (i) parts.push(ascii(' AND '));
-      parts.push(Buffer.from(quoteId(c), 'utf8'), ascii(keyed ? ' = ' : ' <=> '),
-        literal(this.byName.get(c), before[c], true));
+      if (i) parts.push(AND);
+      parts.push(this.id(c), keyed ? EQ : NULL_SAFE_EQ, literal(this.byName.get(c), before[c], true));
     });
-    if (!keyed) parts.push(ascii(' LIMIT 1'));
+    if (!keyed) parts.push(LIMIT_1);
     return Buffer.concat(parts);
   }
 
@@ -174,14 +203,14 @@ export class TableWriter {
 
   private selfAssign(before: RowImage): Array<[string, Buffer]> {
     const c = this.keyFor(before)?.[0] ?? presentColumns(this.t, before)[0] as string;
-    return [[c, Buffer.from(quoteId(c), 'utf8')]];
+    return [[c, this.id(c)]];
   }
 
   private assign(before: RowImage, sets: Array<[string, Buffer]>): Buffer {
     const parts: Buffer[] = [];
     sets.forEach(([c, v], i) => {
-      if (i) parts.push(ascii(', '));
-      parts.push(Buffer.from(quoteId(c), 'utf8'), ascii(' = '), v);
+      if (i) parts.push(COMMA);
+      parts.push(this.id(c), EQ, v);
     });
     return Buffer.concat([ascii('UPDATE '), this.target, ascii(' SET '), ...parts, ascii(' WHERE '),
       this.match(before)]);
