@@ -22,10 +22,39 @@ export class StreamStatus {
     this.sink.update({ warnings: [...this.warnings] });
   }
 
+  /**
+   * At most one update per MIN_INTERVAL_MS, except the moment the stream turns idle (shown at
+   * once). A stream that turns idle after every transaction (a steady trickle) would otherwise
+   * update on each one: repeated idle reports inside the interval wait for its end instead.
+   */
   streamProgress(s: StreamStats): void {
     const now = Date.now();
-    if (now - this.last < MIN_INTERVAL_MS && !s.idle) return;
+    const wait = MIN_INTERVAL_MS - (now - this.last);
+    if (wait > 0 && !(s.idle && !this.lastIdle)) {
+      if (s.idle) this.defer(s, wait);
+      return;
+    }
+    this.write(s, now);
+  }
+
+  private lastIdle = false;
+  private pending: { stats: StreamStats; timer: NodeJS.Timeout } | null = null;
+
+  private defer(s: StreamStats, wait: number): void {
+    if (this.pending) { this.pending.stats = s; return; }
+    const timer = setTimeout(() => {
+      const p = this.pending;
+      this.pending = null;
+      if (p) this.write(p.stats, Date.now());
+    }, wait);
+    timer.unref();
+    this.pending = { stats: s, timer };
+  }
+
+  private write(s: StreamStats, now: number): void {
+    if (this.pending) { clearTimeout(this.pending.timer); this.pending = null; }
     this.last = now;
+    this.lastIdle = s.idle;
     const dt = (now - this.window.at) / 1000;
     if (dt >= 1) {
       this.rates = { eventsPerSec: (s.events - this.window.events) / dt, rowsPerSec: (s.rows - this.window.rows) / dt };
