@@ -2,7 +2,7 @@
  * The `db-sync` command as one file: dist/cli/main.js (tsc's output) with db-sync's modules and
  * most dependencies bundled in by esbuild, written over itself. Node 20's ES module loader
  * resolves and links every file on its own: ~450 files cost 0.45 s of start-up before any
- * command runs, against 0.3 s for one file (README "Start-up"). Kept out of the bundle:
+ * command runs, against 0.3 s for one file (README, "Quick start"). Kept out of the bundle:
  * - modules loaded lazily by one command only (pino-pretty, @inquirer/prompts, log-update);
  * - pino, whose transports start worker threads from files beside its own.
  * The other files under dist/ stay as tsc wrote them (types, tests' stack traces); nothing
