@@ -85,6 +85,10 @@ export function driverOptions(conn: ConnectionConfig, opts: OpenOptions = {}): C
     enableKeepAlive: true,
     ssl: sslOptions(conn),
     typeCast: (field, next) => (field.type === 'GEOMETRY' ? field.buffer() : next()),
+    // no caller stack captured for every query (Error.captureStackTrace, async frames included):
+    // 6.6 % of the process's CPU at 1,000 txn/s. A failed query still carries its server error
+    // (code, errno, message), which is what db-sync reports (db-errors.ts).
+    trace: false,
   };
 }
 
