@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { keyAtMost } from '../../src/core/db/keyset.js';
 import {
-  attachRanges, chunkRowsFor, defaultParallel, deleteRangesSql, planRanges, rangeCount, rangeStream, sharedState,
+  attachRanges, chunkRowsFor, defaultParallel, deleteRangesSql, evenSplitPoints, planRanges, rangeCount, rangeStream, sharedState,
   tableStarted, type RangeProgress,
 } from '../../src/core/data/snapshot-ranges.js';
 import type { SnapshotState } from '../../src/core/data/snapshot.js';
@@ -21,6 +21,18 @@ describe('snapshot key ranges', () => {
     expect(rangeCount(1_000_000, 10_000, 4)).toBe(8);
     expect(rangeCount(150_000, 50_000, 4)).toBe(1);
     expect(rangeCount(10_000_000, 1000, 1)).toBe(1);
+  });
+
+  it('splits a dense integer key by arithmetic, exactly beyond 2^53, and refuses sparse keys', () => {
+    expect(evenSplitPoints(1n, 1_000_000n, 1_000_000, 4)).toEqual([250_000n, 500_000n, 750_000n]);
+    expect(evenSplitPoints(-10n, 9n, 20, 2)).toEqual([-1n]);
+    const base = 9_223_372_036_854_000_000n;
+    expect(evenSplitPoints(base, base + 999n, 1000, 2)).toEqual([base + 499n]);
+    // half the span empty is still dense enough; more gaps than rows is not
+    expect(evenSplitPoints(1n, 2_000_000n, 1_000_000, 4)).toEqual([500_000n, 1_000_000n, 1_500_000n]);
+    expect(evenSplitPoints(1n, 2_000_001n, 1_000_000, 4)).toBeNull();
+    expect(evenSplitPoints(1n, 3n, 3, 4)).toBeNull();
+    expect(evenSplitPoints(1n, 100n, 100, 1)).toBeNull();
   });
 
   it('sizes chunks by bytes from the average row length', () => {

@@ -23,7 +23,7 @@ import type { Logger } from '../log.js';
 import type { Applier } from './applier.js';
 import { ChunkWriter } from './chunk-writer.js';
 import { isTableDefChanged } from '../db/db-errors.js';
-import { copyTable, type SnapshotState } from './snapshot.js';
+import { startCopy, type RangeCopy, type SnapshotState } from './snapshot.js';
 import {
   chunkRowsFor, planRanges, rangeCount, rangeRow, rangeStream, splitKeys, summarize, tableStarted, tableStats,
   type RangeProgress, type TableStats,
@@ -69,6 +69,12 @@ interface Work {
   chunkRows: number;
 }
 
+/** A range taken from the queue whose first read has begun. */
+interface Begun {
+  w: Work;
+  copy: RangeCopy;
+}
+
 /** Copy the tables; returns those deferred to a newer read (their definition changed since P). */
 export async function copyParallel(o: ParallelCopyOptions): Promise<string[]> {
   const stats = await tableStats(o.source, o.sourceSchema);
@@ -110,21 +116,40 @@ export async function copyParallel(o: ParallelCopyOptions): Promise<string[]> {
       queue.defer(w.table.name);
       return false;
     };
+    // Each loader begins the read of its next range as soon as the last read of its current
+    // one has returned: that range's first chunk (and, at a new table, its preparation) then
+    // comes from the source while the target still loads the current range's last chunk.
     const loader = async (session: BinarySession): Promise<void> => {
       const writer = new ChunkWriter(session, o.pairName, o.maxPacket);
-      for (let w = await queue.next(); w && !abort.signal.aborted; w = await queue.next()) {
-        const { table, range } = w;
-        report(table.name, true);
-        if (!await copyRange(w, async () => copyTable({
-          source: o.source, writer, progress: range, range, table, targetTable: w.targetTable,
-          targetSchema: o.target.database,
-          chunkRows: w.chunkRows, chunkBytes: o.chunkRows ? 0 : o.chunkBytes, loadData: o.loadData,
-          checkpoints: () => [[rangeStream(range), rangeRow(range)]],
-          onChunk: (n) => { count.rows += n; report(table.name); watch?.(count.rows); },
-          logger: o.logger, signal: abort.signal, gate: o.gate,
-        }))) continue;
-        if (range.done && queue.rangeDone(table.name)) count.tables++;
-        report(table.name, true);
+      const begin = (w: Work): RangeCopy => startCopy({
+        source: o.source, writer, progress: w.range, range: w.range, table: w.table, targetTable: w.targetTable,
+        targetSchema: o.target.database,
+        chunkRows: w.chunkRows, chunkBytes: o.chunkRows ? 0 : o.chunkBytes, loadData: o.loadData,
+        checkpoints: () => [[rangeStream(w.range), rangeRow(w.range)]],
+        onChunk: (n) => { count.rows += n; report(w.table.name); watch?.(count.rows); },
+        logger: o.logger, signal: abort.signal, gate: o.gate,
+      });
+      const take = (): Promise<Begun | null> => queue.next().then((w) => (w ? { w, copy: begin(w) } : null));
+      let ahead: Promise<Begun | null> | null = take();
+      try {
+        while (ahead && !abort.signal.aborted) {
+          const begun = await ahead;
+          ahead = null;
+          if (!begun) break;
+          const { w, copy } = begun;
+          // a range taken ahead whose table was deferred meanwhile is copied with the table, later
+          if (queue.isDeferred(w.table.name)) { await copy.settled(); ahead = take(); continue; }
+          report(w.table.name, true);
+          const next = () => { ahead ??= take(); };
+          if (!await copyRange(w, () => copy.run(next))) { next(); continue; }
+          next();
+          if (w.range.done && queue.rangeDone(w.table.name)) count.tables++;
+          report(w.table.name, true);
+        }
+      } finally {
+        // nothing read ahead may still be running on the source when the copy returns
+        const left = await ahead?.catch(() => null);
+        await left?.copy.settled();
       }
     };
     const stopAll = (err: unknown) => { abort.abort(); throw err; };
@@ -180,6 +205,10 @@ class RangeQueue {
     this.skipped.add(table);
     this.opts.state.tables[table] = { done: false, lastKey: null, rows: 0 };
     this.pending.splice(0, this.pending.length, ...this.pending.filter((w) => w.table.name !== table));
+  }
+
+  isDeferred(table: string): boolean {
+    return this.skipped.has(table);
   }
 
   deferred(): string[] {

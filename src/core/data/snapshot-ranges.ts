@@ -109,14 +109,22 @@ export function rangeCount(estimatedRows: number, chunkRows: number, parallel: n
 }
 
 /**
- * `count - 1` split keys (encoded), evenly spaced by row count: each found from the last with
- * one OFFSET step, so the whole sampling reads the key index once. Fewer keys come back when
- * the table holds fewer rows than estimated.
+ * `count - 1` split keys (encoded), evenly spaced by row count. A single integer key whose
+ * values are dense (the span from MIN to MAX at most twice the estimated rows: an
+ * AUTO_INCREMENT key, a few gaps) is split by arithmetic, at the existing key just below each
+ * point, with index lookups only: loading starts at once, where sampling reads most of the
+ * key index first. Other keys: each split key found from the last with one OFFSET step, so
+ * the whole sampling reads the key index once. Fewer keys come back when the table holds
+ * fewer rows than estimated.
  */
 export async function splitKeys(db: Db, table: TableInfo, estimatedRows: number, count: number): Promise<unknown[][]> {
   const step = Math.floor(estimatedRows / count);
+  if (count <= 1 || step < 1) return [];
+  return await denseSplitKeys(db, table, estimatedRows, count) ?? sampledSplitKeys(db, table, step, count);
+}
+
+async function sampledSplitKeys(db: Db, table: TableInfo, step: number, count: number): Promise<unknown[][]> {
   const keys: unknown[][] = [];
-  if (count <= 1 || step < 1) return keys;
   const cols = table.key.map(quoteId).join(', ');
   let last: unknown[] | null = null;
   for (let i = 1; i < count; i++) {
@@ -128,6 +136,47 @@ export async function splitKeys(db: Db, table: TableInfo, estimatedRows: number,
     keys.push(encodeKey(row));
   }
   return keys;
+}
+
+const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'bigint']);
+
+/** Split keys of a dense single integer key (see splitKeys); null when the key is not one. */
+async function denseSplitKeys(db: Db, table: TableInfo, estimatedRows: number,
+  count: number): Promise<unknown[][] | null> {
+  const [name] = table.key;
+  const column = table.columns.find((c) => c.name === name);
+  if (table.key.length !== 1 || !name || !column || !INTEGER_TYPES.has(column.dataType)) return null;
+  const from = quoteQualified(table.schema, table.name);
+  const col = quoteId(name);
+  // the bounds as decimal text: BIGINT values beyond 2^53 stay exact
+  const [bounds] = await db.arrays(`SELECT CAST(MIN(${col}) AS CHAR), CAST(MAX(${col}) AS CHAR) FROM ${from}`);
+  if (bounds?.[0] === null || bounds?.[0] === undefined || bounds[1] === null || bounds[1] === undefined) return null;
+  const points = evenSplitPoints(BigInt(String(bounds[0])), BigInt(String(bounds[1])), estimatedRows, count);
+  if (!points) return null;
+  const keys: unknown[][] = [];
+  let last: bigint | null = null;
+  for (const point of points) {
+    // the key itself, as the driver returns that column (what sampling would have given);
+    // the point is a number literal, so the comparison stays an integer one
+    const [row] = await db.arrays(`SELECT ${col} FROM ${from} WHERE ${col} <= ${point} ORDER BY ${col} DESC LIMIT 1`);
+    if (!row || row[0] === null || row[0] === undefined) continue;
+    const at = BigInt(String(row[0]));
+    if (last !== null && at <= last) continue; // a gap holds two points: one range fewer
+    last = at;
+    keys.push(encodeKey(row));
+  }
+  return keys;
+}
+
+/**
+ * The points that cut [min, max] into `count` equal spans (each the last value of its span),
+ * when the key is dense enough for equal spans to hold about equal rows: null otherwise.
+ */
+export function evenSplitPoints(min: bigint, max: bigint, estimatedRows: number, count: number): bigint[] | null {
+  const span = max - min + 1n;
+  const n = BigInt(count);
+  if (count <= 1 || span < n || span > 2n * BigInt(Math.max(1, Math.ceil(estimatedRows)))) return null;
+  return Array.from({ length: count - 1 }, (_, i) => min + (span * BigInt(i + 1)) / n - 1n);
 }
 
 /** Ranges between consecutive split keys (one unbounded range without keys). */

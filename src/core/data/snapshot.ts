@@ -118,11 +118,32 @@ export function insertBatches(target: string, cols: string[], tuples: string[]):
   return out;
 }
 
+/**
+ * The copy of one key range of a table, begun: its first chunk is being read from the moment
+ * it is made, so a loader can start the read of its next range while it still loads the last
+ * chunk of the current one (the range copy then begins without waiting for the source).
+ */
+export interface RangeCopy {
+  /** Load the range chunk after chunk; `onLastRead` is called once its last read has returned. */
+  run(onLastRead?: () => void): Promise<void>;
+  /** Settles once the read begun at start has (for a copy that is dropped without run). */
+  settled(): Promise<void>;
+}
+
 /** The copy of one key range of a table (the whole table when unsplit), chunk after chunk. */
-export async function copyTable(o: CopyOptions): Promise<void> {
+export function copyTable(o: CopyOptions): Promise<void> {
+  return startCopy(o).run();
+}
+
+export function startCopy(o: CopyOptions): RangeCopy {
   const p = o.progress;
-  if (p.done) return;
-  if (o.table.key.length === 0) return copyKeyless(o, p);
+  if (p.done) return { run: async (onLastRead) => onLastRead?.(), settled: async () => undefined };
+  if (o.table.key.length === 0) {
+    return {
+      run: async (onLastRead) => { await copyKeyless(o, p); onLastRead?.(); },
+      settled: async () => undefined,
+    };
+  }
   const keyIdx = o.table.key.map((_, i) => 2 + i);
   const target = quoteQualified(o.targetSchema, o.table.name);
   const hi = o.range.hi ? decodeKey(o.range.hi) : null;
@@ -156,12 +177,28 @@ export async function copyTable(o: CopyOptions): Promise<void> {
   };
   // The next read waits for the throttle while the current chunk is written to the target.
   const gatedRead = (from: unknown[] | null) => (o.gate ? o.gate().then(() => read(from)) : read(from));
+  const start = p.lastKey ? decodeKey(p.lastKey) : o.range.lo ? decodeKey(o.range.lo) : null;
+  const first = gatedRead(start);
+  first.catch(() => undefined); // awaited by run, or dropped (settled) when the copy is not run
+  return {
+    run: (onLastRead) => loadRange(o, first, start, gatedRead, onLastRead),
+    settled: () => first.then(() => undefined, () => undefined),
+  };
+}
+
+/** The rows of a range from its first read on: each chunk loaded while the next one is read. */
+async function loadRange(o: CopyOptions, first: Promise<Chunk>, start: unknown[] | null,
+  gatedRead: (from: unknown[] | null) => Promise<Chunk>, onLastRead?: () => void): Promise<void> {
+  const p = o.progress;
+  const target = quoteQualified(o.targetSchema, o.table.name);
+  const hi = o.range.hi ? decodeKey(o.range.hi) : null;
   const load = loadDataSql(o.table, target);
-  let from = p.lastKey ? decodeKey(p.lastKey) : o.range.lo ? decodeKey(o.range.lo) : null;
-  let pending: Promise<Chunk> | null = gatedRead(from);
+  let from = start;
+  let pending: Promise<Chunk> | null = first;
   while (pending) {
     const chunk: Chunk = await pending;
     pending = chunk.last && !o.signal.aborted ? gatedRead(chunk.last) : null;
+    if (!pending) onLastRead?.();
     const lastKey = chunk.last ? encodeKey(chunk.last) : p.lastKey;
     Object.assign(p, { rows: p.rows + chunk.count, lastKey, done: chunk.last === null });
     // One transaction, sent back to back: replace exactly this key range, record progress.
