@@ -3,8 +3,9 @@
  * most dependencies bundled in by esbuild, written over itself. Node 20's ES module loader
  * resolves and links every file on its own: ~450 files cost 0.45 s of start-up before any
  * command runs, against 0.3 s for one file (README, "Quick start"). Kept out of the bundle:
- * - modules loaded lazily by one command only (pino-pretty, @inquirer/prompts, log-update);
- * - pino, whose transports start worker threads from files beside its own.
+ * modules loaded lazily by one command only (pino-pretty, @inquirer/prompts, log-update).
+ * pino is bundled: db-sync writes through pino.multistream and never starts a pino transport
+ * (worker threads loaded from files beside pino's own), which a bundle could not serve.
  * The other files under dist/ stay as tsc wrote them (types, tests' stack traces); nothing
  * imports them at run time.
  */
@@ -20,7 +21,7 @@ await build({
   format: 'esm',
   target: 'node20',
   logLevel: 'warning',
-  external: ['pino-pretty', '@inquirer/prompts', 'log-update', 'pino'],
+  external: ['pino-pretty', '@inquirer/prompts', 'log-update'],
   // CommonJS dependencies call require and read __filename/__dirname: give them the bundle's own
   banner: {
     js: [
