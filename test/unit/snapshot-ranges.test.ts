@@ -4,7 +4,7 @@ import {
   attachRanges, chunkRowsFor, defaultParallel, deleteRangesSql, evenSplitPoints, planRanges, rangeCount, rangeStream, sharedState,
   tableStarted, type RangeProgress,
 } from '../../src/core/data/snapshot-ranges.js';
-import type { SnapshotState } from '../../src/core/data/snapshot.js';
+import { arithmeticEnd, type SnapshotState } from '../../src/core/data/snapshot.js';
 
 const range = (table: string, index: number, p: Partial<RangeProgress> = {}): RangeProgress =>
   ({ table, index, lo: null, hi: null, lastKey: null, rows: 0, done: false, ...p });
@@ -21,6 +21,15 @@ describe('snapshot key ranges', () => {
     expect(rangeCount(1_000_000, 10_000, 4)).toBe(8);
     expect(rangeCount(150_000, 50_000, 4)).toBe(1);
     expect(rangeCount(10_000_000, 1000, 1)).toBe(1);
+  });
+
+  it('ends pages of a dense key at from + n in the driver\'s type, exactly beyond 2^53, until the cap', () => {
+    expect(arithmeticEnd(100, 50, 1000)).toBe(150);
+    expect(arithmeticEnd(-30, 20, 5)).toBe(-10);
+    expect(arithmeticEnd('18446744073709541615', 3, '18446744073709551615')).toBe('18446744073709541618');
+    expect(arithmeticEnd('18446744073709551610', 5, '18446744073709551615')).toBeNull();
+    expect(arithmeticEnd(990, 10, 1000)).toBeNull();
+    expect(arithmeticEnd(989, 10, 1000)).toBe(999);
   });
 
   it('splits a dense integer key by arithmetic, exactly beyond 2^53, and refuses sparse keys', () => {

@@ -67,6 +67,8 @@ interface Work {
   targetTable: TableInfo;
   range: RangeProgress;
   chunkRows: number;
+  /** The table's split found its key dense (Split.denseMax); null otherwise. */
+  denseMax: string | null;
 }
 
 /** A range taken from the queue whose first read has begun. */
@@ -124,7 +126,7 @@ export async function copyParallel(o: ParallelCopyOptions): Promise<string[]> {
       const begin = (w: Work): RangeCopy => startCopy({
         source: o.source, writer, progress: w.range, range: w.range, table: w.table, targetTable: w.targetTable,
         targetSchema: o.target.database,
-        chunkRows: w.chunkRows, chunkBytes: o.chunkRows ? 0 : o.chunkBytes, loadData: o.loadData,
+        chunkRows: w.chunkRows, chunkBytes: o.chunkRows ? 0 : o.chunkBytes, loadData: o.loadData, denseMax: w.denseMax,
         checkpoints: () => [[rangeStream(w.range), rangeRow(w.range)]],
         onChunk: (n) => { count.rows += n; report(w.table.name); watch?.(count.rows); },
         logger: o.logger, signal: abort.signal, gate: o.gate,
@@ -260,11 +262,12 @@ class RangeQueue {
     if (table.keyKind === 'none') o.statusHelper.warn(keylessWarning(name));
     const stats = this.stats.get(name) ?? { rows: 0, avgRowLength: 0 };
     const chunkRows = o.chunkRows ?? chunkRowsFor(stats.avgRowLength, o.chunkBytes);
-    const ranges = p.ranges ?? await this.plan(table, p.lastKey, p.rows, stats.rows, chunkRows);
+    const { ranges, denseMax } = p.ranges ? { ranges: p.ranges, denseMax: null }
+      : await this.plan(table, p.lastKey, p.rows, stats.rows, chunkRows);
     o.state.tables[name] = summarize(ranges);
     const open = ranges.filter((r) => !r.done);
     this.left.set(name, open.length);
-    for (const range of open) this.pending.push({ table, targetTable, range, chunkRows });
+    for (const range of open) this.pending.push({ table, targetTable, range, chunkRows, denseMax });
   }
 
   /**
@@ -272,14 +275,17 @@ class RangeQueue {
    * before any is loaded. Progress kept from before ranges existed is one range.
    */
   private async plan(table: TableInfo, lastKey: unknown[] | null, rows: number, estimate: number,
-    chunkRows: number): Promise<RangeProgress[]> {
-    if (lastKey || rows > 0) return [{ ...planRanges(table.name, [])[0] as RangeProgress, lastKey, rows }];
+    chunkRows: number): Promise<{ ranges: RangeProgress[]; denseMax: string | null }> {
+    if (lastKey || rows > 0) {
+      return { ranges: [{ ...planRanges(table.name, [])[0] as RangeProgress, lastKey, rows }], denseMax: null };
+    }
     const n = table.key.length ? rangeCount(estimate, chunkRows, this.opts.parallel) : 1;
-    const ranges = planRanges(table.name, n > 1 ? await splitKeys(this.opts.source, table, estimate, n) : []);
+    const split = n > 1 ? await splitKeys(this.opts.source, table, estimate, n) : { keys: [], denseMax: null };
+    const ranges = planRanges(table.name, split.keys);
     if (ranges.length > 1) {
       await this.opts.applier.commit(ranges.map((r) => [rangeStream(r), rangeRow(r)]));
       this.opts.logger.info({ table: table.name, ranges: ranges.length }, 'snapshot: table split into key ranges');
     }
-    return ranges;
+    return { ranges, denseMax: split.denseMax };
   }
 }

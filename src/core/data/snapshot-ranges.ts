@@ -117,10 +117,21 @@ export function rangeCount(estimatedRows: number, chunkRows: number, parallel: n
  * the whole sampling reads the key index once. Fewer keys come back when the table holds
  * fewer rows than estimated.
  */
-export async function splitKeys(db: Db, table: TableInfo, estimatedRows: number, count: number): Promise<unknown[][]> {
+export async function splitKeys(db: Db, table: TableInfo, estimatedRows: number, count: number): Promise<Split> {
   const step = Math.floor(estimatedRows / count);
-  if (count <= 1 || step < 1) return [];
-  return await denseSplitKeys(db, table, estimatedRows, count) ?? sampledSplitKeys(db, table, step, count);
+  if (count <= 1 || step < 1) return { keys: [], denseMax: null };
+  return await denseSplitKeys(db, table, estimatedRows, count)
+    ?? { keys: await sampledSplitKeys(db, table, step, count), denseMax: null };
+}
+
+export interface Split {
+  /** The split keys (encoded), ascending. */
+  keys: unknown[][];
+  /**
+   * The key's MAX in the read (decimal text) when it is a dense single integer key: the
+   * ranges' pages may then end by arithmetic (snapshot.ts, pageEnd). Null otherwise.
+   */
+  denseMax: string | null;
 }
 
 async function sampledSplitKeys(db: Db, table: TableInfo, step: number, count: number): Promise<unknown[][]> {
@@ -142,7 +153,7 @@ const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'bigin
 
 /** Split keys of a dense single integer key (see splitKeys); null when the key is not one. */
 async function denseSplitKeys(db: Db, table: TableInfo, estimatedRows: number,
-  count: number): Promise<unknown[][] | null> {
+  count: number): Promise<Split | null> {
   const [name] = table.key;
   const column = table.columns.find((c) => c.name === name);
   if (table.key.length !== 1 || !name || !column || !INTEGER_TYPES.has(column.dataType)) return null;
@@ -165,7 +176,7 @@ async function denseSplitKeys(db: Db, table: TableInfo, estimatedRows: number,
     last = at;
     keys.push(encodeKey(row));
   }
-  return keys;
+  return { keys, denseMax: String(bounds[1]) };
 }
 
 /**

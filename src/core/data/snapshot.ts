@@ -81,6 +81,8 @@ export interface CopyOptions {
   signal: AbortSignal;
   /** Awaited before each chunk's read (the source-load throttle); never inside a chunk. */
   gate?: () => Promise<void>;
+  /** The key's MAX in the read when the split found it a dense integer key (Split.denseMax). */
+  denseMax?: string | null;
 }
 
 const MAX_STATEMENT_BYTES = 4 << 20;
@@ -151,11 +153,13 @@ export function startCopy(o: CopyOptions): RangeCopy {
   // chunks as one value while they fit what the source sends; a cut one is read row by row,
   // and so is the rest of the range (a row longer than max_allowed_packet, a small packet limit)
   let blocks = o.loadData && o.table.key.length === 1;
+  // pages of a dense key end by arithmetic until one comes back much emptier than planned
+  const arithmetic = { on: blocks && o.denseMax !== undefined && o.denseMax !== null };
   // Read chunk N+1 and build its INSERT text / LOAD DATA lines while the target executes
   // chunk N: the source link, our CPU and the target server then work at the same time.
   const read = async (from: unknown[] | null): Promise<Chunk> => {
     const n = budget.next();
-    const block = blocks ? await readBlock(o, from, n, hi) : null;
+    const block = blocks ? await readBlock(o, from, n, hi, arithmetic) : null;
     blocks &&= block !== null;
     if (block) {
       if (o.chunkBytes > 0) budget.seen(block.count, block.data?.length ?? 0);
@@ -217,21 +221,51 @@ async function loadRange(o: CopyOptions, first: Promise<Chunk>, start: unknown[]
 
 /**
  * A page as one value rendered by the source (selectTsvBlock): first the key that ends it
- * (selectPageEnd; none: the range's last page), then its rows as a key range. Null when the
- * value came back cut.
+ * (pageEnd), then its rows as a key range. Null when the value came back cut.
  */
-async function readBlock(o: CopyOptions, from: unknown[] | null, n: number,
-  hi: unknown[] | null): Promise<Chunk | null> {
-  const end = selectPageEnd(o.table, from, n, hi);
-  const [endRow] = await o.source.arrays(end.sql, end.params);
-  const through = endRow ? [endRow[0]] : hi;
-  const st = selectTsvBlock(o.table, from, through);
+async function readBlock(o: CopyOptions, from: unknown[] | null, n: number, hi: unknown[] | null,
+  arithmetic: { on: boolean }): Promise<Chunk | null> {
+  const end = await pageEnd(o, from, n, hi, arithmetic.on);
+  const st = selectTsvBlock(o.table, from, end.through);
   const [row] = await o.source.arrays(st.sql, st.params);
   const [data, count, zeros] = (row ?? []) as [Buffer | null, number, unknown];
   const rows = Number(count ?? 0);
   if (rows > 0 && (!Buffer.isBuffer(data) || !wholeLines(data, rows))) return null;
-  return { count: rows, last: endRow ? through : null, enumZeros: Number(zeros ?? 0), inserts: [],
+  // a sparse stretch of the key: find the next ends by OFFSET again
+  if (end.byArithmetic && !end.last && rows < n / 4) arithmetic.on = false;
+  return { count: rows, last: end.last ? null : end.through, enumZeros: Number(zeros ?? 0), inserts: [],
     data: rows ? data as Buffer : Buffer.alloc(0) };
+}
+
+/**
+ * The key that ends a page of at most `n` rows after `from` (through), or the range's end
+ * (last). A dense integer key (CopyOptions.denseMax) ends it at from + n, which holds at most n
+ * keys, without reading anything; at or past the range's upper bound (the key's MAX for the
+ * table's last range) the page is the range's last, open-ended when the range is. Otherwise
+ * the key n rows on is read (selectPageEnd: an index scan of n entries).
+ */
+async function pageEnd(o: CopyOptions, from: unknown[] | null, n: number, hi: unknown[] | null,
+  arithmetic: boolean): Promise<{ through: unknown[] | null; last: boolean; byArithmetic: boolean }> {
+  const cap = hi ? hi[0] : o.denseMax;
+  if (arithmetic && from && cap !== null && cap !== undefined) {
+    const end = arithmeticEnd(from[0], n, cap);
+    return end === null ? { through: hi, last: true, byArithmetic: true }
+      : { through: [end], last: false, byArithmetic: true };
+  }
+  const st = selectPageEnd(o.table, from, n, hi);
+  const [endRow] = await o.source.arrays(st.sql, st.params);
+  return endRow ? { through: [endRow[0]], last: false, byArithmetic: false }
+    : { through: hi, last: true, byArithmetic: false };
+}
+
+/**
+ * from + n in the driver's type for that column (a number, or decimal text for BIGINT); null
+ * when it reaches `cap`. Exact beyond 2^53: computed as a bigint.
+ */
+export function arithmeticEnd(from: unknown, n: number, cap: unknown): number | string | null {
+  const end = BigInt(String(from)) + BigInt(Math.max(1, Math.floor(n)));
+  if (end >= BigInt(String(cap))) return null;
+  return typeof from === 'number' ? Number(end) : end.toString();
 }
 
 /**
