@@ -3,7 +3,9 @@
  * 1. Snapshot of a 1,000,000-row table: db-sync (`sync run --once`, peak RSS sampled from
  *    /proc) vs `mydumper -t 2` + `myloader -t 2` (Debian package mydumper, installed with apt
  *    when missing) and `mariadb-dump --single-transaction | mariadb`, in BENCH_SNAPSHOT_ROUNDS
- *    rounds (3); each round runs every tool once, and the ratios are taken within a round.
+ *    rounds (3); each round runs every tool once (db-sync first in odd rounds, last in even
+ *    ones; each copy starts once the target has flushed the one before), and the ratios are
+ *    taken within a round.
  * 2. Change-stream lag of single-row autocommit INSERTs at fixed rates: db-sync vs native
  *    MariaDB replication (CHANGE MASTER on the target server, one applier thread). Lag per
  *    row = target commit-time column (DEFAULT NOW(6), a target-only column) - source NOW(6).
@@ -26,15 +28,34 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 
-function startDbSync(home: string, args: string[]): { child: ChildProcess; peakRssMb: () => number; exit: Promise<number> } {
+/** CPU seconds a process has used so far (user + system, from /proc; 0 once it is gone). */
+function cpuSec(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** What fn cost the two servers in CPU seconds, with its wall time. */
+async function costOf(src: TestServer, dst: TestServer, fn: () => unknown): Promise<{ sec: number; srcCpu: number; dstCpu: number }> {
+  const [s0, d0, t0] = [cpuSec(src.pid), cpuSec(dst.pid), Date.now()];
+  await fn();
+  return { sec: (Date.now() - t0) / 1000, srcCpu: +(cpuSec(src.pid) - s0).toFixed(2), dstCpu: +(cpuSec(dst.pid) - d0).toFixed(2) };
+}
+
+function startDbSync(home: string, args: string[]): { child: ChildProcess; peakRssMb: () => number; cpuSec: () => number; exit: Promise<number> } {
   const child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'sync', 'run', 'p', ...args], { env: { ...process.env, DB_SYNC_HOME: home }, stdio: ['ignore', 'ignore', 'pipe'] });
   let peak = 0;
+  let cpu = 0;
   let err = '';
   child.stderr?.on('data', (d) => { err += String(d); });
   const timer = setInterval(() => {
     try {
       const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
       if (m) peak = Math.max(peak, Number(m[1]) / 1024);
+      cpu = Math.max(cpu, cpuSec(child.pid));
     } catch { /* exited */ }
   }, 50);
   const exit = new Promise<number>((resolve) => child.once('exit', (code) => {
@@ -42,7 +63,8 @@ function startDbSync(home: string, args: string[]): { child: ChildProcess; peakR
     if (code) process.stderr.write(err.slice(-2000));
     resolve(code ?? 1);
   }));
-  return { child, peakRssMb: () => peak, exit };
+  // cpuSec: sampled every 50 ms, so up to 50 ms short
+  return { child, peakRssMb: () => peak, cpuSec: () => cpu, exit };
 }
 
 /** mydumper/myloader (Debian package `mydumper`): installed with apt when missing and we are root. */
@@ -84,6 +106,23 @@ function mydumperCopy(tools: { dump: string; load: string }, src: TestServer, ds
   }
 }
 
+/**
+ * Wait until the target has written out the dirty pages of the copy before (at most 30 s):
+ * the throwaway servers have a 128 MB buffer pool and a 64 MB redo log, and a copy that
+ * starts while the page cleaner still flushes the previous tool's 100 MB pays for it.
+ */
+async function settle(dst: TestServer): Promise<number> {
+  const dirty = () => Number(q(dst, "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'").split('\t')[1]);
+  const before = dirty();
+  q(dst, 'SET GLOBAL innodb_max_dirty_pages_pct = 0');
+  try {
+    for (const t0 = Date.now(); dirty() > 100 && Date.now() - t0 < 30_000;) await sleep(200);
+    return before;
+  } finally {
+    q(dst, 'SET GLOBAL innodb_max_dirty_pages_pct = DEFAULT');
+  }
+}
+
 const checksum = (s: TestServer, table: string) => q(s, `CHECKSUM TABLE ${table}`).split('\t')[1];
 const SNAPSHOT_ROUNDS = Number(process.env.BENCH_SNAPSHOT_ROUNDS ?? 3);
 const WITH_MYSQLDUMP = process.env.BENCH_MYSQLDUMP !== '0';
@@ -103,33 +142,53 @@ async function snapshotBench(src: TestServer, dst: TestServer) {
       SELECT i, i * 7 % 1000003, i % 977, CONCAT('row-', i, '-', MD5(i)), '2024-01-01 00:00:00' + INTERVAL i SECOND FROM n;`);
   const create = q(src, 'SHOW CREATE TABLE snap.big').split('\t')[1]!.replace(/\\n/g, '\n');
   const want = checksum(src, 'snap.big');
-  const rounds: Array<Record<string, number | boolean>> = [];
+  const rounds: Array<Record<string, unknown>> = [];
   for (let round = 0; round < SNAPSHOT_ROUNDS; round++) {
     q(dst, `DROP DATABASE IF EXISTS snap_dump; DROP DATABASE IF EXISTS snap_dbsync;
       DROP DATABASE IF EXISTS snap_mydumper;
       CREATE DATABASE snap_dump; CREATE DATABASE snap_dbsync; CREATE DATABASE snap_mydumper`);
     q(dst, create, 'snap_dbsync');
-    const my = mydumperCopy(tools, src, dst, 'snap_mydumper');
+    let my = { dumpSec: NaN, loadSec: NaN, totalSec: NaN };
     let dumpSec = NaN;
-    if (WITH_MYSQLDUMP) {
+    let dbSyncSec = NaN;
+    let peakRssMb = NaN;
+    const cpu: Record<string, unknown> = {};
+    const anchors = async () => {
+      await settle(dst);
+      const c = await costOf(src, dst, () => { my = mydumperCopy(tools, src, dst, 'snap_mydumper'); });
+      cpu.mydumper = { src: c.srcCpu, dst: c.dstCpu };
+      if (!WITH_MYSQLDUMP) return;
+      await settle(dst);
       const t0 = Date.now();
       const dump = `${findBinary(['mariadb-dump'])} --no-defaults -h127.0.0.1 -P${src.port} -uroot`
         + ' --single-transaction snap big'
         + ` | ${findBinary(['mariadb'])} --no-defaults -h127.0.0.1 -P${dst.port} -uroot snap_dump`;
       execFileSync('bash', ['-o', 'pipefail', '-c', dump]);
       dumpSec = (Date.now() - t0) / 1000;
-    }
-    const home = dbSyncHome(src, dst, 'snap', 'snap_dbsync');
-    const t1 = Date.now();
-    const run = startDbSync(home, ['--once']);
-    if ((await run.exit) !== 0) throw new Error('db-sync snapshot failed');
-    const dbSyncSec = (Date.now() - t1) / 1000;
-    rmSync(home, { recursive: true, force: true });
-    const r = { dbSyncSec, peakRssMb: Math.round(run.peakRssMb()), mydumperSec: my.totalSec,
+    };
+    let dirtyPagesBefore = NaN;
+    const dbSync = async () => {
+      dirtyPagesBefore = await settle(dst);
+      const home = dbSyncHome(src, dst, 'snap', 'snap_dbsync');
+      let run: ReturnType<typeof startDbSync> | undefined;
+      const c = await costOf(src, dst, async () => {
+        run = startDbSync(home, ['--once']);
+        if ((await run.exit) !== 0) throw new Error('db-sync snapshot failed');
+      });
+      if (!run) return;
+      dbSyncSec = c.sec;
+      peakRssMb = Math.round(run.peakRssMb());
+      cpu.dbSync = { src: c.srcCpu, dst: c.dstCpu, client: run.cpuSec() };
+      rmSync(home, { recursive: true, force: true });
+    };
+    // who goes first alternates: the page cache and the source's buffer pool favour neither
+    if (round % 2 === 0) { await dbSync(); await anchors(); } else { await anchors(); await dbSync(); }
+    const r = { dbSyncFirst: round % 2 === 0, dirtyPagesBefore, dbSyncSec, peakRssMb, mydumperSec: my.totalSec,
       mydumperDumpSec: my.dumpSec,
       myloaderSec: my.loadSec, vsMydumper: +(my.totalSec / dbSyncSec).toFixed(2), mysqldumpSec: dumpSec,
       vsMysqldump: +(dumpSec / dbSyncSec).toFixed(2),
-      checksumEqual: checksum(dst, 'snap_dbsync.big') === want && checksum(dst, 'snap_mydumper.big') === want };
+      checksumEqual: checksum(dst, 'snap_dbsync.big') === want && checksum(dst, 'snap_mydumper.big') === want,
+      cpuSec: cpu };
     console.log('snapshot round', round + 1, JSON.stringify(r));
     rounds.push(r);
   }
