@@ -70,6 +70,8 @@ export interface CopyOptions {
   targetSchema: string;
   /** Rows of the first chunk (and of every chunk when chunkBytes is 0). */
   chunkRows: number;
+  /** Rows of the range's first chunk instead, when chunks are sized by bytes (see parallel-copy.ts). */
+  firstRows?: number;
   /** Later chunks: as many rows as render to about this many bytes (the last chunk's bytes per row). */
   chunkBytes: number;
   /** Load chunks with LOAD DATA LOCAL INFILE (the target allows it) instead of INSERTs. */
@@ -149,7 +151,8 @@ export function startCopy(o: CopyOptions): RangeCopy {
   const keyIdx = o.table.key.map((_, i) => 2 + i);
   const target = quoteQualified(o.targetSchema, o.table.name);
   const hi = o.range.hi ? decodeKey(o.range.hi) : null;
-  const budget = new RowBudget({ bytes: o.chunkBytes, maxRows: MAX_CHUNK_ROWS, first: o.chunkRows });
+  const firstRows = o.chunkBytes > 0 && o.firstRows ? o.firstRows : o.chunkRows;
+  const budget = new RowBudget({ bytes: o.chunkBytes, maxRows: MAX_CHUNK_ROWS, first: firstRows });
   // chunks as one value while they fit what the source sends; a cut one is read row by row,
   // and so is the rest of the range (a row longer than max_allowed_packet, a small packet limit)
   let blocks = o.loadData && o.table.key.length === 1;
