@@ -48,6 +48,8 @@ export interface SchemaHooks {
 export interface BinlogSyncOptions {
   pairName: string;
   source: ConnectionConfig;
+  /** The source's capabilities when already read (mode auto chose binlog with them): not read again. */
+  capabilities?: Capabilities;
   target: ConnectionConfig;
   /** The pair's table filter (include/exclude globs, never db-sync's own tables). */
   inScope: (table: string) => boolean;
@@ -85,7 +87,7 @@ export const BINLOG_STREAM = 'binlog';
 export { SNAPSHOT_STREAM };
 
 export async function runBinlogSync(o: BinlogSyncOptions): Promise<void> {
-  const caps = await checkCapabilities(o.source);
+  const caps = o.capabilities ?? await checkCapabilities(o.source);
   if (!caps.binlogUsable) {
     const message = `the source cannot be streamed from its binlog: ${caps.binlogProblems.join('; ')}`;
     throw new SyncError('BINLOG_NOT_USABLE', message, {

@@ -5,7 +5,7 @@
  * schema under the pair's lock, then table DDL is replayed from the binlog and programmable
  * objects are re-synced when the stream changes them).
  */
-import { checkCapabilities } from '../preflight.js';
+import { checkCapabilities, type Capabilities } from '../preflight.js';
 import { resolveMode } from '../poll/mode.js';
 import { runPolling } from '../poll/poll-runner.js';
 import { runBinlogSync, type SchemaHooks } from '../data/orchestrator.js';
@@ -28,7 +28,7 @@ export interface DataStepOptions {
 
 /** Snapshot, then binlog streaming or polling. Returns on abort or, with `once`, when caught up. */
 export async function runDataStep(ctx: PairContext, options: DataStepOptions): Promise<void> {
-  const mode = await chooseMode(ctx);
+  const { mode, capabilities } = await chooseMode(ctx);
   const { pair, config } = ctx;
   if (mode === 'poll') {
     return underPairLock(ctx, options.standby, async (locked) => {
@@ -40,7 +40,7 @@ export async function runDataStep(ctx: PairContext, options: DataStepOptions): P
     });
   }
   await runBinlogSync({
-    pairName: pair.name, source: ctx.source, target: ctx.target, inScope: tableFilter(pair),
+    pairName: pair.name, source: ctx.source, capabilities, target: ctx.target, inScope: tableFilter(pair),
     replayDdl: pair.schema, syncObjects: pair.routines, schema: schemaHooks(ctx),
     once: options.once, resnapshot: !!options.resnapshot, recopy: options.recopy, standby: options.standby,
     maxRetries: config.settings.maxRetries, retryDelay: config.settings.retryDelay,
@@ -90,12 +90,14 @@ function positiveInt(text: string | undefined): number | undefined {
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
-async function chooseMode(ctx: PairContext): Promise<'binlog' | 'poll'> {
-  if (ctx.pair.mode !== 'auto') return ctx.pair.mode;
-  const chosen = resolveMode(ctx.pair, await checkCapabilities(ctx.source));
+/** The pair's mode; in mode auto with the source's capabilities read to choose it (not read again). */
+async function chooseMode(ctx: PairContext): Promise<{ mode: 'binlog' | 'poll'; capabilities?: Capabilities }> {
+  if (ctx.pair.mode !== 'auto') return { mode: ctx.pair.mode };
+  const capabilities = await checkCapabilities(ctx.source);
+  const chosen = resolveMode(ctx.pair, capabilities);
   if (chosen.mode === 'poll') {
     ctx.logger.warn({ reason: chosen.reason }, 'binlog capture not possible on the source; using polling');
     ctx.status.update({ warnings: [...ctx.status.current().warnings, chosen.reason] });
   }
-  return chosen.mode;
+  return { mode: chosen.mode, capabilities };
 }
