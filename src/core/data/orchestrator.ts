@@ -68,7 +68,7 @@ export interface BinlogSyncOptions {
   logger: Logger;
   signal: AbortSignal;
   chunkRows?: number;
-  /** Bytes of rendered rows per snapshot chunk (default 4 MiB) when chunkRows is not given. */
+  /** Bytes of rendered rows per snapshot chunk (default 1 MiB) when chunkRows is not given. */
   chunkBytes?: number;
   /** Target connections loading the snapshot (default from the target's cores). */
   snapshotParallel?: number;
