@@ -226,7 +226,8 @@ export class SnapshotRunner {
     return copyParallel({
       pairName: this.opts.pairName, source: db, sourceSchema: this.opts.source.database, target: this.opts.target,
       applier: this.opts.applier, tables, state, loadData, ownsSchema: this.opts.ownsSchema, parallel,
-      chunkRows: this.opts.chunkRows, chunkBytes: this.opts.chunkBytes ?? DEFAULT_CHUNK_BYTES, maxPacket: this.opts.maxPacket,
+      chunkRows: this.opts.chunkRows, chunkBytes: this.opts.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+      maxPacket: this.opts.maxPacket,
       statusHelper: this.opts.statusHelper, logger: this.opts.logger, signal: this.opts.signal,
       changed: async (name) => (await definition(db, this.opts.source.database, name)) !== (shapes.get(name) ?? null),
       gate: guard && (() => guard.gate()),
