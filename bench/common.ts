@@ -1,10 +1,21 @@
 /** What the benchmark scripts share: a db-sync home with one pair between two throwaway servers. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestServer } from '../test/helpers/mariadb-server.js';
 
 export const q = (s: TestServer, sql: string, db?: string) => s.sql(sql, db).trim();
+
+/** CPU seconds (user + system) a process has used so far, from /proc/PID/stat; NaN when gone. */
+export function cpuSec(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
+}
 
 /** A DB_SYNC_HOME whose config has pair `p` from srcDb on `src` to dstDb on `dst` (data only). */
 export function dbSyncHome(src: TestServer, dst: TestServer, srcDb: string, dstDb: string, prefix = 'db-sync-bench-'): string {

@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, findBinary, type TestServer } from '../test/helpers/mariadb-server.js';
-import { dbSyncHome, q, watchTarget } from './common.js';
+import { cpuSec, dbSyncHome, q, watchTarget } from './common.js';
 import { NODE_FLAGS } from '../src/core/node-flags.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -28,21 +28,12 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 
-/** CPU seconds a process has used so far (user + system, from /proc; 0 once it is gone). */
-function cpuSec(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-/** What fn cost the two servers in CPU seconds, with its wall time. */
-async function costOf(src: TestServer, dst: TestServer, fn: () => unknown): Promise<{ sec: number; srcCpu: number; dstCpu: number }> {
+/** fn's result, its wall time, and what it cost the two servers in CPU seconds. */
+async function costOf<T>(src: TestServer, dst: TestServer, fn: () => T | Promise<T>) {
   const [s0, d0, t0] = [cpuSec(src.pid), cpuSec(dst.pid), Date.now()];
-  await fn();
-  return { sec: (Date.now() - t0) / 1000, srcCpu: +(cpuSec(src.pid) - s0).toFixed(2), dstCpu: +(cpuSec(dst.pid) - d0).toFixed(2) };
+  const value = await fn();
+  return { value, sec: (Date.now() - t0) / 1000, srcCpu: +(cpuSec(src.pid) - s0).toFixed(2),
+    dstCpu: +(cpuSec(dst.pid) - d0).toFixed(2) };
 }
 
 function startDbSync(home: string, args: string[]): { child: ChildProcess; peakRssMb: () => number; cpuSec: () => number; exit: Promise<number> } {
@@ -55,7 +46,8 @@ function startDbSync(home: string, args: string[]): { child: ChildProcess; peakR
     try {
       const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
       if (m) peak = Math.max(peak, Number(m[1]) / 1024);
-      cpu = Math.max(cpu, cpuSec(child.pid));
+      const used = cpuSec(child.pid);
+      if (used >= 0) cpu = Math.max(cpu, used);
     } catch { /* exited */ }
   }, 50);
   const exit = new Promise<number>((resolve) => child.once('exit', (code) => {
@@ -155,7 +147,8 @@ async function snapshotBench(src: TestServer, dst: TestServer) {
     const cpu: Record<string, unknown> = {};
     const anchors = async () => {
       await settle(dst);
-      const c = await costOf(src, dst, () => { my = mydumperCopy(tools, src, dst, 'snap_mydumper'); });
+      const c = await costOf(src, dst, () => mydumperCopy(tools, src, dst, 'snap_mydumper'));
+      my = c.value;
       cpu.mydumper = { src: c.srcCpu, dst: c.dstCpu };
       if (!WITH_MYSQLDUMP) return;
       await settle(dst);
@@ -170,12 +163,12 @@ async function snapshotBench(src: TestServer, dst: TestServer) {
     const dbSync = async () => {
       dirtyPagesBefore = await settle(dst);
       const home = dbSyncHome(src, dst, 'snap', 'snap_dbsync');
-      let run: ReturnType<typeof startDbSync> | undefined;
       const c = await costOf(src, dst, async () => {
-        run = startDbSync(home, ['--once']);
-        if ((await run.exit) !== 0) throw new Error('db-sync snapshot failed');
+        const started = startDbSync(home, ['--once']);
+        if ((await started.exit) !== 0) throw new Error('db-sync snapshot failed');
+        return started;
       });
-      if (!run) return;
+      const run = c.value;
       dbSyncSec = c.sec;
       peakRssMb = Math.round(run.peakRssMb());
       cpu.dbSync = { src: c.srcCpu, dst: c.dstCpu, client: run.cpuSec() };

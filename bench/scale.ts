@@ -31,7 +31,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { startServer, type TestServer } from '../test/helpers/mariadb-server.js';
-import { q, watchTarget } from './common.js';
+import { cpuSec, q, watchTarget } from './common.js';
 import { NODE_FLAGS } from '../src/core/node-flags.js';
 
 const run = promisify(execFile);
@@ -123,17 +123,6 @@ async function setMode(home: string, mode: Mode): Promise<string> {
   const value = shown.sharedReader;
   if (String(value) !== String(mode === 'shared')) throw new Error(`settings show --json has sharedReader=${String(value)} after setting ${mode}`);
   return `sharedReader=${String(value)}`;
-}
-
-/** CPU seconds (user + system) a process has used so far, from /proc/PID/stat; NaN when gone. */
-function cpuSec(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-  } catch {
-    return NaN;
-  }
 }
 
 /** VmRSS every 250 ms and VmHWM of the service process. */

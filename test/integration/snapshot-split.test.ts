@@ -82,7 +82,7 @@ describe('snapshot split keys', () => {
   });
 
   // pages of dense keys end by arithmetic (snapshot.ts, pageEnd); holes: dense overall, with a
-  // gap of N keys inside one range, where pages come back empty and OFFSET takes over
+  // gap of N keys inside its last range: a page there comes back empty without ending the range
   it('copies tables split at those keys equal to the source', async () => {
     await copyTableDefs(t, ['huge', 'neg', 'sparse', 'holes']);
     await t.source.query('ANALYZE TABLE huge, neg, sparse, holes');

@@ -126,16 +126,20 @@ export async function copyParallel(o: ParallelCopyOptions): Promise<string[]> {
       // The loaders' first reads queue one behind the other on the one source connection
       // while the target waits: a loader's first chunk is an eighth of the others, so each
       // starts loading after a short read; the chunks after it are sized by bytes again.
-      let begun = 0;
-      const begin = (w: Work): RangeCopy => startCopy({
-        source: o.source, writer, progress: w.range, range: w.range, table: w.table, targetTable: w.targetTable,
-        targetSchema: o.target.database,
-        chunkRows: w.chunkRows, chunkBytes: o.chunkRows ? 0 : o.chunkBytes, loadData: o.loadData, denseMax: w.denseMax,
-        firstRows: begun++ === 0 ? Math.max(1, Math.ceil(w.chunkRows / 8)) : undefined,
-        checkpoints: () => [[rangeStream(w.range), rangeRow(w.range)]],
-        onChunk: (n) => { count.rows += n; report(w.table.name); watch?.(count.rows); },
-        logger: o.logger, signal: abort.signal, gate: o.gate,
-      });
+      let firstRange = true;
+      const begin = (w: Work): RangeCopy => {
+        const firstRows = firstRange ? Math.max(1, Math.ceil(w.chunkRows / 8)) : undefined;
+        firstRange = false;
+        return startCopy({
+          source: o.source, writer, progress: w.range, range: w.range, table: w.table, targetTable: w.targetTable,
+          targetSchema: o.target.database,
+          chunkRows: w.chunkRows, chunkBytes: o.chunkRows ? 0 : o.chunkBytes, loadData: o.loadData,
+          denseMax: w.denseMax, firstRows,
+          checkpoints: () => [[rangeStream(w.range), rangeRow(w.range)]],
+          onChunk: (n) => { count.rows += n; report(w.table.name); watch?.(count.rows); },
+          logger: o.logger, signal: abort.signal, gate: o.gate,
+        });
+      };
       const take = (): Promise<Begun | null> => queue.next().then((w) => (w ? { w, copy: begin(w) } : null));
       let ahead: Promise<Begun | null> | null = take();
       try {
