@@ -15,7 +15,8 @@
  * time (single-row: NOW(6) of the INSERT; multi: when its COMMIT returned to the client; same
  * machine, same clock). The summary gives p50/p99/p999 and db-sync / native per level, with
  * the spread over the rounds. Also: the lag db-sync *reports* (status file, every second) and
- * Seconds_Behind_Master, sampled while the load runs.
+ * Seconds_Behind_Master, sampled while the load runs, and the CPU seconds of source, target and
+ * db-sync while the measured load ran.
  * LAG_CLI runs another build (a comparison), LAG_KINDS picks dbsync and/or native, LAG_LEVELS
  * the levels (rates and/or `multi`), LAG_TRACE=dir makes db-sync write where its lag goes
  * (src/core/data/lag-trace.ts) to dir/<db>.json, LAG_NODE_ARGS are node options for db-sync (--cpu-prof ...).
@@ -26,7 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { startServer, type TestServer } from '../test/helpers/mariadb-server.js';
-import { dbSyncHome, q, watchTarget } from './common.js';
+import { cpuSec, dbSyncHome, q, watchTarget } from './common.js';
 import { NODE_FLAGS } from '../src/core/node-flags.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -169,6 +170,7 @@ async function run(kind: 'dbsync' | 'native', src: TestServer, dst: TestServer, 
   const db = `lagr_${kind}_${level}_${round}`;
   let stop = async () => undefined as unknown;
   let reported: () => Promise<number | null>;
+  let clientPid: number | undefined;
   q(dst, `CREATE DATABASE ${db}`);
   q(dst, TABLE, db);
   if (kind === 'dbsync') {
@@ -177,6 +179,7 @@ async function run(kind: 'dbsync' | 'native', src: TestServer, dst: TestServer, 
     const trace = TRACE ? { DB_SYNC_LAG_TRACE: path.join(TRACE, `${db}.json`) } : {};
     const env = { ...process.env, DB_SYNC_HOME: home, ...trace };
     const child = spawn(process.execPath, [...NODE_FLAGS, ...NODE_ARGS, CLI, 'service', 'start'], { env, stdio: 'ignore' });
+    clientPid = child.pid;
     let gone = false;
     const exited = new Promise((r) => child.once('exit', (code) => { gone = true; r(code); }));
     const pair = () => {
@@ -230,8 +233,11 @@ async function run(kind: 'dbsync' | 'native', src: TestServer, dst: TestServer, 
   const measuredFrom = Number(q(src, `SELECT MAX(id) FROM ${db}.lagt`));
   const w = await watch(dst, db, reported);
   const from = Date.now() + 1500; // reports published once the load runs (db-sync's status file: every second)
+  const cpu0 = [src.pid, dst.pid, clientPid].map(cpuSec);
   const measured = await load(multi ? MULTI_SECONDS : SECONDS);
   const to = Date.now();
+  // CPU seconds each process used while the load ran (the target's includes native's applier threads)
+  const [srcCpu, dstCpu, clientCpu] = [src.pid, dst.pid, clientPid].map((pid, i) => +(cpuSec(pid) - cpu0[i]!).toFixed(2));
   // wait for the last transaction: rows the target has not shown yet would drop out of the tail
   const catchUpMs = await caughtUp(measured);
   await sleep(50);
@@ -249,7 +255,8 @@ async function run(kind: 'dbsync' | 'native', src: TestServer, dst: TestServer, 
   const catchUpByMaxMs = multi && seenLast && measured.endedAt ? +(seenLast - measured.endedAt).toFixed(1) : undefined;
   const real = stats(lags.map(([, lag]) => lag));
   return { kind, level, round, achieved: Math.round(measured.achieved), real, catchUpMs, catchUpByMaxMs,
-    trendMs: trend(lags), reportedMs: stats(inLoad) };
+    trendMs: trend(lags), reportedMs: stats(inLoad),
+    cpuSec: { src: srcCpu, dst: dstCpu, ...(kind === 'dbsync' ? { dbSync: clientCpu } : {}) } };
 }
 
 type Result = Awaited<ReturnType<typeof run>>;
