@@ -17,6 +17,17 @@ export function cpuSec(pid: number | undefined): number {
   }
 }
 
+/**
+ * CPU seconds (user + system) of this process's children that have exited and been waited
+ * for (cutime + cstime of /proc/self/stat): what a tool run with execFileSync or a child
+ * awaited to its exit cost, exactly, when read before and after it.
+ */
+export function childrenCpuSec(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[13]) + Number(f[14])) / 100;
+}
+
 /** A DB_SYNC_HOME whose config has pair `p` from srcDb on `src` to dstDb on `dst` (data only). */
 export function dbSyncHome(src: TestServer, dst: TestServer, srcDb: string, dstDb: string, prefix = 'db-sync-bench-'): string {
   const home = mkdtempSync(path.join(os.tmpdir(), prefix));

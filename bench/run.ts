@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, findBinary, type TestServer } from '../test/helpers/mariadb-server.js';
-import { cpuSec, dbSyncHome, q, watchTarget } from './common.js';
+import { childrenCpuSec, cpuSec, dbSyncHome, q, watchTarget } from './common.js';
 import { NODE_FLAGS } from '../src/core/node-flags.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -28,26 +28,26 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 
-/** fn's result, its wall time, and what it cost the two servers in CPU seconds. */
+/**
+ * fn's result, its wall time, and what it cost in CPU seconds: the two servers, and the client
+ * processes fn ran to their exit (db-sync; mydumper and myloader).
+ */
 async function costOf<T>(src: TestServer, dst: TestServer, fn: () => T | Promise<T>) {
-  const [s0, d0, t0] = [cpuSec(src.pid), cpuSec(dst.pid), Date.now()];
+  const [s0, d0, c0, t0] = [cpuSec(src.pid), cpuSec(dst.pid), childrenCpuSec(), Date.now()];
   const value = await fn();
   return { value, sec: (Date.now() - t0) / 1000, srcCpu: +(cpuSec(src.pid) - s0).toFixed(2),
-    dstCpu: +(cpuSec(dst.pid) - d0).toFixed(2) };
+    dstCpu: +(cpuSec(dst.pid) - d0).toFixed(2), clientCpu: +(childrenCpuSec() - c0).toFixed(2) };
 }
 
-function startDbSync(home: string, args: string[]): { child: ChildProcess; peakRssMb: () => number; cpuSec: () => number; exit: Promise<number> } {
+function startDbSync(home: string, args: string[]): { child: ChildProcess; peakRssMb: () => number; exit: Promise<number> } {
   const child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'sync', 'run', 'p', ...args], { env: { ...process.env, DB_SYNC_HOME: home }, stdio: ['ignore', 'ignore', 'pipe'] });
   let peak = 0;
-  let cpu = 0;
   let err = '';
   child.stderr?.on('data', (d) => { err += String(d); });
   const timer = setInterval(() => {
     try {
       const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
       if (m) peak = Math.max(peak, Number(m[1]) / 1024);
-      const used = cpuSec(child.pid);
-      if (used >= 0) cpu = Math.max(cpu, used);
     } catch { /* exited */ }
   }, 50);
   const exit = new Promise<number>((resolve) => child.once('exit', (code) => {
@@ -55,8 +55,7 @@ function startDbSync(home: string, args: string[]): { child: ChildProcess; peakR
     if (code) process.stderr.write(err.slice(-2000));
     resolve(code ?? 1);
   }));
-  // cpuSec: sampled every 50 ms, so up to 50 ms short
-  return { child, peakRssMb: () => peak, cpuSec: () => cpu, exit };
+  return { child, peakRssMb: () => peak, exit };
 }
 
 /** mydumper/myloader (Debian package `mydumper`): installed with apt when missing and we are root. */
@@ -149,7 +148,7 @@ async function snapshotBench(src: TestServer, dst: TestServer) {
       await settle(dst);
       const c = await costOf(src, dst, () => mydumperCopy(tools, src, dst, 'snap_mydumper'));
       my = c.value;
-      cpu.mydumper = { src: c.srcCpu, dst: c.dstCpu };
+      cpu.mydumper = { src: c.srcCpu, dst: c.dstCpu, client: c.clientCpu };
       if (!WITH_MYSQLDUMP) return;
       await settle(dst);
       const t0 = Date.now();
@@ -171,7 +170,7 @@ async function snapshotBench(src: TestServer, dst: TestServer) {
       const run = c.value;
       dbSyncSec = c.sec;
       peakRssMb = Math.round(run.peakRssMb());
-      cpu.dbSync = { src: c.srcCpu, dst: c.dstCpu, client: run.cpuSec() };
+      cpu.dbSync = { src: c.srcCpu, dst: c.dstCpu, client: c.clientCpu };
       rmSync(home, { recursive: true, force: true });
     };
     // who goes first alternates: the page cache and the source's buffer pool favour neither
