@@ -73,8 +73,12 @@ export function selectLiteralChunk(table: TableInfo, from: unknown[] | null, lim
  * A select expression rendering one column as a LOAD DATA field (binary string, FIELDS
  * TERMINATED BY '\t' ESCAPED BY '\\' LINES TERMINATED BY '\n'): NULL as \N, bytes and
  * geometry as hex (unhexed by loadDataSql), BIT as its number, floats at full precision,
- * everything else as the column's own bytes with \\, TAB, LF, CR and NUL escaped. Being
- * binary, text of every character set reaches the target byte for byte (CHARACTER SET binary).
+ * everything else as the column's own bytes with \\, TAB and LF escaped: the three bytes LOAD
+ * DATA reads as syntax here. A raw CR or NUL is data to it (nothing is ENCLOSED BY, lines end
+ * at LF alone), so they pass as they are: each REPLACE copies the whole value, and the two
+ * others cost the source about 40 ms per 200,000 rows of one VARCHAR(64) column (docs/data.md).
+ * Being binary, text of every character set reaches the target byte for byte (CHARACTER SET
+ * binary).
  */
 export function tsvFieldExpr(column: { name: string; dataType: string },
   piece?: { offset: number; length: number }): string {
@@ -92,7 +96,7 @@ export function tsvFieldExpr(column: { name: string; dataType: string },
   else {
     v = bytes ?? `CAST(${q} AS BINARY)`;
     // hex literals: independent of the source session's NO_BACKSLASH_ESCAPES
-    for (const [from, to] of [['5C', '5C5C'], ['09', '5C74'], ['0A', '5C6E'], ['0D', '5C72'], ['00', '5C30']]) {
+    for (const [from, to] of [['5C', '5C5C'], ['09', '5C74'], ['0A', '5C6E']]) {
       v = `REPLACE(${v}, X'${from}', X'${to}')`;
     }
   }
