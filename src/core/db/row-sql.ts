@@ -104,15 +104,16 @@ export function tsvFieldExpr(column: { name: string; dataType: string },
 }
 
 /**
- * A select expression rendering a whole row as one TSV line (without its '\n'). NULL when a
- * field's rendering exceeds max_allowed_packet (the server's string functions return NULL then):
- * CONCAT, not CONCAT_WS, which would skip that field and leave a line one field short. A NULL
- * line is read field by field in pieces (snapshot.ts, longLine).
+ * A select expression rendering a whole row as one TSV line (without its '\n' unless `end` is
+ * that byte's literal). NULL when a field's rendering exceeds max_allowed_packet (the server's
+ * string functions return NULL then): CONCAT, not CONCAT_WS, which would skip that field and
+ * leave a line one field short. A NULL line is read field by field in pieces (snapshot.ts,
+ * longLine).
  */
-export function tsvLineExpr(table: TableInfo): string {
+export function tsvLineExpr(table: TableInfo, end?: string): string {
   const byName = new Map(table.columns.map((c) => [c.name, c]));
   const fields = table.writable.map((c) => tsvFieldExpr(byName.get(c) ?? { name: c, dataType: '' }));
-  return `CONCAT(${fields.join(", X'09', ")})`;
+  return `CONCAT(${fields.join(", X'09', ")}${end ? `, ${end}` : ''})`;
 }
 
 /** Keyset page query like selectLiteralChunk, each row as one TSV line (tsvLineExpr). */
@@ -155,7 +156,8 @@ export function selectPageEnd(table: TableInfo, from: unknown[] | null, limit: n
 export function selectTsvBlock(table: TableInfo, from: unknown[] | null, through: unknown[] | null): Statement {
   const where = keyBetween(table.key, from, through);
   return {
-    sql: `SELECT GROUP_CONCAT(CONCAT(${tsvLineExpr(table)}, X'0A') SEPARATOR ''), COUNT(*),`
+    // the line's '\n' inside its one CONCAT: a CONCAT around it copied every line once more
+    sql: `SELECT GROUP_CONCAT(${tsvLineExpr(table, "X'0A'")} SEPARATOR ''), COUNT(*),`
       + ` SUM(${enumZeroExpr(table)}) FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql}`,
     params: where.params,
   };
