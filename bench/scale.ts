@@ -21,7 +21,7 @@
  * start-up and during each load), peak = VmHWM. CPU of the service and of the source's mariadbd
  * over each load (/proc/PID/stat), in cores. Applied row changes/s = the pairs' summed
  * `totals.rows` (status) over the load window.
- * Modes (BENCH_SCALE_MODES, `own`; `own,shared`): setting sharedReader=false|true. Each of
+ * Modes (BENCH_SCALE_MODES, `shared`, the product's default; `own,shared`): setting sharedReader=true|false. Each of
  * BENCH_SCALE_ROUNDS rounds (1) runs every mode once. Prints a table, writes bench/scale-results.json.
  */
 import { execFile } from 'node:child_process';
@@ -36,7 +36,8 @@ import { NODE_FLAGS } from '../src/core/node-flags.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '..');
-const CLI = path.join(ROOT, 'dist/cli/main.js');
+/** BENCH_SCALE_CLI: another build's dist/cli/main.js (a comparison). */
+const CLI = process.env.BENCH_SCALE_CLI ?? path.join(ROOT, 'dist/cli/main.js');
 const num = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
 const PAIRS = num('BENCH_SCALE_PAIRS', 50);
 const TABLES = num('BENCH_SCALE_TABLES', 40);
@@ -46,7 +47,7 @@ const SECONDS = num('BENCH_SCALE_SECONDS', 30);
 const PROBE_RATE = num('BENCH_SCALE_PROBE_RATE', 50);
 const ROUNDS = num('BENCH_SCALE_ROUNDS', 1);
 const STARTUP_TIMEOUT_S = num('BENCH_SCALE_STARTUP_TIMEOUT', 1200);
-const MODES = (process.env.BENCH_SCALE_MODES ?? 'own').split(',').map((m) => m.trim()).filter(Boolean) as Mode[];
+const MODES = (process.env.BENCH_SCALE_MODES ?? 'shared').split(',').map((m) => m.trim()).filter(Boolean) as Mode[];
 /** The same load first, unmeasured (a running service, not cold code; bench/lag-report.ts does the same). */
 const WARMUP_SECONDS = num('BENCH_SCALE_WARMUP', 5);
 /** How the victim's target fails in load B: `stop` (the server stopped) or `lock` (FLUSH TABLES WITH READ LOCK: writes hang). */
