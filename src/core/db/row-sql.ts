@@ -104,16 +104,16 @@ export function tsvFieldExpr(column: { name: string; dataType: string },
 }
 
 /**
- * A select expression rendering a whole row as one TSV line (without its '\n' unless `end` is
- * that byte's literal). NULL when a field's rendering exceeds max_allowed_packet (the server's
- * string functions return NULL then): CONCAT, not CONCAT_WS, which would skip that field and
- * leave a line one field short. A NULL line is read field by field in pieces (snapshot.ts,
- * longLine).
+ * A select expression rendering a whole row as one TSV line, with its '\n' as the last argument
+ * of the same CONCAT when `lf` (a CONCAT around the line would copy it once more). NULL when a
+ * field's rendering exceeds max_allowed_packet (the server's string functions return NULL then):
+ * CONCAT, not CONCAT_WS, which would skip that field and leave a line one field short. A NULL
+ * line is read field by field in pieces (snapshot.ts, longLine).
  */
-export function tsvLineExpr(table: TableInfo, end?: string): string {
+export function tsvLineExpr(table: TableInfo, lf = false): string {
   const byName = new Map(table.columns.map((c) => [c.name, c]));
   const fields = table.writable.map((c) => tsvFieldExpr(byName.get(c) ?? { name: c, dataType: '' }));
-  return `CONCAT(${fields.join(", X'09', ")}${end ? `, ${end}` : ''})`;
+  return `CONCAT(${fields.join(", X'09', ")}${lf ? ", X'0A'" : ''})`;
 }
 
 /** Keyset page query like selectLiteralChunk, each row as one TSV line (tsvLineExpr). */
@@ -156,8 +156,7 @@ export function selectPageEnd(table: TableInfo, from: unknown[] | null, limit: n
 export function selectTsvBlock(table: TableInfo, from: unknown[] | null, through: unknown[] | null): Statement {
   const where = keyBetween(table.key, from, through);
   return {
-    // the line's '\n' inside its one CONCAT: a CONCAT around it copied every line once more
-    sql: `SELECT GROUP_CONCAT(${tsvLineExpr(table, "X'0A'")} SEPARATOR ''), COUNT(*),`
+    sql: `SELECT GROUP_CONCAT(${tsvLineExpr(table, true)} SEPARATOR ''), COUNT(*),`
       + ` SUM(${enumZeroExpr(table)}) FROM ${quoteQualified(table.schema, table.name)} WHERE ${where.sql}`,
     params: where.params,
   };
