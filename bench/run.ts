@@ -6,7 +6,9 @@
  *    rounds (3); each round runs every tool once (db-sync first in odd rounds, last in even
  *    ones; each copy starts once the target has flushed the one before), and the ratios are
  *    taken within a round.
- * 2. Change-stream lag of single-row autocommit INSERTs at fixed rates: db-sync vs native
+ * 2. A table of 1 MiB rows (BENCH_WIDE_ROWS, 200; BENCH_WIDE_ROUNDS, 2; 0 skips): db-sync's
+ *    copy time and peak RSS (issue 12: under 200 MB). BENCH_SNAPSHOT_ROUNDS=0 skips part 1.
+ * 3. Change-stream lag of single-row autocommit INSERTs at fixed rates: db-sync vs native
  *    MariaDB replication (CHANGE MASTER on the target server, one applier thread). Lag per
  *    row = target commit-time column (DEFAULT NOW(6), a target-only column) - source NOW(6).
  * Prints a table and writes bench/results.json.
@@ -190,6 +192,42 @@ async function snapshotBench(src: TestServer, dst: TestServer) {
     peakRssMb: Math.max(...col('peakRssMb')), checksumEqual: rounds.every((r) => r.checksumEqual) };
 }
 
+const WIDE_ROWS = Number(process.env.BENCH_WIDE_ROWS ?? 200);
+const WIDE_ROUNDS = Number(process.env.BENCH_WIDE_ROUNDS ?? 2);
+
+/**
+ * A table of 1 MiB rows (issue 12: peak RSS under 200 MB for one): WIDE_ROWS rows of a 512 KiB
+ * LONGTEXT and a 512 KiB LONGBLOB (sent as hex), copied by db-sync WIDE_ROUNDS times; its time,
+ * peak RSS, CPU, and whether the target's checksum equals the source's.
+ */
+async function wideBench(src: TestServer, dst: TestServer) {
+  q(src, `CREATE DATABASE wide; SET SESSION max_recursive_iterations = ${WIDE_ROWS + 10};
+    CREATE TABLE wide.w (id INT PRIMARY KEY, t LONGTEXT, b LONGBLOB);
+    INSERT INTO wide.w WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${WIDE_ROWS})
+      SELECT i, REPEAT(MD5(i), 16384), UNHEX(REPEAT(MD5(i + 1), 32768)) FROM n;`);
+  const create = q(src, 'SHOW CREATE TABLE wide.w').split('\t')[1]!.replace(/\\n/g, '\n');
+  const want = checksum(src, 'wide.w');
+  const rounds: Array<Record<string, unknown>> = [];
+  for (let round = 0; round < WIDE_ROUNDS; round++) {
+    q(dst, 'DROP DATABASE IF EXISTS wide_dbsync; CREATE DATABASE wide_dbsync');
+    q(dst, create, 'wide_dbsync');
+    await settle(dst);
+    const home = dbSyncHome(src, dst, 'wide', 'wide_dbsync');
+    const c = await costOf(src, dst, async () => {
+      const started = startDbSync(home, ['--once']);
+      if ((await started.exit) !== 0) throw new Error('db-sync copy of the wide table failed');
+      return started;
+    });
+    rmSync(home, { recursive: true, force: true });
+    const r = { rows: WIDE_ROWS, rowBytes: 1 << 20, dbSyncSec: c.sec, peakRssMb: Math.round(c.value.peakRssMb()),
+      checksumEqual: checksum(dst, 'wide_dbsync.w') === want,
+      cpuSec: { src: c.srcCpu, dst: c.dstCpu, client: c.clientCpu } };
+    console.log('wide round', round + 1, JSON.stringify(r));
+    rounds.push(r);
+  }
+  return rounds;
+}
+
 const LAG_TABLE = 'CREATE TABLE lagt (id BIGINT AUTO_INCREMENT PRIMARY KEY, ts_src DATETIME(6) NOT NULL, pad VARCHAR(40))';
 const LAG_TARGET = LAG_TABLE;
 
@@ -280,8 +318,9 @@ async function main(): Promise<void> {
     startServer({ binlog: false, serverId: 2, label: 'bench-dst', extraArgs: [tmp()] }),
   ]);
   try {
-    const snapshot = await snapshotBench(src, dst);
+    const snapshot = SNAPSHOT_ROUNDS > 0 ? await snapshotBench(src, dst) : null;
     console.log('snapshot', JSON.stringify(snapshot));
+    const wide = WIDE_ROWS > 0 && WIDE_ROUNDS > 0 ? await wideBench(src, dst) : null;
     const lag: Array<Awaited<ReturnType<typeof lagRun>>> = [];
     for (const kind of ['dbsync', 'native'] as const) {
       for (const rate of RATES) {
@@ -291,7 +330,7 @@ async function main(): Promise<void> {
       }
     }
     const maxSustained = (k: string) => Math.max(0, ...lag.filter((r) => r.kind === k && r.sustained).map((r) => r.rate));
-    const results = { at: new Date().toISOString(), cpus: os.cpus().length, snapshot, lag, maxSustained: { dbsync: maxSustained('dbsync'), native: maxSustained('native') } };
+    const results = { at: new Date().toISOString(), cpus: os.cpus().length, snapshot, wide, lag, maxSustained: { dbsync: maxSustained('dbsync'), native: maxSustained('native') } };
     writeFileSync(path.join(ROOT, 'bench/results.json'), JSON.stringify(results, null, 2));
     console.log(JSON.stringify(results.maxSustained));
   } finally {
