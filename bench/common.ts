@@ -6,12 +6,17 @@ import type { TestServer } from '../test/helpers/mariadb-server.js';
 
 export const q = (s: TestServer, sql: string, db?: string) => s.sql(sql, db).trim();
 
+/** Two CPU-time fields of a /proc stat file, in seconds (clock ticks of USER_HZ 100). */
+function statSec(file: string, field: number): number {
+  const stat = readFileSync(file, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[field]) + Number(f[field + 1])) / 100;
+}
+
 /** CPU seconds (user + system) a process has used so far, from /proc/PID/stat; NaN when gone. */
 export function cpuSec(pid: number | undefined): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+    return statSec(`/proc/${pid}/stat`, 11); // utime, stime
   } catch {
     return NaN;
   }
@@ -23,9 +28,7 @@ export function cpuSec(pid: number | undefined): number {
  * awaited to its exit cost, exactly, when read before and after it.
  */
 export function childrenCpuSec(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[13]) + Number(f[14])) / 100;
+  return statSec('/proc/self/stat', 13);
 }
 
 /** A DB_SYNC_HOME whose config has pair `p` from srcDb on `src` to dstDb on `dst` (data only). */
