@@ -122,6 +122,30 @@ const WITH_MYSQLDUMP = process.env.BENCH_MYSQLDUMP !== '0';
 const spread = (xs: number[]) => ({ min: +Math.min(...xs).toFixed(2),
   median: +[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(2), max: +Math.max(...xs).toFixed(2) });
 
+/** The CREATE TABLE of schema.table on s, as SHOW CREATE TABLE gives it. */
+const showCreate = (s: TestServer, table: string) => q(s, `SHOW CREATE TABLE ${table}`).split('\t')[1]!.replace(/\\n/g, '\n');
+
+/**
+ * One `sync run --once` of srcDb into dstDb, started once the target has flushed the copy
+ * before: its wall time, peak RSS, the CPU it cost (servers and db-sync), and the dirty pages
+ * the target had before the wait.
+ */
+async function dbSyncCopy(src: TestServer, dst: TestServer, srcDb: string, dstDb: string) {
+  const dirtyPagesBefore = await settle(dst);
+  const home = dbSyncHome(src, dst, srcDb, dstDb);
+  try {
+    const c = await costOf(src, dst, async () => {
+      const started = startDbSync(home, ['--once']);
+      if ((await started.exit) !== 0) throw new Error(`db-sync copy of ${srcDb} failed`);
+      return started;
+    });
+    return { sec: c.sec, peakRssMb: Math.round(c.value.peakRssMb()), dirtyPagesBefore,
+      cpu: { src: c.srcCpu, dst: c.dstCpu, client: c.clientCpu } };
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
 /**
  * The 1M-row copy, db-sync against its anchors in the same round (the machine is shared, so
  * only ratios from one round compare): mydumper -t 2 | myloader -t 2 (the anchor a DBA uses
@@ -133,7 +157,7 @@ async function snapshotBench(src: TestServer, dst: TestServer) {
     CREATE TABLE snap.big (id INT UNSIGNED PRIMARY KEY, a INT, b INT, s VARCHAR(64), dt DATETIME);
     INSERT INTO snap.big WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS})
       SELECT i, i * 7 % 1000003, i % 977, CONCAT('row-', i, '-', MD5(i)), '2024-01-01 00:00:00' + INTERVAL i SECOND FROM n;`);
-  const create = q(src, 'SHOW CREATE TABLE snap.big').split('\t')[1]!.replace(/\\n/g, '\n');
+  const create = showCreate(src, 'snap.big');
   const want = checksum(src, 'snap.big');
   const rounds: Array<Record<string, unknown>> = [];
   for (let round = 0; round < SNAPSHOT_ROUNDS; round++) {
@@ -162,18 +186,9 @@ async function snapshotBench(src: TestServer, dst: TestServer) {
     };
     let dirtyPagesBefore = NaN;
     const dbSync = async () => {
-      dirtyPagesBefore = await settle(dst);
-      const home = dbSyncHome(src, dst, 'snap', 'snap_dbsync');
-      const c = await costOf(src, dst, async () => {
-        const started = startDbSync(home, ['--once']);
-        if ((await started.exit) !== 0) throw new Error('db-sync snapshot failed');
-        return started;
-      });
-      const run = c.value;
-      dbSyncSec = c.sec;
-      peakRssMb = Math.round(run.peakRssMb());
-      cpu.dbSync = { src: c.srcCpu, dst: c.dstCpu, client: c.clientCpu };
-      rmSync(home, { recursive: true, force: true });
+      const c = await dbSyncCopy(src, dst, 'snap', 'snap_dbsync');
+      ({ dirtyPagesBefore, sec: dbSyncSec, peakRssMb } = c);
+      cpu.dbSync = c.cpu;
     };
     // who goes first alternates: the page cache and the source's buffer pool favour neither
     if (round % 2 === 0) { await dbSync(); await anchors(); } else { await anchors(); await dbSync(); }
@@ -205,23 +220,15 @@ async function wideBench(src: TestServer, dst: TestServer) {
     CREATE TABLE wide.w (id INT PRIMARY KEY, t LONGTEXT, b LONGBLOB);
     INSERT INTO wide.w WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${WIDE_ROWS})
       SELECT i, REPEAT(MD5(i), 16384), UNHEX(REPEAT(MD5(i + 1), 32768)) FROM n;`);
-  const create = q(src, 'SHOW CREATE TABLE wide.w').split('\t')[1]!.replace(/\\n/g, '\n');
+  const create = showCreate(src, 'wide.w');
   const want = checksum(src, 'wide.w');
   const rounds: Array<Record<string, unknown>> = [];
   for (let round = 0; round < WIDE_ROUNDS; round++) {
     q(dst, 'DROP DATABASE IF EXISTS wide_dbsync; CREATE DATABASE wide_dbsync');
     q(dst, create, 'wide_dbsync');
-    await settle(dst);
-    const home = dbSyncHome(src, dst, 'wide', 'wide_dbsync');
-    const c = await costOf(src, dst, async () => {
-      const started = startDbSync(home, ['--once']);
-      if ((await started.exit) !== 0) throw new Error('db-sync copy of the wide table failed');
-      return started;
-    });
-    rmSync(home, { recursive: true, force: true });
-    const r = { rows: WIDE_ROWS, rowBytes: 1 << 20, dbSyncSec: c.sec, peakRssMb: Math.round(c.value.peakRssMb()),
-      checksumEqual: checksum(dst, 'wide_dbsync.w') === want,
-      cpuSec: { src: c.srcCpu, dst: c.dstCpu, client: c.clientCpu } };
+    const c = await dbSyncCopy(src, dst, 'wide', 'wide_dbsync');
+    const r = { rows: WIDE_ROWS, rowBytes: 1 << 20, dbSyncSec: c.sec, peakRssMb: c.peakRssMb,
+      checksumEqual: checksum(dst, 'wide_dbsync.w') === want, cpuSec: c.cpu };
     console.log('wide round', round + 1, JSON.stringify(r));
     rounds.push(r);
   }
