@@ -17,12 +17,13 @@
  * the spread over the rounds. Also: the lag db-sync *reports* (status file, every second) and
  * Seconds_Behind_Master, sampled while the load runs, and the CPU seconds of source, target and
  * db-sync while the measured load ran.
- * LAG_CLI runs another build (a comparison), LAG_KINDS picks dbsync and/or native, LAG_LEVELS
+ * LAG_CLI runs another build (a comparison), LAG_KINDS picks dbsync and/or native (and `dbsyncB`, a second
+ * db-sync run in each round with LAG_B_CLI / LAG_B_NODE_ARGS instead: an A/B in one run), LAG_LEVELS
  * the levels (rates and/or `multi`), LAG_TRACE=dir makes db-sync write where its lag goes
  * (src/core/data/lag-trace.ts) to dir/<db>.json, LAG_NODE_ARGS are node options for db-sync (--cpu-prof ...).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
@@ -32,7 +33,8 @@ import { NODE_FLAGS } from '../src/core/node-flags.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = process.env.LAG_CLI ?? path.join(ROOT, 'dist/cli/main.js');
-const KINDS = (process.env.LAG_KINDS ?? 'dbsync,native').split(',') as Array<'dbsync' | 'native'>;
+type Kind = 'dbsync' | 'dbsyncB' | 'native';
+const KINDS = (process.env.LAG_KINDS ?? 'dbsync,native').split(',') as Kind[];
 const LEVELS = (process.env.LAG_LEVELS ?? `${process.env.LAG_RATES ?? '1000,5000'},multi`).split(',');
 const ROUNDS = Number(process.env.LAG_ROUNDS ?? 3);
 const SECONDS = Number(process.env.LAG_SECONDS ?? 12);
@@ -40,7 +42,14 @@ const MULTI_SECONDS = Number(process.env.LAG_MULTI_SECONDS ?? 40);
 /** The same load first, unmeasured, then a wait until the target caught up: a running applier, not a cold start. */
 const WARMUP_SECONDS = Number(process.env.LAG_WARMUP_SECONDS ?? 5);
 const TRACE = process.env.LAG_TRACE;
-const NODE_ARGS = (process.env.LAG_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/** A directory for db-sync's stdout and stderr (<db>.log), e.g. with LAG_NODE_ARGS=--trace-gc. */
+const CHILD_LOG = process.env.LAG_CHILD_LOG;
+const args = (v: string | undefined) => (v ?? '').split(' ').filter(Boolean);
+/** The build and node options of each db-sync kind. */
+const RUNS = {
+  dbsync: { cli: CLI, nodeArgs: args(process.env.LAG_NODE_ARGS) },
+  dbsyncB: { cli: process.env.LAG_B_CLI ?? CLI, nodeArgs: args(process.env.LAG_B_NODE_ARGS) },
+};
 const TABLE = 'CREATE TABLE lagt (id BIGINT AUTO_INCREMENT PRIMARY KEY, ts_src DATETIME(6) NOT NULL, pad VARCHAR(40),'
   + ' k INT NOT NULL DEFAULT 0, KEY (k))';
 /** Rows 1..MULTI_ROWS are what the multi load updates; it never deletes them. */
@@ -165,7 +174,7 @@ async function until(dst: TestServer, db: string, sql: string, done: (v: number)
 
 const PREFILL = `INSERT INTO lagt (id, ts_src, pad) SELECT seq, NOW(6), 'x' FROM seq_1_to_${MULTI_ROWS}`;
 
-async function run(kind: 'dbsync' | 'native', src: TestServer, dst: TestServer, level: string, round: number) {
+async function run(kind: Kind, src: TestServer, dst: TestServer, level: string, round: number) {
   const multi = level === 'multi';
   const db = `lagr_${kind}_${level}_${round}`;
   let stop = async () => undefined as unknown;
@@ -173,12 +182,15 @@ async function run(kind: 'dbsync' | 'native', src: TestServer, dst: TestServer, 
   let clientPid: number | undefined;
   q(dst, `CREATE DATABASE ${db}`);
   q(dst, TABLE, db);
-  if (kind === 'dbsync') {
+  if (kind !== 'native') {
+    const { cli, nodeArgs } = RUNS[kind];
     q(src, `CREATE DATABASE ${db}; USE ${db}; ${TABLE}; ${multi ? PREFILL : ''}`);
     const home = dbSyncHome(src, dst, db, db, 'db-sync-lagr-');
     const trace = TRACE ? { DB_SYNC_LAG_TRACE: path.join(TRACE, `${db}.json`) } : {};
     const env = { ...process.env, DB_SYNC_HOME: home, ...trace };
-    const child = spawn(process.execPath, [...NODE_FLAGS, ...NODE_ARGS, CLI, 'service', 'start'], { env, stdio: 'ignore' });
+    const out = CHILD_LOG ? openSync(path.join(CHILD_LOG, `${db}.log`), 'w') : 'ignore';
+    const child = spawn(process.execPath, [...NODE_FLAGS, ...nodeArgs, cli, 'service', 'start'],
+      { env, stdio: ['ignore', out, out] });
     clientPid = child.pid;
     let gone = false;
     const exited = new Promise((r) => child.once('exit', (code) => { gone = true; r(code); }));
@@ -189,7 +201,7 @@ async function run(kind: 'dbsync' | 'native', src: TestServer, dst: TestServer, 
       } catch { return undefined; }
     };
     while (pair()?.state !== 'streaming') {
-      if (gone) throw new Error(`db-sync (${CLI}) exited before streaming`);
+      if (gone) throw new Error(`db-sync (${cli}) exited before streaming`);
       await sleep(200);
     }
     let last = '';
@@ -256,7 +268,7 @@ async function run(kind: 'dbsync' | 'native', src: TestServer, dst: TestServer, 
   const real = stats(lags.map(([, lag]) => lag));
   return { kind, level, round, achieved: Math.round(measured.achieved), real, catchUpMs, catchUpByMaxMs,
     trendMs: trend(lags), reportedMs: stats(inLoad),
-    cpuSec: { src: srcCpu, dst: dstCpu, ...(kind === 'dbsync' ? { dbSync: clientCpu } : {}) } };
+    cpuSec: { src: srcCpu, dst: dstCpu, ...(kind !== 'native' ? { dbSync: clientCpu } : {}) } };
 }
 
 type Result = Awaited<ReturnType<typeof run>>;
