@@ -27,6 +27,18 @@ describe('row statements as bytes', () => {
     expect(bytes(quoteBytes(Buffer.alloc(0)))).toBe("''");
   });
 
+  it('escapes the same way byte by byte (short values) and by runs (long values, none to escape)', () => {
+    const letters: Record<number, string> = { 0x00: '0', 0x0a: 'n', 0x0d: 'r', 0x1a: 'Z', 0x22: '"', 0x27: "'", 0x5c: '\\' };
+    const reference = (b: Buffer) => `'${[...b].map((c) => (letters[c] ? `\\${letters[c]}` : String.fromCharCode(c))).join('')}'`;
+    let seed = 7;
+    const random = () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed; };
+    for (const n of [1, 2, 255, 256, 257, 1000, 70_000]) {
+      const mixed = Buffer.from(Array.from({ length: n }, () => random() % 256));
+      const plain = Buffer.from(Array.from({ length: n }, () => 0x41 + (random() % 26)));
+      for (const b of [mixed, plain]) expect(bytes(quoteBytes(b))).toBe(reference(b));
+    }
+  });
+
   it('keeps text as its bytes under a charset introducer, binary as _binary, exact numbers unquoted', () => {
     expect(bytes(literal(keyedText.columns[1], Buffer.from([0xe9, 0x81])))).toBe("_latin1'\xe9\x81'");
     expect(bytes(literal(keyedText.columns[1], Buffer.from([0xe9]), true))).toBe("_latin1'\xe9' COLLATE latin1_swedish_ci");

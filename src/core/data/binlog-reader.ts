@@ -135,52 +135,67 @@ export function openBinlogClient(o: BinlogClientOptions): BinlogClient {
 
 type Raw = AnyBinlogEvent & { size?: number; gtid?: string; nextPosition: number; timestamp: number };
 
-/** zongji events -> ChangeEvents; keeps the current file and whether a transaction is open. */
+/**
+ * zongji events -> ChangeEvents; keeps the current file and whether a transaction is open.
+ * Called for every event: it builds each ChangeEvent as one object literal (no spread, no
+ * closure) and keeps the received position as two fields, an object only when asked for.
+ */
 class EventTranslator {
   private inTxn = false;
-  received: BinlogPosition | null = null;
+  /** After the last event received; 0 before the first. */
+  private receivedPos = 0;
 
   constructor(private file: string) {}
 
+  get received(): BinlogPosition | null {
+    return this.receivedPos > 0 ? { file: this.file, pos: this.receivedPos } : null;
+  }
+
   translate(e: AnyBinlogEvent): ChangeEvent | null {
     const r = e as Raw;
-    const base = { timestamp: r.timestamp, size: Number(r.size ?? 0), receivedAt: nowMs() };
-    const here = (): BinlogPosition => ({ file: this.file, pos: r.nextPosition });
     const name = e.getEventName();
-    if (r.nextPosition > 0 && name !== 'rotate') this.received = here();
+    if (name === 'tablemap' || name === 'gtid') {
+      // MySQL's GTID event: a transaction starts here (its BEGIN follows), no resume position inside it
+      if (r.nextPosition > 0) this.receivedPos = r.nextPosition;
+      return null;
+    }
+    const timestamp = r.timestamp;
+    const size = Number(r.size ?? 0);
+    const receivedAt = nowMs();
+    if (name === 'rotate') {
+      const rot = e as Extract<AnyBinlogEvent, { binlogName: string; position: number }>;
+      this.file = rot.binlogName;
+      this.receivedPos = Number(rot.position);
+      return { type: 'position', position: { file: this.file, pos: this.receivedPos }, timestamp, size, receivedAt };
+    }
+    if (r.nextPosition > 0) this.receivedPos = r.nextPosition;
     switch (name) {
-      case 'rotate': {
-        const rot = e as Extract<AnyBinlogEvent, { binlogName: string; position: number }>;
-        this.file = rot.binlogName;
-        this.received = { file: this.file, pos: Number(rot.position) };
-        return { type: 'position', position: { file: this.file, pos: Number(rot.position) }, ...base };
-      }
       case 'mariadbgtid': {
         const g = e as Extract<AnyBinlogEvent, { standalone: boolean }>;
         this.inTxn = !g.standalone;
-        return g.standalone ? null : { type: 'begin', gtid: r.gtid, ...base };
+        return g.standalone ? null : { type: 'begin', gtid: r.gtid, timestamp, size, receivedAt };
       }
-      case 'gtid':
-        // MySQL: a transaction starts here (its BEGIN follows): no resume position inside it
-        return null;
       case 'writerows':
       case 'deleterows':
       case 'updaterows':
-        return rowsEvent(e, name, base);
+        return rowsEvent(e, name, timestamp, size, receivedAt);
       case 'xid':
         this.inTxn = false;
-        return { type: 'commit', position: here(), gtid: r.gtid, ...base };
+        return { type: 'commit', position: this.here(r), gtid: r.gtid, timestamp, size, receivedAt };
       case 'xaprepare':
         this.inTxn = false;
-        return { type: 'xa-prepare', position: here(), gtid: r.gtid, ...base };
+        return { type: 'xa-prepare', position: this.here(r), gtid: r.gtid, timestamp, size, receivedAt };
       case 'query':
-        return this.query(e as Extract<AnyBinlogEvent, { query: string; schema: string }>, here(), base);
-      case 'tablemap':
-        return null;
+        return this.query(e as Extract<AnyBinlogEvent, { query: string; schema: string }>, this.here(r),
+          { timestamp, size, receivedAt });
       default:
         if (this.inTxn || !(r.nextPosition > 0)) return null;
-        return { type: 'position', position: here(), ...base };
+        return { type: 'position', position: this.here(r), timestamp, size, receivedAt };
     }
+  }
+
+  private here(r: Raw): BinlogPosition {
+    return { file: this.file, pos: r.nextPosition };
   }
 
   private query(q: Extract<AnyBinlogEvent, { query: string; schema: string }>, position: BinlogPosition,
@@ -197,16 +212,17 @@ class EventTranslator {
 }
 
 function rowsEvent(e: AnyBinlogEvent, name: 'writerows' | 'deleterows' | 'updaterows',
-  base: { timestamp: number; size: number; receivedAt: number }): ChangeEvent | null {
+  timestamp: number, size: number, receivedAt: number): ChangeEvent | null {
   const r = e as Extract<AnyBinlogEvent, { rows: unknown[] }> & { tableId: number; flags: number };
   const entry = r.tableMap[r.tableId];
   if (!entry) return null;
-  const common = { type: 'rows' as const, schema: entry.parentSchema, table: entry.tableName,
-    fkChecks: (Number(r.flags) & NO_FOREIGN_KEY_CHECKS_F) === 0, ...base };
+  const fkChecks = (Number(r.flags) & NO_FOREIGN_KEY_CHECKS_F) === 0;
   if (name === 'updaterows') {
-    return { ...common, op: 'update', rows: r.rows as Array<{ before: RowImage; after: RowImage }> };
+    return { type: 'rows', schema: entry.parentSchema, table: entry.tableName, fkChecks, timestamp, size, receivedAt,
+      op: 'update', rows: r.rows as Array<{ before: RowImage; after: RowImage }> };
   }
-  return { ...common, op: name === 'writerows' ? 'insert' : 'delete', rows: r.rows as RowImage[] };
+  return { type: 'rows', schema: entry.parentSchema, table: entry.tableName, fkChecks, timestamp, size, receivedAt,
+    op: name === 'writerows' ? 'insert' : 'delete', rows: r.rows as RowImage[] };
 }
 
 /**

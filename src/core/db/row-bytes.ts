@@ -18,30 +18,49 @@ export type RowImage = Record<string, unknown>;
 const NUMERIC_TYPES: ReadonlySet<string> = new Set([...EXACT_NUMERIC_TYPES, 'enum', 'set', 'year', 'bit']);
 const DECIMAL_TEXT = /^-?\d+(\.\d+)?$/;
 
-/** Bytes that need a backslash inside a quoted literal (mysql_real_escape_string's set). */
-const ESCAPES: Record<number, number> = {
-  0x00: 0x30, 0x0a: 0x6e, 0x0d: 0x72, 0x1a: 0x5a, 0x22: 0x22, 0x27: 0x27, 0x5c: 0x5c,
-};
+/**
+ * Bytes that need a backslash inside a quoted literal (mysql_real_escape_string's set), as a
+ * table: 0 for a byte that stays, else the letter after the backslash.
+ */
+const ESCAPE = new Uint8Array(256);
+for (const [byte, letter] of [[0x00, 0x30], [0x0a, 0x6e], [0x0d, 0x72], [0x1a, 0x5a], [0x22, 0x22], [0x27, 0x27],
+  [0x5c, 0x5c]] as const) ESCAPE[byte] = letter;
+/** Up to this many bytes a value is escaped byte by byte; longer ones copy the runs between escapes natively. */
+const BYTEWISE_MAX = 256;
 
 /** `'...'` around `b` with the bytes escaped (session without NO_BACKSLASH_ESCAPES). */
 export function quoteBytes(b: Buffer): Buffer {
   let extra = 0;
-  for (let i = 0; i < b.length; i++) if (ESCAPES[b[i] as number] !== undefined) extra++;
+  for (let i = 0; i < b.length; i++) if (ESCAPE[b[i] as number] !== 0) extra++;
   const out = Buffer.allocUnsafe(b.length + extra + 2);
   out[0] = 0x27;
-  let o = 1;
-  let run = 0;
-  for (let i = 0; i < b.length; i++) {
-    const e = ESCAPES[b[i] as number];
-    if (e === undefined) continue;
-    o += b.copy(out, o, run, i);
-    out[o++] = 0x5c;
-    out[o++] = e;
-    run = i + 1;
+  out[out.length - 1] = 0x27;
+  if (extra === 0) {
+    b.copy(out, 1);
+  } else if (b.length <= BYTEWISE_MAX) {
+    // each native copy of a run makes a view object: a JSON checkpoint has dozens of runs
+    let o = 1;
+    for (let i = 0; i < b.length; i++) {
+      const c = b[i] as number;
+      const e = ESCAPE[c] as number;
+      if (e === 0) { out[o++] = c; continue; }
+      out[o++] = 0x5c;
+      out[o++] = e;
+    }
+  } else {
+    let o = 1;
+    let run = 0;
+    for (let i = 0; i < b.length; i++) {
+      const e = ESCAPE[b[i] as number] as number;
+      if (e === 0) continue;
+      o += b.copy(out, o, run, i);
+      out[o++] = 0x5c;
+      out[o++] = e;
+      run = i + 1;
+    }
+    b.copy(out, o, run, b.length);
   }
-  o += b.copy(out, o, run, b.length);
-  out[o++] = 0x27;
-  return out.subarray(0, o);
+  return out;
 }
 
 function ascii(s: string): Buffer {
