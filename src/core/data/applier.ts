@@ -230,9 +230,11 @@ export class Applier {
 
   private async applyTo(t: Target, ev: RowsEvent, mode: TableMode): Promise<void> {
     const effective = mode === 'exact' && !t.info.transactional && t.info.key.length ? 'idempotent' : mode;
-    await this.markTxnStart();
+    // the awaits of the row path only where there is work (each costs a promise per event)
+    if (!this.open || !this.txnWrote) await this.markTxnStart();
     if (!t.info.transactional) this.wroteNonTransactional = true;
-    await this.setFkChecks(ev.fkChecks && t.fkSafe && effective === 'exact');
+    const fkChecks = ev.fkChecks && t.fkSafe && effective === 'exact';
+    if (this.fkChecks !== fkChecks) await this.setFkChecks(fkChecks);
     const images = ev.op === 'update' ? ev.rows.flatMap((r) => [r.before, r.after]) : ev.rows;
     for (const row of images) this.checkShape(t, row);
     if (ev.op === 'insert') {
@@ -271,14 +273,15 @@ export class Applier {
     if (head.length + tuple.length > this.pipe.maxStatement) return this.inParts(t, row, null, mode);
     if (this.hasEnumZero(t, row)) {
       await this.flushInserts();
-      return this.lenient(t, Buffer.concat([t.writer.insertHead(cols), tuple]), row);
+      return this.lenient(t, Buffer.concat([head, tuple]), row);
     }
     const b = this.batch;
     const over = b !== null && b.bytes + tuple.length + 1 > this.pipe.maxStatement;
-    if (b && (b.t !== t || b.cols.join('\0') !== cols.join('\0') || over)) {
+    // the writer makes one head per column set: the same head, the same columns
+    if (b && (b.t !== t || b.head !== head || over)) {
       await this.flushInserts();
     }
-    const cur = (this.batch ??= { t, cols, head: t.writer.insertHead(cols), tuples: [], rows: [], bytes: 0 });
+    const cur = (this.batch ??= { t, head, tuples: [], rows: [], bytes: 0 });
     if (!cur.tuples.length) cur.bytes = cur.head.length;
     cur.tuples.push(tuple);
     cur.rows.push(row);
@@ -365,7 +368,7 @@ export class Applier {
   }
 
   private async statement(t: Target, stmt: Buffer, row: RowImage, check?: 'UPDATE' | 'DELETE'): Promise<void> {
-    await this.flushInserts();
+    if (this.batch) await this.flushInserts();
     const key = () => describeKey(t.info, row);
     await this.pipe.add(stmt, { table: t.info.name, check, describe: () => `${t.info.name} (${key()})` });
   }
@@ -408,9 +411,9 @@ export class Applier {
 
   /** Write the checkpoint(s) in the open transaction (opening one if needed) and commit. */
   async commit(checkpoints: Array<[stream: string, state: unknown]>, extra: Buffer[] = []): Promise<void> {
-    await this.ensureOpen();
+    if (!this.open) await this.ensureOpen();
     try {
-      await this.flushInserts();
+      if (this.batch) await this.flushInserts();
       for (const st of extra) await this.pipe.add(st);
       for (const [stream, state] of checkpoints) await this.pipe.add(checkpointBytes(this.opts.pair, stream, state));
       await this.pipe.add(COMMIT);
@@ -452,7 +455,7 @@ const COMMA = Buffer.from(',', 'latin1');
 /** A multi-row INSERT under construction: its head, row tuples, the rows and the bytes so far. */
 interface InsertBatch {
   t: Target;
-  cols: string[];
+  /** INSERT INTO ... (columns) VALUES: one per column set (TableWriter.insertHead). */
   head: Buffer;
   tuples: Buffer[];
   rows: RowImage[];

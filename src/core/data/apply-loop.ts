@@ -170,7 +170,8 @@ class StreamLoop {
         if (this.reached() && this.atBoundary) return;
         continue;
       }
-      await this.handle(ev);
+      const pending = this.handle(ev);
+      if (pending) await pending; // a begin or a skipped position needs no await (a promise per event)
       this.settle();
       if (this.reached() && this.atBoundary) return;
     }
@@ -226,23 +227,27 @@ class StreamLoop {
     }
   }
 
-  private async handle(ev: ChangeEvent): Promise<void> {
+  private handle(ev: ChangeEvent): Promise<void> | undefined {
     this.stats.events++;
     this.stats.idle = false;
     switch (ev.type) {
-      case 'begin': return this.begin();
+      case 'begin': this.begin(); return undefined;
       case 'rows': return this.rows(ev);
       case 'commit': return this.commit(ev.position, ev.gtid);
       case 'xa-prepare':
         if (this.txn.xa && this.txn.rows > 0) throw xaUnsupported();
         return this.endWithoutRows(ev.position, ev.gtid);
-      case 'query': return this.outcome(await this.statements.handle(ev, this.txn, () => this.flushForDdl()), ev);
+      case 'query': return this.query(ev);
       case 'position':
         // never backwards: a GTID start sends the first file's head before the start point
-        if (this.txn.open || comparePositions(ev.position, this.pending?.pos ?? this.applied) <= 0) return;
+        if (this.txn.open || comparePositions(ev.position, this.pending?.pos ?? this.applied) <= 0) return undefined;
         this.mark(ev.position, undefined);
-        if (!this.opts.applier.inTransaction) await this.heartbeat(false);
+        return this.opts.applier.inTransaction ? undefined : this.heartbeat(false);
     }
+  }
+
+  private async query(ev: Extract<ChangeEvent, { type: 'query' }>): Promise<void> {
+    return this.outcome(await this.statements.handle(ev, this.txn, () => this.flushForDdl()), ev);
   }
 
   private begin(): void {

@@ -46,8 +46,11 @@ export class TxnPipe {
     return this.budget - 128;
   }
 
-  /** Queue a statement; sends what is queued first when the packet would exceed the budget. */
-  async add(stmt: Buffer, row?: RowStatement): Promise<void> {
+  /**
+   * Queue a statement; sends what is queued first when the packet would exceed the budget
+   * (only then is there a promise: this runs for every statement of the stream).
+   */
+  add(stmt: Buffer, row?: RowStatement): Promise<void> | undefined {
     if (stmt.length > this.maxStatement) {
       const which = row ? ` (${row.describe()})` : '';
       const limit = `${this.budget + PACKET_SLACK} bytes`;
@@ -57,7 +60,12 @@ export class TxnPipe {
           + '(SET GLOBAL max_allowed_packet = ...; and in its config), then restart the pair.',
       });
     }
-    if (this.bytes + stmt.length + 128 > this.budget) await this.send();
+    if (this.bytes + stmt.length + 128 > this.budget) return this.send().then(() => this.queue(stmt, row));
+    this.queue(stmt, row);
+    return undefined;
+  }
+
+  private queue(stmt: Buffer, row: RowStatement | undefined): void {
     this.push(stmt);
     if (!row) return;
     this.rows.push(row);
