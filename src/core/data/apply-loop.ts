@@ -242,7 +242,10 @@ class StreamLoop {
         // never backwards: a GTID start sends the first file's head before the start point
         if (this.txn.open || comparePositions(ev.position, this.pending?.pos ?? this.applied) <= 0) return undefined;
         this.mark(ev.position, undefined);
-        return this.opts.applier.inTransaction ? undefined : this.heartbeat(false);
+        if (!this.opts.applier.inTransaction) return this.heartbeat(false);
+        // a group is open and this is `until` (a binlog checkpoint event, say): commit it here, or
+        // the next transaction joins it and the stream goes past `until`
+        return this.pastUntil() ? this.flush() : undefined;
     }
   }
 
@@ -301,7 +304,7 @@ class StreamLoop {
     this.opts.applier.endSourceTxn();
     this.mark(pos, gtid);
     if (!this.opts.applier.inTransaction) await this.heartbeat(false);
-    else if (this.opts.applier.mustCommitAlone) await this.flush();
+    else if (this.opts.applier.mustCommitAlone || this.pastUntil()) await this.flush();
   }
 
   private async outcome(out: StatementOutcome, ev: Extract<ChangeEvent, { type: 'query' }>): Promise<void> {
@@ -335,9 +338,15 @@ class StreamLoop {
   private shouldFlush(): boolean {
     if (this.reached() || this.backlog === 0 || this.extra.length || this.copy.length) return true;
     if (this.opts.applier.mustCommitAlone) return true;
-    if (this.opts.until && this.pending && comparePositions(this.pending.pos, this.opts.until) >= 0) return true;
+    if (this.pastUntil()) return true;
     return this.groupTxns >= (this.opts.maxGroupTxns ?? 500)
       || Date.now() - this.groupStart >= (this.opts.maxGroupMs ?? 5);
+  }
+
+  /** What the stream marked to checkpoint is at or past `until`: nothing after it may join the open group. */
+  private pastUntil(): boolean {
+    const { until } = this.opts;
+    return until !== null && this.pending !== null && comparePositions(this.pending.pos, until) >= 0;
   }
 
   /** A source group ended at `pos` (its GTID, if any, is now part of the state to checkpoint). */
