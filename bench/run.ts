@@ -8,24 +8,33 @@
  *    taken within a round.
  * 2. A table of 1 MiB rows (BENCH_WIDE_ROWS, 200; BENCH_WIDE_ROUNDS, 2; 0 skips): db-sync's
  *    copy time and peak RSS (issue 12: under 200 MB). BENCH_SNAPSHOT_ROUNDS=0 skips part 1.
- * 3. Change-stream lag of single-row autocommit INSERTs at fixed rates: db-sync vs native
- *    MariaDB replication (CHANGE MASTER on the target server, one applier thread). Lag per
- *    row = target commit-time column (DEFAULT NOW(6), a target-only column) - source NOW(6).
- * Prints a table and writes bench/results.json.
+ * 3. Change-stream lag, db-sync next to native MariaDB replication (bench/lag.ts, the runner
+ *    `npm run bench:lag` uses too): single-row INSERTs at BENCH_RATES per second (default
+ *    1000,5000,9000,12000) for BENCH_SECONDS (12) each, and the multi-statement load from 2
+ *    threads for BENCH_MULTI_SECONDS (40; 0 skips it), each after BENCH_WARMUP_SECONDS (5) of
+ *    the same load; p50/p99/p999 with db-sync / native, and the highest rate each sustained.
+ * Prints the figures and writes bench/results.json.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, findBinary, type TestServer } from '../test/helpers/mariadb-server.js';
-import { childrenCpuSec, cpuSec, dbSyncHome, q, watchTarget } from './common.js';
+import { childrenCpuSec, cpuSec, dbSyncHome, q } from './common.js';
+import { lagRound, lagSummary, sustained, type LagResult, type LagSettings } from './lag.js';
 import { NODE_FLAGS } from '../src/core/node-flags.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(ROOT, 'dist/cli/main.js');
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
-const RATES = (process.env.BENCH_RATES ?? '1000,3000,6000,9000,12000').split(',').map(Number).filter((n) => n > 0);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const RATES = (process.env.BENCH_RATES ?? '1000,5000,9000,12000').split(',').map(Number).filter((n) => n > 0);
+const LAG: LagSettings = {
+  seconds: Number(process.env.BENCH_SECONDS ?? 12),
+  multiSeconds: Number(process.env.BENCH_MULTI_SECONDS ?? 40),
+  warmupSeconds: Number(process.env.BENCH_WARMUP_SECONDS ?? 5),
+  runs: { dbsync: { cli: CLI, nodeArgs: [] }, dbsyncB: { cli: CLI, nodeArgs: [] } },
+};
+const LAG_LEVELS = [...RATES.map(String), ...(LAG.multiSeconds > 0 && RATES.length ? ['multi'] : [])];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -235,88 +244,6 @@ async function wideBench(src: TestServer, dst: TestServer) {
   return rounds;
 }
 
-const LAG_TABLE = 'CREATE TABLE lagt (id BIGINT AUTO_INCREMENT PRIMARY KEY, ts_src DATETIME(6) NOT NULL, pad VARCHAR(40))';
-const LAG_TARGET = LAG_TABLE;
-
-/** Single-row autocommit INSERTs at `rate`/s for SECONDS over 4 paced connections. */
-async function write(src: TestServer, db: string, rate: number): Promise<number> {
-  const mysql = (await import('mysql2/promise')).default;
-  const conns = await Promise.all([0, 1, 2, 3].map(() => mysql.createConnection({ host: '127.0.0.1', port: src.port, user: 'root', database: db })));
-  const per = rate / conns.length;
-  const start = Date.now();
-  const end = start + SECONDS * 1000;
-  let sent = 0;
-  await Promise.all(conns.map(async (c) => {
-    let i = 0;
-    while (Date.now() < end) {
-      const due = start + (i * 1000) / per;
-      if (due > Date.now()) await sleep(due - Date.now());
-      await c.query("INSERT INTO lagt (ts_src, pad) VALUES (NOW(6), 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')");
-      i++;
-      sent++;
-    }
-  }));
-  await Promise.all(conns.map((c) => c.end()));
-  return sent / ((Date.now() - start) / 1000);
-}
-
-async function waitRows(dst: TestServer, db: string, n: number, timeoutMs = 120_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (Number(q(dst, `SELECT COUNT(*) FROM ${db}.lagt`)) >= n) return true;
-    await sleep(200);
-  }
-  return false;
-}
-
-/** Lag per row: first time MAX(id) on the target covered it - its source NOW(6) (same clock). */
-function lagStats(src: TestServer, db: string, seen: Array<[number, number]>) {
-  const rows = q(src, `SELECT id, UNIX_TIMESTAMP(ts_src) FROM ${db}.lagt ORDER BY id`).split('\n').map((l) => l.split('\t').map(Number) as [number, number]);
-  const vals: number[] = [];
-  let j = 0;
-  for (const [id, ts] of rows) {
-    while (j < seen.length && seen[j]![0] < id) j++;
-    if (j < seen.length) vals.push(seen[j]![1] - ts * 1000);
-  }
-  // Lag keeps growing when the last fifth of the rows waited clearly longer than the first.
-  const fifth = Math.max(1, Math.floor(vals.length / 5));
-  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-  const growing = med(vals.slice(-fifth)) > 2 * med(vals.slice(0, fifth)) + 20;
-  vals.sort((a, b) => a - b);
-  const pct = (p: number) => +Math.max(0, vals[Math.min(vals.length - 1, Math.floor((p / 100) * vals.length))] ?? NaN).toFixed(1);
-  return { rows: vals.length, p50Ms: pct(50), p99Ms: pct(99), maxMs: pct(100), growing };
-}
-
-async function lagRun(kind: 'dbsync' | 'native', src: TestServer, dst: TestServer, rate: number) {
-  const db = `lag_${kind}_${rate}`;
-  q(dst, `CREATE DATABASE ${db}`);
-  q(dst, LAG_TARGET, db);
-  let stop = async () => undefined as unknown;
-  if (kind === 'dbsync') {
-    q(src, `CREATE DATABASE ${db}; USE ${db}; ${LAG_TABLE}`);
-    const home = dbSyncHome(src, dst, db, db);
-    const run = startDbSync(home, []);
-    await sleep(2500); // empty snapshot done, streaming
-    stop = async () => { run.child.kill('SIGTERM'); await run.exit; rmSync(home, { recursive: true, force: true }); };
-  } else {
-    q(dst, `STOP SLAVE; SET GLOBAL replicate_do_db = '${db}'`);
-    const [file, pos] = q(src, 'SHOW MASTER STATUS').split('\t');
-    q(dst, `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${src.port}, MASTER_USER='root', MASTER_PASSWORD='', MASTER_LOG_FILE='${file}', MASTER_LOG_POS=${pos}; START SLAVE`);
-    q(src, `CREATE DATABASE ${db}; USE ${db}; ${LAG_TABLE}`);
-    await sleep(1000);
-    stop = async () => q(dst, 'STOP SLAVE');
-  }
-  const watcher = await watchTarget(dst, db, 1);
-  const achieved = await write(src, db, rate);
-  const n = Number(q(src, `SELECT COUNT(*) FROM ${db}.lagt`));
-  const caughtUp = await waitRows(dst, db, n);
-  const seen = await watcher.stop();
-  await stop();
-  const stats = lagStats(src, db, seen);
-  // Sustained: the writer reached the rate and the lag did not keep growing over the run.
-  return { kind, rate, achievedRate: Math.round(achieved), caughtUp, ...stats, sustained: caughtUp && achieved >= rate * 0.9 && !stats.growing && stats.p99Ms < 1000 };
-}
-
 async function main(): Promise<void> {
   // Own tmpdirs: other processes on this machine clean /tmp, which breaks server temp tables.
   const tmp = () => `--tmpdir=${mkdtempSync(path.join(os.tmpdir(), 'db-sync-bench-tmp-'))}`;
@@ -328,15 +255,16 @@ async function main(): Promise<void> {
     const snapshot = SNAPSHOT_ROUNDS > 0 ? await snapshotBench(src, dst) : null;
     console.log('snapshot', JSON.stringify(snapshot));
     const wide = WIDE_ROWS > 0 && WIDE_ROUNDS > 0 ? await wideBench(src, dst) : null;
-    const lag: Array<Awaited<ReturnType<typeof lagRun>>> = [];
-    for (const kind of ['dbsync', 'native'] as const) {
-      for (const rate of RATES) {
-        const r = await lagRun(kind, src, dst, rate);
+    const lag: LagResult[] = [];
+    for (const level of LAG_LEVELS) {
+      for (const kind of ['dbsync', 'native'] as const) {
+        const r = await lagRound(kind, src, dst, level, 1, LAG);
         console.log('lag', JSON.stringify(r));
         lag.push(r);
       }
     }
-    const maxSustained = (k: string) => Math.max(0, ...lag.filter((r) => r.kind === k && r.sustained).map((r) => r.rate));
+    if (lag.length) lagSummary(lag, LAG_LEVELS, ['dbsync', 'native']);
+    const maxSustained = (k: string) => Math.max(0, ...lag.filter((r) => r.kind === k && sustained(r)).map((r) => Number(r.level)));
     const results = { at: new Date().toISOString(), cpus: os.cpus().length, snapshot, wide, lag, maxSustained: { dbsync: maxSustained('dbsync'), native: maxSustained('native') } };
     writeFileSync(path.join(ROOT, 'bench/results.json'), JSON.stringify(results, null, 2));
     console.log(JSON.stringify(results.maxSustained));
