@@ -54,7 +54,9 @@ export interface ParallelCopyOptions {
   statusHelper: StreamStatus;
   logger: Logger;
   signal: AbortSignal;
-  /** The table no longer has the definition it had at the read's position (snapshot-read.ts). */
+  /** The table's SHOW CREATE TABLE at the read's position, null when it had none (snapshot-read.ts). */
+  atRead: (table: string) => string | null;
+  /** The table no longer has the definition it had at the read's position. */
   changed: (table: string) => Promise<boolean>;
   /** The source throttle: awaited before each table and each chunk read. */
   gate?: () => Promise<void>;
@@ -257,8 +259,11 @@ class RangeQueue {
     if (p.done) return;
     const table = await describeTable(o.source, o.sourceSchema, name);
     if (!table) return this.defer(name); // dropped since the read began: its rows after P are skipped
+    // Changed since P: deferred before a row is copied. Its chunks would commit a copy the
+    // catch-up after a kill -9 takes for one at P, and replay the DDL on it a second time.
+    if (!tableStarted(p) && await o.changed(name)) return this.defer(name);
     if (o.ownsSchema && !tableStarted(p)) {
-      await recreateIfDifferent(o.source, o.applier, name, o.target.database, o.logger);
+      await recreateIfDifferent(o.atRead(name), o.applier, name, o.target.database, o.logger);
     }
     const targetTable = await describeTable(o.applier.session, o.target.database, name);
     if (!targetTable) {

@@ -229,6 +229,7 @@ export class SnapshotRunner {
       chunkRows: this.opts.chunkRows, chunkBytes: this.opts.chunkBytes ?? DEFAULT_CHUNK_BYTES,
       maxPacket: this.opts.maxPacket,
       statusHelper: this.opts.statusHelper, logger: this.opts.logger, signal: this.opts.signal,
+      atRead: (name) => shapes.get(name) ?? null,
       changed: async (name) => (await definition(db, this.opts.source.database, name)) !== (shapes.get(name) ?? null),
       gate: guard && (() => guard.gate()),
       watch: (rowsDone, rowsTotal) => {

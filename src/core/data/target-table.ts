@@ -2,9 +2,11 @@
  * Before a table is copied from scratch, its target definition must be the source's at the
  * snapshot's read (the copy replaces every row; DDL seen before the read point may not have
  * reached a table that was not synced yet). Same definition: kept. Otherwise dropped and
- * created from the source's SHOW CREATE TABLE. Only for pairs that sync schema.
+ * created from the SHOW CREATE TABLE taken at the read (snapshot-read.ts), never from a later
+ * one: a table given a definition from after the read, then copied, and the process killed
+ * before the copy deferred it, would meet that DDL again in the catch-up (ER_DUP_FIELDNAME,
+ * found by the fuzzer). Only for pairs that sync schema.
  */
-import type { Db } from '../db/connection.js';
 import { isMissingTable } from '../db/db-errors.js';
 import { quoteId } from '../db/quote.js';
 import type { Logger } from '../log.js';
@@ -24,14 +26,14 @@ async function showCreate(run: () => Promise<Array<Record<string, string>>>): Pr
   }
 }
 
-export async function recreateIfDifferent(source: Db, applier: Applier, table: string, targetDb: string,
+/** `atRead`: the table's SHOW CREATE TABLE at the snapshot's read (null: it had none there). */
+export async function recreateIfDifferent(atRead: string | null, applier: Applier, table: string, targetDb: string,
   logger: Logger): Promise<void> {
-  const src = await showCreate(() => source.rows(`SHOW CREATE TABLE ${quoteId(table)}`));
-  if (src === null) return; // dropped on the source since the listing; the copy skips it
+  if (atRead === null) return; // not on the source at the read; the copy skips it
   const session = applier.session;
   const qualified = `${quoteId(targetDb)}.${quoteId(table)}`;
   const tgt = await showCreate(() => session.rows(`SHOW CREATE TABLE ${qualified}`));
-  if (tgt !== null && normalize(tgt) === normalize(src)) return;
+  if (tgt !== null && normalize(tgt) === normalize(atRead)) return;
   logger.info({ table, existed: tgt !== null },
     "snapshot: giving the target table the source's definition before copying it");
   // SHOW CREATE TABLE text is UTF-8: read it as such (the session otherwise sends bytes)
@@ -40,7 +42,7 @@ export async function recreateIfDifferent(source: Db, applier: Applier, table: s
     + 'collation_connection = utf8mb4_general_ci');
   try {
     await session.run(`DROP TABLE IF EXISTS ${qualified}`);
-    await session.run(src);
+    await session.run(atRead);
   } finally {
     await session.run('SET SESSION character_set_client = binary, collation_connection = binary');
   }
