@@ -37,12 +37,10 @@ afterAll(async () => {
 const conn = (name: string, port: number, database: string): ConnectionConfig =>
   ({ name, host: '127.0.0.1', port, user: 'root', database }) as ConnectionConfig;
 
-async function masterStatus(s: TestServer): Promise<BinlogPosition> {
-  const c = await s.connect();
-  try {
-    const [[row]] = (await c.query('SHOW MASTER STATUS')) as unknown as [[{ File: string; Position: number }]];
-    return { file: row.File, pos: Number(row.Position) };
-  } finally { await c.end(); }
+/** The source's binlog end (the launcher's own client, as the bench's `q`). */
+function masterStatus(s: TestServer): BinlogPosition {
+  const [file, pos] = s.sql('SHOW MASTER STATUS').trim().split('\t');
+  return { file: file as string, pos: Number(pos) };
 }
 
 /** What lies between the last transaction before the end position and the first after it. */
@@ -62,10 +60,10 @@ describe('a stream with an end position', () => {
     try {
       await s.query(`DROP DATABASE IF EXISTS su; CREATE DATABASE su; USE su; ${table}`);
       await d.query(`DROP DATABASE IF EXISTS du; CREATE DATABASE du; USE du; ${table}`);
-      const start = await masterStatus(src);
+      const start = masterStatus(src);
       for (let id = 1; id <= 40; id++) await s.query('INSERT INTO su.t VALUES (?, ?)', [id, `v${id}`]);
       await s.query(c.sql);
-      const until = await masterStatus(src);
+      const until = masterStatus(src);
       for (let id = 41; id <= 50; id++) await s.query('INSERT INTO su.t VALUES (?, ?)', [id, `v${id}`]);
 
       // Hold the target's first round trip (a gap lock on the empty table) until every event
@@ -86,7 +84,7 @@ describe('a stream with an end position', () => {
           source: control, sourceSchema: 'su', targetSchema: 'du', serverId: 6101, start, until,
           applier, tableMode: () => 'exact', inScope: () => true, replayDdl: false, syncObjects: false,
           checkpoints: (pos) => [['binlog', pos]], journal: null, baseline: await sessionBaseline(session),
-          onObjects: async () => undefined, serverPosition: () => masterStatus(src),
+          onObjects: async () => undefined, serverPosition: async () => masterStatus(src),
           sourceFiles: async () => [], sourceClock: async () => [], onProgress: () => undefined,
           logger: silentLogger(), signal: new AbortController().signal,
           // one group for the whole backlog (the defaults end a group after 5 ms)

@@ -223,14 +223,15 @@ export class SnapshotRunner {
     const parallel = this.opts.parallel ?? defaultParallel(await targetCores(this.opts.applier.session));
     this.opts.logger.info({ parallel }, 'snapshot: loader connections');
     const guard = this.opts.guard;
+    const atRead = (name: string) => shapes.get(name) ?? null;
     return copyParallel({
       pairName: this.opts.pairName, source: db, sourceSchema: this.opts.source.database, target: this.opts.target,
       applier: this.opts.applier, tables, state, loadData, ownsSchema: this.opts.ownsSchema, parallel,
       chunkRows: this.opts.chunkRows, chunkBytes: this.opts.chunkBytes ?? DEFAULT_CHUNK_BYTES,
       maxPacket: this.opts.maxPacket,
       statusHelper: this.opts.statusHelper, logger: this.opts.logger, signal: this.opts.signal,
-      atRead: (name) => shapes.get(name) ?? null,
-      changed: async (name) => (await definition(db, this.opts.source.database, name)) !== (shapes.get(name) ?? null),
+      atRead,
+      changed: async (name) => (await definition(db, this.opts.source.database, name)) !== atRead(name),
       gate: guard && (() => guard.gate()),
       watch: (rowsDone, rowsTotal) => {
         const retention = this.retentionCheck(rowsDone, rowsTotal);
