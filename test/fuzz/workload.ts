@@ -33,6 +33,7 @@ export async function connectSource(port: number, db = FUZZ_DB): Promise<Conn> {
 export class Workload {
   readonly stats: WorkloadStats = { txns: 0, ddl: 0, errors: 0, errorCodes: {} };
   private stopping = false;
+  private quiesced = false;
   private running: Array<Promise<void>> = [];
   private readonly features: Feature[];
 
@@ -61,6 +62,16 @@ export class Workload {
   async stop(): Promise<void> {
     this.stopping = true;
     await Promise.all(this.running);
+    this.running = [];
+    const quiesce = this.features.filter((f) => f.quiesce);
+    if (!quiesce.length || this.quiesced) return;
+    this.quiesced = true;
+    const c = await connectSource(this.port, this.db);
+    try {
+      for (const f of quiesce) await f.quiesce!(c);
+    } finally {
+      await c.end();
+    }
   }
 
   private async worker(name: string, ops: Array<[number, Op]>, maxPauseMs: number): Promise<void> {

@@ -4,7 +4,7 @@ import type { Rng } from '../prng.js';
 
 export type Conn = mysql.Connection;
 
-export const FEATURE_NAMES = ['txn', 'fk', 'unique', 'keyless', 'types', 'big', 'ddl', 'myisam'] as const;
+export const FEATURE_NAMES = ['txn', 'fk', 'unique', 'keyless', 'types', 'big', 'ddl', 'myisam', 'objects'] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 
 export interface OpResult {
@@ -24,6 +24,8 @@ export interface Feature {
   ops: Array<[number, Op]>;
   /** Weighted operations of the one serial worker (DDL, huge rows): slower, never concurrent with each other. */
   serialOps?: Array<[number, Op]>;
+  /** After the workers stopped: stop what writes on its own (the event scheduler). */
+  quiesce?(c: Conn): Promise<void>;
 }
 
 export async function q(c: Conn, sql: string, params: unknown[] = []): Promise<unknown> {
