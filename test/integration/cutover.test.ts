@@ -2,7 +2,8 @@
  * `db-sync cutover` end to end on two throwaway servers of its own (it sets read_only on the
  * source) with a real service: every refusal changes nothing (source writable, pair enabled,
  * events still disabled), then a successful cutover leaves the source read-only, the target
- * equal to it with its events enabled, and the pair disabled in the config and the service.
+ * equal to it with its events' statuses the source's (one enabled, one disabled), and the pair
+ * disabled in the config and the service.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,13 +26,14 @@ const cutover = (pair: string, ...flags: string[]) => cli(['cutover', pair, '--q
 const one = async (c: mysql.Connection, sql: string) => ((await c.query(sql)) as unknown as [Array<Record<string, unknown>>])[0][0];
 const readOnly = async () => Number((await one(db.src!, 'SELECT @@GLOBAL.read_only AS r'))!.r);
 const pairEnabled = (name: string) => JSON.parse(readFileSync(path.join(home, 'config.json'), 'utf8')).syncPairs.find((p: { name: string }) => p.name === name).enabled !== false;
-const eventStatus = async () => String((await one(db.dst!, "SELECT STATUS AS s FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'shop' AND EVENT_NAME = 'nightly'"))!.s);
+const eventStatus = async (name = 'nightly') => String((await one(db.dst!, `SELECT STATUS AS s FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'shop' AND EVENT_NAME = '${name}'`))!.s);
 
 /** What every refusal must leave as it was. */
 async function expectUnchanged(): Promise<void> {
   expect(await readOnly()).toBe(0);
   expect(pairEnabled('shop')).toBe(true);
   expect(await eventStatus()).toBe('SLAVESIDE_DISABLED');
+  expect(await eventStatus('weekly')).toBe('SLAVESIDE_DISABLED');
 }
 
 async function caughtUp(): Promise<void> {
@@ -45,6 +47,7 @@ beforeAll(async () => {
     CREATE TABLE shop.audit (id INT AUTO_INCREMENT PRIMARY KEY, at DATETIME NOT NULL);
     INSERT INTO shop.orders VALUES (1, 10.50, 'a'), (2, 20.00, NULL), (3, 30.25, 'c');
     CREATE EVENT shop.nightly ON SCHEDULE EVERY 1 DAY STARTS CURRENT_TIMESTAMP + INTERVAL 1 DAY DO INSERT INTO shop.audit (at) VALUES (NOW());
+    CREATE EVENT shop.weekly ON SCHEDULE EVERY 1 WEEK DISABLE DO DELETE FROM shop.audit;
     CREATE TABLE crm.contacts (id INT PRIMARY KEY, name VARCHAR(20));
     INSERT INTO crm.contacts VALUES (1, 'x'), (2, 'y');
     CREATE USER app@'%' IDENTIFIED BY 'app'; GRANT INSERT, SELECT ON shop.* TO app@'%';`);
@@ -82,7 +85,8 @@ describe('db-sync cutover', () => {
     const r = await cutover('shop', '--freeze-source', '--dry-run');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/step 1\/5: set the source read-only \(SET GLOBAL read_only = ON; needs READ_ONLY ADMIN\)/);
-    expect(r.stdout).toContain('step 5/5: enable 1 event(s) on the target: ALTER EVENT nightly ENABLE');
+    expect(r.stdout).toContain('step 5/5: enable 1 event(s) on the target: ALTER EVENT nightly ENABLE; '
+      + 'keep 1 disabled as on the source: ALTER EVENT weekly DISABLE');
     expect(r.stdout).toContain('dry run: nothing was changed.');
     await expectUnchanged();
   });
@@ -171,6 +175,9 @@ describe('db-sync cutover', () => {
     expect(pairEnabled('crm')).toBe(true);
     await waitForPair(home, 'shop', 'disabled', (p) => p.state === 'disabled', 5_000);
     expect(await eventStatus()).toBe('ENABLED');
+    // disabled on the source, replica-side disabled while synced: the source's status now
+    expect(await eventStatus('weekly')).toBe('DISABLED');
+    expect(r.stdout).toContain('step 5: disabled on the target, as on the source: weekly');
     expect(JSON.stringify(await dumpDatabase(db.dst!))).toBe(JSON.stringify(await dumpDatabase(db.src!)));
     // read_only really holds for ordinary accounts.
     const app = await source.connect('shop');

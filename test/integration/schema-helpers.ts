@@ -43,8 +43,9 @@ export interface SchemaSnapshot {
 
 /**
  * What must be equal on source and target. On the target side (`role: 'target'`) trigger
- * bodies must carry db-sync's guard, which is checked and taken off, and event status
- * SLAVESIDE_DISABLED stands for the source's ENABLED.
+ * bodies must carry db-sync's guard, which is checked and taken off. An event's status on the
+ * target is SLAVESIDE_DISABLED whatever the source's (ENABLED or DISABLED), as on a native
+ * replica: each side's status clause becomes <status>, and the source's status the one expected.
  */
 export async function snapshot(conn: mysql.Connection, role: 'source' | 'target'): Promise<SchemaSnapshot> {
   const s: SchemaSnapshot = { tables: {}, views: {}, routines: {}, triggers: {}, events: {} };
@@ -71,12 +72,9 @@ export async function snapshot(conn: mysql.Connection, role: 'source' | 'target'
   }
   for (const e of await rows(conn, 'SELECT EVENT_NAME AS n, STATUS AS st FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()')) {
     const [c] = await rows(conn, `SHOW CREATE EVENT \`${(e.n as string).replace(/`/g, '``')}\``);
-    let text = `${c?.['Create Event']} | ${c?.sql_mode} | ${c?.time_zone}`;
-    let status = e.st as string;
-    if (role === 'target') {
-      text = text.replace(' DISABLE ON SLAVE ', ' ENABLE ');
-      if (status === 'SLAVESIDE_DISABLED') status = 'ENABLED';
-    }
+    const text = `${c?.['Create Event']} | ${c?.sql_mode} | ${c?.time_zone}`
+      .replace(/ (ENABLE|DISABLE ON SLAVE|DISABLE) (DO|COMMENT) /, ' <status> $2 ');
+    const status = role === 'source' && (e.st === 'ENABLED' || e.st === 'DISABLED') ? 'SLAVESIDE_DISABLED' : e.st;
     s.events[e.n as string] = `${text} | ${status}`;
   }
   return s;

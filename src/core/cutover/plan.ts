@@ -5,12 +5,13 @@
 import type { Flavor } from '../db/flavor.js';
 import type { EqualityInput } from './equality.js';
 import { formatPoint, readOnlyGrant, type BinlogPoint } from './source.js';
+import type { EventChanges } from './target.js';
 
 export interface PlanFacts {
   readOnly: boolean;
   point: BinlogPoint;
   applied: BinlogPoint;
-  events: string[];
+  events: EventChanges;
 }
 
 export interface PlanOptions {
@@ -21,7 +22,10 @@ export interface PlanOptions {
 
 function steps(f: PlanFacts, o: PlanOptions, flavor: Flavor): string[] {
   const still = `its binlog position stays still for ${o.quietMs / 1000} s`;
-  const events = f.events.map((e) => `ALTER EVENT ${e} ENABLE`).join('; ');
+  const alter = (names: string[], to: string) => names.map((e) => `ALTER EVENT ${e} ${to}`).join('; ');
+  const { enable, disable } = f.events;
+  const kept = disable.length
+    ? `; keep ${disable.length} disabled as on the source: ${alter(disable, 'DISABLE')}` : '';
   return [
     o.freezeSource && !f.readOnly
       ? `set the source read-only (SET GLOBAL read_only = ON; needs ${readOnlyGrant(flavor)}), `
@@ -31,8 +35,8 @@ function steps(f: PlanFacts, o: PlanOptions, flavor: Flavor): string[] {
       + `(at most ${o.timeoutMs / 1000} s)`,
     'verify: compare every synced table by checksums, and the schema and programmable objects',
     'disable the pair in config.json (a running service stops it within a second)',
-    f.events.length ? `enable ${f.events.length} event(s) on the target: ${events}`
-      : 'enable events on the target (none are disabled)',
+    (enable.length ? `enable ${enable.length} event(s) on the target: ${alter(enable, 'ENABLE')}`
+      : 'enable events on the target (none are enabled on the source)') + kept,
   ];
 }
 

@@ -6,7 +6,7 @@
  *   3. verify: every synced table by checksums, and the schema, must be equal;
  *   4. the pair is disabled in the config (a running service stops it), so its schema step
  *      cannot re-create the events as disabled afterwards;
- *   5. the events created disabled on the target are enabled.
+ *   5. the events created disabled on the target get the source's status (ENABLE or DISABLE).
  * Every change is confirmed through io.confirm first. Any failure before step 4 changes nothing:
  * a read_only set by step 1 is turned off again.
  */
@@ -23,7 +23,9 @@ import {
   comparePoints, formatPoint, isReadOnly, setReadOnly, sourceFlavor, sourceGtid, sourcePoint, watchForWrites,
   type BinlogPoint,
 } from './source.js';
-import { appliedPoint, disabledEvents, enableEvents, eventSchedulerOn, noCheckpoint } from './target.js';
+import {
+  appliedPoint, eventChanges, eventSchedulerOn, noCheckpoint, setEventStatus, type EventChanges,
+} from './target.js';
 import { sleep } from '../sleep.js';
 
 export type { PairRuntime } from './refusals.js';
@@ -109,7 +111,7 @@ class Cutover {
   private async facts(): Promise<PlanFacts> {
     const applied = await appliedPoint(this.s.tgt, this.input.pair.name);
     if (!applied) throw noCheckpoint(this.input.pair.name);
-    const events = await disabledEvents(this.s.tgt, this.input.target.database);
+    const events = await eventChanges(this.s.src, this.input.source.database, this.s.tgt, this.input.target.database);
     return { readOnly: await isReadOnly(this.s.src), point: await this.position(), applied, events };
   }
 
@@ -176,14 +178,20 @@ class Cutover {
   }
 
   /** Step 5. */
-  private async enableEvents(events: string[]): Promise<string[]> {
+  private async enableEvents({ enable: events, disable }: EventChanges): Promise<string[]> {
+    const db = this.input.target.database;
+    if (disable.length) {
+      // no question: DISABLE runs nothing, it only gives these the source's status
+      await setEventStatus(this.s.tgt, db, disable, 'DISABLE');
+      this.io.say(`step 5: disabled on the target, as on the source: ${disable.join(', ')}`);
+    }
     if (events.length === 0) {
       this.io.say('step 5: no events to enable on the target');
       return [];
     }
     const question = `Enable ${events.length} event(s) on the target now (${events.join(', ')})?`;
     await this.ask(question, 'enabling the events');
-    await enableEvents(this.s.tgt, this.input.target.database, events);
+    await setEventStatus(this.s.tgt, db, events, 'ENABLE');
     this.io.say(`step 5: enabled on the target: ${events.join(', ')}`);
     if (!(await eventSchedulerOn(this.s.tgt))) {
       this.io.say('warning: event_scheduler is OFF on the target; the events run once you '

@@ -1,7 +1,7 @@
 /**
  * The target side of a cut-over: how far the pair has applied (its binlog checkpoint, written
  * in the same transaction as the rows, so it never claims more than the target has), and the
- * events that were created disabled (DISABLE ON SLAVE) and are enabled at the end.
+ * events that were created disabled (DISABLE ON SLAVE) and get the source's status at the end.
  */
 import { CHECKPOINT_TABLE, readCheckpoint } from '../data/checkpoint.js';
 import type { Db } from '../db/connection.js';
@@ -39,16 +39,37 @@ export function noCheckpoint(pair: string): SyncError {
   });
 }
 
-/** Events of the target database that db-sync created disabled. */
-export async function disabledEvents(db: Db, schema: string): Promise<string[]> {
-  const sql = 'SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? '
-    + "AND STATUS IN ('SLAVESIDE_DISABLED', 'REPLICA_SIDE_DISABLED') ORDER BY EVENT_NAME";
-  const rows = await db.rows<{ name: string }>(sql, [schema]);
-  return rows.map((r) => r.name);
+/** Each event of a database with its STATUS (ENABLED, DISABLED, SLAVESIDE_DISABLED or REPLICA_SIDE_DISABLED). */
+async function eventStatuses(db: Db, schema: string): Promise<Map<string, string>> {
+  const sql = 'SELECT EVENT_NAME AS name, STATUS AS status FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? '
+    + 'ORDER BY EVENT_NAME';
+  const rows = await db.rows<{ name: string; status: string }>(sql, [schema]);
+  return new Map(rows.map((r) => [r.name, String(r.status)]));
 }
 
-export async function enableEvents(db: Db, schema: string, names: string[]): Promise<void> {
-  for (const name of names) await db.exec(`ALTER EVENT ${quoteId(schema)}.${quoteId(name)} ENABLE`);
+/** What step 5 changes: the events db-sync created disabled on the target, by their status on the source. */
+export interface EventChanges {
+  enable: string[];
+  disable: string[];
+}
+
+/**
+ * The target's events created disabled (DISABLE ON SLAVE, as a native replica has them) that
+ * get the source's status at the end: ENABLE where the source's is ENABLED, DISABLE where it is
+ * DISABLED. One the source itself has replica-side disabled stays as it is.
+ */
+export async function eventChanges(src: Db, srcSchema: string, tgt: Db, tgtSchema: string): Promise<EventChanges> {
+  const [onSource, onTarget] = [await eventStatuses(src, srcSchema), await eventStatuses(tgt, tgtSchema)];
+  const created = [...onTarget].filter(([, s]) => s === 'SLAVESIDE_DISABLED' || s === 'REPLICA_SIDE_DISABLED')
+    .map(([name]) => name);
+  return {
+    enable: created.filter((n) => onSource.get(n) === 'ENABLED'),
+    disable: created.filter((n) => onSource.get(n) === 'DISABLED'),
+  };
+}
+
+export async function setEventStatus(db: Db, schema: string, names: string[], to: 'ENABLE' | 'DISABLE'): Promise<void> {
+  for (const name of names) await db.exec(`ALTER EVENT ${quoteId(schema)}.${quoteId(name)} ${to}`);
 }
 
 export async function eventSchedulerOn(db: Db): Promise<boolean> {

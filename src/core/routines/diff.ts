@@ -3,7 +3,7 @@
  * Views: CREATE OR REPLACE in dependency order; routines and events: DROP + CREATE (MySQL has
  * no CREATE OR REPLACE for them); triggers: see diff-triggers.ts. Objects missing from the
  * source are dropped (that loses no rows). DEFINER differences caused by the DEFINER rule
- * and the target-side event status (SLAVESIDE_DISABLED) count as equal.
+ * and the target-side event status (SLAVESIDE_DISABLED, whatever the source's) count as equal.
  */
 import { PHASE, type DdlStep } from '../db/ddl-step.js';
 import { quoteId } from '../db/quote.js';
@@ -12,7 +12,7 @@ import { diffTriggers } from './diff-triggers.js';
 import type { ProgrammableDiffOptions } from './diff-options.js';
 import type { EventDef, Programmables, RoutineDef, ViewDef } from './model.js';
 import {
-  createEvent, createRoutine, createView, expectedTargetStatus, objStep, sameCtx, sessionFor,
+  createEvent, createRoutine, createView, TARGET_EVENT_STATUS, objStep, sameCtx, sessionFor,
 } from './render.js';
 
 export type { ProgrammableDiffOptions } from './diff-options.js';
@@ -99,6 +99,8 @@ function diffRoutines(src: RoutineDef[], tgt: RoutineDef[], o: ProgrammableDiffO
 
 const EVENT_NOTE = 'created disabled on the target (DISABLE ON SLAVE): its effects already arrive as replicated rows; '
   + 'enable it at cut-over with ALTER EVENT ... ENABLE';
+const DISABLED_EVENT_NOTE = 'disabled on the source; created DISABLE ON SLAVE on the target, as a native replica '
+  + 'has it; `db-sync cutover` makes it DISABLED';
 
 function diffEvents(src: EventDef[], tgt: EventDef[], o: ProgrammableDiffOptions): DdlStep[] {
   const sk = new Set(src.map((e) => e.name));
@@ -111,10 +113,10 @@ function diffEvents(src: EventDef[], tgt: EventDef[], o: ProgrammableDiffOptions
   }
   for (const e of src) {
     const t = tm.get(e.name);
-    if (t && t.text === e.text && t.status === expectedTargetStatus(e.status) && t.timeZone === e.timeZone
+    if (t && t.text === e.text && t.status === TARGET_EVENT_STATUS && t.timeZone === e.timeZone
       && definersMatch(e.definer, t.definer, o.definers) && sameCtx(e.ctx, t.ctx)) continue;
     const { session, notes } = sessionFor(e.ctx, e.text, { timeZone: e.timeZone });
-    if (e.status !== 'DISABLED') notes.push(EVENT_NOTE);
+    notes.push(e.status === 'DISABLED' ? DISABLED_EVENT_NOTE : EVENT_NOTE);
     const create = createEvent(e, o.definers, o.eventDisabledOnTarget);
     const stmts = t ? [`DROP EVENT IF EXISTS ${quoteId(e.name)}`, create] : [create];
     steps.push(objStep('event', e.name, t ? 'replace' : 'create', PHASE.event, stmts, notes, session));

@@ -57,16 +57,18 @@ export function createTrigger(t: TriggerDef, env: DefinerEnv): string {
     + `ON ${quoteId(t.table)} FOR EACH ROW ${wrapTriggerBody(t.body)}`;
 }
 
-/** The status clause on the target: replicated events never run there until enabled at cut-over. */
+/**
+ * The status clause on the target: replicated events never run there until cut-over gives them
+ * the source's status. Enabled or disabled on the source, the target's is DISABLE ON SLAVE
+ * (SLAVESIDE_DISABLED), as a native replica's: MariaDB's and MySQL's replication threads give
+ * every event they create or alter that status.
+ */
 export function createEvent(e: EventDef, env: DefinerEnv, disabledOnTarget: string): string {
-  const status = e.status === 'DISABLED' ? 'DISABLE' : disabledOnTarget;
-  return `CREATE DEFINER=${targetDefiner(e.definer, env)} ${e.text.replace(STATUS_MARK, status)}`;
+  return `CREATE DEFINER=${targetDefiner(e.definer, env)} ${e.text.replace(STATUS_MARK, disabledOnTarget)}`;
 }
 
-/** The status an event should have on the target for a given source status. */
-export function expectedTargetStatus(source: EventDef['status']): EventDef['status'] {
-  return source === 'DISABLED' ? 'DISABLED' : 'SLAVESIDE_DISABLED';
-}
+/** The status every synced event has on the target (createEvent). */
+export const TARGET_EVENT_STATUS: EventDef['status'] = 'SLAVESIDE_DISABLED';
 
 export function sameCtx(a: ObjectContext, b: ObjectContext): boolean {
   return (a.sqlMode ?? '') === (b.sqlMode ?? '') && a.characterSetClient === b.characterSetClient
