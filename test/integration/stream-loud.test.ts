@@ -1,6 +1,6 @@
 /**
  * What cannot be applied exactly stops the pair with its reason and fix, and the fix works:
- * a session in binlog_format=STATEMENT, partial row images, a snapshot chunk the target
+ * a session in binlog_format=STATEMENT, a SEQUENCE's NEXTVAL, partial row images, a snapshot chunk the target
  * would load with skipped or converted rows, and a second runner of the same pair.
  */
 import { spawn } from 'node:child_process';
@@ -26,6 +26,20 @@ describe('loud stops', () => {
     expect(await rows(t.target, 'SELECT CAST(COUNT(*) AS CHAR) AS n FROM other')).toEqual([{ n: '0' }]);
     await startPair(t, { once: true, recopy: ['s'], ...schema }).done;
     await expectTablesEqual(t, ['s', 'other']);
+  });
+
+  it('stops on a SEQUENCE\'s NEXTVAL naming the sequence and the exclude, and runs on with it excluded', async () => {
+    await t.source.query('CREATE TABLE o (id BIGINT PRIMARY KEY, v INT)');
+    await startPair(t, { once: true, ...schema }).done;
+    await t.source.query(`CREATE SEQUENCE o_seq START WITH 1000 CACHE 2;
+      INSERT INTO o VALUES (NEXTVAL(o_seq), 1), (NEXTVAL(o_seq), 2), (NEXTVAL(o_seq), 3)`);
+    const err = await startPair(t, { once: true, ...schema }).done.catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'SEQUENCE_NOT_SYNCED', message: expect.stringMatching(/^o_seq is a SEQUENCE/),
+      hint: expect.stringMatching(/sync edit PAIR --exclude o_seq/) });
+    // the exclude is the fix: the rows that used NEXTVAL arrive, the sequence stays on the source
+    await startPair(t, { once: true, pair: { schema: true, exclude: ['o_seq'] } }).done;
+    await expectTablesEqual(t, ['o']);
+    expect(await rows(t.target, 'SELECT CAST(COUNT(*) AS CHAR) AS n FROM o WHERE id >= 1000')).toEqual([{ n: '3' }]);
   });
 
   it('applies changes of sessions with binlog_row_image=MINIMAL and NOBLOB exactly, by whichever unique key the image carries', async () => {

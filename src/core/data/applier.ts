@@ -133,11 +133,13 @@ export class Applier {
     return (await this.target(name)).info;
   }
 
-  private async target(name: string): Promise<Target> {
+  /** image: a row of the event that names the table, to tell a MariaDB SEQUENCE from a table. */
+  private async target(name: string, image?: RowImage): Promise<Target> {
     let t = this.tables.get(name);
     if (t) return t;
     const info = await describeTable(this.opts.session, this.opts.targetSchema, name);
     if (!info) {
+      if (image && isSequenceRow(image)) throw sequenceNotSynced(name);
       const message = `table ${name} does not exist in the target database ${this.opts.targetSchema}`;
       throw new SyncError('TARGET_TABLE_MISSING', message, {
         hint: 'Enable schema sync for the pair (schema: true) or create the table on the target, '
@@ -223,7 +225,7 @@ export class Applier {
 
   async applyRows(ev: RowsEvent, mode: TableMode): Promise<void> {
     if (mode === 'skip') return;
-    const t = await this.target(ev.table);
+    const t = await this.target(ev.table, ev.op === 'update' ? ev.rows[0]?.after : ev.rows[0]);
     if (!t.info.hiddenColumns?.includes('row_end')) return this.applyTo(t, ev, mode);
     for (const part of currentChanges(ev)) await this.applyTo(t, part, mode);
   }
@@ -505,4 +507,24 @@ function shortValue(v: unknown): string {
   }
   const s = v === null || v === undefined ? 'NULL' : String(v);
   return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+}
+
+/** The columns of a MariaDB SEQUENCE's one row, as its NEXTVAL, SETVAL and ALTER log it. */
+const SEQUENCE_COLUMNS = ['next_not_cached_value', 'minimum_value', 'maximum_value', 'start_value', 'increment',
+  'cache_size', 'cycle_option', 'cycle_count'];
+
+function isSequenceRow(image: RowImage): boolean {
+  const names = Object.keys(image);
+  return names.length === SEQUENCE_COLUMNS.length && SEQUENCE_COLUMNS.every((c) => c in image);
+}
+
+/** A row change of a source SEQUENCE: db-sync does not create sequences (README, "Limitations"). */
+function sequenceNotSynced(name: string): SyncError {
+  return new SyncError('SEQUENCE_NOT_SYNCED', `${name} is a SEQUENCE on the source (its NEXTVAL logged a row change), `
+    + 'and db-sync does not sync sequences', {
+    hint: `Exclude it from the pair: db-sync sync edit PAIR --exclude ${name} (--exclude replaces the list: repeat `
+      + 'the patterns it had), then run the pair again. The values NEXTVAL hands out still arrive in the rows that '
+      + 'use them; at cut-over create the sequence on the target, starting at the source\'s next value '
+      + `(SELECT next_not_cached_value FROM ${name} on the source).`,
+  });
 }

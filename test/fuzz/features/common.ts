@@ -4,7 +4,7 @@ import type { Rng } from '../prng.js';
 
 export type Conn = mysql.Connection;
 
-export const FEATURE_NAMES = ['txn', 'fk', 'unique', 'keyless', 'types', 'big', 'ddl', 'myisam', 'objects'] as const;
+export const FEATURE_NAMES = ['txn', 'fk', 'unique', 'keyless', 'types', 'big', 'ddl', 'myisam', 'objects', 'mix'] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 
 export interface OpResult {
