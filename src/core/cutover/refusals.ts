@@ -17,7 +17,8 @@ export function refuseUnsupported(input: EqualityInput): void {
   const what = input.pair.data ? 'is in polling mode' : 'does not sync data';
   throw new SyncError('CUTOVER_UNSUPPORTED', `pair "${input.pair.name}" ${what}`, {
     hint: 'cutover waits for the pair\'s binlog checkpoint; for this pair stop the writes, run `db-sync verify PAIR`, '
-      + 'then `db-sync sync disable PAIR` and enable the target\'s events by hand (README, "Events").',
+      + 'then `db-sync sync disable PAIR` and give the target\'s events the source\'s status by hand '
+      + '(README, "Events").',
   });
 }
 
@@ -67,8 +68,8 @@ export function notEqualError(pair: string, lines: string[]): SyncError {
 export function stillRunningError(pair: string, state: string): SyncError {
   return new SyncError('CUTOVER_PAIR_STILL_RUNNING',
     `pair "${pair}" is disabled in config.json but the service still runs it after 30 s (state ${state})`, {
-      hint: 'Check `db-sync status`; once it shows the pair disabled, enable the events: ALTER EVENT name ENABLE '
-        + '(README, "Events").',
+      hint: 'Check `db-sync status`; once it shows the pair disabled, give the events the source\'s status: '
+        + 'ALTER EVENT name ENABLE for those enabled there, DISABLE for the disabled ones (README, "Events").',
     });
 }
 
