@@ -7,8 +7,8 @@ import type { ColumnTypeDetail, TableDef } from '../../src/core/schema/model.js'
 import { unwrapTriggerBody, wrapTriggerBody } from '../../src/core/routines/trigger-guard.js';
 import { definersMatch, extractDefiner, parseDefinerPlain, targetDefiner } from '../../src/core/routines/definer.js';
 import { orderViews } from '../../src/core/routines/diff.js';
-import { createEvent } from '../../src/core/routines/render.js';
-import { STATUS_MARK, type EventDef, type ViewDef } from '../../src/core/routines/model.js';
+import { createEvent, TARGET_EVENT_STATUS } from '../../src/core/routines/render.js';
+import { eventStatus, STATUS_MARK, type EventDef, type ViewDef } from '../../src/core/routines/model.js';
 import { eventText, parseCreateView } from '../../src/core/routines/introspect.js';
 import { tableFilter } from '../../src/core/table-filter.js';
 import { parseFlavor } from '../../src/core/db/flavor.js';
@@ -149,6 +149,12 @@ describe('trigger guard, DEFINER rule, views, events, filters', () => {
     const v = (name: string, body: string): ViewDef => ({ name, body, definer: null, algorithm: 'UNDEFINED', security: 'DEFINER', ctx: { characterSetClient: 'utf8mb4', collationConnection: 'utf8mb4_general_ci' } });
     const order = orderViews([v('a', 'select * from `c`'), v('b', 'select 1'), v('c', 'select * from `b`')]).map((x) => x.name);
     expect(order).toEqual(['b', 'c', 'a']);
+  });
+
+  it('reads MySQL\'s REPLICA_SIDE_DISABLED as SLAVESIDE_DISABLED, the status every synced event has on the target', () => {
+    expect(eventStatus('REPLICA_SIDE_DISABLED')).toBe('SLAVESIDE_DISABLED');
+    expect(eventStatus('SLAVESIDE_DISABLED')).toBe(TARGET_EVENT_STATUS);
+    expect(eventStatus('DISABLED')).toBe('DISABLED');
   });
 
   it('creates an enabled source event with the flavor\'s disabled-on-replica clause', () => {

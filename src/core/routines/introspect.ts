@@ -7,7 +7,7 @@ import { quoteId } from '../db/quote.js';
 import { SyncError } from '../errors.js';
 import { extractDefiner, parseDefinerPlain, type DefinerEnv } from './definer.js';
 import {
-  STATUS_MARK, type EventDef, type EventStatus, type Programmables, type RoutineDef, type TriggerDef, type ViewDef,
+  STATUS_MARK, eventStatus, type EventDef, type Programmables, type RoutineDef, type TriggerDef, type ViewDef,
 } from './model.js';
 import { unwrapTriggerBody } from './trigger-guard.js';
 
@@ -138,7 +138,7 @@ async function events(db: Db): Promise<EventDef[]> {
     if (!row) continue;
     const { definer, text } = eventText(s(row['Create Event']));
     out.push({
-      name: s(r.n), definer, text, status: s(r.st) as EventStatus, timeZone: s(r.tz),
+      name: s(r.n), definer, text, status: eventStatus(s(r.st)), timeZone: s(r.tz),
       ctx: { sqlMode: s(r.m), characterSetClient: s(r.cs), collationConnection: s(r.cc), databaseCollation: s(r.dc) },
     });
   }

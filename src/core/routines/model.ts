@@ -50,6 +50,11 @@ export interface TriggerDef {
 
 export type EventStatus = 'ENABLED' | 'DISABLED' | 'SLAVESIDE_DISABLED';
 
+/** information_schema.EVENTS.STATUS as one name: MySQL 8.0.22+ says REPLICA_SIDE_DISABLED for SLAVESIDE_DISABLED. */
+export function eventStatus(status: string): EventStatus {
+  return status === 'REPLICA_SIDE_DISABLED' ? 'SLAVESIDE_DISABLED' : status as EventStatus;
+}
+
 export interface EventDef {
   name: string;
   definer: Definer | null;
