@@ -99,7 +99,7 @@ class Cutover {
       await this.verify(final);
       await this.disablePair();
       committed = true;
-      return await this.finish(final, await this.enableEvents(facts.events));
+      return await this.finish(final, await this.eventStatuses(facts.events));
     } catch (err) {
       if (this.froze && !committed) await this.unfreeze();
       throw err;
@@ -178,7 +178,7 @@ class Cutover {
   }
 
   /** Step 5. */
-  private async enableEvents({ enable: events, disable }: EventChanges): Promise<string[]> {
+  private async eventStatuses({ enable: events, disable }: EventChanges): Promise<string[]> {
     const db = this.input.target.database;
     if (disable.length) {
       // no question: DISABLE runs nothing, it only gives these the source's status

@@ -7,6 +7,8 @@ import { CHECKPOINT_TABLE, readCheckpoint } from '../data/checkpoint.js';
 import type { Db } from '../db/connection.js';
 import { isMissingTable } from '../db/db-errors.js';
 import { quoteId } from '../db/quote.js';
+import { eventStatus, type EventStatus } from '../routines/model.js';
+import { TARGET_EVENT_STATUS } from '../routines/render.js';
 import { isSyncError, SyncError } from '../errors.js';
 import type { BinlogPoint } from './source.js';
 
@@ -39,12 +41,12 @@ export function noCheckpoint(pair: string): SyncError {
   });
 }
 
-/** Each event of a database with its STATUS (ENABLED, DISABLED, SLAVESIDE_DISABLED or REPLICA_SIDE_DISABLED). */
-async function eventStatuses(db: Db, schema: string): Promise<Map<string, string>> {
+/** Each event of a database with its STATUS (MySQL's REPLICA_SIDE_DISABLED read as SLAVESIDE_DISABLED). */
+async function eventStatuses(db: Db, schema: string): Promise<Map<string, EventStatus>> {
   const sql = 'SELECT EVENT_NAME AS name, STATUS AS status FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? '
     + 'ORDER BY EVENT_NAME';
   const rows = await db.rows<{ name: string; status: string }>(sql, [schema]);
-  return new Map(rows.map((r) => [r.name, String(r.status)]));
+  return new Map(rows.map((r) => [r.name, eventStatus(String(r.status))]));
 }
 
 /** What step 5 changes: the events db-sync created disabled on the target, by their status on the source. */
@@ -60,8 +62,7 @@ export interface EventChanges {
  */
 export async function eventChanges(src: Db, srcSchema: string, tgt: Db, tgtSchema: string): Promise<EventChanges> {
   const [onSource, onTarget] = [await eventStatuses(src, srcSchema), await eventStatuses(tgt, tgtSchema)];
-  const created = [...onTarget].filter(([, s]) => s === 'SLAVESIDE_DISABLED' || s === 'REPLICA_SIDE_DISABLED')
-    .map(([name]) => name);
+  const created = [...onTarget].filter(([, s]) => s === TARGET_EVENT_STATUS).map(([name]) => name);
   return {
     enable: created.filter((n) => onSource.get(n) === 'ENABLED'),
     disable: created.filter((n) => onSource.get(n) === 'DISABLED'),
