@@ -133,13 +133,13 @@ export class Applier {
     return (await this.target(name)).info;
   }
 
-  /** image: a row of the event that names the table, to tell a MariaDB SEQUENCE from a table. */
-  private async target(name: string, image?: RowImage): Promise<Target> {
+  /** ev: the row event that names the table, to tell a MariaDB SEQUENCE from a table when it is missing. */
+  private async target(name: string, ev?: RowsEvent): Promise<Target> {
     let t = this.tables.get(name);
     if (t) return t;
     const info = await describeTable(this.opts.session, this.opts.targetSchema, name);
     if (!info) {
-      if (image && isSequenceRow(image)) throw sequenceNotSynced(name);
+      if (ev && isSequenceRow(ev.op === 'update' ? ev.rows[0]?.after : ev.rows[0])) throw sequenceNotSynced(name);
       const message = `table ${name} does not exist in the target database ${this.opts.targetSchema}`;
       throw new SyncError('TARGET_TABLE_MISSING', message, {
         hint: 'Enable schema sync for the pair (schema: true) or create the table on the target, '
@@ -225,7 +225,7 @@ export class Applier {
 
   async applyRows(ev: RowsEvent, mode: TableMode): Promise<void> {
     if (mode === 'skip') return;
-    const t = await this.target(ev.table, ev.op === 'update' ? ev.rows[0]?.after : ev.rows[0]);
+    const t = await this.target(ev.table, ev);
     if (!t.info.hiddenColumns?.includes('row_end')) return this.applyTo(t, ev, mode);
     for (const part of currentChanges(ev)) await this.applyTo(t, part, mode);
   }
@@ -513,7 +513,8 @@ function shortValue(v: unknown): string {
 const SEQUENCE_COLUMNS = ['next_not_cached_value', 'minimum_value', 'maximum_value', 'start_value', 'increment',
   'cache_size', 'cycle_option', 'cycle_count'];
 
-function isSequenceRow(image: RowImage): boolean {
+function isSequenceRow(image: RowImage | undefined): boolean {
+  if (!image) return false;
   const names = Object.keys(image);
   return names.length === SEQUENCE_COLUMNS.length && SEQUENCE_COLUMNS.every((c) => c in image);
 }
