@@ -7,7 +7,7 @@
  * (docs/data.md), so its difference is reported as "documented", not as a divergence, when
  * db-sync warned about that table in its log as the documentation says it does.
  */
-import { unwrapTriggerBody } from '../../src/core/routines/trigger-guard.js';
+import { snapshot, type SchemaSnapshot } from '../integration/schema-helpers.js';
 import type { Conn } from './features/common.js';
 import { rows } from './features/common.js';
 
@@ -66,35 +66,30 @@ export async function compare(replica: Conn, target: Conn, db: string, syncLog: 
 }
 
 /**
- * Views, triggers, routines and events: the same names with the same definitions. A target
- * trigger's body is compared inside db-sync's guard (README, "Triggers"); an event's status
- * must be what the replica shows (SLAVESIDE_DISABLED for one enabled on the source).
+ * Views, triggers, routines and events: the same names with the same definitions, read as the
+ * schema tests read them (schema-helpers.ts `snapshot`: SHOW CREATE with DEFINER and sql_mode,
+ * a target trigger's body inside db-sync's guard, which it must have, and every event
+ * SLAVESIDE_DISABLED on the target as on the replica).
  */
 async function compareObjects(replica: Conn, target: Conn, db: string): Promise<string[]> {
-  const lists = {
-    view: 'SELECT TABLE_NAME AS n, VIEW_DEFINITION AS d FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?',
-    trigger: `SELECT TRIGGER_NAME AS n, CONCAT_WS(' ', ACTION_TIMING, EVENT_MANIPULATION, EVENT_OBJECT_TABLE,
-      ACTION_ORDER) AS d, ACTION_STATEMENT AS body FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?`,
-    routine: `SELECT CONCAT(ROUTINE_TYPE, ' ', ROUTINE_NAME) AS n, CONCAT_WS(' ', DTD_IDENTIFIER, IS_DETERMINISTIC,
-      ROUTINE_DEFINITION) AS d FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?`,
-    event: `SELECT EVENT_NAME AS n, CONCAT_WS(' ', STATUS, INTERVAL_VALUE, INTERVAL_FIELD, EVENT_DEFINITION) AS d
-      FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?`,
+  const read = async (c: Conn, role: 'source' | 'target') => {
+    await c.query(`USE \`${db}\``);
+    return snapshot(c, role);
   };
+  let a: SchemaSnapshot;
+  let b: SchemaSnapshot;
+  try {
+    [a, b] = [await read(replica, 'source'), await read(target, 'target')];
+  } catch (err) {
+    return [`objects: ${(err as Error).message}`];
+  }
   const out: string[] = [];
-  for (const [kind, sql] of Object.entries(lists)) {
-    // a target trigger without the guard would fire again on applied rows: it differs
-    const trigger = (body: string, onTarget: boolean) => {
-      const t = unwrapTriggerBody(body);
-      return onTarget && !t.guarded ? `(no guard) ${body}` : t.body;
-    };
-    const read = async (c: Conn, onTarget: boolean) =>
-      new Map((await rows<{ n: string; d: string; body?: string }>(c, sql, [db]))
-        .map((r) => [r.n, r.body === undefined ? r.d : `${r.d} ${trigger(r.body, onTarget)}`]));
-    const [a, b] = [await read(replica, false), await read(target, true)];
-    for (const n of new Set([...a.keys(), ...b.keys()])) {
-      if (a.get(n) === b.get(n)) continue;
-      const show = (d: string | undefined) => (d === undefined ? '(missing)' : d.replace(/\s+/g, ' ').slice(0, 300));
-      out.push(`${kind} ${n} differs\n  replica: ${show(a.get(n))}\n  target:  ${show(b.get(n))}`);
+  for (const kind of ['views', 'triggers', 'routines', 'events'] as const) {
+    for (const n of new Set([...Object.keys(a[kind]), ...Object.keys(b[kind])])) {
+      const [x, y] = [a[kind][n], b[kind][n]];
+      if (x === y) continue;
+      const show = (d: string | undefined) => (d === undefined ? '(missing)' : d.replace(/\s+/g, ' ').slice(0, 400));
+      out.push(`${kind} ${n} differs\n  replica: ${show(x)}\n  target:  ${show(y)}`);
     }
   }
   return out;
