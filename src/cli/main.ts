@@ -23,4 +23,5 @@ if (underNpmScript(process.env)) {
   // Processes db-sync starts (the daemon) are not npm scripts: they must not recover the flags again.
   delete process.env.npm_lifecycle_event;
 }
-await program.parseAsync(argv);
+// not a top-level await: the built command is a CommonJS bundle (scripts/bundle.mjs)
+program.parseAsync(argv).catch((err: unknown) => process.exit(printError(err)));

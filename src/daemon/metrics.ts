@@ -3,7 +3,7 @@
  * per-pair lag, backlog, binlog distance, rows/events applied, errors, snapshot progress and state, plus process
  * metrics; /healthz answers 200 when no enabled pair is in 'error', else 503 (JSON body).
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { SyncError } from '../core/errors.js';
 import { PAIR_STATES, type PairStatus } from '../core/status.js';
@@ -96,8 +96,6 @@ export interface MetricsServer {
 
 export async function startMetricsServer(port: number, pairs: () => PairStatus[]): Promise<MetricsServer> {
   const register = buildRegistry(pairs);
-  // loaded here: the bundled command would otherwise load node:http (13 ms) at every start
-  const { createServer } = await import('node:http');
   const server: Server = createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     if (url === '/metrics') {

@@ -13,8 +13,10 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 const read = (f: string) => readFileSync(path.join(ROOT, f), 'utf8');
 
 describe('node flags', () => {
-  it('are in the shebang of the CLI (the db-sync command, ./dist/cli/main.js)', () => {
-    expect(read('src/cli/main.ts').split('\n')[0]).toBe(`#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}`);
+  it('are in the shebang of the CLI (the db-sync command, ./dist/cli/main.js, is the launcher) and its source', () => {
+    for (const f of ['src/cli/launch.ts', 'src/cli/main.ts']) {
+      expect(read(f).split('\n')[0], f).toBe(`#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}`);
+    }
   });
 
   it('are in the npm scripts that start the CLI', () => {
