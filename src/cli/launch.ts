@@ -12,7 +12,9 @@
  *
  * Safety: V8 rejects a cache made by another V8 version, with other flags or for a source of
  * another length; the file's name carries the bundle's size and modification time, so a
- * rebuilt bundle never meets an old cache (the build deletes old ones too). A rejected or
+ * rebuilt bundle never meets an old cache (the build deletes old ones too), and a hash of the
+ * node options, so that a start with other flags (say `node dist/cli/main.js` without the
+ * shebang's) neither rejects nor replaces the cache of the usual ones. A rejected or
  * missing cache only means the code is compiled as without one, and a new cache is written;
  * one that cannot be written (a read-only install) costs the next start the same.
  * DB_SYNC_CODE_CACHE=off reads and writes none; =report also says on stderr what became of it.
@@ -25,7 +27,9 @@ import vm from 'node:vm';
 
 const BUNDLE = fileURLToPath(new URL('./db-sync.cjs', import.meta.url));
 const stat = statSync(BUNDLE);
-const CACHE = `${BUNDLE}.${stat.size}-${Math.trunc(stat.mtimeMs)}.v8cache`;
+// V8 takes a cache only from a process with the same flags: one file per set of node options
+const CACHE = `${BUNDLE}.${stat.size}-${Math.trunc(stat.mtimeMs)}-${fnv1a(`${process.execArgv.join(' ')}\0${
+  process.env.NODE_OPTIONS ?? ''}`)}.v8cache`;
 
 const MODE = process.env.DB_SYNC_CODE_CACHE;
 let cachedData: Buffer | undefined;
@@ -56,4 +60,11 @@ function writeCache(): void {
   } catch {
     // not writable here: every start compiles, as without a cache
   }
+}
+
+/** 32-bit FNV-1a of a string's UTF-16 code units, in hex. */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16);
 }

@@ -23,9 +23,11 @@ describe('CLI entry points', () => {
  * shows what becomes of the cache; DB_SYNC_CODE_CACHE=report says it on stderr.
  */
 describe('the code cache of the built command', () => {
-  const run = (dir: string, args: string[], mode = 'report') => {
-    const r = spawnSync(path.join(dir, 'main.js'), args,
-      { encoding: 'utf8', env: { ...process.env, DB_SYNC_CODE_CACHE: mode } });
+  const run = (dir: string, args: string[], mode = 'report', nodeFlags: string[] | null = null) => {
+    // null: through the shebang, as the db-sync command starts
+    const [cmd, argv] = nodeFlags ? [process.execPath, [...nodeFlags, path.join(dir, 'main.js'), ...args]]
+      : [path.join(dir, 'main.js'), args];
+    const r = spawnSync(cmd, argv, { encoding: 'utf8', env: { ...process.env, DB_SYNC_CODE_CACHE: mode } });
     const cache = /code cache (\w+): /.exec(r.stderr)?.[1];
     return { code: r.status, stdout: r.stdout, cache, files: readdirSync(dir).filter((f) => f.includes('.v8cache')) };
   };
@@ -41,6 +43,13 @@ describe('the code cache of the built command', () => {
       const second = run(dir, ['sync', '--help']);
       expect(second).toMatchObject({ code: 0, cache: 'used', files: first.files });
       expect(second.stdout).toContain('add');
+      // other node flags: a cache of their own, and the usual one stays
+      const other = run(dir, ['--version'], 'report', ['--max-semi-space-size=4']);
+      expect(other).toMatchObject({ code: 0, stdout: `${version}\n`, cache: 'absent' });
+      expect(other.files).toHaveLength(2);
+      expect(run(dir, ['--version'], 'report', ['--max-semi-space-size=4'])).toMatchObject({ cache: 'used' });
+      expect(run(dir, ['--version'])).toMatchObject({ cache: 'used' });
+      for (const f of other.files) if (!first.files.includes(f)) rmSync(path.join(dir, f));
       // a damaged cache is rejected by V8: the command still runs, and the cache is made again
       writeFileSync(path.join(dir, first.files[0] as string), Buffer.alloc(4096, 7));
       expect(run(dir, ['--version'])).toMatchObject({ code: 0, stdout: `${version}\n`, cache: 'rejected' });
