@@ -97,12 +97,13 @@ export async function copyParallel(o: ParallelCopyOptions): Promise<string[]> {
   // a chunk read as one value (selectTsvBlock) may be as long as the source sends (max_allowed_packet)
   await o.source.exec('SET SESSION group_concat_max_len = 4294967295');
   try {
-    for (let i = 0; i < Math.max(1, o.parallel); i++) {
+    // opened side by side: each is several round trips, before the first row can load
+    await allSettledOrThrow(Array.from({ length: Math.max(1, o.parallel) }, async () => {
       const session = await BinarySession.open(o.target);
       sessions.push(session);
       await prepareApplySession(session);
       await readCommitted(session);
-    }
+    }));
     o.statusHelper.snapshotStarted(count.rows);
     // in 'snapshot' from here on, also while the first table waits for the throttle
     report(o.tables.find((t) => !done(t)) ?? null, true);
@@ -166,15 +167,19 @@ export async function copyParallel(o: ParallelCopyOptions): Promise<string[]> {
       }
     };
     const stopAll = (err: unknown) => { abort.abort(); throw err; };
-    const results = await Promise.allSettled(sessions.map((s) => loader(s).catch(stopAll)));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    await allSettledOrThrow(sessions.map((s) => loader(s).catch(stopAll)));
     return queue.deferred();
   } finally {
     o.signal.removeEventListener('abort', onAbort);
     abort.abort();
     await Promise.all(sessions.map((s) => s.close()));
   }
+}
+
+/** Waits for every promise to settle (none left running), then throws the first rejection. */
+async function allSettledOrThrow(all: Array<Promise<unknown>>): Promise<void> {
+  const failed = (await Promise.allSettled(all)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /**
