@@ -3,7 +3,7 @@
  * The `db-sync` command as built (dist/cli/main.js; scripts/bundle.mjs puts this file there):
  * runs the bundled program, dist/cli/db-sync.cjs, with a V8 code cache kept beside it.
  *
- * Why: node must parse the 2.2 MB bundle and compile the functions a command runs before
+ * Why: node must parse the 2.7 MB bundle and compile the functions a command runs before
  * that command sends its first query, on every start; a copy pays it before it reads a row.
  * Node 22 caches that work (module.enableCompileCache); node 20 has no such cache for its
  * module loaders, but vm.Script takes and produces V8's code cache. The first run of a
@@ -11,12 +11,13 @@
  * start reads it (README, "How it works": about 100 ms less per command).
  *
  * Safety: V8 rejects a cache made by another V8 version, with other flags or for a source of
- * another length; the file's name carries the bundle's size and modification time, so a
- * rebuilt bundle never meets an old cache (the build deletes old ones too), and a hash of the
- * node options, so that a start with other flags (say `node dist/cli/main.js` without the
- * shebang's) neither rejects nor replaces the cache of the usual ones. A rejected or
- * missing cache only means the code is compiled as without one, and a new cache is written;
- * one that cannot be written (a read-only install) costs the next start the same.
+ * another length. The file's name carries the bundle's size and modification time, so a
+ * rebuilt bundle never meets an old cache (the build deletes old ones too), and a hash of
+ * node's version and options, so that a start by another node or with other flags (say
+ * `node dist/cli/main.js` without the shebang's) neither rejects nor replaces the usual
+ * cache. A rejected or missing cache only means the code is compiled as without one, and a
+ * new cache is written; one that cannot be written (a read-only install) costs the next
+ * start the same.
  * DB_SYNC_CODE_CACHE=off reads and writes none; =report also says on stderr what became of it.
  */
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
@@ -27,9 +28,9 @@ import vm from 'node:vm';
 
 const BUNDLE = fileURLToPath(new URL('./db-sync.cjs', import.meta.url));
 const stat = statSync(BUNDLE);
-// V8 takes a cache only from a process with the same flags: one file per set of node options
-const CACHE = `${BUNDLE}.${stat.size}-${Math.trunc(stat.mtimeMs)}-${fnv1a(`${process.execArgv.join(' ')}\0${
-  process.env.NODE_OPTIONS ?? ''}`)}.v8cache`;
+// V8 takes a cache only from the same node with the same flags: one file for each
+const CACHE = `${BUNDLE}.${stat.size}-${Math.trunc(stat.mtimeMs)}-${fnv1a(`${process.version}\0${
+  process.execArgv.join(' ')}\0${process.env.NODE_OPTIONS ?? ''}`)}.v8cache`;
 
 const MODE = process.env.DB_SYNC_CODE_CACHE;
 let cachedData: Buffer | undefined;
