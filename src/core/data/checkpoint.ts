@@ -99,15 +99,37 @@ export function deleteCheckpointsBytes(pair: string, which: string[] | { prefix:
   return Buffer.from(sql, 'latin1');
 }
 
-/** checkpointUpsert as statement bytes for a binary session (values as exact UTF-8 literals). */
-export function checkpointBytes(pair: string, stream: string, state: unknown): Buffer {
-  const key = `${pair}\0${stream}`;
+/**
+ * The pair's lock as a condition on a write from a session other than the lock's own (a
+ * snapshot loader): the checkpoint goes in only while `holder`, the apply session's
+ * connection, holds `lock` on the target (runner-lock.ts).
+ */
+export interface WriteFence {
+  lock: string;
+  holder: number;
+}
+
+/**
+ * checkpointUpsert as statement bytes for a binary session (values as exact UTF-8 literals).
+ * With a fence, its stream is NULL unless the fence holds, which the NOT NULL column refuses
+ * (ER_BAD_NULL_ERROR under the apply sessions' strict sql_mode): sent before COMMIT, after the
+ * transaction's rows, it commits them only while this runner holds the pair. A runner that
+ * took the pair over meanwhile cannot have written those rows yet: it takes the lock after the
+ * check, and its writes to them wait for this transaction.
+ */
+export function checkpointBytes(pair: string, stream: string, state: unknown, fence?: WriteFence): Buffer {
+  const key = `${pair}\0${stream}\0${fence ? `${fence.lock}\0${fence.holder}` : ''}`;
   let head = checkpointHeads.get(key);
   if (!head) {
     // written with every target transaction of the stream: the part before the state is made once
+    const streamValue = fence
+      ? [Buffer.from('IF(IS_USED_LOCK(', 'latin1'), utf8Literal(fence.lock),
+        Buffer.from(`) <=> ${Math.trunc(fence.holder)}, `, 'latin1'), utf8Literal(stream),
+        Buffer.from(', NULL)', 'latin1')]
+      : [utf8Literal(stream)];
     head = Buffer.concat([
       Buffer.from(`INSERT INTO ${quoteId(CHECKPOINT_TABLE)} (pair_name, stream, state) VALUES (`, 'latin1'),
-      utf8Literal(pair), Buffer.from(', ', 'latin1'), utf8Literal(stream), Buffer.from(', ', 'latin1'),
+      utf8Literal(pair), Buffer.from(', ', 'latin1'), ...streamValue, Buffer.from(', ', 'latin1'),
     ]);
     if (checkpointHeads.size >= 10_000) checkpointHeads.clear(); // snapshot range streams: bounded
     checkpointHeads.set(key, head);

@@ -11,9 +11,10 @@
  */
 import type { BinarySession, ExecResult } from '../db/connection.js';
 import { APPLY_SQL_MODE } from '../db/session.js';
+import { dbErrno } from '../db/db-errors.js';
 import { SyncError } from '../errors.js';
 import { crashPoint } from '../crash-point.js';
-import { checkpointBytes } from './checkpoint.js';
+import { checkpointBytes, type WriteFence } from './checkpoint.js';
 import { PACKET_SLACK } from './txn-pipe.js';
 
 export interface ChunkRows {
@@ -31,7 +32,14 @@ const LENIENT_MODE = APPLY_SQL_MODE.split(',').filter((m) => !m.startsWith('STRI
 export class ChunkWriter {
   private readonly budget: number;
 
-  constructor(private readonly session: BinarySession, private readonly pair: string, maxPacket: number) {
+  /**
+   * `fence`: the chunk commits only while this runner holds the pair (checkpointBytes). A
+   * loader is a session of its own, not the lock's: a runner frozen past the lock's timeout,
+   * whose pair another runner took over, must not commit a chunk of its older read over the
+   * new runner's rows when it wakes up.
+   */
+  constructor(private readonly session: BinarySession, private readonly pair: string, maxPacket: number,
+    private readonly fence?: WriteFence) {
     this.budget = maxPacket - PACKET_SLACK;
   }
 
@@ -44,8 +52,20 @@ export class ChunkWriter {
   private async tail(c: ChunkRows): Promise<void> {
     const detail = (): string => `${c.table}: ${c.rows} rows`;
     crashPoint('snapshot.before-chunk-commit', detail);
-    const parts = c.checkpoints.map(([stream, state]) => checkpointBytes(this.pair, stream, state));
-    await this.session.send(Buffer.concat([...parts.flatMap((p) => [p, SEP]), Buffer.from('COMMIT', 'latin1')]));
+    const parts = c.checkpoints.map(([stream, state]) => checkpointBytes(this.pair, stream, state, this.fence));
+    try {
+      await this.session.send(Buffer.concat([...parts.flatMap((p) => [p, SEP]), Buffer.from('COMMIT', 'latin1')]));
+    } catch (err) {
+      if (this.fence && dbErrno(err) === ER_BAD_NULL_ERROR) {
+        throw new SyncError('PAIR_LOCK_LOST', `this runner no longer holds pair "${this.pair}" on the target: `
+          + `a chunk of ${c.table} was not committed`, {
+          retryable: true,
+          hint: 'Another runner took the pair over, or the target ended this runner\'s session (it was silent '
+            + 'longer than the lock allows). The chunk was rolled back; the pair connects again, or stands by.',
+        });
+      }
+      throw err;
+    }
     crashPoint('snapshot.after-chunk-commit', detail);
   }
 
@@ -145,6 +165,8 @@ export class ChunkWriter {
 }
 
 const SEP = Buffer.from(';\n', 'latin1');
+/** A NOT NULL column given NULL: a fenced checkpoint whose fence no longer holds (checkpointBytes). */
+const ER_BAD_NULL_ERROR = 1048;
 const LOCK_RETRIES = 5;
 
 function warningsOf(r: ExecResult): number {

@@ -19,7 +19,9 @@ import type { Logger } from '../log.js';
 import type { StatusSink } from '../status.js';
 import { Applier } from './applier.js';
 import { runStream, type StreamOptions } from './apply-loop.js';
-import { deleteCheckpointsExcept, readCheckpoint, writeCheckpoint, type BinlogCheckpoint } from './checkpoint.js';
+import {
+  deleteCheckpointsExcept, readCheckpoint, writeCheckpoint, type BinlogCheckpoint, type WriteFence,
+} from './checkpoint.js';
 import { canFailOver, reanchorOnNewServer } from './gtid-failover.js';
 import { MysqlGtidsAt, type MysqlEventRow } from './gtid.js';
 import { DDL_JOURNAL, sessionBaseline, type DdlJournal } from './ddl-replay.js';
@@ -81,6 +83,8 @@ export interface BinlogSyncOptions {
   guard?: GuardSettings;
   /** Wait while another runner holds the pair (a service); without it, PAIR_LOCKED at once. */
   standby?: StandbyPolicy;
+  /** Set by the run from the pair's lock it holds: the snapshot's loaders commit only under it. */
+  fence?: WriteFence;
 }
 
 export const BINLOG_STREAM = 'binlog';
@@ -123,8 +127,8 @@ export function streamServerId(o: { pairName: string; source: ConnectionConfig; 
 async function runOnce(o: BinlogSyncOptions, caps: Capabilities, until: BinlogPosition | null,
   first: { resnapshot: boolean; recopy: string[] }): Promise<void> {
   // from the lock on, losing it ends the run like a stop, then fails it (PAIR_LOCK_LOST)
-  await withPairLock({ ...o, prepare: prepareApplySession }, async (session, signal) => {
-    const run: BinlogSyncOptions = { ...o, signal };
+  await withPairLock({ ...o, prepare: prepareApplySession }, async (session, signal, fence) => {
+    const run: BinlogSyncOptions = { ...o, signal, fence };
     const control = await openConnection(o.source);
     const guard = o.guard ? new SourceGuard(control, o.guard, o.logger, run.signal) : undefined;
     try {
@@ -227,6 +231,7 @@ class Engine {
           maxPacket: this.maxPacket, identity, streamBase: this.base,
           statusHelper: this.status, logger: this.opts.logger, signal: this.opts.signal, chunkRows: this.opts.chunkRows,
           chunkBytes: this.opts.chunkBytes, parallel: this.opts.snapshotParallel, guard: this.guard, schemaTables,
+          fence: this.opts.fence,
         });
         ckpt = await runner.run(ckpt, snap);
         if (this.opts.signal.aborted) return;

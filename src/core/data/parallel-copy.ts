@@ -21,6 +21,7 @@ import { describeTable, type TableInfo } from '../db/table-info.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Applier } from './applier.js';
+import type { WriteFence } from './checkpoint.js';
 import { ChunkWriter } from './chunk-writer.js';
 import { isTableDefChanged } from '../db/db-errors.js';
 import { startCopy, type RangeCopy, type SnapshotState } from './snapshot.js';
@@ -51,6 +52,8 @@ export interface ParallelCopyOptions {
   chunkRows?: number;
   chunkBytes: number;
   maxPacket: number;
+  /** The pair's lock: a loader's chunk commits only while the runner holds it (ChunkWriter). */
+  fence?: WriteFence;
   statusHelper: StreamStatus;
   logger: Logger;
   signal: AbortSignal;
@@ -125,7 +128,7 @@ export async function copyParallel(o: ParallelCopyOptions): Promise<string[]> {
     // one has returned: that range's first chunk (and, at a new table, its preparation) then
     // comes from the source while the target still loads the current range's last chunk.
     const loader = async (session: BinarySession): Promise<void> => {
-      const writer = new ChunkWriter(session, o.pairName, o.maxPacket);
+      const writer = new ChunkWriter(session, o.pairName, o.maxPacket, o.fence);
       // The loaders' first reads queue one behind the other on the one source connection
       // while the target waits: a loader's first chunk is an eighth of the others, so each
       // starts loading after a short read; the chunks after it are sized by bytes again.

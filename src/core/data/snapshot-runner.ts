@@ -24,7 +24,7 @@ import {
   attachRanges, defaultParallel, deleteRangesSql, rangeStream, readRanges, sharedState, tableStarted, targetCores,
 } from './snapshot-ranges.js';
 import type { StreamStatus } from './stream-status.js';
-import type { BinlogCheckpoint } from './checkpoint.js';
+import type { BinlogCheckpoint, WriteFence } from './checkpoint.js';
 import type { SourceGuard } from '../guard/source-guard.js';
 
 /**
@@ -60,6 +60,8 @@ export interface SnapshotRunnerOptions {
    * source no longer has at the read's position (dropped or renamed in between) are dropped.
    */
   schemaTables?: string[];
+  /** The pair's lock, as the condition of every chunk's commit (ChunkWriter). */
+  fence?: WriteFence;
 }
 
 export const SNAPSHOT_STREAM = 'snapshot';
@@ -228,7 +230,7 @@ export class SnapshotRunner {
       pairName: this.opts.pairName, source: db, sourceSchema: this.opts.source.database, target: this.opts.target,
       applier: this.opts.applier, tables, state, loadData, ownsSchema: this.opts.ownsSchema, parallel,
       chunkRows: this.opts.chunkRows, chunkBytes: this.opts.chunkBytes ?? DEFAULT_CHUNK_BYTES,
-      maxPacket: this.opts.maxPacket,
+      maxPacket: this.opts.maxPacket, fence: this.opts.fence,
       statusHelper: this.opts.statusHelper, logger: this.opts.logger, signal: this.opts.signal,
       atRead,
       changed: async (name) => (await definition(db, this.opts.source.database, name)) !== atRead(name),

@@ -12,8 +12,8 @@ import type { ConnectionConfig } from '../config/schema.js';
 import { BinarySession } from '../db/connection.js';
 import type { Logger } from '../log.js';
 import type { StandbyInfo, StatusSink } from '../status.js';
-import { ensureCheckpointTable } from './checkpoint.js';
-import { boundSessionTimeouts, describeHolder, isHolder, pairLockedError, pairLockHolder, recordRunner,
+import { ensureCheckpointTable, type WriteFence } from './checkpoint.js';
+import { boundSessionTimeouts, describeHolder, isHolder, pairLockedError, pairLockHolder, pairLockName, recordRunner,
   releasePairLock, tryPairLock, watchPairLock, type LockHolder, type LockWatch, type RunnerInfo,
 } from './runner-lock.js';
 import { sleep } from '../sleep.js';
@@ -114,7 +114,7 @@ export interface PairLockOptions extends Omit<TakeLockOptions, 'targetDb'> {
  * run then fails with PAIR_LOCK_LOST (retryable), also when `fn` failed because of it.
  */
 export async function withPairLock(o: PairLockOptions,
-  fn: (session: BinarySession, signal: AbortSignal) => Promise<void>): Promise<void> {
+  fn: (session: BinarySession, signal: AbortSignal, fence: WriteFence) => Promise<void>): Promise<void> {
   const session = await BinarySession.open(o.target);
   let lock: TakenLock | null = null;
   let watch: LockWatch | null = null;
@@ -125,7 +125,9 @@ export async function withPairLock(o: PairLockOptions,
     lock = await takePairLock(session, { ...o, targetDb: o.target.database });
     if (!lock) return;
     watch = watchPairLock(session, o.target, lock.me, o.pairName, o.logger);
-    await fn(session, AbortSignal.any([o.signal, watch.signal]));
+    // writes from other sessions of this runner commit only while `session` holds the lock
+    const fence = { lock: pairLockName(o.target.database, o.pairName), holder: lock.me.connectionId };
+    await fn(session, AbortSignal.any([o.signal, watch.signal]), fence);
   } catch (err) {
     throw watch?.lost() ?? err;
   } finally {
