@@ -15,6 +15,7 @@ import { dbErrno } from '../db/db-errors.js';
 import { SyncError } from '../errors.js';
 import { crashPoint } from '../crash-point.js';
 import { checkpointBytes, type WriteFence } from './checkpoint.js';
+import { pairLockLostError } from './runner-lock.js';
 import { PACKET_SLACK } from './txn-pipe.js';
 
 export interface ChunkRows {
@@ -57,12 +58,8 @@ export class ChunkWriter {
       await this.session.send(Buffer.concat([...parts.flatMap((p) => [p, SEP]), Buffer.from('COMMIT', 'latin1')]));
     } catch (err) {
       if (this.fence && dbErrno(err) === ER_BAD_NULL_ERROR) {
-        throw new SyncError('PAIR_LOCK_LOST', `this runner no longer holds pair "${this.pair}" on the target: `
-          + `a chunk of ${c.table} was not committed`, {
-          retryable: true,
-          hint: 'Another runner took the pair over, or the target ended this runner\'s session (it was silent '
-            + 'longer than the lock allows). The chunk was rolled back; the pair connects again, or stands by.',
-        });
+        throw pairLockLostError(this.pair, `a chunk of ${c.table} was rolled back at its commit (the lock is free `
+          + 'or taken: the target ended the apply session, or another runner took the pair over)');
       }
       throw err;
     }

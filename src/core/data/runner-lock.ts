@@ -120,6 +120,16 @@ export function pairLockedError(pair: string, h: LockHolder): SyncError {
   });
 }
 
+/** PAIR_LOCK_LOST: `why` says what showed it (the lock watch, or a fenced write refused). */
+export function pairLockLostError(pair: string, why: string): SyncError {
+  return new SyncError('PAIR_LOCK_LOST', `this runner no longer holds pair "${pair}" on the target: ${why}`, {
+    retryable: true,
+    hint: 'Nothing more is applied through the old session, and no snapshot chunk commits. The pair connects '
+      + 'again, takes the lock if it is free, or stands by while another runner holds it. Check the network to '
+      + 'the target if this repeats.',
+  });
+}
+
 /** The holder's side of the lock while it runs: keep the session alive, notice when the lock is gone. */
 export interface LockWatch {
   /** Aborts when the lock is lost; the session is already destroyed by then. */
@@ -142,11 +152,7 @@ export function watchPairLock(session: BinarySession, target: ConnectionConfig, 
   const drop = (conn: Db | null) => { if (conn) void conn?.close(0); };
   const lose = (why: string) => {
     if (lostErr) return;
-    lostErr = new SyncError('PAIR_LOCK_LOST', `this runner no longer holds pair "${pair}" on the target: ${why}`, {
-      retryable: true,
-      hint: 'Nothing more is applied through the old session. The pair connects again, takes the lock if it is free, '
-        + 'or stands by while another runner holds it. Check the network to the target if this repeats.',
-    });
+    lostErr = pairLockLostError(pair, why);
     logger.warn({ why }, 'lost the pair\'s lock: applying stopped');
     session.destroy(`lock lost: ${why}`);
     clearInterval(timer);
