@@ -14,15 +14,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from '../helpers/context.js';
 import type { TestServer } from '../helpers/mariadb-server.js';
+import { pairLockName } from '../../src/core/data/runner-lock.js';
 import { Rng } from './prng.js';
 import { FUZZ_DB } from './workload.js';
 
 export const PAIR = 'fz';
 
-export type KillPlan = { kind: 'crash'; point: string } | { kind: 'clock'; afterMs: number } | { kind: 'none' };
+/**
+ * crash: a crash point; clock: kill -9 after afterMs; freeze: SIGSTOP after afterMs, a second
+ * runner started once the target has dropped the frozen one's session (its lock is free), and
+ * the frozen one woken (SIGCONT) thawMs after that: two runners of one pair, the first one
+ * waking up with loaders mid-chunk and a view of the source older than the second's.
+ */
+export type KillPlan = { kind: 'crash'; point: string } | { kind: 'clock'; afterMs: number }
+  | { kind: 'freeze'; afterMs: number; thawMs: number } | { kind: 'none' };
 
 /** The seeded kill schedule: the plan of incarnation k is the k-th draw. */
-export function killSchedule(seed: number, maxKills: number, ddl: boolean): KillPlan[] {
+export function killSchedule(seed: number, maxKills: number, ddl: boolean, service = false): KillPlan[] {
   const r = Rng.derive(seed, 'kills');
   return Array.from({ length: maxKills }, () => r.weighted<() => KillPlan>([
     [3, () => ({ kind: 'crash', point: `stream.after-commit:${r.int(1, 400)}` })],
@@ -31,6 +39,8 @@ export function killSchedule(seed: number, maxKills: number, ddl: boolean): Kill
     [2, () => ({ kind: 'crash', point: `snapshot.after-chunk-commit:${r.int(1, 25)}` })],
     [1, () => ({ kind: 'crash', point: `snapshot.before-chunk-commit:${r.int(1, 25)}` })],
     [3, () => ({ kind: 'clock', afterMs: r.int(300, 8000) })],
+    // a second `service start` in the same folder refuses while the first one's process lives
+    [service ? 0 : 1, () => ({ kind: 'freeze', afterMs: r.int(300, 8000), thawMs: r.int(200, 4000) })],
   ])());
 }
 
@@ -67,6 +77,11 @@ export class DbSync {
   readonly logFile = path.join(this.home, 'sync-run.log');
   private readonly cli = snapshotBuild(this.home);
   kills = 0;
+  /** Runners frozen, then woken after another one took the pair over (KillPlan freeze). */
+  freezes = 0;
+  private target: TestServer | null = null;
+  /** Frozen or woken runners that are no longer the current one (killed at stop). */
+  private readonly retired = new Set<ChildProcess>();
   /** Set when db-sync stopped by itself with an error (a loud stop): its last output. */
   loudStop: string | null = null;
   private child: ChildProcess | null = null;
@@ -96,6 +111,7 @@ export class DbSync {
   }
 
   async configure(source: TestServer, target: TestServer): Promise<void> {
+    this.target = target;
     const run = (args: string[]) => cli(this.home, this.cli, args);
     for (const db of this.dbs) {
       const suffix = this.service ? `-${db}` : '';
@@ -164,8 +180,9 @@ export class DbSync {
   }
 
   /** Start (or restart) `sync run`: with the next kill of the schedule unless the run is finishing. */
-  start(): void {
-    const plan: KillPlan = this.final ? { kind: 'none' } : this.schedule[this.incarnation] ?? { kind: 'none' };
+  start(unkilled = false): void {
+    const plan: KillPlan = this.final || unkilled ? { kind: 'none' }
+      : this.schedule[this.incarnation] ?? { kind: 'none' };
     this.incarnation++;
     const env = cleanEnv();
     env.DB_SYNC_SNAPSHOT_CHUNK_ROWS = '300';
@@ -180,7 +197,14 @@ export class DbSync {
     child.stdout?.on('data', (d: Buffer) => appendFileSync(this.logFile, d));
     child.stderr?.on('data', (d: Buffer) => appendFileSync(this.logFile, d));
     if (plan.kind === 'clock') this.clock = setTimeout(() => child.kill('SIGKILL'), plan.afterMs);
+    if (plan.kind === 'freeze') this.clock = setTimeout(() => void this.freeze(child, plan.thawMs), plan.afterMs);
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
+      if (this.retired.has(child)) {
+        // a runner that was frozen: it must stop (its lock is gone); what it wrote, the verdict judges
+        this.retired.delete(child);
+        appendFileSync(this.logFile, `\n=== frozen runner ${child.pid} exited: ${signal ?? code}\n`);
+        return resolve();
+      }
       if (this.clock) clearTimeout(this.clock);
       this.child = null;
       if (signal === 'SIGKILL') {
@@ -191,6 +215,30 @@ export class DbSync {
       if (signal !== 'SIGTERM' && code !== 0) this.loudStop = tail(this.logFile);
       resolve();
     }));
+  }
+
+  /**
+   * Freeze the current runner, start the next one once the target has dropped the frozen
+   * one's apply session (`sync run` does not stand by), and wake the frozen one `thawMs` after
+   * that. The woken one finds its lock gone and ends (PAIR_LOCK_LOST, then PAIR_LOCKED).
+   */
+  private async freeze(child: ChildProcess, thawMs: number): Promise<void> {
+    if (this.child !== child || this.stopped) return;
+    child.kill('SIGSTOP');
+    this.retired.add(child);
+    this.child = null;
+    this.freezes++;
+    appendFileSync(this.logFile, `\n=== froze runner ${child.pid} at ${new Date().toISOString()}\n`);
+    const free = this.dbs.map((db) => `IS_FREE_LOCK('${pairLockName(db, this.pairOf(db))}')`).join(' AND ');
+    for (const t0 = Date.now(); Date.now() - t0 < 30_000 && this.target?.sql(`SELECT ${free}`).trim() !== '1';) {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    // not killed itself: a runner killed while the woken one retries could hand the lock back to it
+    if (!this.stopped) this.start(true);
+    setTimeout(() => {
+      appendFileSync(this.logFile, `\n=== woke runner ${child.pid} at ${new Date().toISOString()}\n`);
+      child.kill('SIGCONT');
+    }, thawMs);
   }
 
   /** No more planned kills (the catch-up of the end of the run); a pending crash point may still fire once. */
@@ -211,6 +259,10 @@ export class DbSync {
       await this.exited;
     }
     await this.exited;
+    for (const c of this.retired) {
+      c.kill('SIGKILL');
+      c.kill('SIGCONT');
+    }
   }
 
   cleanUp(): void {

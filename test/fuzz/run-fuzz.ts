@@ -23,6 +23,8 @@ export interface FuzzResult {
   durationSec: number;
   stats: WorkloadStats;
   kills: number;
+  /** Runners frozen and woken after another took the pair over (dbsync.ts, KillPlan freeze). */
+  freezes: number;
   tables: number;
   details: string[];
   documented: string[];
@@ -71,9 +73,10 @@ export async function runFuzz(o: FuzzOptions, print: (line: string) => void = st
   const cluster = await startCluster(dbs);
   const workloads = dbs.map((db, i) =>
     new Workload(cluster.source.port, dbSeed(o.seed, pairs, i), o.features, o.workers, db));
-  const sync = new DbSync(o.kill ? killSchedule(o.seed, o.maxKills, o.features.includes('ddl')) : [], dbs);
+  const sync = new DbSync(o.kill ? killSchedule(o.seed, o.maxKills, o.features.includes('ddl'), dbs.length > 1) : [],
+    dbs);
   const result: FuzzResult = {
-    seed: o.seed, outcome: 'ok', durationSec: 0, stats: sumStats(workloads), kills: 0, tables: 0,
+    seed: o.seed, outcome: 'ok', durationSec: 0, stats: sumStats(workloads), kills: 0, freezes: 0, tables: 0,
     details: [], documented: [], kept: [], pairs,
   };
   try {
@@ -100,6 +103,7 @@ export async function runFuzz(o: FuzzOptions, print: (line: string) => void = st
     await sync.stop().catch(() => undefined);
     result.stats = sumStats(workloads);
     result.kills = sync.kills;
+    result.freezes = sync.freezes;
     if (sync.service) {
       const r = sync.readerSummary();
       result.readers = r.line;
@@ -162,7 +166,7 @@ function report(o: FuzzOptions, r: FuzzResult, print: (line: string) => void): v
     .map(([k, n]) => `${k}:${n}`).join(' ');
   if (r.kept.length) print(`kept for inspection: ${r.kept.join(' ')}`);
   print(`fuzz seed=${r.seed} duration=${r.durationSec}s transactions=${r.stats.txns} ddl=${r.stats.ddl}`
-    + ` kills=${r.kills}`
+    + ` kills=${r.kills}${r.freezes ? ` freezes=${r.freezes}` : ''}`
     + (r.pairs > 1 ? ` pairs=${r.pairs} shared-reader=${r.sharedReader ? 'yes' : 'NO'} (${r.readers})` : '')
     + ` tables=${r.tables} source-errors=${r.stats.errors} (${codes}) result=${r.outcome}`);
   if (o.log) {
