@@ -1,19 +1,21 @@
 /**
- * Two runners of one pair during a snapshot: the first one's apply session ends (the target
- * drops a runner that was silent past the lock's timeout: a frozen process, a paused VM) and a
- * second runner takes the lock at once. The first one's loaders are sessions of their own and
- * still alive; not one row they load after the takeover may commit (ChunkWriter's fence), and
- * the copy the next runner finishes equals the source.
+ * Two runners of one pair: the first one's apply session ends (the target drops a runner that
+ * was silent past the lock's timeout: a frozen process, a paused VM) and a second runner takes
+ * the lock at once. The first one's other sessions are still alive: its snapshot loaders and
+ * its schema connection. Not one row its loaders load after the takeover may commit
+ * (ChunkWriter's fence), the copy the next runner finishes equals the source, and its schema
+ * step runs no statement once the lock is another's (checkFence).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BinarySession } from '../../src/core/db/connection.js';
-import { tryPairLock, isHolder } from '../../src/core/data/runner-lock.js';
+import { tryPairLock, isHolder, pairLockName } from '../../src/core/data/runner-lock.js';
+import { syncSchema } from '../../src/core/pair/schema-step.js';
 import { createContext, type TestContext } from '../helpers/context.js';
-import { copyTableDefs, expectTablesEqual, rows, startPair, waitUntil } from '../helpers/data-fixtures.js';
+import { copyTableDefs, expectTablesEqual, pairContextFor, rows, startPair, waitUntil } from '../helpers/data-fixtures.js';
 
 const ROWS = 6000;
 
-describe('snapshot loaders under the pair lock', () => {
+describe('writes under the pair lock', () => {
   let t: TestContext;
   beforeAll(async () => {
     t = await createContext('fence');
@@ -71,4 +73,25 @@ describe('snapshot loaders under the pair lock', () => {
     await next.done;
     await expectTablesEqual(t, ['big']);
   }, 120_000);
+
+  it('runs no schema statement once the lock is held by another session than the fence names', async () => {
+    await t.source.query('CREATE VIEW v_fence AS SELECT id FROM big WHERE id < 10');
+    const views = async () => (await rows<{ n: string }>(t.target,
+      'SELECT TABLE_NAME AS n FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()')).map((r) => r.n);
+    const holder = await BinarySession.open({ host: '127.0.0.1', port: t.ports.target, user: 'root', password: '',
+      database: t.targetDb } as never);
+    try {
+      const got = await tryPairLock(holder, t.targetDb, 'p', 5);
+      if (isHolder(got)) throw new Error('the pair lock is taken');
+      const fence = { lock: pairLockName(t.targetDb, 'p'), holder: got.connectionId };
+      const { ctx } = pairContextFor(t, { schema: true, routines: true });
+      await expect(syncSchema(ctx, { objectsOnly: true, fence: { ...fence, holder: got.connectionId + 1 } }))
+        .rejects.toMatchObject({ code: 'PAIR_LOCK_LOST' });
+      expect(await views()).toEqual([]);
+      await syncSchema(ctx, { objectsOnly: true, fence });
+      expect(await views()).toEqual(['v_fence']);
+    } finally {
+      await holder.close();
+    }
+  });
 });

@@ -40,11 +40,17 @@ import { SourceGuard, type GuardSettings } from '../guard/source-guard.js';
 
 export type { BinlogCheckpoint };
 
+/** The run a schema hook works for: its signal (aborted when the lock is lost) and the lock's fence. */
+export interface SchemaRun {
+  signal: AbortSignal;
+  fence?: WriteFence;
+}
+
 export interface SchemaHooks {
   /** A new pair (no checkpoint yet): make the target's schema the source's (tables and objects). */
-  initial: () => Promise<void>;
+  initial: (run: SchemaRun) => Promise<void>;
   /** Views, triggers, routines, events: re-sync these (all when 'all'); failures are the hook's to report. */
-  objects: (objects: Array<{ type: ObjectType; name: string }> | 'all') => Promise<void>;
+  objects: (objects: Array<{ type: ObjectType; name: string }> | 'all', run: SchemaRun) => Promise<void>;
 }
 
 export interface BinlogSyncOptions {
@@ -151,7 +157,7 @@ async function underLock(o: BinlogSyncOptions, caps: Capabilities, until: Binlog
   let schemaTables: string[] | undefined;
   if (ckpt) ckpt = await checkSource(session, control, ckpt, caps, o);
   else if (o.replayDdl || o.syncObjects) schemaTables = await initialSchema(o, session, control);
-  if (ckpt && o.syncObjects) await o.schema.objects('all');
+  if (ckpt && o.syncObjects) await o.schema.objects('all', o);
   const engine = await Engine.create(o, caps, session, control, guard);
   if (first.recopy.length && ckpt) {
     await engine.recopy(first.recopy);
@@ -167,7 +173,7 @@ async function underLock(o: BinlogSyncOptions, caps: Capabilities, until: Binlog
  */
 async function initialSchema(o: BinlogSyncOptions, session: BinarySession, control: Db): Promise<string[] | undefined> {
   const before = o.replayDdl ? new Set(await listSyncedTables(control, o.source.database, o.inScope)) : null;
-  await o.schema.initial();
+  await o.schema.initial(o);
   if (!before) return undefined;
   return (await listSyncedTables(session, o.target.database, o.inScope)).filter((t) => before.has(t));
 }
@@ -195,7 +201,7 @@ class Engine {
       checkpoints: (pos, gtid, gtids) => [[BINLOG_STREAM, identity(pos, gtid, gtids)]],
       journal: await readCheckpoint<DdlJournal>(session, o.pairName, DDL_JOURNAL),
       baseline: await sessionBaseline(session),
-      onObjects: (objects) => o.schema.objects(objects),
+      onObjects: (objects) => o.schema.objects(objects, o),
       copyState: (tables) => [[SNAPSHOT_STREAM, partialState(tables)]],
       serverPosition: () => serverPosition(control, caps.flavor),
       sourceFiles: () => binlogSizes(control), sourceClock: () => sourceClock(control, nowMs),

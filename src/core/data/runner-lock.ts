@@ -18,7 +18,7 @@ import type { ConnectionConfig } from '../config/schema.js';
 import { openConnection, type BinarySession, type Db } from '../db/connection.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { checkpointBytes, readCheckpoint } from './checkpoint.js';
+import { checkpointBytes, readCheckpoint, type WriteFence } from './checkpoint.js';
 
 export const RUNNER_STREAM = 'runner';
 
@@ -128,6 +128,18 @@ export function pairLockLostError(pair: string, why: string): SyncError {
       + 'again, takes the lock if it is free, or stands by while another runner holds it. Check the network to '
       + 'the target if this repeats.',
   });
+}
+
+/**
+ * Throws PAIR_LOCK_LOST unless the fence's holder still holds the pair's lock: a check before
+ * a statement that cannot be fenced inside a transaction (DDL on a connection other than the
+ * lock's). It leaves one round trip between the check and the statement, where a chunk's
+ * fence leaves none (checkpointBytes).
+ */
+export async function checkFence(db: Db, fence: WriteFence, pair: string, what: string): Promise<void> {
+  const [row] = await db.rows<{ held: number | string | null }>('SELECT IS_USED_LOCK(?) <=> ? AS held',
+    [fence.lock, fence.holder]);
+  if (Number(row?.held) !== 1) throw pairLockLostError(pair, `${what} was not run (the lock is free or taken)`);
 }
 
 /** The holder's side of the lock while it runs: keep the session alive, notice when the lock is gone. */

@@ -49,6 +49,8 @@ export interface DdlStep {
 export interface ApplyOptions {
   logger: Logger;
   signal?: AbortSignal;
+  /** Awaited before each statement; throws to stop before it (the pair's lock is gone). */
+  guard?: () => Promise<void>;
 }
 
 export function sortSteps(steps: DdlStep[]): DdlStep[] {
@@ -128,6 +130,7 @@ export async function applyDdlSteps(db: Db, steps: DdlStep[], opts: ApplyOptions
       current = JSON.stringify(wanted);
     }
     for (const sql of step.statements) {
+      await opts.guard?.();
       opts.logger.info({ object: step.name, objectType: step.objectType, action: step.action, sql }, 'schema apply');
       try {
         await db.exec(sql);

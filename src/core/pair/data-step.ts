@@ -15,6 +15,7 @@ import { tableFilter } from '../table-filter.js';
 import { runSchemaStep, syncSchema } from './schema-step.js';
 import { guardSettings, reportTo } from '../guard/source-guard.js';
 import { underPairLock } from './pair-lock.js';
+import { SyncError } from '../errors.js';
 
 export interface DataStepOptions {
   once: boolean;
@@ -64,16 +65,18 @@ export async function runDataStep(ctx: PairContext, options: DataStepOptions): P
 function schemaHooks(ctx: PairContext): SchemaHooks {
   const log = ctx.logger.child({ pipeline: 'schema' });
   return {
-    initial: async () => {
+    initial: async (run) => {
       ctx.status.update({ state: 'schema' });
-      await syncSchema(ctx, {});
+      await syncSchema({ ...ctx, signal: run.signal }, { fence: run.fence });
     },
-    objects: async (objects) => {
+    objects: async (objects, run) => {
       if (!ctx.pair.routines) return;
       const scoped = objects !== 'all' && objects.every((o) => o.type === 'view' || o.type === 'trigger');
       try {
-        await syncSchema(ctx, { objectsOnly: true, ...(scoped ? { tables: objects.map((o) => o.name) } : {}) });
+        await syncSchema({ ...ctx, signal: run.signal },
+          { objectsOnly: true, fence: run.fence, ...(scoped ? { tables: objects.map((o) => o.name) } : {}) });
       } catch (err) {
+        if (err instanceof SyncError && err.code === 'PAIR_LOCK_LOST') throw err;
         const message = `schema: views/routines/triggers/events not synced yet: ${(err as Error).message}`
           + ' (retried at the next DDL or restart)';
         log.warn({ err: (err as Error).message }, 'programmable objects could not be synced; streaming goes on');

@@ -9,7 +9,8 @@ import { openConnection, type Db } from '../db/connection.js';
 import { applyDdlSteps, sortSteps, type DdlStep } from '../db/ddl-step.js';
 import { parseFlavor } from '../db/flavor.js';
 import { nonTransactionalTables, nonTransactionalWarnings } from '../preflight.js';
-import { isInternalTable } from '../data/checkpoint.js';
+import { isInternalTable, type WriteFence } from '../data/checkpoint.js';
+import { checkFence } from '../data/runner-lock.js';
 import type { PipelineContext as PairContext } from '../pipeline.js';
 import { tableFilter } from '../table-filter.js';
 import { introspectTables, listTables } from '../schema/introspect.js';
@@ -22,6 +23,8 @@ export interface SchemaStepOptions {
   tables?: string[];
   /** Only views, routines, triggers and events (the binlog stream replays table DDL itself). */
   objectsOnly?: boolean;
+  /** The pair's lock, checked before each statement (a binlog run's schema step, checkFence). */
+  fence?: WriteFence;
 }
 
 export interface PlannedStep extends DdlStep {
@@ -166,7 +169,9 @@ export async function syncSchema(ctx: PairContext, options: SchemaStepOptions = 
     tgt = await openConnection(ctx.target);
     const plan = await planWith(ctx, src, tgt, options);
     const todo = plan.steps.filter((s) => !s.pending);
-    const applied = todo.length ? await applyDdlSteps(tgt, todo, { logger: log, signal: ctx.signal }) : 0;
+    const [ddl, fence] = [tgt, options.fence];
+    const guard = fence ? () => checkFence(ddl, fence, ctx.pair.name, 'a schema statement') : undefined;
+    const applied = todo.length ? await applyDdlSteps(tgt, todo, { logger: log, signal: ctx.signal, guard }) : 0;
     if (applied) log.info({ applied, pending: plan.steps.length - todo.length }, 'schema step applied changes');
     for (const w of plan.warnings) log.warn(w);
     const others = ctx.status.current().warnings.filter((w) => !w.startsWith(SCHEMA_WARNING));
