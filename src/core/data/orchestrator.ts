@@ -89,7 +89,7 @@ export interface BinlogSyncOptions {
   guard?: GuardSettings;
   /** Wait while another runner holds the pair (a service); without it, PAIR_LOCKED at once. */
   standby?: StandbyPolicy;
-  /** Set by the run from the pair's lock it holds: the snapshot's loaders commit only under it. */
+  /** Set by the run from the pair's lock it holds: snapshot loaders and the schema step write only under it. */
   fence?: WriteFence;
 }
 
