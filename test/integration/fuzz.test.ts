@@ -5,12 +5,16 @@
  * prints the seed and keeps the datadirs; `npm run fuzz -- --seed N --kill` replays it.
  * With --pairs 2: two source databases, two pairs in one service sharing the binlog reader
  * (binlog-hub.ts), each target database equal to the replica's copy of its source database.
+ * FREEZE_SEED's schedule starts with a freeze (dbsync.ts): two runners of one pair, the first
+ * one woken after the second took the pair over.
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FEATURES } from '../fuzz/options.js';
 import { runFuzz } from '../fuzz/run-fuzz.js';
 
 const SEED = 20261130;
+/** A seed whose first kill plan is a freeze (after 2.2 s, woken 1 s after the second runner starts). */
+const FREEZE_SEED = 16019;
 
 describe('differential fuzzing against a native replica', () => {
   it('keeps the target equal to a native replica under a seeded workload with kill -9s', async () => {
@@ -42,5 +46,18 @@ describe('differential fuzzing against a native replica', () => {
     expect(result.stats.txns, summary).toBeGreaterThan(500);
     expect(result.kills, summary).toBeGreaterThan(0);
     expect(result.tables, summary).toBeGreaterThan(20);
+  }, 900_000);
+
+  it('keeps the target equal to the replica when a frozen runner wakes after another took the pair over', async () => {
+    const lines: string[] = [];
+    const result = await runFuzz({
+      seed: FREEZE_SEED, durationSec: 40, kill: true, maxKills: 2, features: DEFAULT_FEATURES, workers: 2,
+    }, (line) => lines.push(line));
+    const summary = lines.join('\n');
+    expect(result.outcome, summary).toBe('ok');
+    expect(result.details, summary).toEqual([]);
+    expect(result.freezes, summary).toBe(1);
+    expect(result.stats.txns, summary).toBeGreaterThan(500);
+    expect(result.tables, summary).toBeGreaterThan(10);
   }, 900_000);
 });
