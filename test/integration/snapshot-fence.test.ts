@@ -33,13 +33,15 @@ describe('writes under the pair lock', () => {
       END`);
   });
   afterAll(async () => { await t.close(); });
+  /** A session of our own on the target database (a second runner's). */
+  const targetSession = () => BinarySession.open({ host: '127.0.0.1', port: t.ports.target, user: 'root',
+    password: '', database: t.targetDb } as never);
 
   it('commits no chunk loaded after another runner took the pair over', async () => {
     const before = process.env.DB_SYNC_SNAPSHOT_CHUNK_ROWS;
     process.env.DB_SYNC_SNAPSHOT_CHUNK_ROWS = '200';
     let running: ReturnType<typeof startPair> | null = null;
-    const other = await BinarySession.open({ host: '127.0.0.1', port: t.ports.target, user: 'root', password: '',
-      database: t.targetDb } as never);
+    const other = await targetSession();
     try {
       running = startPair(t);
       await waitUntil('a first chunk committed', async () =>
@@ -78,8 +80,7 @@ describe('writes under the pair lock', () => {
     await t.source.query('CREATE VIEW v_fence AS SELECT id FROM big WHERE id < 10');
     const views = async () => (await rows<{ n: string }>(t.target,
       'SELECT TABLE_NAME AS n FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()')).map((r) => r.n);
-    const holder = await BinarySession.open({ host: '127.0.0.1', port: t.ports.target, user: 'root', password: '',
-      database: t.targetDb } as never);
+    const holder = await targetSession();
     try {
       const got = await tryPairLock(holder, t.targetDb, 'p', 5);
       if (isHolder(got)) throw new Error('the pair lock is taken');
