@@ -40,13 +40,19 @@ describe('the code cache of the built command', () => {
       const first = run(dir, ['--version']);
       expect(first).toMatchObject({ code: 0, stdout: `${version}\n`, cache: 'absent' });
       expect(first.files).toHaveLength(1);
+      expect(run(dir, ['--version'])).toMatchObject({ code: 0, cache: 'used', files: first.files });
+      // another command: a cache of its own (with the functions it compiles), the first one stays
       const second = run(dir, ['sync', '--help']);
-      expect(second).toMatchObject({ code: 0, cache: 'used', files: first.files });
+      expect(second).toMatchObject({ code: 0, cache: 'absent' });
       expect(second.stdout).toContain('add');
+      expect(second.files).toHaveLength(2);
+      expect(second.files).toEqual(expect.arrayContaining(first.files));
+      expect(run(dir, ['sync', 'run', '--help'])).toMatchObject({ code: 0, cache: 'used', files: second.files });
+      expect(run(dir, ['--version'])).toMatchObject({ cache: 'used' });
       // other node flags: a cache of their own, and the usual one stays
       const other = run(dir, ['--version'], 'report', ['--max-semi-space-size=4']);
       expect(other).toMatchObject({ code: 0, stdout: `${version}\n`, cache: 'absent' });
-      expect(other.files).toHaveLength(2);
+      expect(other.files).toHaveLength(3);
       expect(run(dir, ['--version'], 'report', ['--max-semi-space-size=4'])).toMatchObject({ cache: 'used' });
       expect(run(dir, ['--version'])).toMatchObject({ cache: 'used' });
       for (const f of other.files) if (!first.files.includes(f)) rmSync(path.join(dir, f));
