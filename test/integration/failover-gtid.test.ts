@@ -69,7 +69,7 @@ function writer(start: TestServer) {
   let next = 100;
   const committed = { before: 0, after: 0 };
   let phase: 'before' | 'after' = 'before';
-  let held: { parked: () => void; release: Promise<void>; resume: () => void } | null = null;
+  const gate: { held: { parked: () => void; release: Promise<void>; resume: () => void } | null } = { held: null };
   const run = (async () => {
     let c: mysql.Connection | null = null;
     while (!stopped) {
@@ -79,6 +79,7 @@ function writer(start: TestServer) {
         await c.query('BEGIN');
         await c.query('INSERT INTO items VALUES (?, ?, ?)', [id, id % 7, `row ${id}`]);
         await c.query('UPDATE items SET v = v + 1 WHERE id = ?', [1 + (id % 50)]);
+        const held = gate.held;
         if (held) {
           held.parked();
           await held.release;
@@ -101,15 +102,15 @@ function writer(start: TestServer) {
       return new Promise((parked) => {
         let resume = () => undefined as void;
         const release = new Promise<void>((r) => { resume = r; });
-        held = { parked, release, resume };
+        gate.held = { parked, release, resume };
       });
     },
     /** From now on write to `s` (the promoted replica); a held writer goes on (its COMMIT fails). */
     switchTo(s: TestServer) {
       server = s;
       phase = 'after';
-      const h = held;
-      held = null;
+      const h = gate.held;
+      gate.held = null;
       h?.resume();
     },
     async stop() { stopped = true; await run; },
