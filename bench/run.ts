@@ -13,6 +13,8 @@
  *    1000,5000,9000,12000) for BENCH_SECONDS (12) each, and the multi-statement load from 2
  *    threads for BENCH_MULTI_SECONDS (40; 0 skips it), each after BENCH_WARMUP_SECONDS (5) of
  *    the same load; p50/p99/p999 with db-sync / native, and the highest rate each sustained.
+ * BENCH_B_CLI (a path to another build's dist/cli/main.js) adds that build's copy to every
+ * round of part 1, as `dbSyncBSec` and `vsDbSyncB` (the B build's time over this one's).
  * Prints the figures and writes bench/results.json.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -26,6 +28,7 @@ import { NODE_FLAGS } from '../src/core/node-flags.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(ROOT, 'dist/cli/main.js');
+const B_CLI = process.env.BENCH_B_CLI ? path.resolve(process.env.BENCH_B_CLI) : null;
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const RATES = (process.env.BENCH_RATES ?? '1000,5000,9000,12000').split(',').map(Number).filter((n) => n > 0);
 const LAG: LagSettings = {
@@ -50,8 +53,8 @@ async function costOf<T>(src: TestServer, dst: TestServer, fn: () => T | Promise
     dstCpu: +(cpuSec(dst.pid) - d0).toFixed(2), clientCpu: +(childrenCpuSec() - c0).toFixed(2) };
 }
 
-function startDbSync(home: string, args: string[]): { child: ChildProcess; peakRssMb: () => number; exit: Promise<number> } {
-  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'sync', 'run', 'p', ...args], { env: { ...process.env, DB_SYNC_HOME: home }, stdio: ['ignore', 'ignore', 'pipe'] });
+function startDbSync(home: string, args: string[], cli = CLI): { child: ChildProcess; peakRssMb: () => number; exit: Promise<number> } {
+  const child = spawn(process.execPath, [...NODE_FLAGS, cli, 'sync', 'run', 'p', ...args], { env: { ...process.env, DB_SYNC_HOME: home }, stdio: ['ignore', 'ignore', 'pipe'] });
   let peak = 0;
   let err = '';
   child.stderr?.on('data', (d) => { err += String(d); });
@@ -139,12 +142,12 @@ const showCreate = (s: TestServer, table: string) => q(s, `SHOW CREATE TABLE ${t
  * before: its wall time, peak RSS, the CPU it cost (servers and db-sync), and the dirty pages
  * the target had before the wait.
  */
-async function dbSyncCopy(src: TestServer, dst: TestServer, srcDb: string, dstDb: string) {
+async function dbSyncCopy(src: TestServer, dst: TestServer, srcDb: string, dstDb: string, cli = CLI) {
   const dirtyPagesBefore = await settle(dst);
   const home = dbSyncHome(src, dst, srcDb, dstDb);
   try {
     const c = await costOf(src, dst, async () => {
-      const started = startDbSync(home, ['--once']);
+      const started = startDbSync(home, ['--once'], cli);
       if ((await started.exit) !== 0) throw new Error(`db-sync copy of ${srcDb} failed`);
       return started;
     });
@@ -171,9 +174,10 @@ async function snapshotBench(src: TestServer, dst: TestServer) {
   const rounds: Array<Record<string, unknown>> = [];
   for (let round = 0; round < SNAPSHOT_ROUNDS; round++) {
     q(dst, `DROP DATABASE IF EXISTS snap_dump; DROP DATABASE IF EXISTS snap_dbsync;
-      DROP DATABASE IF EXISTS snap_mydumper;
+      DROP DATABASE IF EXISTS snap_mydumper; DROP DATABASE IF EXISTS snap_dbsyncb;
       CREATE DATABASE snap_dump; CREATE DATABASE snap_dbsync; CREATE DATABASE snap_mydumper`);
     q(dst, create, 'snap_dbsync');
+    if (B_CLI) q(dst, `CREATE DATABASE snap_dbsyncb; USE snap_dbsyncb; ${create}`);
     let my = { dumpSec: NaN, loadSec: NaN, totalSec: NaN };
     let dumpSec = NaN;
     let dbSyncSec = NaN;
@@ -194,10 +198,15 @@ async function snapshotBench(src: TestServer, dst: TestServer) {
       dumpSec = (Date.now() - t0) / 1000;
     };
     let dirtyPagesBefore = NaN;
+    let dbSyncBSec = NaN;
     const dbSync = async () => {
       const c = await dbSyncCopy(src, dst, 'snap', 'snap_dbsync');
       ({ dirtyPagesBefore, sec: dbSyncSec, peakRssMb } = c);
       cpu.dbSync = c.cpu;
+      if (!B_CLI) return;
+      const b = await dbSyncCopy(src, dst, 'snap', 'snap_dbsyncb', B_CLI);
+      dbSyncBSec = b.sec;
+      cpu.dbSyncB = b.cpu;
     };
     // who goes first alternates: the page cache and the source's buffer pool favour neither
     if (round % 2 === 0) { await dbSync(); await anchors(); } else { await anchors(); await dbSync(); }
@@ -205,6 +214,7 @@ async function snapshotBench(src: TestServer, dst: TestServer) {
       mydumperDumpSec: my.dumpSec,
       myloaderSec: my.loadSec, vsMydumper: +(my.totalSec / dbSyncSec).toFixed(2), mysqldumpSec: dumpSec,
       vsMysqldump: +(dumpSec / dbSyncSec).toFixed(2),
+      ...(B_CLI ? { dbSyncBSec, vsDbSyncB: +(dbSyncBSec / dbSyncSec).toFixed(2) } : {}),
       checksumEqual: checksum(dst, 'snap_dbsync.big') === want && checksum(dst, 'snap_mydumper.big') === want,
       cpuSec: cpu };
     console.log('snapshot round', round + 1, JSON.stringify(r));
