@@ -199,15 +199,19 @@ async function snapshotBench(src: TestServer, dst: TestServer) {
     };
     let dirtyPagesBefore = NaN;
     let dbSyncBSec = NaN;
-    const dbSync = async () => {
+    const a = async () => {
       const c = await dbSyncCopy(src, dst, 'snap', 'snap_dbsync');
       ({ dirtyPagesBefore, sec: dbSyncSec, peakRssMb } = c);
       cpu.dbSync = c.cpu;
-      if (!B_CLI) return;
-      const b = await dbSyncCopy(src, dst, 'snap', 'snap_dbsyncb', B_CLI);
-      dbSyncBSec = b.sec;
-      cpu.dbSyncB = b.cpu;
     };
+    const b = async () => {
+      if (!B_CLI) return;
+      const c = await dbSyncCopy(src, dst, 'snap', 'snap_dbsyncb', B_CLI);
+      dbSyncBSec = c.sec;
+      cpu.dbSyncB = c.cpu;
+    };
+    // the B build goes first in every other pair of rounds
+    const dbSync = async () => { if (Math.floor(round / 2) % 2) { await b(); await a(); } else { await a(); await b(); } };
     // who goes first alternates: the page cache and the source's buffer pool favour neither
     if (round % 2 === 0) { await dbSync(); await anchors(); } else { await anchors(); await dbSync(); }
     const r = { dbSyncFirst: round % 2 === 0, dirtyPagesBefore, dbSyncSec, peakRssMb, mydumperSec: my.totalSec,
