@@ -11,7 +11,7 @@
  *
  * The apply session only plans (DDL of a table about to be copied, the rows of a split table's
  * ranges); it never carries rows, so its session variables stay those of the stream.
- * Memory: at most two chunks per loader (the one loading, the one read ahead), each about
+ * Memory: at most three chunks per loader (the one loading, two read ahead), each about
  * `chunkBytes` of rendered rows.
  */
 import type { ConnectionConfig } from '../config/schema.js';

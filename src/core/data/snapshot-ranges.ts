@@ -202,7 +202,7 @@ export function planRanges(table: string, keys: unknown[][]): RangeProgress[] {
  * Loader connections when the setting is absent: the target's cores (MariaDB's
  * thread_pool_size defaults to them), at least 2 so one loader's round trips and commit
  * overlap another's work, at most 4: beyond its cores a bulk load gains nothing on the target,
- * and each loader holds up to two chunks in memory.
+ * and each loader holds up to three chunks in memory.
  */
 export function defaultParallel(targetCores: number | null): number {
   return Math.min(4, Math.max(2, targetCores ?? 2));

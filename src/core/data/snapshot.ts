@@ -193,7 +193,16 @@ export function startCopy(o: CopyOptions): RangeCopy {
   };
 }
 
-/** The rows of a range from its first read on: each chunk loaded while the next one is read. */
+/**
+ * Chunks a loader reads ahead of the one it loads (DB_SYNC_SNAPSHOT_READ_AHEAD, 1-4; default 2):
+ * each read begins as soon as the one before it returned, and the loader holds this many
+ * chunks besides the one loading. The loaders share the one reading connection: with two
+ * reads queued per loader, one loader's read waiting behind the other's rarely leaves it
+ * without a chunk (docs/data.md, "Parallel loading").
+ */
+const READ_AHEAD = Math.min(4, Math.max(1, Math.trunc(Number(process.env.DB_SYNC_SNAPSHOT_READ_AHEAD ?? 2)) || 2));
+
+/** The rows of a range from its first read on: each chunk loaded while the next ones are read. */
 async function loadRange(o: CopyOptions, first: Promise<Chunk>, start: unknown[] | null,
   gatedRead: (from: unknown[] | null) => Promise<Chunk>, onLastRead?: () => void): Promise<void> {
   const p = o.progress;
@@ -201,11 +210,24 @@ async function loadRange(o: CopyOptions, first: Promise<Chunk>, start: unknown[]
   const hi = o.range.hi ? decodeKey(o.range.hi) : null;
   const load = loadDataSql(o.table, target);
   let from = start;
-  let pending: Promise<Chunk> | null = first;
-  while (pending) {
-    const chunk: Chunk = await pending;
-    pending = chunk.last && !o.signal.aborted ? gatedRead(chunk.last) : null;
-    if (!pending) onLastRead?.();
+  // null: the range has no more chunks (or the copy stops); the reads chain one after another
+  let lastRead = false;
+  const after = (c: Chunk | null): Promise<Chunk | null> | null => {
+    if (c?.last && !o.signal.aborted) return gatedRead(c.last);
+    if (!lastRead) { lastRead = true; onLastRead?.(); }
+    return null;
+  };
+  let tail: Promise<Chunk | null> = first;
+  const ahead: Array<Promise<Chunk | null>> = [first];
+  const readNext = () => {
+    tail = tail.then(after);
+    tail.catch(() => undefined); // awaited below, or left behind by a failed load
+    ahead.push(tail);
+  };
+  for (;;) {
+    const chunk = await ahead.shift();
+    if (!chunk) return;
+    while (ahead.length < READ_AHEAD) readNext();
     const lastKey = chunk.last ? encodeKey(chunk.last) : p.lastKey;
     Object.assign(p, { rows: p.rows + chunk.count, lastKey, done: chunk.last === null });
     // One transaction, sent back to back: replace exactly this key range, record progress.
@@ -217,8 +239,8 @@ async function loadRange(o: CopyOptions, first: Promise<Chunk>, start: unknown[]
     else await o.writer.inserts(rows, chunk.inserts);
     o.onChunk(chunk.count);
     from = chunk.last;
-    // stopping: the pending write's outcome no longer matters, the chunk is redone on resume
-    if (o.signal.aborted) { await pending?.catch(() => undefined); return; }
+    // stopping: the pending reads' outcome no longer matters, the chunk is redone on resume
+    if (o.signal.aborted) { await tail.catch(() => undefined); return; }
   }
 }
 
